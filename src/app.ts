@@ -1,0 +1,58 @@
+// createApp: every plugin mounted in one readable order. It never listens; src/server.ts serves it.
+import { Elysia } from 'elysia'
+import { createAuthService, type PasswordOptions } from './auth/service'
+import { systemClock, type Clock } from './domain/time'
+import { authPlugin } from './http/auth'
+import { errorPlugin } from './http/errors'
+import { stderrLogger, type Logger } from './log'
+import { authRoutes } from './routes/auth'
+import type { RouteDeps } from './routes/deps'
+import { deploymentRoutes } from './routes/deployments'
+import { eventRoutes } from './routes/events'
+import { healthRoutes } from './routes/health'
+import { keyRoutes } from './routes/keys'
+import { missionRoutes } from './routes/missions'
+import { planRoutes } from './routes/plans'
+import { userRoutes } from './routes/users'
+import type { Store } from './store/types'
+
+export type AppOptions = {
+  store: Store
+  clock?: Clock
+  log?: Logger
+  secureCookies?: boolean
+  password?: PasswordOptions
+}
+
+/** Where a request came from; set by the server for each socket, absent for in-process requests. */
+export const clientAddresses = new WeakMap<Request, string>()
+
+export function createApp(options: AppOptions) {
+  const clock = options.clock ?? systemClock
+  const log = options.log ?? stderrLogger
+  const secureCookies = options.secureCookies ?? false
+  const auth = createAuthService({ store: options.store, clock, password: options.password })
+  const deps: RouteDeps = {
+    store: options.store,
+    auth,
+    clock,
+    log,
+    secureCookies,
+    guard: authPlugin({ auth, secureCookies, clock }),
+    clientAddress: (request) => clientAddresses.get(request) ?? 'unknown',
+  }
+
+  const app = new Elysia()
+    .use(errorPlugin(log))
+    .use(healthRoutes(deps))
+    .use(authRoutes(deps))
+    .use(userRoutes(deps))
+    .use(keyRoutes(deps))
+    .use(missionRoutes(deps))
+    .use(planRoutes(deps))
+    .use(deploymentRoutes(deps))
+    .use(eventRoutes(deps))
+  return Object.assign(app, { services: { auth } })
+}
+
+export type App = ReturnType<typeof createApp>

@@ -1,0 +1,108 @@
+// Who is calling: password login and sessions, API keys, and the users they belong to (api.md §1).
+// Verifiers return null for a bad credential instead of throwing; the HTTP layer turns that into 401.
+import type { KeyEnvironment, Role } from '../db/schema'
+import { AppError } from '../domain/errors'
+import { newId } from '../domain/ids'
+import type { Clock } from '../domain/time'
+import type { ApiKey, Store, User } from '../store/types'
+import { AttemptLimiter } from './throttle'
+import { generateApiKey, generateSessionSecret, hashesEqual, sha256Hex, splitSessionToken } from './tokens'
+
+export const SESSION_TTL_MICROS = 7 * 24 * 3600 * 1_000_000
+const LAST_USED_RESOLUTION_MICROS = 60 * 1_000_000
+const LOGIN_WINDOW_MS = 15 * 60 * 1000
+
+export type PasswordOptions = { algorithm: 'argon2id'; memoryCost?: number; timeCost?: number }
+export type AuthDeps = { store: Store; clock: Clock; password?: PasswordOptions }
+export type AuthService = ReturnType<typeof createAuthService>
+
+export const normaliseEmail = (email: string) => email.trim().toLowerCase()
+
+export function createAuthService({ store, clock, password = { algorithm: 'argon2id' } }: AuthDeps) {
+  const byEmail = new AttemptLimiter(5, LOGIN_WINDOW_MS, () => clock() / 1000)
+  const byAddress = new AttemptLimiter(20, LOGIN_WINDOW_MS, () => clock() / 1000)
+  // Verified against when the email is unknown, so both failures take the same time.
+  let dummyHash: Promise<string> | undefined
+
+  async function createUser(input: { email: string; password: string; name?: string | null; role?: Role }): Promise<User> {
+    return store.insertUser({
+      id: newId('user'),
+      email: normaliseEmail(input.email),
+      name: input.name ?? null,
+      role: input.role ?? 'operator',
+      passwordHash: await Bun.password.hash(input.password, password),
+      createdAt: clock(),
+    })
+  }
+
+  async function login(email: string, secret: string, address: string) {
+    const emailKey = normaliseEmail(email)
+    const wait = Math.max(byEmail.retryAfter(emailKey), byAddress.retryAfter(address))
+    if (wait > 0) throw new AppError('RATE_LIMITED', 'too many failed logins; try again later', wait)
+    const user = await store.getUserByEmail(emailKey)
+    dummyHash ??= Bun.password.hash('not a real password', password)
+    const ok = await Bun.password.verify(secret, user?.passwordHash ?? (await dummyHash))
+    if (!user || !ok) {
+      byEmail.fail(emailKey)
+      byAddress.fail(address)
+      throw new AppError('UNAUTHORIZED', 'wrong email or password')
+    }
+    byEmail.reset(emailKey)
+    const sessionSecret = generateSessionSecret()
+    const session = { id: newId('session'), userId: user.id, secretHash: sha256Hex(sessionSecret), createdAt: clock(), expiresAt: clock() + SESSION_TTL_MICROS }
+    await store.insertSession(session)
+    const { passwordHash: _hidden, ...visible } = user
+    return { user: visible as User, token: `${session.id}.${sessionSecret}`, expiresAt: session.expiresAt }
+  }
+
+  /** The user behind a session token; slides the expiry forward once half the lifetime has passed. */
+  async function authenticateSession(token: string) {
+    const parts = splitSessionToken(token)
+    if (!parts) return null
+    const session = await store.getSession(parts.id)
+    if (!session || !hashesEqual(session.secretHash, sha256Hex(parts.secret))) return null
+    const now = clock()
+    if (session.expiresAt <= now) {
+      await store.deleteSession(session.id)
+      return null
+    }
+    const user = await store.getUserById(session.userId)
+    if (!user) return null
+    let renewedUntil: number | null = null
+    if (session.expiresAt - now < SESSION_TTL_MICROS / 2) {
+      renewedUntil = now + SESSION_TTL_MICROS
+      await store.extendSession(session.id, renewedUntil)
+    }
+    return { user, sessionId: session.id, renewedUntil }
+  }
+
+  async function logout(token: string) {
+    const parts = splitSessionToken(token)
+    if (parts && (await authenticateSession(token))) await store.deleteSession(parts.id)
+  }
+
+  /** The user behind an API key. Looked up on every request, so a revocation holds from the next one. */
+  async function authenticateKey(key: string): Promise<{ user: User; key: ApiKey } | null> {
+    if (key.length > 256) return null
+    const apiKey = await store.getApiKeyByHash(sha256Hex(key))
+    if (!apiKey || apiKey.revokedAt !== null) return null
+    const user = await store.getUserById(apiKey.userId)
+    if (!user) return null
+    const now = clock()
+    // last_used_at is kept to the minute: one write a minute per key, not one per request.
+    if (apiKey.lastUsedAt === null || now - apiKey.lastUsedAt >= LAST_USED_RESOLUTION_MICROS) {
+      apiKey.lastUsedAt = now
+      await store.touchApiKey(apiKey.id, now)
+    }
+    return { user, key: apiKey }
+  }
+
+  async function createKey(userId: string, name: string, environment: KeyEnvironment) {
+    const generated = generateApiKey(environment)
+    const apiKey: ApiKey = { id: newId('apiKey'), userId, name, prefix: generated.prefix, environment, createdAt: clock(), lastUsedAt: null, revokedAt: null }
+    await store.insertApiKey({ ...apiKey, keyHash: generated.hash })
+    return { apiKey, key: generated.key }
+  }
+
+  return { createUser, login, logout, authenticateSession, authenticateKey, createKey }
+}

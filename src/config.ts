@@ -1,0 +1,102 @@
+// Turns argv and the environment into a command and its settings. Pure: main.ts passes both in, and
+// every problem found is reported at once.
+import { parseArgs } from 'node:util'
+import type { Durability } from './db/open'
+import type { Role } from './db/schema'
+
+export const DEFAULTS = { host: '127.0.0.1', port: 8080, db: './data/ground-console.db' }
+
+export type ServeConfig = {
+  command: 'serve'
+  host: string
+  port: number
+  db: string
+  durability: Durability
+  secureCookies: boolean
+  admin: { email?: string; password?: string }
+}
+export type UserCreateConfig = { command: 'user create'; db: string; email: string; password: string; role: Role; name?: string }
+export type KeyCreateConfig = { command: 'key create'; db: string; email: string; name: string; test: boolean }
+export type Config = ServeConfig | UserCreateConfig | KeyCreateConfig | { command: 'help' } | { command: 'version' }
+
+export type LoadResult = { ok: true; config: Config } | { ok: false; errors: string[] }
+
+export const USAGE = `Usage:
+  ground-console [serve] [--host H] [--port P] [--db PATH] [--durability full|normal] [--secure-cookies]
+  ground-console user create --email E --password P [--role admin|operator] [--name N] [--db PATH]
+  ground-console key create --email E [--name N] [--test] [--db PATH]
+  ground-console --help | --version
+
+serve (the default) runs the server. Flags override the environment:
+  --host            HOST            listen address              (default ${DEFAULTS.host})
+  --port            PORT            listen port                 (default ${DEFAULTS.port})
+  --db              DATABASE_PATH   SQLite database file        (default ${DEFAULTS.db})
+  --durability      DURABILITY      full: every acknowledged write survives a power cut (default)
+                                    normal: faster; the last writes may be lost on power loss
+  --secure-cookies  SECURE_COOKIES  mark the session cookie Secure (behind an HTTPS proxy)
+  First start on an empty database creates an admin from ADMIN_EMAIL and ADMIN_PASSWORD, or
+  admin@localhost with a random password printed once.
+
+user create   adds a user to the database file directly (works while the server runs).
+key create    prints a new API key for the user with that email, and nothing else.`
+
+const OPTIONS = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  db: { type: 'string' },
+  durability: { type: 'string' },
+  'secure-cookies': { type: 'boolean' },
+  email: { type: 'string' },
+  password: { type: 'string' },
+  role: { type: 'string' },
+  name: { type: 'string' },
+  test: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const
+
+export function loadConfig({ argv, env }: { argv: string[]; env: Record<string, string | undefined> }): LoadResult {
+  let parsed
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true })
+  } catch (error) {
+    return { ok: false, errors: [(error as Error).message] }
+  }
+  const { values, positionals } = parsed
+  if (values.help) return { ok: true, config: { command: 'help' } }
+  if (values.version) return { ok: true, config: { command: 'version' } }
+  const errors: string[] = []
+  const db = values.db ?? env.DATABASE_PATH ?? DEFAULTS.db
+  const command = positionals.join(' ') || 'serve'
+
+  if (command === 'serve') {
+    const portText = values.port ?? env.PORT ?? String(DEFAULTS.port)
+    const port = /^\d+$/.test(portText) ? Number(portText) : Number.NaN
+    if (!(port >= 0 && port <= 65535)) errors.push(`--port must be a number from 0 to 65535, not "${portText}"`)
+    const durability = values.durability ?? env.DURABILITY ?? 'full'
+    if (durability !== 'full' && durability !== 'normal') errors.push(`--durability must be "full" or "normal", not "${durability}"`)
+    const admin = { email: env.ADMIN_EMAIL || undefined, password: env.ADMIN_PASSWORD || undefined }
+    if (Boolean(admin.email) !== Boolean(admin.password)) errors.push('set both ADMIN_EMAIL and ADMIN_PASSWORD, or neither')
+    if (admin.password !== undefined && admin.password.length < 10) errors.push('ADMIN_PASSWORD must be at least 10 characters')
+    const secureCookies = values['secure-cookies'] ?? ['1', 'true', 'yes', 'on'].includes((env.SECURE_COOKIES ?? '').toLowerCase())
+    if (errors.length) return { ok: false, errors }
+    const host = values.host ?? env.HOST ?? DEFAULTS.host
+    return { ok: true, config: { command, host, port, db, durability: durability as Durability, secureCookies, admin } }
+  }
+
+  if (command === 'user create') {
+    if (!values.email) errors.push('user create needs --email')
+    if (!values.password || values.password.length < 10) errors.push('user create needs --password of at least 10 characters')
+    const role = values.role ?? 'operator'
+    if (role !== 'admin' && role !== 'operator') errors.push(`--role must be "admin" or "operator", not "${role}"`)
+    if (errors.length) return { ok: false, errors }
+    return { ok: true, config: { command, db, email: values.email!, password: values.password!, role: role as Role, name: values.name } }
+  }
+
+  if (command === 'key create') {
+    if (!values.email) return { ok: false, errors: ['key create needs --email'] }
+    return { ok: true, config: { command, db, email: values.email, name: values.name ?? 'cli', test: values.test ?? false } }
+  }
+
+  return { ok: false, errors: [`unknown command "${command}"`] }
+}

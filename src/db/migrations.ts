@@ -1,0 +1,11 @@
+// The drizzle-kit migrations in drizzle/, embedded into the binary at build time. Adding a migration means
+// adding its import here; test/db/migrations.test.ts fails until this list matches drizzle/.
+import journal from '../../drizzle/meta/_journal.json'
+import m0000 from '../../drizzle/0000_init.sql' with { type: 'text' }
+
+export const MIGRATION_SQL: Record<string, string> = {
+  '0000_init': m0000,
+}
+
+export type JournalEntry = { idx: number; when: number; tag: string; breakpoints: boolean }
+export const MIGRATION_JOURNAL: JournalEntry[] = journal.entries

@@ -1,0 +1,59 @@
+// Opens the SQLite file with the settings that make acknowledged writes durable, and applies the
+// embedded migrations. Nothing else in the project issues PRAGMAs or DDL.
+import { Database } from 'bun:sqlite'
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { drizzle, type BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite'
+import type { MigrationMeta } from 'drizzle-orm/migrator'
+import * as schema from './schema'
+import { MIGRATION_JOURNAL, MIGRATION_SQL } from './migrations'
+
+export type Durability = 'full' | 'normal'
+export type Db = BunSQLiteDatabase<typeof schema> & { $client: Database }
+
+export function openDatabase(path: string, options: { durability?: Durability } = {}): Db {
+  if (path !== ':memory:') prepareFile(path)
+  const sqlite = new Database(path, { create: true, strict: true })
+  // WAL: readers never block the writer and a commit is one sequential append, not a rewrite of pages.
+  sqlite.run('PRAGMA journal_mode = WAL')
+  // FULL fsyncs the WAL at every commit, so an event we answered 201 for survives a power cut. NORMAL
+  // (opt-in) may lose the last commits on power loss, though never on a process crash.
+  sqlite.run(`PRAGMA synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`)
+  // Another process (the admin CLI) may hold the write lock for a moment: wait for it instead of failing.
+  sqlite.run('PRAGMA busy_timeout = 5000')
+  // SQLite leaves foreign keys unenforced unless asked, per connection.
+  sqlite.run('PRAGMA foreign_keys = ON')
+  // Temporary b-trees (sorts, counts) stay in memory instead of temporary files.
+  sqlite.run('PRAGMA temp_store = MEMORY')
+  const db = drizzle(sqlite, { schema }) as Db
+  migrate(db)
+  return db
+}
+
+/** Creates the data directory and an empty database file that only the owner may read. */
+function prepareFile(path: string) {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+  if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600))
+  // SQLite gives its -wal and -shm files the permissions of the database file, so this covers them too.
+  chmodSync(path, 0o600)
+}
+
+/** Builds drizzle's migration list from the embedded files, exactly as its folder reader would. */
+export function embeddedMigrations(): MigrationMeta[] {
+  return MIGRATION_JOURNAL.map((entry) => {
+    const text = MIGRATION_SQL[entry.tag]
+    if (text === undefined) throw new Error(`migration ${entry.tag} is in the journal but not embedded`)
+    return {
+      sql: text.split('--> statement-breakpoint'),
+      bps: entry.breakpoints,
+      folderMillis: entry.when,
+      hash: new Bun.CryptoHasher('sha256').update(text).digest('hex'),
+    }
+  })
+}
+
+function migrate(db: Db) {
+  // drizzle's own migrator, fed from memory instead of a folder; it records each one in __drizzle_migrations.
+  const internal = db as unknown as { dialect: { migrate(m: MigrationMeta[], s: unknown, c: object): void }; session: unknown }
+  internal.dialect.migrate(embeddedMigrations(), internal.session, { migrationsFolder: 'embedded' })
+}

@@ -1,0 +1,147 @@
+// The drizzle schema: one table per resource. Every time column holds microseconds since the epoch
+// (src/domain/time.ts); JSON columns hold text exactly as it will be served.
+import { sql } from 'drizzle-orm'
+import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import { DEPLOYMENT_MODES, DEPLOYMENT_STATUSES } from '../domain/deployment'
+
+export const ROLES = ['admin', 'operator'] as const
+export type Role = (typeof ROLES)[number]
+export const KEY_ENVIRONMENTS = ['live', 'test'] as const
+export type KeyEnvironment = (typeof KEY_ENVIRONMENTS)[number]
+
+export const users = sqliteTable('users', {
+  id: text('id').primaryKey(),
+  /** Stored lowercased: emails compare case-insensitively. */
+  email: text('email').notNull().unique(),
+  name: text('name'),
+  role: text('role', { enum: ROLES }).notNull(),
+  passwordHash: text('password_hash').notNull(),
+  createdAt: integer('created_at').notNull(),
+})
+
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** SHA-256 hex of the token's secret half; the secret itself is never stored. */
+    secretHash: text('secret_hash').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('sessions_user_idx').on(t.userId)],
+)
+
+export const apiKeys = sqliteTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    prefix: text('prefix').notNull(),
+    environment: text('environment', { enum: KEY_ENVIRONMENTS }).notNull(),
+    /** SHA-256 hex of the whole key; the key itself is shown once and never stored. */
+    keyHash: text('key_hash').notNull().unique(),
+    createdAt: integer('created_at').notNull(),
+    lastUsedAt: integer('last_used_at'),
+    revokedAt: integer('revoked_at'),
+  },
+  (t) => [index('api_keys_user_idx').on(t.userId)],
+)
+
+export const missions = sqliteTable(
+  'missions',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    description: text('description'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('missions_user_idx').on(t.userId, t.createdAt)],
+)
+
+export const plans = sqliteTable(
+  'plans',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    missionId: text('mission_id')
+      .notNull()
+      .references(() => missions.id),
+    label: text('label').notNull(),
+    satelliteId: text('satellite_id').notNull(),
+    satelliteName: text('satellite_name'),
+    preset: text('preset'),
+    planData: text('plan_data').notNull(),
+    eventCount: integer('event_count').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('plans_user_idx').on(t.userId, t.createdAt), index('plans_mission_idx').on(t.missionId)],
+)
+
+export const deployments = sqliteTable(
+  'deployments',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    missionId: text('mission_id')
+      .notNull()
+      .references(() => missions.id),
+    planId: text('plan_id')
+      .notNull()
+      .references(() => plans.id),
+    satelliteId: text('satellite_id').notNull(),
+    status: text('status', { enum: DEPLOYMENT_STATUSES }).notNull(),
+    mode: text('mode', { enum: DEPLOYMENT_MODES }).notNull(),
+    speedMultiplier: real('speed_multiplier').notNull(),
+    agentId: text('agent_id'),
+    createdAt: integer('created_at').notNull(),
+    dispatchedAt: integer('dispatched_at'),
+    startedAt: integer('started_at'),
+    completedAt: integer('completed_at'),
+    /** Kept in step with the events table in the same transaction, so listing never counts rows. */
+    eventCount: integer('event_count').notNull().default(0),
+  },
+  (t) => [
+    index('deployments_user_idx').on(t.userId, t.createdAt),
+    // The poll's query: the oldest pending live deployment of a user for a satellite.
+    index('deployments_dispatch_idx')
+      .on(t.userId, t.satelliteId, t.createdAt)
+      .where(sql`status = 'pending' and mode = 'live'`),
+  ],
+)
+
+export const deploymentEvents = sqliteTable(
+  'deployment_events',
+  {
+    /** The rowid: arrival order, which breaks ties between equal timestamps. */
+    seq: integer('seq').primaryKey(),
+    id: text('id').notNull().unique(),
+    deploymentId: text('deployment_id')
+      .notNull()
+      .references(() => deployments.id, { onDelete: 'cascade' }),
+    eventType: text('event_type').notNull(),
+    eventTimestamp: integer('event_timestamp').notNull(),
+    jobId: text('job_id'),
+    stepId: text('step_id'),
+    payload: text('payload').notNull(),
+    /** What makes a retry recognisable (src/domain/event.ts eventIdentity). */
+    identity: text('identity').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    index('events_order_idx').on(t.deploymentId, t.eventTimestamp, t.seq),
+    uniqueIndex('events_identity_idx').on(t.deploymentId, t.identity),
+  ],
+)

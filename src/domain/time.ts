@@ -1,0 +1,48 @@
+// Instants are integers of microseconds since the Unix epoch: exact, sortable, and what the API's
+// microsecond precision needs (api.md §0). This module converts them from and to RFC 3339 text.
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+const isLeapYear = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0
+
+/**
+ * Parses an RFC 3339 timestamp that carries an offset. Returns microseconds since the epoch, or null for text
+ * that is not RFC 3339, has no offset, or names an impossible date or time. Digits past the sixth fractional
+ * one are truncated. A leap second (`:60`) is refused: no clock here can represent it.
+ */
+export function parseTimestamp(text: string): number | null {
+  const m = RFC3339.exec(text)
+  if (!m) return null
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number]
+  if (month < 1 || month > 12) return null
+  const monthDays = month === 2 && isLeapYear(year) ? 29 : DAYS_IN_MONTH[month - 1]!
+  if (day < 1 || day > monthDays || hour > 23 || minute > 59 || second > 59) return null
+  let offsetMinutes = 0
+  if (!m[8]) {
+    const offHours = Number(m[10])
+    const offMinutes = Number(m[11])
+    if (offHours > 23 || offMinutes > 59) return null
+    offsetMinutes = (m[9] === '-' ? -1 : 1) * (offHours * 60 + offMinutes)
+  }
+  const date = new Date(0)
+  date.setUTCFullYear(year, month - 1, day)
+  date.setUTCHours(hour, minute, second, 0)
+  const micros = Number(((m[7] ?? '') + '000000').slice(0, 6))
+  return date.getTime() * 1000 + micros - offsetMinutes * 60_000_000
+}
+
+/** Formats microseconds since the epoch as RFC 3339 UTC with `Z`, trailing fractional zeros trimmed. */
+export function formatTimestamp(micros: number): string {
+  const ms = Math.floor(micros / 1000)
+  const iso = new Date(ms).toISOString()
+  const fraction = (ms - Math.floor(ms / 1000) * 1000) * 1000 + (micros - ms * 1000)
+  if (fraction === 0) return `${iso.slice(0, 19)}Z`
+  return `${iso.slice(0, 19)}.${String(fraction).padStart(6, '0').replace(/0+$/, '')}Z`
+}
+
+export const formatNullableTimestamp = (micros: number | null) => (micros === null ? null : formatTimestamp(micros))
+
+/** The clock travels in deps so tests can fix it; it answers microseconds since the epoch. */
+export type Clock = () => number
+export const systemClock: Clock = () => Date.now() * 1000

@@ -1,0 +1,76 @@
+// Route guards (api.md §1 table): each route names the credential it takes, and the resolved principal
+// lands in the handler's context. A credential of the wrong kind for a route counts as none: 401.
+import { Elysia } from 'elysia'
+import type { AuthService } from '../auth/service'
+import { AppError } from '../domain/errors'
+import type { User } from '../store/types'
+
+export type AuthKind = 'any' | 'agent' | 'session' | 'admin'
+export type Principal = { user: User; via: 'session' | 'key'; sessionToken?: string; agentId?: string }
+export type AgentPrincipal = Principal & { agentId: string }
+
+export const SESSION_COOKIE = 'session'
+const AGENT_ID_PATTERN = /^[\x21-\x7e]{1,128}$/
+
+const unauthorized = (message: string) => new AppError('UNAUTHORIZED', message)
+
+export function apiKeyFrom(headers: Headers): string | null {
+  const key = headers.get('x-api-key')
+  if (key) return key.trim()
+  const authorization = headers.get('authorization')
+  if (authorization && /^bearer /i.test(authorization)) return authorization.slice(7).trim()
+  return null
+}
+
+export function sessionTokenFrom(headers: Headers): string | null {
+  const cookie = headers.get('cookie')
+  if (!cookie) return null
+  for (const part of cookie.split(';')) {
+    const eq = part.indexOf('=')
+    if (eq > 0 && part.slice(0, eq).trim() === SESSION_COOKIE) return decodeURIComponent(part.slice(eq + 1).trim())
+  }
+  return null
+}
+
+export function sessionCookie(token: string, expiresAtMicros: number | null, secure: boolean, now: number): string {
+  const maxAge = expiresAtMicros === null ? 0 : Math.floor((expiresAtMicros - now) / 1_000_000)
+  return `${SESSION_COOKIE}=${expiresAtMicros === null ? '' : token}; HttpOnly; SameSite=Lax; Path=/; Max-Age=${maxAge}${secure ? '; Secure' : ''}`
+}
+
+export type AuthPluginOptions = { auth: AuthService; secureCookies: boolean; clock: () => number }
+
+export const authPlugin = ({ auth, secureCookies, clock }: AuthPluginOptions) =>
+  new Elysia({ name: 'auth' }).macro({
+    auth: (kind: AuthKind) => ({
+      async resolve({ request, set }): Promise<{ principal: Principal }> {
+        const headers = request.headers
+        const key = apiKeyFrom(headers)
+
+        if (kind === 'agent') {
+          if (!key) throw unauthorized('an API key is required (X-API-Key or Authorization: Bearer)')
+          const found = await auth.authenticateKey(key)
+          if (!found) throw unauthorized('invalid or revoked API key')
+          const agentId = headers.get('x-agent-id')
+          if (agentId === null) throw new AppError('BAD_REQUEST', 'X-Agent-ID header is required')
+          if (!AGENT_ID_PATTERN.test(agentId))
+            throw new AppError('BAD_REQUEST', 'X-Agent-ID must be 1 to 128 visible ASCII characters')
+          return { principal: { user: found.user, via: 'key', agentId } }
+        }
+
+        if (kind === 'any' && key) {
+          const found = await auth.authenticateKey(key)
+          if (!found) throw unauthorized('invalid or revoked API key')
+          return { principal: { user: found.user, via: 'key' } }
+        }
+
+        const token = sessionTokenFrom(headers)
+        const session = token ? await auth.authenticateSession(token) : null
+        if (!token || !session)
+          throw unauthorized(kind === 'any' ? 'log in or send an API key' : 'log in first: this route takes a session, not an API key')
+        if (kind === 'admin' && session.user.role !== 'admin') throw new AppError('FORBIDDEN', 'only an admin may manage users')
+        if (session.renewedUntil !== null) set.headers['set-cookie'] = sessionCookie(token, session.renewedUntil, secureCookies, clock())
+        return { principal: { user: session.user, via: 'session', sessionToken: token } }
+      },
+    }),
+  })
+

@@ -1,0 +1,59 @@
+// What leaves the server: each resource mapped field by field from its stored form, so nothing that is
+// not listed here (a password or key hash) can ever reach a response.
+import { formatNullableTimestamp, formatTimestamp } from '../domain/time'
+import type { ApiKey, Deployment, Mission, Plan, PlanWithData, StoredEvent, User } from '../store/types'
+
+export const userDto = (u: User) => ({ id: u.id, email: u.email, name: u.name, role: u.role, created_at: formatTimestamp(u.createdAt) })
+
+export const apiKeyDto = (k: ApiKey) => ({
+  id: k.id,
+  name: k.name,
+  prefix: k.prefix,
+  environment: k.environment,
+  created_at: formatTimestamp(k.createdAt),
+  last_used_at: formatNullableTimestamp(k.lastUsedAt),
+  revoked_at: formatNullableTimestamp(k.revokedAt),
+})
+
+export const missionDto = (m: Mission) => ({ id: m.id, name: m.name, description: m.description, created_at: formatTimestamp(m.createdAt) })
+
+export const planDto = (p: Plan) => ({
+  id: p.id,
+  mission_id: p.missionId,
+  label: p.label,
+  satellite_id: p.satelliteId,
+  satellite_name: p.satelliteName,
+  preset: p.preset,
+  event_count: p.eventCount,
+  created_at: formatTimestamp(p.createdAt),
+})
+
+export const planWithDataDto = (p: PlanWithData) => ({ ...planDto(p), plan_data: JSON.parse(p.planData) as unknown })
+
+export const deploymentDto = (d: Deployment) => ({
+  id: d.id,
+  mission_id: d.missionId,
+  plan_id: d.planId,
+  satellite_id: d.satelliteId,
+  status: d.status,
+  mode: d.mode,
+  speed_multiplier: d.speedMultiplier,
+  started_at: formatNullableTimestamp(d.startedAt),
+  completed_at: formatNullableTimestamp(d.completedAt),
+  created_at: formatTimestamp(d.createdAt),
+  mission_name: d.missionName,
+  sat_norad_id: d.satelliteId,
+  plan_label: d.planLabel,
+  agent_id: d.agentId,
+  dispatched_at: formatNullableTimestamp(d.dispatchedAt),
+  event_count: d.eventCount,
+})
+
+/** One event list item as JSON text; the stored payload text is spliced in without a parse/serialise round. */
+export function eventJson(e: StoredEvent): string {
+  return (
+    `{"id":${JSON.stringify(e.id)},"event_type":${JSON.stringify(e.eventType)},"step_id":${JSON.stringify(e.stepId)},` +
+    `"job_id":${JSON.stringify(e.jobId)},"payload":${e.payload},"event_timestamp":"${formatTimestamp(e.eventTimestamp)}",` +
+    `"created_at":"${formatTimestamp(e.createdAt)}"}`
+  )
+}

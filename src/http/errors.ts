@@ -1,0 +1,51 @@
+// The one place that turns failures into responses: AppError codes map to statuses here, storage
+// failures become 503, and anything unexpected is logged and answered 500 without internals.
+import { Elysia } from 'elysia'
+import { AppError, type ErrorCode } from '../domain/errors'
+import type { Logger } from '../log'
+import { json } from './json'
+
+const STATUS: Record<ErrorCode, number> = {
+  BAD_REQUEST: 400,
+  VALIDATION: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  UNAVAILABLE: 503,
+  INTERNAL: 500,
+}
+
+export function errorResponse(error: AppError): Response {
+  const headers = error.retryAfter !== undefined ? { 'retry-after': String(error.retryAfter) } : undefined
+  return json({ error: error.message, code: error.code }, STATUS[error.code], headers)
+}
+
+// SQLite result codes that mean "the database cannot take this write now", not "the request is wrong".
+const STORAGE_UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|FULL|READONLY|IOERR|CANTOPEN|PROTOCOL|NOLFS)/
+
+/** Maps anything thrown while handling a request to an AppError, logging what the client must not see. */
+export function toAppError(error: unknown, log: Logger, where: string): AppError {
+  if (error instanceof AppError) return error
+  const code = (error as { code?: unknown })?.code
+  if (typeof code === 'string' && STORAGE_UNAVAILABLE.test(code)) {
+    log.error('storage unavailable', { where, code, message: (error as Error).message })
+    return new AppError('UNAVAILABLE', 'storage is unavailable (disk full, read-only or locked); retry later')
+  }
+  log.error('unexpected error', { where, error: error instanceof Error ? error.stack : String(error) })
+  return new AppError('INTERNAL', 'internal server error')
+}
+
+export const errorPlugin = (log: Logger) =>
+  new Elysia({ name: 'errors' }).onError({ as: 'global' }, ({ code, error, request }) => {
+    // First: Elysia reads `code` off any thrown error, so our own NOT_FOUND would pass for its "no route".
+    if (error instanceof AppError) return errorResponse(error)
+    if (code === 'NOT_FOUND')
+      return errorResponse(new AppError('NOT_FOUND', `no route for ${request.method} ${new URL(request.url).pathname}`))
+    if (code === 'PARSE') return errorResponse(new AppError('BAD_REQUEST', 'request body could not be parsed'))
+    if (code === 'VALIDATION') return errorResponse(new AppError('VALIDATION', (error as Error).message))
+    return errorResponse(toAppError(error, log, `${request.method} ${new URL(request.url).pathname}`))
+  })

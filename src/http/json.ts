@@ -1,0 +1,57 @@
+// JSON in and out: responses with the contract's content type, and request bodies read within a size
+// limit after the content type is checked (api.md §0: 413 before 415, both before the body is parsed).
+import { AppError } from '../domain/errors'
+
+export const MiB = 1024 * 1024
+export const DEFAULT_BODY_LIMIT = MiB
+
+const JSON_TYPE = 'application/json; charset=utf-8'
+
+export function json(body: unknown, status = 200, headers?: Record<string, string>): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: headers ? { 'content-type': JSON_TYPE, ...headers } : { 'content-type': JSON_TYPE },
+  })
+}
+
+/** Preserialised JSON text, for bodies assembled from stored JSON without parsing it again. */
+export function rawJson(text: string, status = 200): Response {
+  return new Response(text, { status, headers: { 'content-type': JSON_TYPE } })
+}
+
+export const noContent = (headers?: Record<string, string>) => new Response(null, { status: 204, headers })
+
+const tooLarge = (limit: number) => new AppError('PAYLOAD_TOO_LARGE', `request body is larger than ${limit / MiB} MiB`)
+
+/** Reads the body as text: 413 past `limit` bytes (announced or streamed), 415 unless it is JSON. */
+export async function readBody(request: Request, limit = DEFAULT_BODY_LIMIT): Promise<string> {
+  const length = request.headers.get('content-length')
+  if (length !== null && Number(length) > limit) throw tooLarge(limit)
+  const type = request.headers.get('content-type')
+  if (!type || !/^application\/json\s*(;|$)/i.test(type))
+    throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'request body must be JSON (Content-Type: application/json)')
+  if (length !== null || !request.body) return request.text()
+  // No Content-Length (chunked): count bytes as they arrive and stop reading at the limit.
+  const reader = request.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > limit) {
+      await reader.cancel()
+      throw tooLarge(limit)
+    }
+    chunks.push(value)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw new AppError('BAD_REQUEST', 'request body is not valid JSON')
+  }
+}

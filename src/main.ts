@@ -1,0 +1,75 @@
+// Process entry: argv/env -> config -> open the database -> run the command. The only module that reads
+// process.env and argv, prints to stdout, or exits.
+import pkg from '../package.json'
+import { createApp } from './app'
+import { createAuthService, normaliseEmail } from './auth/service'
+import { ensureAdmin } from './bootstrap'
+import { loadConfig, USAGE, type Config } from './config'
+import { systemClock } from './domain/time'
+import { stderrLogger as log } from './log'
+import { serve } from './server'
+import { createSqliteStore } from './store/sqlite'
+
+async function run(config: Config): Promise<number> {
+  switch (config.command) {
+    case 'help':
+      console.log(USAGE)
+      return 0
+    case 'version':
+      console.log(pkg.version)
+      return 0
+    case 'user create': {
+      const store = createSqliteStore(config.db)
+      const user = await createAuthService({ store, clock: systemClock }).createUser(config)
+      console.log(`created ${user.role} ${user.email} (${user.id})`)
+      store.close()
+      return 0
+    }
+    case 'key create': {
+      const store = createSqliteStore(config.db)
+      const user = await store.getUserByEmail(normaliseEmail(config.email))
+      if (!user) {
+        console.error(`no user with email ${config.email}`)
+        return 1
+      }
+      const { key } = await createAuthService({ store, clock: systemClock }).createKey(user.id, config.name, config.test ? 'test' : 'live')
+      console.log(key)
+      store.close()
+      return 0
+    }
+    case 'serve':
+      return serveForever(config)
+  }
+}
+
+async function serveForever(config: Extract<Config, { command: 'serve' }>): Promise<number> {
+  const store = createSqliteStore(config.db, { durability: config.durability })
+  const app = createApp({ store, secureCookies: config.secureCookies })
+  const admin = await ensureAdmin(store, app.services.auth, config.admin)
+  if (admin?.generatedPassword)
+    console.log(`First start: created the admin user ${admin.email} with password ${admin.generatedPassword}\n(shown only this once)`)
+  else if (admin) console.log(`First start: created the admin user ${admin.email} from ADMIN_EMAIL/ADMIN_PASSWORD`)
+  const server = serve(app, { hostname: config.host, port: config.port })
+  log.info('listening', { url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`, db: config.db, durability: config.durability, version: pkg.version })
+  await new Promise<void>((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve())
+  })
+  log.info('shutting down')
+  await server.stop()
+  store.close()
+  return 0
+}
+
+const loaded = loadConfig({ argv: process.argv.slice(2), env: process.env })
+if (!loaded.ok) {
+  for (const error of loaded.errors) console.error(`ground-console: ${error}`)
+  console.error(`\n${USAGE}`)
+  process.exit(2)
+}
+run(loaded.config).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`ground-console: ${error instanceof Error ? error.message : String(error)}`)
+    process.exit(1)
+  },
+)

@@ -1,0 +1,24 @@
+// Log in, log out, who am I (api.md §1): the session cookie for people using the console or curl.
+import { Elysia, t } from 'elysia'
+import { sessionCookie, sessionTokenFrom } from '../http/auth'
+import { userDto } from '../http/dto'
+import { json, noContent, parseJson, readBody } from '../http/json'
+import { validate } from '../http/validate'
+import type { RouteDeps } from './deps'
+
+const LoginBody = t.Object({ email: t.String({ maxLength: 254 }), password: t.String({ maxLength: 1024 }) })
+
+export const authRoutes = ({ auth, guard, secureCookies, clock, clientAddress }: RouteDeps) =>
+  new Elysia({ name: 'routes/auth', prefix: '/api/auth' })
+    .use(guard)
+    .post('/login', async ({ request }) => {
+      const body = validate(LoginBody, parseJson(await readBody(request)))
+      const { user, token, expiresAt } = await auth.login(body.email, body.password, clientAddress(request))
+      return json({ user: userDto(user) }, 200, { 'set-cookie': sessionCookie(token, expiresAt, secureCookies, clock()) })
+    })
+    .post('/logout', async ({ request }) => {
+      const token = sessionTokenFrom(request.headers)
+      if (token) await auth.logout(token)
+      return noContent({ 'set-cookie': sessionCookie('', null, secureCookies, clock()) })
+    })
+    .get('/me', ({ principal }) => json({ user: userDto(principal.user) }), { auth: 'session' })

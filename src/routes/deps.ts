@@ -1,0 +1,17 @@
+// What every route plugin receives from createApp: the services, the clock and the auth guard.
+import type { AuthService } from '../auth/service'
+import type { Clock } from '../domain/time'
+import type { authPlugin } from '../http/auth'
+import type { Logger } from '../log'
+import type { Store } from '../store/types'
+
+export type RouteDeps = {
+  store: Store
+  auth: AuthService
+  clock: Clock
+  log: Logger
+  guard: ReturnType<typeof authPlugin>
+  secureCookies: boolean
+  /** The client's address for a request, for login throttling; "unknown" when not served over a socket. */
+  clientAddress: (request: Request) => string
+}

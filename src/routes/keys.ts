@@ -1,0 +1,37 @@
+// API keys (api.md §1): created, listed and revoked through a session; the key is shown once.
+import { Elysia, t } from 'elysia'
+import { KEY_ENVIRONMENTS } from '../db/schema'
+import { notFound } from '../domain/errors'
+import { apiKeyDto } from '../http/dto'
+import { json, parseJson, readBody } from '../http/json'
+import { validate } from '../http/validate'
+import type { RouteDeps } from './deps'
+
+const CreateKeyBody = t.Object({
+  name: t.String({ minLength: 1, maxLength: 100 }),
+  environment: t.Optional(t.UnionEnum(KEY_ENVIRONMENTS, { error: 'must be "live" or "test"' })),
+})
+
+export const keyRoutes = ({ store, auth, guard, clock }: RouteDeps) =>
+  new Elysia({ name: 'routes/keys', prefix: '/api/keys' })
+    .use(guard)
+    .post(
+      '/',
+      async ({ request, principal }) => {
+        const body = validate(CreateKeyBody, parseJson(await readBody(request)))
+        const { apiKey, key } = await auth.createKey(principal.user.id, body.name, body.environment ?? 'live')
+        const { id, name, prefix, environment, created_at } = apiKeyDto(apiKey)
+        return json({ id, name, key, prefix, environment, created_at }, 201)
+      },
+      { auth: 'session' },
+    )
+    .get('/', async ({ principal }) => json({ keys: (await store.listApiKeys(principal.user.id)).map(apiKeyDto) }), { auth: 'session' })
+    .delete(
+      '/:id',
+      async ({ params, principal }) => {
+        const key = await store.revokeApiKey(principal.user.id, params.id, clock())
+        if (!key) throw notFound('API key')
+        return json({ id: key.id, revoked_at: apiKeyDto(key).revoked_at })
+      },
+      { auth: 'session' },
+    )

@@ -1,0 +1,37 @@
+// Missions (api.md §5): a name and a description that group plans and deployments.
+import { Elysia, t } from 'elysia'
+import { notFound } from '../domain/errors'
+import { newId } from '../domain/ids'
+import { missionDto } from '../http/dto'
+import { json, parseJson, readBody } from '../http/json'
+import { validate } from '../http/validate'
+import type { RouteDeps } from './deps'
+
+const NewMissionBody = t.Object({
+  name: t.String({ minLength: 1, maxLength: 200 }),
+  description: t.Optional(t.Union([t.String({ maxLength: 4000 }), t.Null()])),
+})
+
+export const missionRoutes = ({ store, guard, clock }: RouteDeps) =>
+  new Elysia({ name: 'routes/missions', prefix: '/api/missions' })
+    .use(guard)
+    .post(
+      '/',
+      async ({ request, principal }) => {
+        const body = validate(NewMissionBody, parseJson(await readBody(request)))
+        const mission = { id: newId('mission'), userId: principal.user.id, name: body.name, description: body.description ?? null, createdAt: clock() }
+        await store.insertMission(mission)
+        return json(missionDto(mission), 201)
+      },
+      { auth: 'any' },
+    )
+    .get('/', async ({ principal }) => json({ missions: (await store.listMissions(principal.user.id)).map(missionDto) }), { auth: 'any' })
+    .get(
+      '/:id',
+      async ({ params, principal }) => {
+        const mission = await store.getMission(principal.user.id, params.id)
+        if (!mission) throw notFound('mission')
+        return json(missionDto(mission))
+      },
+      { auth: 'any' },
+    )

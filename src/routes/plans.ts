@@ -1,0 +1,64 @@
+// Plans (api.md §5): a mission's planner output for one satellite, from which deployments are made.
+import { Elysia, t } from 'elysia'
+import { notFound } from '../domain/errors'
+import { newId } from '../domain/ids'
+import { parsePlanData } from '../domain/plan'
+import { planDto, planWithDataDto } from '../http/dto'
+import { json, parseJson, readBody } from '../http/json'
+import { validate } from '../http/validate'
+import type { RouteDeps } from './deps'
+
+const NewPlanBody = t.Object({
+  mission_id: t.String({ minLength: 1, maxLength: 64 }),
+  label: t.String({ minLength: 1, maxLength: 200 }),
+  satellite_id: t.String({ minLength: 1, maxLength: 64 }),
+  satellite_name: t.Optional(t.Union([t.String({ maxLength: 200 }), t.Null()])),
+  preset: t.Optional(t.Union([t.String({ maxLength: 200 }), t.Null()])),
+  plan_data: t.Unknown(),
+})
+
+export const planRoutes = ({ store, guard, clock }: RouteDeps) =>
+  new Elysia({ name: 'routes/plans', prefix: '/api/plans' })
+    .use(guard)
+    .post(
+      '/',
+      async ({ request, principal }) => {
+        const raw = parseJson(await readBody(request)) as { mission_id?: unknown }
+        // An unknown mission answers 404 before the rest of the body is judged (api.md §0 order).
+        if (typeof raw?.mission_id === 'string' && !(await store.getMission(principal.user.id, raw.mission_id))) throw notFound('mission')
+        const body = validate(NewPlanBody, raw)
+        const events = parsePlanData(body.plan_data)
+        const plan = {
+          id: newId('plan'),
+          userId: principal.user.id,
+          missionId: body.mission_id,
+          label: body.label,
+          satelliteId: body.satellite_id,
+          satelliteName: body.satellite_name ?? null,
+          preset: body.preset ?? null,
+          planData: JSON.stringify(body.plan_data),
+          eventCount: events.length,
+          createdAt: clock(),
+        }
+        await store.insertPlan(plan)
+        return json(planDto(plan), 201)
+      },
+      { auth: 'any' },
+    )
+    .get(
+      '/',
+      async ({ query, principal }) => {
+        const missionId = typeof query.mission_id === 'string' && query.mission_id !== '' ? query.mission_id : undefined
+        return json({ plans: (await store.listPlans(principal.user.id, missionId)).map(planDto) })
+      },
+      { auth: 'any' },
+    )
+    .get(
+      '/:id',
+      async ({ params, principal }) => {
+        const plan = await store.getPlan(principal.user.id, params.id)
+        if (!plan) throw notFound('plan')
+        return json(planWithDataDto(plan))
+      },
+      { auth: 'any' },
+    )

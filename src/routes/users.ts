@@ -1,0 +1,27 @@
+// User management (api.md §1): admins only.
+import { Elysia, t } from 'elysia'
+import { ROLES } from '../db/schema'
+import { userDto } from '../http/dto'
+import { json, parseJson, readBody } from '../http/json'
+import { validate } from '../http/validate'
+import type { RouteDeps } from './deps'
+
+export const NewUserBody = t.Object({
+  email: t.String({ pattern: '^[^@\\s]+@[^@\\s]+$', maxLength: 254, error: 'must be an email address' }),
+  password: t.String({ minLength: 10, maxLength: 1024, error: 'must be 10 to 1024 characters' }),
+  name: t.Optional(t.Union([t.String({ maxLength: 200 }), t.Null()])),
+  role: t.Optional(t.UnionEnum(ROLES, { error: 'must be "admin" or "operator"' })),
+})
+
+export const userRoutes = ({ store, auth, guard }: RouteDeps) =>
+  new Elysia({ name: 'routes/users', prefix: '/api/users' })
+    .use(guard)
+    .post(
+      '/',
+      async ({ request }) => {
+        const body = validate(NewUserBody, parseJson(await readBody(request)))
+        return json(userDto(await auth.createUser(body)), 201)
+      },
+      { auth: 'admin' },
+    )
+    .get('/', async () => json({ users: (await store.listUsers()).map(userDto) }), { auth: 'admin' })

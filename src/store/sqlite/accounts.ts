@@ -1,0 +1,98 @@
+// Users, sessions and API keys on SQLite, through drizzle's query builder.
+import { and, asc, eq, isNull, sql } from 'drizzle-orm'
+import type { Db } from '../../db/open'
+import { apiKeys, sessions, users } from '../../db/schema'
+import { AppError } from '../../domain/errors'
+import type { ApiKey, Session, Store, User, UserWithPassword } from '../types'
+
+type AccountStore = Pick<
+  Store,
+  | 'countUsers'
+  | 'insertUser'
+  | 'getUserByEmail'
+  | 'getUserById'
+  | 'listUsers'
+  | 'insertSession'
+  | 'getSession'
+  | 'extendSession'
+  | 'deleteSession'
+  | 'insertApiKey'
+  | 'getApiKeyByHash'
+  | 'listApiKeys'
+  | 'revokeApiKey'
+  | 'touchApiKey'
+>
+
+const userColumns = { id: users.id, email: users.email, name: users.name, role: users.role, createdAt: users.createdAt }
+const keyColumns = {
+  id: apiKeys.id,
+  userId: apiKeys.userId,
+  name: apiKeys.name,
+  prefix: apiKeys.prefix,
+  environment: apiKeys.environment,
+  createdAt: apiKeys.createdAt,
+  lastUsedAt: apiKeys.lastUsedAt,
+  revokedAt: apiKeys.revokedAt,
+}
+
+export function createAccountStore(db: Db): AccountStore {
+  // Prepared once: these run on every authenticated request.
+  const sessionById = db.select().from(sessions).where(eq(sessions.id, sql.placeholder('id'))).prepare()
+  const keyByHash = db.select(keyColumns).from(apiKeys).where(eq(apiKeys.keyHash, sql.placeholder('hash'))).prepare()
+
+  return {
+    async countUsers() {
+      return db.$count(users)
+    },
+    async insertUser(user) {
+      return db.transaction((tx) => {
+        if (tx.select({ id: users.id }).from(users).where(eq(users.email, user.email)).get())
+          throw new AppError('CONFLICT', `a user with email ${user.email} already exists`)
+        tx.insert(users).values(user).run()
+        return toUser(user)
+      })
+    },
+    async getUserByEmail(email) {
+      return (db.select().from(users).where(eq(users.email, email)).get() as UserWithPassword | undefined) ?? null
+    },
+    async getUserById(id) {
+      return (db.select(userColumns).from(users).where(eq(users.id, id)).get() as User | undefined) ?? null
+    },
+    async listUsers() {
+      return db.select(userColumns).from(users).orderBy(asc(users.createdAt)).all() as User[]
+    },
+
+    async insertSession(session) {
+      db.insert(sessions).values(session).run()
+    },
+    async getSession(id) {
+      return (sessionById.get({ id }) as Session | undefined) ?? null
+    },
+    async extendSession(id, expiresAt) {
+      db.update(sessions).set({ expiresAt }).where(eq(sessions.id, id)).run()
+    },
+    async deleteSession(id) {
+      db.delete(sessions).where(eq(sessions.id, id)).run()
+    },
+
+    async insertApiKey(key) {
+      db.insert(apiKeys).values(key).run()
+    },
+    async getApiKeyByHash(keyHash) {
+      return (keyByHash.get({ hash: keyHash }) as ApiKey | undefined) ?? null
+    },
+    async listApiKeys(userId) {
+      return db.select(keyColumns).from(apiKeys).where(eq(apiKeys.userId, userId)).orderBy(asc(apiKeys.createdAt)).all() as ApiKey[]
+    },
+    async revokeApiKey(userId, id, now) {
+      const mine = and(eq(apiKeys.id, id), eq(apiKeys.userId, userId))
+      db.update(apiKeys).set({ revokedAt: now }).where(and(mine, isNull(apiKeys.revokedAt))).run()
+      return (db.select(keyColumns).from(apiKeys).where(mine).get() as ApiKey | undefined) ?? null
+    },
+    async touchApiKey(id, now) {
+      db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, id)).run()
+    },
+  }
+}
+
+const toUser = ({ id, email, name, role, createdAt }: UserWithPassword): User => ({ id, email, name, role, createdAt })

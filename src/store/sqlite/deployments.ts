@@ -1,0 +1,127 @@
+// Deployments and their events on SQLite. This is the hot path, so it uses bun:sqlite statements prepared
+// once; every write that changes more than one row runs in one transaction.
+import type { Statement } from 'bun:sqlite'
+import type { Db } from '../../db/open'
+import { decideReportAccess, decideTransition, triggerForEventType } from '../../domain/deployment'
+import { AppError, notFound } from '../../domain/errors'
+import { newId } from '../../domain/ids'
+import type { Deployment, Reporter, Store, StoredEvent } from '../types'
+
+type DeploymentStore = Pick<
+  Store,
+  'insertDeployment' | 'listDeployments' | 'getDeployment' | 'cancelDeployment' | 'checkReportable' | 'recordEvent' | 'listEvents'
+>
+
+const DEPLOYMENT_SELECT = `
+  SELECT d.id, d.user_id AS userId, d.mission_id AS missionId, d.plan_id AS planId, d.satellite_id AS satelliteId,
+         d.status, d.mode, d.speed_multiplier AS speedMultiplier, d.agent_id AS agentId, d.created_at AS createdAt,
+         d.dispatched_at AS dispatchedAt, d.started_at AS startedAt, d.completed_at AS completedAt,
+         d.event_count AS eventCount, m.name AS missionName, p.label AS planLabel
+  FROM deployments d JOIN missions m ON m.id = d.mission_id JOIN plans p ON p.id = d.plan_id`
+
+export function createDeploymentStore(db: Db): DeploymentStore {
+  const sqlite = db.$client
+  const q = {
+    insert: sqlite.prepare(`
+      INSERT INTO deployments (id, user_id, mission_id, plan_id, satellite_id, status, mode, speed_multiplier,
+        agent_id, created_at, dispatched_at, started_at, completed_at, event_count)
+      VALUES ($id, $userId, $missionId, $planId, $satelliteId, $status, $mode, $speedMultiplier,
+        $agentId, $createdAt, $dispatchedAt, $startedAt, $completedAt, $eventCount)`),
+    list: sqlite.prepare(`${DEPLOYMENT_SELECT} WHERE d.user_id = $userId ORDER BY d.created_at DESC, d.rowid DESC LIMIT $limit`),
+    get: sqlite.prepare(`${DEPLOYMENT_SELECT} WHERE d.id = $id AND d.user_id = $userId`) as Statement<Deployment>,
+    // Only what a report needs, without the joins.
+    reportState: sqlite.prepare(
+      'SELECT status, mode, agent_id AS agentId, started_at AS startedAt FROM deployments WHERE id = $id AND user_id = $userId',
+    ) as Statement<Pick<Deployment, 'status' | 'mode' | 'agentId' | 'startedAt'>>,
+    setStatus: sqlite.prepare(`
+      UPDATE deployments SET status = $status,
+        started_at = CASE WHEN $stampStarted THEN coalesce(started_at, $now) ELSE started_at END,
+        completed_at = CASE WHEN $stampCompleted THEN $now ELSE completed_at END
+      WHERE id = $id`),
+    insertEvent: sqlite.prepare(`
+      INSERT INTO deployment_events (id, deployment_id, event_type, event_timestamp, job_id, step_id, payload, identity, created_at)
+      VALUES ($id, $deploymentId, $type, $timestamp, $jobId, $stepId, $payload, $identity, $now)
+      ON CONFLICT (deployment_id, identity) DO NOTHING`),
+    existingEvent: sqlite.prepare(
+      'SELECT id FROM deployment_events WHERE deployment_id = $deploymentId AND identity = $identity',
+    ) as Statement<{ id: string }>,
+    countEvent: sqlite.prepare('UPDATE deployments SET event_count = event_count + 1 WHERE id = $id'),
+    listEvents: sqlite.prepare(`
+      SELECT seq, id, event_type AS eventType, event_timestamp AS eventTimestamp, job_id AS jobId, step_id AS stepId,
+             payload, created_at AS createdAt
+      FROM deployment_events WHERE deployment_id = $deploymentId
+      ORDER BY event_timestamp, seq LIMIT $limit OFFSET $offset`) as Statement<StoredEvent>,
+  }
+
+  function requireReportable(userId: string, deploymentId: string, reporter: Reporter) {
+    const state = q.reportState.get({ id: deploymentId, userId })
+    if (!state) throw notFound('deployment')
+    const refusal = decideReportAccess(state, reporter)
+    if (refusal) throw refusal
+    return state
+  }
+
+  const recordEvent = sqlite.transaction((input: Parameters<DeploymentStore['recordEvent']>[0]) => {
+    const { deploymentId, event, identity, now } = input
+    const state = requireReportable(input.userId, deploymentId, input.reporter)
+    const id = newId('event')
+    const inserted = q.insertEvent.run({
+      id,
+      deploymentId,
+      type: event.type,
+      timestamp: event.timestamp,
+      jobId: event.jobId,
+      stepId: event.stepId,
+      payload: event.payloadJson,
+      identity,
+      now,
+    })
+    if (inserted.changes === 0) return { id: q.existingEvent.get({ deploymentId, identity })!.id, created: false }
+    q.countEvent.run({ id: deploymentId })
+    const trigger = triggerForEventType(event.type)
+    const transition = trigger && decideTransition(state, trigger)
+    if (transition) applyTransition(deploymentId, transition.to, transition.stamps, now)
+    return { id, created: true }
+  })
+
+  function applyTransition(id: string, status: string, stamps: string[], now: number) {
+    q.setStatus.run({
+      id,
+      status,
+      now,
+      stampStarted: stamps.includes('started_at') ? 1 : 0,
+      stampCompleted: stamps.includes('completed_at') ? 1 : 0,
+    })
+  }
+
+  return {
+    async insertDeployment(deployment) {
+      q.insert.run(deployment)
+    },
+    async listDeployments(userId, limit) {
+      return q.list.all({ userId, limit }) as Deployment[]
+    },
+    async getDeployment(userId, id) {
+      return q.get.get({ id, userId }) ?? null
+    },
+    async cancelDeployment(userId, id, now) {
+      return sqlite.transaction(() => {
+        const deployment = q.get.get({ id, userId })
+        if (!deployment) throw notFound('deployment')
+        const transition = decideTransition(deployment, 'cancel')
+        if (!transition) throw new AppError('CONFLICT', `deployment is already ${deployment.status}`)
+        applyTransition(id, transition.to, transition.stamps, now)
+        return q.get.get({ id, userId })!
+      })()
+    },
+    async checkReportable(userId, deploymentId, reporter) {
+      requireReportable(userId, deploymentId, reporter)
+    },
+    async recordEvent(input) {
+      return recordEvent(input)
+    },
+    async listEvents(deploymentId, { offset, limit }) {
+      return q.listEvents.all({ deploymentId, offset, limit })
+    },
+  }
+}

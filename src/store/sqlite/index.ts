@@ -1,0 +1,22 @@
+// The SQLite implementation of the Store: opens the file (src/db/open.ts) and joins the per-resource parts.
+import { openDatabase, type Durability } from '../../db/open'
+import type { Store } from '../types'
+import { createAccountStore } from './accounts'
+import { createCatalogStore } from './catalog'
+import { createDeploymentStore } from './deployments'
+
+export function createSqliteStore(path: string, options: { durability?: Durability } = {}): Store {
+  const db = openDatabase(path, options)
+  const ping = db.$client.prepare('SELECT 1')
+  return {
+    async ping() {
+      ping.get()
+    },
+    close() {
+      db.$client.close()
+    },
+    ...createAccountStore(db),
+    ...createCatalogStore(db),
+    ...createDeploymentStore(db),
+  }
+}
