@@ -1,0 +1,55 @@
+import { describe, expect, test } from 'bun:test'
+import { formatTimestamp, parseTimestamp } from '../../src/domain/time'
+
+const base = Date.parse('2026-03-07T12:00:00Z') * 1000
+
+describe('parseTimestamp', () => {
+  test.each([
+    ['2026-03-07T12:00:00Z', base],
+    ['2026-03-07T12:00:00z', base],
+    ['2026-03-07t12:00:00Z', base],
+    ['2026-03-07T12:00:00+00:00', base],
+    ['2026-03-07T07:00:00-05:00', base],
+    ['2026-03-07T13:30:00+01:30', base],
+    ['2026-03-07T12:00:00.5Z', base + 500_000],
+    ['2026-03-07T12:00:00.123456Z', base + 123_456],
+    ['2026-03-07T12:00:00.123456789Z', base + 123_456],
+    ['2024-02-29T00:00:00Z', Date.parse('2024-02-29T00:00:00Z') * 1000],
+    ['1969-12-31T23:59:59.999999Z', -1],
+    ['0001-01-01T00:00:00Z', Date.parse('0001-01-01T00:00:00Z') * 1000],
+  ])('%s', (text, micros) => expect(parseTimestamp(text)).toBe(micros))
+
+  test.each([
+    '2026-03-07T12:00:00', // no offset
+    '2026-03-07 12:00:00Z',
+    '2026-02-30T12:00:00Z', // impossible date
+    '2025-02-29T12:00:00Z', // not a leap year
+    '2026-13-01T00:00:00Z',
+    '2026-00-10T00:00:00Z',
+    '2026-03-07T24:00:00Z',
+    '2026-03-07T12:60:00Z',
+    '2026-03-07T12:00:60Z',
+    '2026-03-07T12:00:00+24:00',
+    '2026-03-07T12:00:00.Z',
+    '2026-03-07T12:00:00.1234567890Z', // 10 fractional digits
+    '2026-03-07',
+    '',
+    'yesterday',
+  ])('refuses %p', (text) => expect(parseTimestamp(text)).toBeNull())
+})
+
+describe('formatTimestamp', () => {
+  test.each([
+    [base, '2026-03-07T12:00:00Z'],
+    [base + 500_000, '2026-03-07T12:00:00.5Z'],
+    [base + 1_000, '2026-03-07T12:00:00.001Z'],
+    [base + 123_456, '2026-03-07T12:00:00.123456Z'],
+    [base + 120, '2026-03-07T12:00:00.00012Z'],
+    [-1, '1969-12-31T23:59:59.999999Z'],
+  ])('%d → %s', (micros, text) => expect(formatTimestamp(micros)).toBe(text))
+
+  test('round-trips what it parses', () => {
+    for (const text of ['2026-03-07T12:00:01.5Z', '2026-03-07T12:00:00.123456Z', '1999-12-31T23:59:59Z'])
+      expect(formatTimestamp(parseTimestamp(text)!)).toBe(text)
+  })
+})

@@ -1,0 +1,134 @@
+// Test harness: a fresh app on its own SQLite file, request builders, and seeding through the real API.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createApp, type App } from '../src/app'
+import { silentLogger } from '../src/log'
+import { createSqliteStore } from '../src/store/sqlite'
+import type { Store } from '../src/store/types'
+
+/** Cheap argon2id settings: tests hash many passwords; production uses Bun's defaults. */
+export const TEST_PASSWORD_OPTIONS = { algorithm: 'argon2id', memoryCost: 4096, timeCost: 1 } as const
+export const PASSWORD = 'correct horse battery'
+
+export function tempDir(prefix = 'gc-test-'): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix))
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) }
+}
+
+/** A clock the test moves by hand, in microseconds. */
+export function fixedClock(startIso = '2026-03-07T12:00:00Z') {
+  let now = Date.parse(startIso) * 1000
+  const clock = () => now
+  return Object.assign(clock, {
+    advance(seconds: number) {
+      now += Math.round(seconds * 1_000_000)
+    },
+  })
+}
+
+export type Reply = { status: number; headers: Headers; body: any; text: string }
+type RequestOptions = { body?: unknown; raw?: string; headers?: Record<string, string> }
+
+export type Harness = {
+  app: App
+  store: Store
+  dbPath: string
+  request(method: string, path: string, options?: RequestOptions): Promise<Reply>
+  close(): void
+}
+
+export function createHarness(options: { clock?: () => number } = {}): Harness {
+  const dir = tempDir()
+  const dbPath = join(dir.path, 'test.db')
+  const store = createSqliteStore(dbPath)
+  const app = createApp({ store, clock: options.clock, log: silentLogger, password: TEST_PASSWORD_OPTIONS })
+  return {
+    app,
+    store,
+    dbPath,
+    request: (method, path, opts = {}) => send(app, method, path, opts),
+    close() {
+      store.close()
+      dir.remove()
+    },
+  }
+}
+
+export async function send(app: App, method: string, path: string, { body, raw, headers = {} }: RequestOptions = {}): Promise<Reply> {
+  const hasBody = body !== undefined || raw !== undefined
+  const request = new Request(`http://localhost${path}`, {
+    method,
+    body: raw ?? (body !== undefined ? JSON.stringify(body) : undefined),
+    headers: hasBody ? { 'content-type': 'application/json', ...headers } : headers,
+  })
+  const response = await app.handle(request)
+  const text = await response.text()
+  let parsed: unknown = null
+  if (text && response.headers.get('content-type')?.startsWith('application/json')) parsed = JSON.parse(text)
+  return { status: response.status, headers: response.headers, body: parsed, text }
+}
+
+export const PLAN_DATA = {
+  preset: 'onboard-ml-inference',
+  events: [
+    { type: 'job.accepted', timestamp_s: 0, message: 'accepted', preset: 'onboard-ml-inference' },
+    { type: 'step.started', timestamp_s: 10, step_id: 'capture', message: 'capture' },
+    { type: 'job.completed', timestamp_s: 60, message: 'done', delivery_confidence: 0.98 },
+  ],
+}
+
+export type Tenant = {
+  email: string
+  cookie: string
+  key: string
+  keyId: string
+  missionId: string
+  planId: string
+  /** Auth headers for the key alone, and for the key plus an agent id. */
+  asKey: Record<string, string>
+  asAgent: Record<string, string>
+  createDeployment(mode?: 'live' | 'simulated', extra?: Record<string, unknown>): Promise<string>
+}
+
+let tenantCounter = 0
+
+/** Creates a user through the auth service, then logs in and builds a key, mission and plan via the API. */
+export async function createTenant(h: Harness, role: 'admin' | 'operator' = 'operator', agentId = 'sat-25544'): Promise<Tenant> {
+  const email = `user${++tenantCounter}@example.test`
+  await h.app.services.auth.createUser({ email, password: PASSWORD, role })
+  const login = await h.request('POST', '/api/auth/login', { body: { email, password: PASSWORD } })
+  if (login.status !== 200) throw new Error(`login failed: ${login.text}`)
+  const cookie = login.headers.get('set-cookie')!.split(';')[0]!
+  const created = await h.request('POST', '/api/keys', { body: { name: 'test' }, headers: { cookie } })
+  const asKey = { 'x-api-key': created.body.key as string }
+  const asAgent = { ...asKey, 'x-agent-id': agentId }
+  const mission = await h.request('POST', '/api/missions', { body: { name: 'ISS ML Pipeline' }, headers: asKey })
+  const plan = await h.request('POST', '/api/plans', {
+    body: { mission_id: mission.body.id, label: 'On-Board ML Inference', satellite_id: '25544', plan_data: PLAN_DATA },
+    headers: asKey,
+  })
+  return {
+    email,
+    cookie,
+    key: created.body.key,
+    keyId: created.body.id,
+    missionId: mission.body.id,
+    planId: plan.body.id,
+    asKey,
+    asAgent,
+    async createDeployment(mode = 'live', extra = {}) {
+      const reply = await h.request('POST', '/api/deployments', { body: { plan_id: plan.body.id, mode, ...extra }, headers: asKey })
+      if (reply.status !== 201) throw new Error(`create deployment failed: ${reply.text}`)
+      return reply.body.id
+    },
+  }
+}
+
+export const event = (type: string, timestamp = '2026-03-07T12:00:00Z', extra: Record<string, unknown> = {}) => ({
+  type,
+  timestamp,
+  job_id: 'job-1',
+  payload: {},
+  ...extra,
+})
