@@ -1,0 +1,115 @@
+import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { createHarness, createTenant, fixedClock, PASSWORD, type Harness } from '../helpers'
+
+let h: Harness
+let clock: ReturnType<typeof fixedClock>
+beforeEach(() => {
+  clock = fixedClock()
+  h = createHarness({ clock })
+})
+afterEach(() => h.close())
+
+describe('API keys', () => {
+  test('created once in plaintext, in the SDK format, listed without key or hash', async () => {
+    const t = await createTenant(h)
+    const live = await h.request('POST', '/api/keys', { body: { name: 'ground' }, headers: { cookie: t.cookie } })
+    expect(live.status).toBe(201)
+    expect(live.body).toEqual({ id: expect.stringMatching(/^key-/), name: 'ground', key: expect.stringMatching(/^rs_live_[A-Za-z0-9]{32,}$/), prefix: live.body.key.slice(0, 12), environment: 'live', created_at: '2026-03-07T12:00:00Z' })
+    expect(live.body.key).toMatch(/^rs_(live|test)_[a-zA-Z0-9]{16,}$/) // the public SDK's own pattern
+    const test_ = await h.request('POST', '/api/keys', { body: { name: 'dev', environment: 'test' }, headers: { cookie: t.cookie } })
+    expect(test_.body.key).toStartWith('rs_test_')
+    const list = await h.request('GET', '/api/keys', { headers: { cookie: t.cookie } })
+    expect(list.body.keys.map((k: { name: string }) => k.name)).toEqual(['test', 'ground', 'dev'])
+    for (const k of list.body.keys) expect(Object.keys(k).sort()).toEqual(['created_at', 'environment', 'id', 'last_used_at', 'name', 'prefix', 'revoked_at'])
+    expect(list.text).not.toContain(live.body.key)
+  })
+
+  test('only the SHA-256 of a key is stored', async () => {
+    const t = await createTenant(h)
+    const hash = new Bun.CryptoHasher('sha256').update(t.key).digest('hex')
+    expect(await h.store.getApiKeyByHash(hash)).not.toBeNull()
+    const file = new TextDecoder().decode(await Bun.file(h.dbPath).arrayBuffer())
+    const wal = new TextDecoder().decode(await Bun.file(`${h.dbPath}-wal`).arrayBuffer())
+    expect(file + wal).not.toContain(t.key)
+  })
+
+  test('last_used_at moves when the key is used', async () => {
+    const t = await createTenant(h) // the tenant's setup used the key at 12:00:00
+    clock.advance(120)
+    await h.request('GET', '/api/deployments', { headers: t.asKey })
+    const [key] = (await h.request('GET', '/api/keys', { headers: { cookie: t.cookie } })).body.keys
+    expect(key.last_used_at).toBe('2026-03-07T12:02:00Z')
+  })
+
+  test('revocation holds from the very next request, and revoking again keeps the first time', async () => {
+    const t = await createTenant(h)
+    expect((await h.request('GET', '/api/deployments', { headers: t.asKey })).status).toBe(200)
+    const revoked = await h.request('DELETE', `/api/keys/${t.keyId}`, { headers: { cookie: t.cookie } })
+    expect(revoked.status).toBe(200)
+    expect(revoked.body).toEqual({ id: t.keyId, revoked_at: '2026-03-07T12:00:00Z' })
+    expect((await h.request('GET', '/api/deployments', { headers: t.asKey })).status).toBe(401)
+    clock.advance(60)
+    expect((await h.request('DELETE', `/api/keys/${t.keyId}`, { headers: { cookie: t.cookie } })).body.revoked_at).toBe('2026-03-07T12:00:00Z')
+  })
+
+  test('keys are per user: another user cannot list or revoke them', async () => {
+    const a = await createTenant(h)
+    const b = await createTenant(h)
+    expect((await h.request('DELETE', `/api/keys/${a.keyId}`, { headers: { cookie: b.cookie } })).status).toBe(404)
+    const list = await h.request('GET', '/api/keys', { headers: { cookie: b.cookie } })
+    expect(list.body.keys.map((k: { id: string }) => k.id)).toEqual([b.keyId])
+  })
+
+  test.each([
+    [{}, 'name'],
+    [{ name: '' }, 'name'],
+    [{ name: 'x'.repeat(101) }, 'name'],
+    [{ name: 5 }, 'name'],
+    [{ name: 'k', environment: 'prod' }, 'environment'],
+  ])('refuses %p naming %s', async (body, field) => {
+    const t = await createTenant(h)
+    const reply = await h.request('POST', '/api/keys', { body, headers: { cookie: t.cookie } })
+    expect(reply.status).toBe(400)
+    expect(reply.body.code).toBe('VALIDATION')
+    expect(reply.body.error).toStartWith(`${field}:`)
+  })
+})
+
+describe('users', () => {
+  test('an admin creates and lists users; the new user can log in', async () => {
+    const admin = await createTenant(h, 'admin')
+    const created = await h.request('POST', '/api/users', { body: { email: 'Ops@Site.test', password: 'long enough pw', name: 'Ops' }, headers: { cookie: admin.cookie } })
+    expect(created.status).toBe(201)
+    expect(created.body).toEqual({ id: expect.stringMatching(/^usr-/), email: 'ops@site.test', name: 'Ops', role: 'operator', created_at: '2026-03-07T12:00:00Z' })
+    const list = await h.request('GET', '/api/users', { headers: { cookie: admin.cookie } })
+    expect(list.body.users.map((u: { email: string }) => u.email)).toEqual([admin.email, 'ops@site.test'])
+    expect(list.text).not.toContain('argon2')
+    expect((await h.request('POST', '/api/auth/login', { body: { email: 'ops@site.test', password: 'long enough pw' } })).status).toBe(200)
+  })
+
+  test('a taken email is 409, whatever its case', async () => {
+    const admin = await createTenant(h, 'admin')
+    const reply = await h.request('POST', '/api/users', { body: { email: admin.email.toUpperCase(), password: PASSWORD }, headers: { cookie: admin.cookie } })
+    expect(reply.status).toBe(409)
+    expect(reply.body.code).toBe('CONFLICT')
+  })
+
+  test('an operator may not manage users', async () => {
+    const op = await createTenant(h)
+    expect((await h.request('GET', '/api/users', { headers: { cookie: op.cookie } })).status).toBe(403)
+    expect((await h.request('POST', '/api/users', { body: { email: 'x@y.z', password: PASSWORD }, headers: { cookie: op.cookie } })).status).toBe(403)
+  })
+
+  test.each([
+    [{ email: 'not-an-email', password: PASSWORD }, 'email'],
+    [{ email: 'a@b.c', password: 'short' }, 'password'],
+    [{ email: 'a@b.c', password: PASSWORD, role: 'root' }, 'role'],
+    [{ password: PASSWORD }, 'email'],
+  ])('refuses %p naming %s', async (body, field) => {
+    const admin = await createTenant(h, 'admin')
+    const reply = await h.request('POST', '/api/users', { body, headers: { cookie: admin.cookie } })
+    expect(reply.status).toBe(400)
+    expect(reply.body.error).toStartWith(`${field}:`)
+    expect((await h.store.listUsers()).length).toBe(1)
+  })
+})

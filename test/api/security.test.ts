@@ -1,0 +1,111 @@
+// One security suite over every protected route (api.md §1 table): no credentials, a malformed key, an
+// unknown key, a revoked key, the wrong kind of credential, another user's resource. A route added to the
+// app without a row here fails the coverage test at the bottom.
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { createHarness, createTenant, event, type Harness, type Tenant } from '../helpers'
+
+type Kind = 'any' | 'agent' | 'session' | 'admin'
+type World = { a: Tenant; dep: string; other: Tenant; spareKeyId: string }
+type Route = {
+  method: string
+  path: string
+  kind: Kind
+  url(w: World): string
+  body?(w: World): unknown
+  /** Another user's resource is named in the URL: that user gets 404. */
+  owned?: boolean
+}
+
+const ROUTES: Route[] = [
+  { method: 'GET', path: '/api/auth/me', kind: 'session', url: () => '/api/auth/me' },
+  { method: 'POST', path: '/api/keys', kind: 'session', url: () => '/api/keys', body: () => ({ name: 'k' }) },
+  { method: 'GET', path: '/api/keys', kind: 'session', url: () => '/api/keys' },
+  { method: 'DELETE', path: '/api/keys/:id', kind: 'session', url: (w) => `/api/keys/${w.spareKeyId}`, owned: true },
+  { method: 'POST', path: '/api/users', kind: 'admin', url: () => '/api/users', body: () => ({ email: 'n@x.y', password: 'long enough pw' }) },
+  { method: 'GET', path: '/api/users', kind: 'admin', url: () => '/api/users' },
+  { method: 'POST', path: '/api/missions', kind: 'any', url: () => '/api/missions', body: () => ({ name: 'm' }) },
+  { method: 'GET', path: '/api/missions', kind: 'any', url: () => '/api/missions' },
+  { method: 'GET', path: '/api/missions/:id', kind: 'any', url: (w) => `/api/missions/${w.a.missionId}`, owned: true },
+  { method: 'POST', path: '/api/plans', kind: 'any', url: () => '/api/plans', body: (w) => ({ mission_id: w.a.missionId, label: 'p', satellite_id: '1', plan_data: { events: [{ type: 'job.accepted', timestamp_s: 0 }] } }), owned: true },
+  { method: 'GET', path: '/api/plans', kind: 'any', url: () => '/api/plans' },
+  { method: 'GET', path: '/api/plans/:id', kind: 'any', url: (w) => `/api/plans/${w.a.planId}`, owned: true },
+  { method: 'POST', path: '/api/deployments', kind: 'any', url: () => '/api/deployments', body: (w) => ({ plan_id: w.a.planId, mode: 'live' }), owned: true },
+  { method: 'GET', path: '/api/deployments', kind: 'any', url: () => '/api/deployments' },
+  { method: 'GET', path: '/api/deployments/:id', kind: 'any', url: (w) => `/api/deployments/${w.dep}`, owned: true },
+  { method: 'POST', path: '/api/deployments/:id/cancel', kind: 'any', url: (w) => `/api/deployments/${w.dep}/cancel`, owned: true },
+  { method: 'POST', path: '/api/deployments/:id/events', kind: 'agent', url: (w) => `/api/deployments/${w.dep}/events`, body: () => event('step.progress'), owned: true },
+  { method: 'GET', path: '/api/deployments/:id/events', kind: 'any', url: (w) => `/api/deployments/${w.dep}/events`, owned: true },
+]
+
+let h: Harness
+let w: World
+let revokedKey: string
+beforeAll(async () => {
+  h = createHarness()
+  const a = await createTenant(h, 'admin')
+  const other = await createTenant(h, 'admin')
+  const spare = await h.request('POST', '/api/keys', { body: { name: 'spare' }, headers: { cookie: a.cookie } })
+  w = { a, other, dep: await a.createDeployment('live'), spareKeyId: spare.body.id }
+  const extra = await h.request('POST', '/api/keys', { body: { name: 'to revoke' }, headers: { cookie: a.cookie } })
+  revokedKey = extra.body.key
+  await h.request('DELETE', `/api/keys/${extra.body.id}`, { headers: { cookie: a.cookie } })
+})
+afterAll(() => h.close())
+
+const call = (route: Route, headers: Record<string, string>) => h.request(route.method, route.url(w), { body: route.body?.(w), headers })
+const expect401 = async (route: Route, headers: Record<string, string>) => {
+  const reply = await call(route, headers)
+  expect(reply.status).toBe(401)
+  expect(reply.body).toEqual({ error: expect.any(String), code: 'UNAUTHORIZED' })
+}
+const agentHeaders = (key: string) => ({ 'x-api-key': key, 'x-agent-id': 'sat-25544' })
+
+for (const route of ROUTES) {
+  describe(`${route.method} ${route.path} (${route.kind})`, () => {
+    test('no credentials → 401', () => expect401(route, { 'x-agent-id': 'sat-25544' }))
+    test('malformed key → 401', () => expect401(route, agentHeaders('garbage')))
+    test('unknown key → 401', () => expect401(route, agentHeaders(`rs_live_${'A'.repeat(40)}`)))
+    test('revoked key → 401', () => expect401(route, agentHeaders(revokedKey)))
+    test('malformed bearer → 401', () => expect401(route, { authorization: 'Bearer nope', 'x-agent-id': 'sat-25544' }))
+
+    if (route.kind === 'agent') {
+      test('a session alone → 401', () => expect401(route, { cookie: w.a.cookie, 'x-agent-id': 'sat-25544' }))
+      test('a key without X-Agent-ID → 400', async () => {
+        const reply = await call(route, w.a.asKey)
+        expect(reply.status).toBe(400)
+        expect(reply.body.code).toBe('BAD_REQUEST')
+      })
+    }
+    if (route.kind === 'session' || route.kind === 'admin') {
+      test('an API key instead of a session → 401', () => expect401(route, w.a.asAgent))
+    }
+    if (route.kind === 'admin') {
+      test('an operator’s session → 403', async () => {
+        const op = await createTenant(h)
+        const reply = await call(route, { cookie: op.cookie })
+        expect(reply.status).toBe(403)
+        expect(reply.body.code).toBe('FORBIDDEN')
+      })
+    }
+    if (route.owned) {
+      test('another user’s resource → 404', async () => {
+        const headers = route.kind === 'session' ? { cookie: w.other.cookie } : w.other.asAgent
+        const reply = await call(route, headers)
+        expect(reply.status).toBe(404)
+        expect(reply.body.code).toBe('NOT_FOUND')
+      })
+    }
+    test('the right credential gets through', async () => {
+      const headers = route.kind === 'session' || route.kind === 'admin' ? { cookie: w.a.cookie } : route.kind === 'agent' ? w.a.asAgent : { authorization: `Bearer ${w.a.key}` }
+      const reply = await call(route, headers)
+      expect(reply.status).toBeLessThan(300)
+    })
+  })
+}
+
+test('every /api route of the app is in this suite', () => {
+  const inApp = h.app.routes
+    .filter((r) => r.path.startsWith('/api/') && r.path !== '/api/auth/login' && r.path !== '/api/auth/logout')
+    .map((r) => `${r.method} ${r.path.replace(/\/$/, '')}`)
+  expect(new Set(inApp)).toEqual(new Set(ROUTES.map((r) => `${r.method} ${r.path}`)))
+})
