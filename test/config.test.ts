@@ -1,0 +1,49 @@
+import { describe, expect, test } from 'bun:test'
+import { DEFAULTS, loadConfig } from '../src/config'
+
+const load = (argv: string[], env: Record<string, string> = {}) => loadConfig({ argv, env })
+
+describe('loadConfig', () => {
+  test('serve is the default, with the documented defaults', () => {
+    expect(load([])).toEqual({
+      ok: true,
+      config: { command: 'serve', host: DEFAULTS.host, port: 8080, db: './data/ground-console.db', durability: 'full', secureCookies: false, admin: {} },
+    })
+  })
+
+  test('environment variables apply and flags override them', () => {
+    const env = { HOST: '0.0.0.0', PORT: '9000', DATABASE_PATH: '/var/lib/gc.db', DURABILITY: 'normal', SECURE_COOKIES: 'true' }
+    expect(load(['serve'], env)).toMatchObject({ config: { host: '0.0.0.0', port: 9000, db: '/var/lib/gc.db', durability: 'normal', secureCookies: true } })
+    expect(load(['--port', '9100', '--host', '::1', '--db', 'x.db', '--durability', 'full'], env)).toMatchObject({
+      config: { host: '::1', port: 9100, db: 'x.db', durability: 'full' },
+    })
+  })
+
+  test('reports every problem at once', () => {
+    const result = load(['--port', 'eighty', '--durability', 'maybe'], { ADMIN_EMAIL: 'a@b.c' })
+    expect(result.ok).toBe(false)
+    if (!result.ok) expect(result.errors).toHaveLength(3)
+  })
+
+  test('admin credentials come as a pair of at least 10 characters', () => {
+    expect(load([], { ADMIN_EMAIL: 'a@b.c', ADMIN_PASSWORD: 'short' }).ok).toBe(false)
+    expect(load([], { ADMIN_EMAIL: 'a@b.c', ADMIN_PASSWORD: 'long enough' })).toMatchObject({ config: { admin: { email: 'a@b.c', password: 'long enough' } } })
+  })
+
+  test('user create and key create', () => {
+    expect(load(['user', 'create', '--email', 'e@x.y', '--password', '0123456789', '--role', 'admin'])).toMatchObject({
+      config: { command: 'user create', email: 'e@x.y', role: 'admin', db: DEFAULTS.db },
+    })
+    expect(load(['user', 'create', '--email', 'e@x.y', '--password', 'short']).ok).toBe(false)
+    expect(load(['user', 'create', '--email', 'e@x.y', '--password', '0123456789', '--role', 'root']).ok).toBe(false)
+    expect(load(['key', 'create', '--email', 'e@x.y', '--test'])).toMatchObject({ config: { command: 'key create', email: 'e@x.y', test: true, name: 'cli' } })
+    expect(load(['key', 'create']).ok).toBe(false)
+  })
+
+  test('help, version, unknown commands and flags', () => {
+    expect(load(['--help'])).toEqual({ ok: true, config: { command: 'help' } })
+    expect(load(['-v'])).toEqual({ ok: true, config: { command: 'version' } })
+    expect(load(['launch']).ok).toBe(false)
+    expect(load(['--frobnicate']).ok).toBe(false)
+  })
+})

@@ -1,0 +1,51 @@
+// The admin commands, run as processes against a database file while the server also uses it.
+import { afterAll, describe, expect, test } from 'bun:test'
+import { join } from 'node:path'
+import pkg from '../../package.json'
+import { tempDir } from '../helpers'
+import { ROOT, startServer } from './process'
+
+const dir = tempDir()
+const db = join(dir.path, 'gc.db')
+afterAll(() => dir.remove())
+
+const cli = (...args: string[]) => {
+  const result = Bun.spawnSync([process.execPath, join(ROOT, 'src/main.ts'), ...args], { cwd: dir.path, env: { ...process.env } })
+  return { code: result.exitCode, out: result.stdout.toString(), err: result.stderr.toString() }
+}
+
+describe('CLI', () => {
+  test('--version and --help', () => {
+    expect(cli('--version')).toMatchObject({ code: 0, out: `${pkg.version}\n` })
+    const help = cli('--help')
+    expect(help.code).toBe(0)
+    expect(help.out).toContain('ground-console key create --email E')
+  })
+
+  test('a bad flag exits 2 with the reason and the usage', () => {
+    const result = cli('serve', '--port', 'x')
+    expect(result.code).toBe(2)
+    expect(result.err).toContain('--port must be a number')
+    expect(result.err).toContain('Usage:')
+  })
+
+  test('user create, then key create prints only a key that the running server accepts', async () => {
+    const created = cli('user', 'create', '--db', db, '--email', 'Night@Shift.test', '--password', 'night-shift-pw', '--role', 'operator')
+    expect(created.code).toBe(0)
+    expect(created.out).toContain('night@shift.test')
+    expect(cli('user', 'create', '--db', db, '--email', 'night@shift.test', '--password', 'night-shift-pw').code).toBe(1)
+
+    const server = await startServer({ db })
+    try {
+      const key = cli('key', 'create', '--db', db, '--email', 'night@shift.test', '--name', 'station-1')
+      expect(key.code).toBe(0)
+      expect(key.out).toMatch(/^rs_live_[A-Za-z0-9]{40}\n$/)
+      const reply = await fetch(`${server.url}/api/deployments`, { headers: { 'x-api-key': key.out.trim() } })
+      expect(reply.status).toBe(200)
+      expect(cli('key', 'create', '--db', db, '--email', 'night@shift.test', '--test').out).toStartWith('rs_test_')
+      expect(cli('key', 'create', '--db', db, '--email', 'nobody@shift.test')).toMatchObject({ code: 1, out: '' })
+    } finally {
+      await server.stop()
+    }
+  })
+})

@@ -1,0 +1,75 @@
+// Smoke test of the compiled binary, as an operator would use it: copied alone into an empty directory,
+// started on a free port with its default database, then health, login with the printed first-run
+// password, a key, a deployment, an event reported and listed back, and a clean stop.
+// Run: bun test/smoke/binary.ts dist/ground-console   (also called by test/server/binary.test.ts)
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+export async function smokeTestBinary(binaryPath: string, log: (line: string) => void = () => {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'gc-smoke-'))
+  const binary = join(dir, 'ground-console')
+  copyFileSync(resolve(binaryPath), binary)
+  const env = { ...process.env }
+  for (const name of ['ADMIN_EMAIL', 'ADMIN_PASSWORD', 'DATABASE_PATH', 'PORT', 'HOST']) delete env[name]
+  const proc = Bun.spawn([binary, '--port', '0'], { cwd: dir, env, stdout: 'pipe', stderr: 'pipe' })
+  const out = { stdout: '', stderr: '' }
+  const pump = async (stream: ReadableStream<Uint8Array>, key: 'stdout' | 'stderr') => {
+    for await (const chunk of stream) out[key] += new TextDecoder().decode(chunk)
+  }
+  void pump(proc.stdout, 'stdout')
+  void pump(proc.stderr, 'stderr')
+  const started = performance.now()
+  try {
+    let url: string | undefined
+    while (!(url = /"msg":"listening","url":"([^"]+)"/.exec(out.stderr)?.[1])) {
+      if (proc.exitCode !== null || performance.now() - started > 15_000) throw new Error(`binary did not start:\n${out.stderr}`)
+      await Bun.sleep(5)
+    }
+    log(`listening at ${url} after ${Math.round(performance.now() - started)} ms`)
+    const health = await fetch(`${url}/healthz`)
+    check(health.status === 200 && (await health.text()) === '{"ok":true}', 'GET /healthz answers {"ok":true}')
+    const password = /with password (\S+)/.exec(out.stdout)?.[1]
+    check(Boolean(password), 'first start prints the admin password')
+    check(existsSync(join(dir, 'data/ground-console.db')), 'the database was created under ./data')
+    check((statSync(join(dir, 'data/ground-console.db')).mode & 0o077) === 0, 'the database file is not readable by others')
+
+    const json = async (method: string, path: string, body: unknown, headers: Record<string, string>, expected: number) => {
+      const reply = await fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) })
+      const text = await reply.text()
+      check(reply.status === expected, `${method} ${path} → ${expected} (got ${reply.status} ${text.slice(0, 200)})`)
+      return { reply, body: JSON.parse(text) }
+    }
+    const login = await json('POST', '/api/auth/login', { email: 'admin@localhost', password }, {}, 200)
+    const cookie = login.reply.headers.get('set-cookie')!.split(';')[0]!
+    const key = (await json('POST', '/api/keys', { name: 'smoke' }, { cookie }, 201)).body.key as string
+    const asKey = { 'x-api-key': key }
+    const mission = (await json('POST', '/api/missions', { name: 'Smoke' }, asKey, 201)).body.id
+    const plan = (await json('POST', '/api/plans', { mission_id: mission, label: 'p', satellite_id: '25544', plan_data: { events: [{ type: 'job.accepted', timestamp_s: 0 }] } }, asKey, 201)).body.id
+    const deployment = (await json('POST', '/api/deployments', { plan_id: plan, mode: 'live' }, asKey, 201)).body.id
+    const event = { type: 'job.completed', timestamp: '2026-03-07T12:00:00Z', job_id: deployment, payload: { status: 'success' } }
+    const created = (await json('POST', `/api/deployments/${deployment}/events`, event, { ...asKey, 'x-agent-id': 'sat-25544' }, 201)).body.id
+    const page = (await json('GET', `/api/deployments/${deployment}/events`, undefined, asKey, 200)).body
+    check(page.total === 1 && page.events[0].id === created && page.events[0].payload.status === 'success', 'the event is listed back')
+    const dep = (await json('GET', `/api/deployments/${deployment}`, undefined, asKey, 200)).body
+    check(dep.status === 'completed', 'job.completed completed the deployment')
+    proc.kill('SIGTERM')
+    check((await proc.exited) === 0, 'SIGTERM stops it cleanly (exit 0)')
+    log('binary smoke test passed')
+  } finally {
+    if (proc.exitCode === null) proc.kill('SIGKILL')
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+function check(ok: boolean, what: string) {
+  if (!ok) throw new Error(`smoke check failed: ${what}`)
+}
+
+if (import.meta.main) {
+  const path = process.argv[2] ?? 'dist/ground-console'
+  smokeTestBinary(path, (line) => console.log(line)).catch((error: Error) => {
+    console.error(error.message)
+    process.exit(1)
+  })
+}
