@@ -19,13 +19,17 @@ export const users = sqliteTable('users', {
   createdAt: integer('created_at').notNull(),
 })
 
+/** Every row below belongs to one user and goes with that user. */
+const ownerColumn = () =>
+  text('user_id')
+    .notNull()
+    .references(() => users.id, { onDelete: 'cascade' })
+
 export const sessions = sqliteTable(
   'sessions',
   {
     id: text('id').primaryKey(),
-    userId: text('user_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    userId: ownerColumn(),
     /** SHA-256 hex of the token's secret half; the secret itself is never stored. */
     secretHash: text('secret_hash').notNull(),
     createdAt: integer('created_at').notNull(),
@@ -38,9 +42,7 @@ export const apiKeys = sqliteTable(
   'api_keys',
   {
     id: text('id').primaryKey(),
-    userId: text('user_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    userId: ownerColumn(),
     name: text('name').notNull(),
     prefix: text('prefix').notNull(),
     environment: text('environment', { enum: KEY_ENVIRONMENTS }).notNull(),
@@ -57,9 +59,7 @@ export const missions = sqliteTable(
   'missions',
   {
     id: text('id').primaryKey(),
-    userId: text('user_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    userId: ownerColumn(),
     name: text('name').notNull(),
     description: text('description'),
     createdAt: integer('created_at').notNull(),
@@ -71,9 +71,7 @@ export const plans = sqliteTable(
   'plans',
   {
     id: text('id').primaryKey(),
-    userId: text('user_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    userId: ownerColumn(),
     missionId: text('mission_id')
       .notNull()
       .references(() => missions.id),
@@ -92,9 +90,7 @@ export const deployments = sqliteTable(
   'deployments',
   {
     id: text('id').primaryKey(),
-    userId: text('user_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    userId: ownerColumn(),
     missionId: text('mission_id')
       .notNull()
       .references(() => missions.id),
