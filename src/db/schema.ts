@@ -1,7 +1,7 @@
 // The drizzle schema: one table per resource. Every time column holds microseconds since the epoch
 // (src/domain/time.ts); JSON columns hold text exactly as it will be served.
 import { sql } from 'drizzle-orm'
-import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import { foreignKey, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 import { DEPLOYMENT_MODES, DEPLOYMENT_STATUSES } from '../domain/deployment'
 
 export const ROLES = ['admin', 'operator'] as const
@@ -108,6 +108,8 @@ export const deployments = sqliteTable(
     completedAt: integer('completed_at'),
     /** Kept in step with the events table in the same transaction, so listing never counts rows. */
     eventCount: integer('event_count').notNull().default(0),
+    /** Simulated mode: the index (in play order) of the next plan event the replay will store. */
+    replayCursor: integer('replay_cursor').notNull().default(0),
   },
   (t) => [
     index('deployments_user_idx').on(t.userId, t.createdAt),
@@ -115,6 +117,8 @@ export const deployments = sqliteTable(
     index('deployments_dispatch_idx')
       .on(t.userId, t.satelliteId, t.createdAt)
       .where(sql`status = 'pending' and mode = 'live'`),
+    // The replays to resume at start: simulated deployments that have not ended.
+    index('deployments_replay_idx').on(t.mode, t.status).where(sql`mode = 'simulated' and status in ('pending', 'running')`),
   ],
 )
 
@@ -139,5 +143,44 @@ export const deploymentEvents = sqliteTable(
   (t) => [
     index('events_order_idx').on(t.deploymentId, t.eventTimestamp, t.seq),
     uniqueIndex('events_identity_idx').on(t.deploymentId, t.identity),
+  ],
+)
+
+export const AGENT_STATUSES = ['idle', 'executing', 'transferring', 'offline'] as const
+export type AgentStatus = (typeof AGENT_STATUSES)[number]
+
+/** Agents name themselves (`X-Agent-ID`); the name is unique per user, not globally. */
+export const agents = sqliteTable(
+  'agents',
+  {
+    userId: ownerColumn(),
+    id: text('id').notNull(),
+    satelliteId: text('satellite_id'),
+    satelliteName: text('satellite_name'),
+    agentVersion: text('agent_version'),
+    orbitAltitudeKm: real('orbit_altitude_km'),
+    status: text('status', { enum: AGENT_STATUSES }).notNull().default('idle'),
+    registeredAt: integer('registered_at'),
+    lastSeenAt: integer('last_seen_at').notNull(),
+    lastHeartbeatAt: integer('last_heartbeat_at'),
+    /** The latest telemetry sample as JSON text. */
+    lastTelemetry: text('last_telemetry'),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.id] })],
+)
+
+/** Every telemetry sample an agent sent, as it was received. */
+export const agentTelemetry = sqliteTable(
+  'agent_telemetry',
+  {
+    seq: integer('seq').primaryKey(),
+    userId: text('user_id').notNull(),
+    agentId: text('agent_id').notNull(),
+    receivedAt: integer('received_at').notNull(),
+    sample: text('sample').notNull(),
+  },
+  (t) => [
+    index('agent_telemetry_agent_idx').on(t.userId, t.agentId, t.receivedAt),
+    foreignKey({ columns: [t.userId, t.agentId], foreignColumns: [agents.userId, agents.id] }).onDelete('cascade'),
   ],
 )

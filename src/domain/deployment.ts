@@ -10,8 +10,11 @@ export type DeploymentMode = (typeof DEPLOYMENT_MODES)[number]
 export const TERMINAL_STATUSES: ReadonlySet<DeploymentStatus> = new Set(['completed', 'failed', 'cancelled'])
 export const isTerminal = (status: DeploymentStatus) => TERMINAL_STATUSES.has(status)
 
-/** What can move a deployment: an agent's poll, the server's replay, a reported event, or a user's cancel. */
-export const TRIGGERS = ['dispatch', 'replay_start', 'job.accepted', 'job.completed', 'job.failed', 'cancel'] as const
+/**
+ * What can move a deployment: an agent's poll, the server's replay starting or running out of plan events,
+ * a reported event, or a user's cancel.
+ */
+export const TRIGGERS = ['dispatch', 'replay_start', 'replay_end', 'job.accepted', 'job.completed', 'job.failed', 'cancel'] as const
 export type Trigger = (typeof TRIGGERS)[number]
 
 type Rule = { to: DeploymentStatus; mode?: DeploymentMode }
@@ -33,6 +36,8 @@ const TRANSITIONS = {
     cancel: { to: 'cancelled' },
   },
   running: {
+    // A plan that ends without job.completed/job.failed still ends its simulated deployment (api.md §5).
+    replay_end: { to: 'completed', mode: 'simulated' },
     'job.completed': { to: 'completed' },
     'job.failed': { to: 'failed' },
     cancel: { to: 'cancelled' },

@@ -1,7 +1,9 @@
 // A plan's data (api.md §5): the planner's output, whose `events` array holds flat events
-// `{type, timestamp_s, step_id?, message?, …}` (reference §4.2). Pure.
-import { invalid } from './errors'
-import { EVENT_TYPE_MAX, isEventType, isPlainObject, type JsonObject } from './event'
+// `{type, timestamp_s, step_id?, message?, …}` (reference §4.2), and how those events become the events an
+// agent replays (§4) or the server's replay stores (§5). Pure.
+import { AppError, invalid } from './errors'
+import { EVENT_TYPE_MAX, PAYLOAD_MAX_BYTES, isEventType, isPlainObject, type EventInput, type JsonObject } from './event'
+import { formatTimestamp } from './time'
 
 export type PlanEvent = JsonObject & { type: string; timestamp_s: number; step_id?: string | null }
 
@@ -17,8 +19,52 @@ export function parsePlanData(planData: unknown): PlanEvent[] {
       throw invalid(`${field}.type`, `must be a dotted lowercase name like "job.accepted", at most ${EVENT_TYPE_MAX} characters`)
     const at = event.timestamp_s
     if (typeof at !== 'number' || !Number.isFinite(at) || at < 0) throw invalid(`${field}.timestamp_s`, 'must be a number ≥ 0')
-    if (event.step_id !== undefined && event.step_id !== null && typeof event.step_id !== 'string')
-      throw invalid(`${field}.step_id`, 'must be a string or null')
+    if (event.step_id !== undefined && event.step_id !== null && (typeof event.step_id !== 'string' || event.step_id.length > 128))
+      throw invalid(`${field}.step_id`, 'must be a string of at most 128 characters, or null')
+    // The event's payload will have to pass the same 64 KiB rule as a reported one.
+    if (Buffer.byteLength(JSON.stringify(payloadOf(event as PlanEvent))) > PAYLOAD_MAX_BYTES)
+      throw new AppError('PAYLOAD_TOO_LARGE', `${field}: its payload would be over 64 KiB`)
   })
   return events as PlanEvent[]
 }
+
+/** The plan's events in play order: by timestamp_s, ties kept in their plan order. */
+export function playOrder(events: PlanEvent[]): PlanEvent[] {
+  return events.map((event, i) => ({ event, i })).sort((a, b) => a.event.timestamp_s - b.event.timestamp_s || a.i - b.i).map((x) => x.event)
+}
+
+/** Every key of a plan event but type, timestamp_s and step_id: `message` and the type-specific ones. */
+export function payloadOf(event: PlanEvent): JsonObject {
+  const { type: _type, timestamp_s: _at, step_id: _step, ...rest } = event
+  return rest
+}
+
+const micros = (seconds: number) => Math.round(seconds * 1_000_000)
+
+/** One event of a WorkloadSpec (api.md §4): every field present, step_id only when the plan has one. */
+export function toAgentEvent(event: PlanEvent, baseMicros: number, jobId: string) {
+  return {
+    type: event.type,
+    timestamp: formatTimestamp(baseMicros + micros(event.timestamp_s)),
+    job_id: jobId,
+    ...(typeof event.step_id === 'string' ? { step_id: event.step_id } : {}),
+    payload: payloadOf(event),
+  }
+}
+
+/** The event the simulated replay stores for a plan event: mission time is started_at + timestamp_s. */
+export function toReplayEvent(event: PlanEvent, startedAtMicros: number, jobId: string): EventInput {
+  const payload = payloadOf(event)
+  return {
+    type: event.type,
+    timestamp: startedAtMicros + micros(event.timestamp_s),
+    jobId,
+    stepId: typeof event.step_id === 'string' ? event.step_id : null,
+    payload,
+    payloadJson: JSON.stringify(payload),
+  }
+}
+
+/** When the replay stores a plan event: `timestamp_s / speed_multiplier` seconds of wall time after the start. */
+export const replayDueAt = (event: PlanEvent, startedAtMicros: number, speedMultiplier: number) =>
+  startedAtMicros + micros(event.timestamp_s / speedMultiplier)

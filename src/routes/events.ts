@@ -31,8 +31,8 @@ export const eventRoutes = ({ store, guard, clock }: RouteDeps) =>
         const key = request.headers.get('idempotency-key')
         if (key !== null && (key.length === 0 || key.length > IDEMPOTENCY_KEY_MAX))
           throw new AppError('BAD_REQUEST', `Idempotency-Key must be 1 to ${IDEMPOTENCY_KEY_MAX} characters`)
-        const result = await store.recordEvent({ userId, deploymentId: params.id, reporter, event, identity: eventIdentity(event, key), now: clock() })
-        return json({ id: result.id }, result.created ? 201 : 200)
+        const [result] = await store.recordEvents({ userId, deploymentId: params.id, reporter, events: [{ event, identity: eventIdentity(event, key) }], now: clock() })
+        return json({ id: result!.id }, result!.created ? 201 : 200)
       },
       { auth: 'agent' },
     )

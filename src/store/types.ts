@@ -3,7 +3,7 @@
 // Methods are async so that a networked backend fits without touching callers.
 import type { DeploymentMode, DeploymentStatus } from '../domain/deployment'
 import type { EventInput } from '../domain/event'
-import type { KeyEnvironment, Role } from '../db/schema'
+import type { AgentStatus, KeyEnvironment, Role } from '../db/schema'
 
 export type User = { id: string; email: string; name: string | null; role: Role; createdAt: number }
 export type UserWithPassword = User & { passwordHash: string }
@@ -61,18 +61,47 @@ export type StoredEvent = {
   createdAt: number
 }
 
+export type Agent = {
+  userId: string
+  id: string
+  satelliteId: string | null
+  satelliteName: string | null
+  agentVersion: string | null
+  orbitAltitudeKm: number | null
+  status: AgentStatus
+  registeredAt: number | null
+  lastSeenAt: number
+  lastHeartbeatAt: number | null
+  /** JSON text of the latest sample. */
+  lastTelemetry: string | null
+}
+export type AgentRegistration = Partial<Pick<Agent, 'satelliteId' | 'satelliteName' | 'agentVersion' | 'orbitAltitudeKm'>>
+
+/** A simulated deployment's replay, as the scheduler needs it. */
+export type ReplayState = {
+  id: string
+  userId: string
+  planId: string
+  status: Deployment['status']
+  startedAt: number | null
+  speedMultiplier: number
+  replayCursor: number
+}
+
 /** Who reports an event: an agent (checked against the deployment) or the server's own replay. */
 export type Reporter = { kind: 'agent'; agentId: string } | { kind: 'replay' }
 
-export type RecordEventInput = {
+export type RecordEventsInput = {
   userId: string
   deploymentId: string
   reporter: Reporter
-  event: EventInput
-  identity: string
+  events: Array<{ event: EventInput; identity: string }>
   now: number
+  /** Replay progress, stored in the same transaction: the next plan event's index, and whether none is left. */
+  replay?: { cursor: number; finished: boolean }
 }
 export type RecordEventResult = { id: string; created: boolean }
+export type GroupOutcome = { ok: true; results: RecordEventResult[] } | { ok: false; error: unknown }
 
 export interface Store {
   /** Throws when the database does not answer. */
@@ -115,9 +144,34 @@ export interface Store {
   /** The checks a report must pass before its body is read: NOT_FOUND, FORBIDDEN, CONFLICT. */
   checkReportable(userId: string, deploymentId: string, reporter: Reporter): Promise<void>
   /**
-   * Stores an event and applies the transition it triggers, in one transaction, after the same checks as
-   * checkReportable. A retry of a stored event (same identity) stores nothing and returns the first id.
+   * Stores events in order and applies the transitions they trigger, all in one transaction, after the same
+   * checks as checkReportable. A retry of a stored event (same identity) stores nothing and returns the
+   * first id. Results are in input order.
    */
-  recordEvent(input: RecordEventInput): Promise<RecordEventResult>
+  recordEvents(input: RecordEventsInput): Promise<RecordEventResult[]>
+  /**
+   * Group commit: several recordEvents inputs in one transaction (one fsync), each isolated in a savepoint so
+   * that one refused input (404/403/409) rolls back alone. Outcomes are in input order.
+   */
+  recordEventGroups(inputs: RecordEventsInput[]): Promise<GroupOutcome[]>
   listEvents(deploymentId: string, page: { offset: number; limit: number }): Promise<StoredEvent[]>
+
+  /**
+   * Atomically hands the oldest pending live deployment of this user for one of these satellites to the
+   * agent (status dispatched): two agents polling at once never get the same one. Null when none waits.
+   */
+  dispatchNext(userId: string, agentId: string, satelliteIds: string[], now: number): Promise<{ deployment: Deployment; planData: string } | null>
+
+  /** Simulated deployments whose replay has not ended: pending or running. */
+  listActiveReplays(): Promise<ReplayState[]>
+  /** Moves a pending simulated deployment to running (started_at = now); returns its state either way. */
+  startReplay(userId: string, id: string, now: number): Promise<ReplayState | null>
+
+  /** Creates the agent on its first request and moves last_seen_at. */
+  touchAgent(userId: string, agentId: string, now: number): Promise<Agent>
+  /** Upserts the agent; fields left undefined keep their stored value. */
+  registerAgent(userId: string, agentId: string, fields: AgentRegistration, now: number): Promise<Agent>
+  /** Keeps a telemetry sample and updates the agent's status and last_heartbeat_at. */
+  recordTelemetry(userId: string, agentId: string, sample: { status?: AgentStatus; json: string }, now: number): Promise<void>
+  listAgents(userId: string): Promise<Agent[]>
 }

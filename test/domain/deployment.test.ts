@@ -14,6 +14,7 @@ import {
 const ALLOWED: Array<[DeploymentStatus, DeploymentMode | '*', Trigger, DeploymentStatus, string[]]> = [
   ['pending', 'live', 'dispatch', 'dispatched', ['dispatched_at']],
   ['pending', 'simulated', 'replay_start', 'running', ['started_at']],
+  ['running', 'simulated', 'replay_end', 'completed', ['completed_at']],
   ['pending', '*', 'job.accepted', 'running', ['started_at']],
   ['dispatched', '*', 'job.accepted', 'running', ['started_at']],
   ['pending', '*', 'job.completed', 'completed', ['completed_at']],

@@ -2,15 +2,28 @@
 // once; every write that changes more than one row runs in one transaction.
 import type { Statement } from 'bun:sqlite'
 import type { Db } from '../../db/open'
-import { decideReportAccess, decideTransition, triggerForEventType } from '../../domain/deployment'
+import { decideReportAccess, decideTransition, triggerForEventType, type DeploymentStatus } from '../../domain/deployment'
 import { AppError, notFound } from '../../domain/errors'
 import { newId } from '../../domain/ids'
-import type { Deployment, Reporter, Store, StoredEvent } from '../types'
+import type { Deployment, GroupOutcome, RecordEventResult, RecordEventsInput, ReplayState, Reporter, Store, StoredEvent } from '../types'
 
 type DeploymentStore = Pick<
   Store,
-  'insertDeployment' | 'listDeployments' | 'getDeployment' | 'cancelDeployment' | 'checkReportable' | 'recordEvent' | 'listEvents'
+  | 'insertDeployment'
+  | 'listDeployments'
+  | 'getDeployment'
+  | 'cancelDeployment'
+  | 'checkReportable'
+  | 'recordEvents'
+  | 'recordEventGroups'
+  | 'listEvents'
+  | 'dispatchNext'
+  | 'listActiveReplays'
+  | 'startReplay'
 >
+
+const REPLAY_COLUMNS = `id, user_id AS userId, plan_id AS planId, status, started_at AS startedAt,
+  speed_multiplier AS speedMultiplier, replay_cursor AS replayCursor`
 
 const DEPLOYMENT_SELECT = `
   SELECT d.id, d.user_id AS userId, d.mission_id AS missionId, d.plan_id AS planId, d.satellite_id AS satelliteId,
@@ -27,6 +40,19 @@ export function createDeploymentStore(db: Db): DeploymentStore {
         agent_id, created_at, dispatched_at, started_at, completed_at, event_count)
       VALUES ($id, $userId, $missionId, $planId, $satelliteId, $status, $mode, $speedMultiplier,
         $agentId, $createdAt, $dispatchedAt, $startedAt, $completedAt, $eventCount)`),
+    // The oldest pending live deployment for one of the agent's satellites (deployments_dispatch_idx).
+    nextPending: sqlite.prepare(`
+      SELECT id FROM deployments
+      WHERE user_id = $userId AND status = 'pending' AND mode = 'live' AND satellite_id IN (SELECT value FROM json_each($satellites))
+      ORDER BY created_at, rowid LIMIT 1`) as Statement<{ id: string }>,
+    dispatch: sqlite.prepare(`
+      UPDATE deployments SET status = 'dispatched', agent_id = $agentId, dispatched_at = $now
+      WHERE id = $id AND status = 'pending'`),
+    planData: sqlite.prepare('SELECT plan_data AS planData FROM plans WHERE id = $id') as Statement<{ planData: string }>,
+    activeReplays: sqlite.prepare(`
+      SELECT ${REPLAY_COLUMNS} FROM deployments WHERE mode = 'simulated' AND status IN ('pending', 'running')`) as Statement<ReplayState>,
+    replayState: sqlite.prepare(`SELECT ${REPLAY_COLUMNS} FROM deployments WHERE id = $id AND user_id = $userId AND mode = 'simulated'`) as Statement<ReplayState>,
+    setCursor: sqlite.prepare('UPDATE deployments SET replay_cursor = $cursor WHERE id = $id'),
     list: sqlite.prepare(`${DEPLOYMENT_SELECT} WHERE d.user_id = $userId ORDER BY d.created_at DESC, d.rowid DESC LIMIT $limit`),
     get: sqlite.prepare(`${DEPLOYMENT_SELECT} WHERE d.id = $id AND d.user_id = $userId`) as Statement<Deployment>,
     // Only what a report needs, without the joins.
@@ -45,7 +71,7 @@ export function createDeploymentStore(db: Db): DeploymentStore {
     existingEvent: sqlite.prepare(
       'SELECT id FROM deployment_events WHERE deployment_id = $deploymentId AND identity = $identity',
     ) as Statement<{ id: string }>,
-    countEvent: sqlite.prepare('UPDATE deployments SET event_count = event_count + 1 WHERE id = $id'),
+    countEvents: sqlite.prepare('UPDATE deployments SET event_count = event_count + $created WHERE id = $id'),
     listEvents: sqlite.prepare(`
       SELECT seq, id, event_type AS eventType, event_timestamp AS eventTimestamp, job_id AS jobId, step_id AS stepId,
              payload, created_at AS createdAt
@@ -61,30 +87,65 @@ export function createDeploymentStore(db: Db): DeploymentStore {
     return state
   }
 
-  const recordEvent = sqlite.transaction((input: Parameters<DeploymentStore['recordEvent']>[0]) => {
-    const { deploymentId, event, identity, now } = input
+  const recordEvents = sqlite.transaction((input: RecordEventsInput): RecordEventResult[] => {
+    const { deploymentId, now } = input
     const state = requireReportable(input.userId, deploymentId, input.reporter)
-    const id = newId('event')
-    const inserted = q.insertEvent.run({
-      id,
-      deploymentId,
-      type: event.type,
-      timestamp: event.timestamp,
-      jobId: event.jobId,
-      stepId: event.stepId,
-      payload: event.payloadJson,
-      identity,
-      now,
-    })
-    if (inserted.changes === 0) return { id: q.existingEvent.get({ deploymentId, identity })!.id, created: false }
-    q.countEvent.run({ id: deploymentId })
-    const trigger = triggerForEventType(event.type)
-    const transition = trigger && decideTransition(state, trigger)
-    if (transition) applyTransition(deploymentId, transition.to, transition.stamps, now)
-    return { id, created: true }
+    let status = state.status
+    const results: RecordEventResult[] = []
+    let created = 0
+    for (const { event, identity } of input.events) {
+      const id = newId('event')
+      const inserted = q.insertEvent.run({
+        id,
+        deploymentId,
+        type: event.type,
+        timestamp: event.timestamp,
+        jobId: event.jobId,
+        stepId: event.stepId,
+        payload: event.payloadJson,
+        identity,
+        now,
+      })
+      if (inserted.changes === 0) {
+        results.push({ id: q.existingEvent.get({ deploymentId, identity })!.id, created: false })
+        continue
+      }
+      results.push({ id, created: true })
+      created++
+      const trigger = triggerForEventType(event.type)
+      const transition = trigger && decideTransition({ status, mode: state.mode }, trigger)
+      if (transition) status = applyTransition(deploymentId, transition.to, transition.stamps, now)
+    }
+    if (created) q.countEvents.run({ id: deploymentId, created })
+    if (input.replay) {
+      q.setCursor.run({ id: deploymentId, cursor: input.replay.cursor })
+      const end = input.replay.finished && decideTransition({ status, mode: state.mode }, 'replay_end')
+      if (end) applyTransition(deploymentId, end.to, end.stamps, now)
+    }
+    return results
   })
 
-  function applyTransition(id: string, status: string, stamps: string[], now: number) {
+  // Nested bun:sqlite transactions run as savepoints: a refused input rolls back alone.
+  const recordEventGroups = sqlite.transaction((inputs: RecordEventsInput[]): GroupOutcome[] =>
+    inputs.map((input) => {
+      try {
+        return { ok: true, results: recordEvents(input) }
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error
+        return { ok: false, error }
+      }
+    }),
+  )
+
+  const dispatchNext = sqlite.transaction((userId: string, agentId: string, satelliteIds: string[], now: number) => {
+    const next = q.nextPending.get({ userId, satellites: JSON.stringify(satelliteIds) })
+    if (!next) return null
+    q.dispatch.run({ id: next.id, agentId, now })
+    const deployment = q.get.get({ id: next.id, userId })!
+    return { deployment, planData: q.planData.get({ id: deployment.planId })!.planData }
+  })
+
+  function applyTransition(id: string, status: DeploymentStatus, stamps: string[], now: number): DeploymentStatus {
     q.setStatus.run({
       id,
       status,
@@ -92,6 +153,7 @@ export function createDeploymentStore(db: Db): DeploymentStore {
       stampStarted: stamps.includes('started_at') ? 1 : 0,
       stampCompleted: stamps.includes('completed_at') ? 1 : 0,
     })
+    return status
   }
 
   return {
@@ -117,8 +179,26 @@ export function createDeploymentStore(db: Db): DeploymentStore {
     async checkReportable(userId, deploymentId, reporter) {
       requireReportable(userId, deploymentId, reporter)
     },
-    async recordEvent(input) {
-      return recordEvent(input)
+    async recordEvents(input) {
+      return recordEvents(input)
+    },
+    async recordEventGroups(inputs) {
+      return recordEventGroups(inputs)
+    },
+    async dispatchNext(userId, agentId, satelliteIds, now) {
+      return dispatchNext(userId, agentId, satelliteIds, now)
+    },
+    async listActiveReplays() {
+      return q.activeReplays.all()
+    },
+    async startReplay(userId, id, now) {
+      return sqlite.transaction(() => {
+        const state = q.replayState.get({ id, userId })
+        if (!state) return null
+        const transition = decideTransition({ status: state.status, mode: 'simulated' }, 'replay_start')
+        if (transition) applyTransition(id, transition.to, transition.stamps, now)
+        return q.replayState.get({ id, userId })
+      })()
     },
     async listEvents(deploymentId, { offset, limit }) {
       return q.listEvents.all({ deploymentId, offset, limit })

@@ -2,6 +2,7 @@
 import { openDatabase, type Durability } from '../../db/open'
 import type { Store } from '../types'
 import { createAccountStore } from './accounts'
+import { createAgentStore } from './agents'
 import { createCatalogStore } from './catalog'
 import { createDeploymentStore } from './deployments'
 
@@ -18,5 +19,6 @@ export function createSqliteStore(path: string, options: { durability?: Durabili
     ...createAccountStore(db),
     ...createCatalogStore(db),
     ...createDeploymentStore(db),
+    ...createAgentStore(db),
   }
 }

@@ -1,0 +1,64 @@
+// Agents and their telemetry on SQLite. Agents are keyed by (user, agent id): the id is the agent's own.
+import type { Statement } from 'bun:sqlite'
+import type { Db } from '../../db/open'
+import type { Agent, Store } from '../types'
+
+type AgentStore = Pick<Store, 'touchAgent' | 'registerAgent' | 'recordTelemetry' | 'listAgents'>
+
+const AGENT_COLUMNS = `user_id AS userId, id, satellite_id AS satelliteId, satellite_name AS satelliteName,
+  agent_version AS agentVersion, orbit_altitude_km AS orbitAltitudeKm, status, registered_at AS registeredAt,
+  last_seen_at AS lastSeenAt, last_heartbeat_at AS lastHeartbeatAt, last_telemetry AS lastTelemetry`
+
+export function createAgentStore(db: Db): AgentStore {
+  const sqlite = db.$client
+  const q = {
+    touch: sqlite.prepare(`
+      INSERT INTO agents (user_id, id, last_seen_at) VALUES ($userId, $id, $now)
+      ON CONFLICT (user_id, id) DO UPDATE SET last_seen_at = excluded.last_seen_at
+      RETURNING ${AGENT_COLUMNS}`) as Statement<Agent>,
+    // coalesce keeps a stored value where the registration leaves the field out (null here).
+    register: sqlite.prepare(`
+      INSERT INTO agents (user_id, id, satellite_id, satellite_name, agent_version, orbit_altitude_km, status, registered_at, last_seen_at)
+      VALUES ($userId, $id, $satelliteId, $satelliteName, $agentVersion, $orbitAltitudeKm, 'idle', $now, $now)
+      ON CONFLICT (user_id, id) DO UPDATE SET
+        satellite_id = coalesce(excluded.satellite_id, satellite_id),
+        satellite_name = coalesce(excluded.satellite_name, satellite_name),
+        agent_version = coalesce(excluded.agent_version, agent_version),
+        orbit_altitude_km = coalesce(excluded.orbit_altitude_km, orbit_altitude_km),
+        status = 'idle', registered_at = excluded.registered_at, last_seen_at = excluded.last_seen_at
+      RETURNING ${AGENT_COLUMNS}`) as Statement<Agent>,
+    heartbeat: sqlite.prepare(`
+      INSERT INTO agents (user_id, id, status, last_seen_at, last_heartbeat_at, last_telemetry)
+      VALUES ($userId, $id, coalesce($status, 'idle'), $now, $now, $sample)
+      ON CONFLICT (user_id, id) DO UPDATE SET status = coalesce($status, status), last_seen_at = $now,
+        last_heartbeat_at = $now, last_telemetry = $sample`),
+    sample: sqlite.prepare('INSERT INTO agent_telemetry (user_id, agent_id, received_at, sample) VALUES ($userId, $id, $now, $sample)'),
+    list: sqlite.prepare(`SELECT ${AGENT_COLUMNS} FROM agents WHERE user_id = $userId ORDER BY id`) as Statement<Agent>,
+  }
+
+  return {
+    async touchAgent(userId, id, now) {
+      return q.touch.get({ userId, id, now })!
+    },
+    async registerAgent(userId, id, fields, now) {
+      return q.register.get({
+        userId,
+        id,
+        now,
+        satelliteId: fields.satelliteId ?? null,
+        satelliteName: fields.satelliteName ?? null,
+        agentVersion: fields.agentVersion ?? null,
+        orbitAltitudeKm: fields.orbitAltitudeKm ?? null,
+      })!
+    },
+    async recordTelemetry(userId, id, { status, json }, now) {
+      sqlite.transaction(() => {
+        q.heartbeat.run({ userId, id, now, status: status ?? null, sample: json })
+        q.sample.run({ userId, id, now, sample: json })
+      })()
+    },
+    async listAgents(userId) {
+      return q.list.all({ userId })
+    },
+  }
+}
