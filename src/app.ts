@@ -1,10 +1,15 @@
 // createApp: every plugin mounted in one readable order. It never listens; src/server.ts serves it.
 import { Elysia } from 'elysia'
 import { createAuthService, type PasswordOptions } from './auth/service'
+import { createAgentService } from './services/agents'
+import { createRateLimits, type RateLimitConfig } from './services/rate-limits'
+import { createReplayScheduler } from './services/replay'
 import { systemClock, type Clock } from './domain/time'
 import { authPlugin } from './http/auth'
 import { errorPlugin } from './http/errors'
 import { stderrLogger, type Logger } from './log'
+import { agentRoutes } from './routes/agent'
+import { fleetRoutes } from './routes/agents'
 import { authRoutes } from './routes/auth'
 import type { RouteDeps } from './routes/deps'
 import { deploymentRoutes } from './routes/deployments'
@@ -22,6 +27,8 @@ export type AppOptions = {
   log?: Logger
   secureCookies?: boolean
   password?: PasswordOptions
+  /** The agent protocol's rate limits; null (the default) turns them off. */
+  rateLimits?: RateLimitConfig | null
 }
 
 /** Where a request came from; set by the server for each socket, absent for in-process requests. */
@@ -31,14 +38,20 @@ export function createApp(options: AppOptions) {
   const clock = options.clock ?? systemClock
   const log = options.log ?? stderrLogger
   const secureCookies = options.secureCookies ?? false
-  const auth = createAuthService({ store: options.store, clock, password: options.password })
+  const store = options.store
+  const auth = createAuthService({ store, clock, password: options.password })
+  const agents = createAgentService({ store, clock })
+  const replay = createReplayScheduler({ store, clock, log })
   const deps: RouteDeps = {
-    store: options.store,
+    store,
     auth,
+    agents,
+    replay,
+    rateLimits: createRateLimits(options.rateLimits ?? null, clock),
     clock,
     log,
     secureCookies,
-    guard: authPlugin({ auth, secureCookies, clock }),
+    guard: authPlugin({ auth, secureCookies, clock, onAgent: agents.seen }),
     clientAddress: (request) => clientAddresses.get(request) ?? 'unknown',
   }
 
@@ -52,7 +65,9 @@ export function createApp(options: AppOptions) {
     .use(planRoutes(deps))
     .use(deploymentRoutes(deps))
     .use(eventRoutes(deps))
-  return Object.assign(app, { services: { auth } })
+    .use(agentRoutes(deps))
+    .use(fleetRoutes(deps))
+  return Object.assign(app, { services: { auth, replay } })
 }
 
 export type App = ReturnType<typeof createApp>

@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util'
 import type { Durability } from './db/open'
 import type { Role } from './db/schema'
+import { parseRateRule, RATE_LIMIT_KINDS, UPSTREAM_RATE_LIMITS, type RateLimitConfig } from './services/rate-limits'
 
 export const DEFAULTS = { host: '127.0.0.1', port: 8080, db: './data/ground-console.db' }
 
@@ -13,11 +14,13 @@ export type ServeConfig = {
   db: string
   durability: Durability
   secureCookies: boolean
+  /** null: rate limits off (the default). */
+  rateLimits: RateLimitConfig | null
   admin: { email?: string; password?: string }
 }
 export type UserCreateConfig = { command: 'user create'; db: string; email: string; password: string; role: Role; name?: string }
 export type KeyCreateConfig = { command: 'key create'; db: string; email: string; name: string; test: boolean }
-export type Config = ServeConfig | UserCreateConfig | KeyCreateConfig | { command: 'help' } | { command: 'version' }
+export type Config = ServeConfig | UserCreateConfig | KeyCreateConfig | { command: 'example-plan' } | { command: 'help' } | { command: 'version' }
 
 export type LoadResult = { ok: true; config: Config } | { ok: false; errors: string[] }
 
@@ -25,6 +28,7 @@ export const USAGE = `Usage:
   ground-console [serve] [--host H] [--port P] [--db PATH] [--durability full|normal] [--secure-cookies]
   ground-console user create --email E --password P [--role admin|operator] [--name N] [--db PATH]
   ground-console key create --email E [--name N] [--test] [--db PATH]
+  ground-console example-plan
   ground-console --help | --version
 
 serve (the default) runs the server. Flags override the environment:
@@ -34,11 +38,18 @@ serve (the default) runs the server. Flags override the environment:
   --durability      DURABILITY      full: every acknowledged write survives a power cut (default)
                                     normal: faster; the last writes may be lost on power loss
   --secure-cookies  SECURE_COOKIES  mark the session cookie Secure (behind an HTTPS proxy)
+  --rate-limits     RATE_LIMITS     on|off: the agent protocol's upstream rate limits (default off;
+                                    a 429 makes the stock agent drop that event for good)
+  --rate-limit-poll      RATE_LIMIT_POLL       per agent       (default 1/10s)
+  --rate-limit-telemetry RATE_LIMIT_TELEMETRY  per agent       (default 1/30s)
+  --rate-limit-events    RATE_LIMIT_EVENTS     per deployment  (default 100/1m)
+  --rate-limit-batches   RATE_LIMIT_BATCHES    per deployment  (default 10/1m)
   First start on an empty database creates an admin from ADMIN_EMAIL and ADMIN_PASSWORD, or
   admin@localhost with a random password printed once.
 
 user create   adds a user to the database file directly (works while the server runs).
-key create    prints a new API key for the user with that email, and nothing else.`
+key create    prints a new API key for the user with that email, and nothing else.
+example-plan  prints a realistic plan_data (on-board ML inference, 28 events) for POST /api/plans.`
 
 const OPTIONS = {
   host: { type: 'string' },
@@ -46,6 +57,11 @@ const OPTIONS = {
   db: { type: 'string' },
   durability: { type: 'string' },
   'secure-cookies': { type: 'boolean' },
+  'rate-limits': { type: 'string' },
+  'rate-limit-poll': { type: 'string' },
+  'rate-limit-telemetry': { type: 'string' },
+  'rate-limit-events': { type: 'string' },
+  'rate-limit-batches': { type: 'string' },
   email: { type: 'string' },
   password: { type: 'string' },
   role: { type: 'string' },
@@ -79,9 +95,10 @@ export function loadConfig({ argv, env }: { argv: string[]; env: Record<string, 
     if (Boolean(admin.email) !== Boolean(admin.password)) errors.push('set both ADMIN_EMAIL and ADMIN_PASSWORD, or neither')
     if (admin.password !== undefined && admin.password.length < 10) errors.push('ADMIN_PASSWORD must be at least 10 characters')
     const secureCookies = values['secure-cookies'] ?? ['1', 'true', 'yes', 'on'].includes((env.SECURE_COOKIES ?? '').toLowerCase())
+    const rateLimits = loadRateLimits(values, env, errors)
     if (errors.length) return { ok: false, errors }
     const host = values.host ?? env.HOST ?? DEFAULTS.host
-    return { ok: true, config: { command, host, port, db, durability: durability as Durability, secureCookies, admin } }
+    return { ok: true, config: { command, host, port, db, durability: durability as Durability, secureCookies, rateLimits, admin } }
   }
 
   if (command === 'user create') {
@@ -98,5 +115,21 @@ export function loadConfig({ argv, env }: { argv: string[]; env: Record<string, 
     return { ok: true, config: { command, db, email: values.email, name: values.name ?? 'cli', test: values.test ?? false } }
   }
 
+  if (command === 'example-plan') return { ok: true, config: { command } }
+
   return { ok: false, errors: [`unknown command "${command}"`] }
+}
+
+function loadRateLimits(values: Record<string, unknown>, env: Record<string, string | undefined>, errors: string[]): RateLimitConfig | null {
+  const switchText = (values['rate-limits'] as string | undefined) ?? env.RATE_LIMITS ?? 'off'
+  if (switchText !== 'on' && switchText !== 'off') errors.push(`--rate-limits must be "on" or "off", not "${switchText}"`)
+  const config = { ...UPSTREAM_RATE_LIMITS }
+  for (const kind of RATE_LIMIT_KINDS) {
+    const text = (values[`rate-limit-${kind}`] as string | undefined) ?? env[`RATE_LIMIT_${kind.toUpperCase()}`]
+    if (text === undefined) continue
+    const rule = parseRateRule(text)
+    if (rule) config[kind] = rule
+    else errors.push(`--rate-limit-${kind} must look like 100/1m or 1/10s (count/period), not "${text}"`)
+  }
+  return switchText === 'on' ? config : null
 }

@@ -1,6 +1,7 @@
 // Process entry: argv/env -> config -> open the database -> run the command. The only module that reads
 // process.env and argv, prints to stdout, or exits.
 import pkg from '../package.json'
+import examplePlan from './examples/onboard-ml-inference.json'
 import { createApp } from './app'
 import { createAuthService, normaliseEmail } from './auth/service'
 import { ensureAdmin } from './bootstrap'
@@ -17,6 +18,9 @@ async function run(config: Config): Promise<number> {
       return 0
     case 'version':
       console.log(pkg.version)
+      return 0
+    case 'example-plan':
+      console.log(JSON.stringify(examplePlan, null, 2))
       return 0
     case 'user create': {
       const store = createSqliteStore(config.db)
@@ -44,17 +48,26 @@ async function run(config: Config): Promise<number> {
 
 async function serveForever(config: Extract<Config, { command: 'serve' }>): Promise<number> {
   const store = createSqliteStore(config.db, { durability: config.durability })
-  const app = createApp({ store, secureCookies: config.secureCookies })
+  const app = createApp({ store, secureCookies: config.secureCookies, rateLimits: config.rateLimits })
   const admin = await ensureAdmin(store, app.services.auth, config.admin)
   if (admin?.generatedPassword)
     console.log(`First start: created the admin user ${admin.email} with password ${admin.generatedPassword}\n(shown only this once)`)
   else if (admin) console.log(`First start: created the admin user ${admin.email} from ADMIN_EMAIL/ADMIN_PASSWORD`)
   const server = serve(app, { hostname: config.host, port: config.port })
-  log.info('listening', { url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`, db: config.db, durability: config.durability, version: pkg.version })
+  await app.services.replay.resume()
+  log.info('listening', {
+    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`,
+    db: config.db,
+    durability: config.durability,
+    rateLimits: config.rateLimits ? 'on' : 'off',
+    replays: app.services.replay.activeCount,
+    version: pkg.version,
+  })
   await new Promise<void>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve())
   })
   log.info('shutting down')
+  app.services.replay.stop()
   await server.stop()
   store.close()
   return 0

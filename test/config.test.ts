@@ -7,7 +7,7 @@ describe('loadConfig', () => {
   test('serve is the default, with the documented defaults', () => {
     expect(load([])).toEqual({
       ok: true,
-      config: { command: 'serve', host: DEFAULTS.host, port: 8080, db: './data/ground-console.db', durability: 'full', secureCookies: false, admin: {} },
+      config: { command: 'serve', host: DEFAULTS.host, port: 8080, db: './data/ground-console.db', durability: 'full', secureCookies: false, rateLimits: null, admin: {} },
     })
   })
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createApp, type App } from '../src/app'
 import { silentLogger } from '../src/log'
+import type { RateLimitConfig } from '../src/services/rate-limits'
 import { createSqliteStore } from '../src/store/sqlite'
 import type { Store } from '../src/store/types'
 
@@ -38,17 +39,18 @@ export type Harness = {
   close(): void
 }
 
-export function createHarness(options: { clock?: () => number } = {}): Harness {
+export function createHarness(options: { clock?: () => number; rateLimits?: RateLimitConfig | null } = {}): Harness {
   const dir = tempDir()
   const dbPath = join(dir.path, 'test.db')
   const store = createSqliteStore(dbPath)
-  const app = createApp({ store, clock: options.clock, log: silentLogger, password: TEST_PASSWORD_OPTIONS })
+  const app = createApp({ store, clock: options.clock, log: silentLogger, password: TEST_PASSWORD_OPTIONS, rateLimits: options.rateLimits })
   return {
     app,
     store,
     dbPath,
     request: (method, path, opts = {}) => send(app, method, path, opts),
     close() {
+      app.services.replay.stop()
       store.close()
       dir.remove()
     },

@@ -77,12 +77,14 @@ export function triggerForEventType(type: string): Trigger | null {
 /**
  * Whether an event reporter may write to a deployment (api.md §3.1): only the agent it was dispatched to
  * (403 otherwise), and never to a simulated one, whose events come from the server's own replay (409).
+ * The replay itself stops once its deployment is cancelled.
  */
 export function decideReportAccess(
-  deployment: { mode: DeploymentMode; agentId: string | null },
+  deployment: { status: DeploymentStatus; mode: DeploymentMode; agentId: string | null },
   reporter: { kind: 'agent'; agentId: string } | { kind: 'replay' },
 ): AppError | null {
-  if (reporter.kind === 'replay') return null
+  if (reporter.kind === 'replay')
+    return deployment.status === 'cancelled' ? new AppError('CONFLICT', 'deployment was cancelled: its replay has stopped') : null
   if (deployment.agentId !== null && deployment.agentId !== reporter.agentId)
     return new AppError('FORBIDDEN', `deployment was dispatched to agent ${deployment.agentId}, not ${reporter.agentId}`)
   if (deployment.mode === 'simulated')

@@ -37,9 +37,15 @@ export function sessionCookie(token: string, expiresAtMicros: number | null, sec
   return `${SESSION_COOKIE}=${expiresAtMicros === null ? '' : token}; HttpOnly; SameSite=Lax; Path=/; Max-Age=${maxAge}${secure ? '; Secure' : ''}`
 }
 
-export type AuthPluginOptions = { auth: AuthService; secureCookies: boolean; clock: () => number }
+export type AuthPluginOptions = {
+  auth: AuthService
+  secureCookies: boolean
+  clock: () => number
+  /** Told of every authenticated agent request (presence: last_seen_at, first-contact records). */
+  onAgent: (userId: string, agentId: string) => Promise<void>
+}
 
-export const authPlugin = ({ auth, secureCookies, clock }: AuthPluginOptions) =>
+export const authPlugin = ({ auth, secureCookies, clock, onAgent }: AuthPluginOptions) =>
   new Elysia({ name: 'auth' }).macro({
     auth: (kind: AuthKind) => ({
       async resolve({ request, set }): Promise<{ principal: Principal }> {
@@ -54,6 +60,7 @@ export const authPlugin = ({ auth, secureCookies, clock }: AuthPluginOptions) =>
           if (agentId === null) throw new AppError('BAD_REQUEST', 'X-Agent-ID header is required')
           if (!AGENT_ID_PATTERN.test(agentId))
             throw new AppError('BAD_REQUEST', 'X-Agent-ID must be 1 to 128 visible ASCII characters')
+          await onAgent(found.user.id, agentId)
           return { principal: { user: found.user, via: 'key', agentId } }
         }
 

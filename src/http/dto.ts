@@ -1,7 +1,7 @@
 // What leaves the server: each resource mapped field by field from its stored form, so nothing that is
 // not listed here (a password or key hash) can ever reach a response.
 import { formatNullableTimestamp, formatTimestamp } from '../domain/time'
-import type { ApiKey, Deployment, Mission, Plan, PlanWithData, StoredEvent, User } from '../store/types'
+import type { Agent, ApiKey, Deployment, Mission, Plan, PlanWithData, StoredEvent, User } from '../store/types'
 
 export const userDto = (u: User) => ({ id: u.id, email: u.email, name: u.name, role: u.role, created_at: formatTimestamp(u.createdAt) })
 
@@ -47,6 +47,18 @@ export const deploymentDto = (d: Deployment) => ({
   agent_id: d.agentId,
   dispatched_at: formatNullableTimestamp(d.dispatchedAt),
   event_count: d.eventCount,
+})
+
+export const agentDto = (a: Agent) => ({
+  id: a.id,
+  satellite_id: a.satelliteId,
+  satellite_name: a.satelliteName,
+  agent_version: a.agentVersion,
+  status: a.status,
+  registered_at: formatNullableTimestamp(a.registeredAt),
+  last_seen_at: formatTimestamp(a.lastSeenAt),
+  last_heartbeat_at: formatNullableTimestamp(a.lastHeartbeatAt),
+  last_telemetry: a.lastTelemetry === null ? null : (JSON.parse(a.lastTelemetry) as unknown),
 })
 
 /** One event list item as JSON text; the stored payload text is spliced in without a parse/serialise round. */

@@ -2,6 +2,7 @@
 // A schema may carry `error` (as with Elysia's t) to word the message. Values are never coerced: "5" is not a number (api.md §0).
 import type { Static, TSchema } from '@sinclair/typebox'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
+import type { ValueError } from '@sinclair/typebox/errors'
 import { invalid } from '../domain/errors'
 
 const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>()
@@ -10,8 +11,19 @@ export function validate<T extends TSchema>(schema: T, value: unknown, root = 'b
   let check = compiled.get(schema)
   if (!check) compiled.set(schema, (check = TypeCompiler.Compile(schema)))
   if (check.Check(value)) return value as Static<T>
-  const first = check.Errors(value).First()
+  const found = check.Errors(value).First()
+  const first = found && deepest(found)
   const field = first?.path ? first.path.slice(1).replaceAll('/', '.') : root
   const rule = (first?.schema as { error?: string } | undefined)?.error ?? first?.message.replace(/^Expected/, 'expected') ?? 'is invalid'
   throw invalid(field, rule)
+}
+
+/** For a union (`{…} | null`), the branch error that reaches deepest names the field best. */
+function deepest(error: ValueError): ValueError {
+  let best = error
+  for (const branch of error.errors ?? []) {
+    const candidate = branch.First()
+    if (candidate && candidate.path.length > best.path.length) best = deepest(candidate)
+  }
+  return best
 }

@@ -16,7 +16,7 @@ const NewDeploymentBody = t.Object({
   mode: t.Optional(t.UnionEnum(DEPLOYMENT_MODES, { error: 'must be "simulated" or "live"' })),
 })
 
-export const deploymentRoutes = ({ store, guard, clock }: RouteDeps) =>
+export const deploymentRoutes = ({ store, replay, guard, clock }: RouteDeps) =>
   new Elysia({ name: 'routes/deployments', prefix: '/api/deployments' })
     .use(guard)
     .post(
@@ -45,6 +45,8 @@ export const deploymentRoutes = ({ store, guard, clock }: RouteDeps) =>
           eventCount: 0,
         }
         await store.insertDeployment(deployment)
+        // A simulated deployment plays at once; the answer keeps the compat shape of the created resource.
+        if (deployment.mode === 'simulated') await replay.begin(userId, deployment.id)
         return json({ id: deployment.id, status: deployment.status }, 201)
       },
       { auth: 'any' },
@@ -67,6 +69,7 @@ export const deploymentRoutes = ({ store, guard, clock }: RouteDeps) =>
       '/:id/cancel',
       async ({ params, principal }) => {
         const deployment = await store.cancelDeployment(principal.user.id, params.id, clock())
+        replay.forget(deployment.id)
         return json({ id: deployment.id, status: deployment.status })
       },
       { auth: 'any' },

@@ -3,11 +3,17 @@ import type { AuthService } from '../auth/service'
 import type { Clock } from '../domain/time'
 import type { authPlugin } from '../http/auth'
 import type { Logger } from '../log'
+import type { AgentService } from '../services/agents'
+import type { RateLimits } from '../services/rate-limits'
+import type { ReplayScheduler } from '../services/replay'
 import type { Store } from '../store/types'
 
 export type RouteDeps = {
   store: Store
   auth: AuthService
+  agents: AgentService
+  replay: ReplayScheduler
+  rateLimits: RateLimits
   clock: Clock
   log: Logger
   guard: ReturnType<typeof authPlugin>

@@ -11,14 +11,15 @@ import type { RouteDeps } from './deps'
 export const EVENTS_PAGE_MAX = 500
 const IDEMPOTENCY_KEY_MAX = 255
 
-export const eventRoutes = ({ store, guard, clock }: RouteDeps) =>
+export const eventRoutes = ({ store, rateLimits, guard, clock }: RouteDeps) =>
   new Elysia({ name: 'routes/events', prefix: '/api/deployments/:id/events' })
     .use(guard)
     .post(
       '/',
       async ({ request, params, principal }) => {
-        const text = await readBody(request)
         const userId = principal.user.id
+        rateLimits.check('events', `${userId}\n${params.id}`)
+        const text = await readBody(request)
         const reporter: Reporter = { kind: 'agent', agentId: principal.agentId! }
         let event
         try {

@@ -52,14 +52,16 @@ describe('transition table: every status × mode × trigger', () => {
 
 describe('who may report to a deployment', () => {
   test('the dispatched agent may; another agent is FORBIDDEN', () => {
-    expect(decideReportAccess({ mode: 'live', agentId: 'sat-1' }, { kind: 'agent', agentId: 'sat-1' })).toBeNull()
-    expect(decideReportAccess({ mode: 'live', agentId: 'sat-1' }, { kind: 'agent', agentId: 'sat-2' })?.code).toBe('FORBIDDEN')
+    expect(decideReportAccess({ status: 'dispatched', mode: 'live', agentId: 'sat-1' }, { kind: 'agent', agentId: 'sat-1' })).toBeNull()
+    expect(decideReportAccess({ status: 'dispatched', mode: 'live', agentId: 'sat-1' }, { kind: 'agent', agentId: 'sat-2' })?.code).toBe('FORBIDDEN')
   })
   test('any agent may report to a live deployment not yet dispatched', () => {
-    expect(decideReportAccess({ mode: 'live', agentId: null }, { kind: 'agent', agentId: 'x' })).toBeNull()
+    expect(decideReportAccess({ status: 'pending', mode: 'live', agentId: null }, { kind: 'agent', agentId: 'x' })).toBeNull()
   })
-  test('agents never report to a simulated deployment; the replay always may', () => {
-    expect(decideReportAccess({ mode: 'simulated', agentId: null }, { kind: 'agent', agentId: 'x' })?.code).toBe('CONFLICT')
-    expect(decideReportAccess({ mode: 'simulated', agentId: null }, { kind: 'replay' })).toBeNull()
+  test('agents never report to a simulated deployment; the replay may until it is cancelled', () => {
+    expect(decideReportAccess({ status: 'running', mode: 'simulated', agentId: null }, { kind: 'agent', agentId: 'x' })?.code).toBe('CONFLICT')
+    for (const status of ['running', 'completed', 'failed'] as const)
+      expect(decideReportAccess({ status, mode: 'simulated', agentId: null }, { kind: 'replay' })).toBeNull()
+    expect(decideReportAccess({ status: 'cancelled', mode: 'simulated', agentId: null }, { kind: 'replay' })?.code).toBe('CONFLICT')
   })
 })

@@ -1,0 +1,76 @@
+// The agent protocol (api.md §4), as the stock rotastellar-agent speaks it: register, poll, telemetry.
+import { Elysia, t } from 'elysia'
+import { AGENT_STATUSES } from '../db/schema'
+import { invalid } from '../domain/errors'
+import { formatTimestamp, parseTimestamp } from '../domain/time'
+import { json, noContent, parseJson, readBody } from '../http/json'
+import { validate } from '../http/validate'
+import type { RouteDeps } from './deps'
+
+const optional = <T extends Parameters<typeof t.Union>[0][number]>(schema: T) => t.Optional(t.Union([schema, t.Null()]))
+
+const RegisterBody = t.Object({
+  agent_id: t.String({ minLength: 1, maxLength: 128 }),
+  satellite_id: optional(t.String({ minLength: 1, maxLength: 64 })),
+  satellite_name: optional(t.String({ maxLength: 200 })),
+  agent_version: optional(t.String({ maxLength: 64 })),
+  orbit_altitude_km: optional(t.Number()),
+})
+
+const TelemetryBody = t.Object({
+  agent_id: t.Optional(t.String({ maxLength: 128 })),
+  status: t.Optional(t.UnionEnum(AGENT_STATUSES, { error: 'must be one of idle, executing, transferring, offline' })),
+  timestamp: t.Optional(t.String({ maxLength: 64 })),
+  cpu_percent: optional(t.Number()),
+  memory_mb: optional(t.Number()),
+  battery_percent: optional(t.Number()),
+  temperature_c: optional(t.Number()),
+  position: optional(t.Object({ lat: t.Number(), lon: t.Number(), altitude_km: t.Number(), in_eclipse: t.Boolean() })),
+  compute_capacity: optional(t.Number()),
+})
+
+export const agentRoutes = ({ agents, rateLimits, guard, clock }: RouteDeps) =>
+  new Elysia({ name: 'routes/agent', prefix: '/api/agent' })
+    .use(guard)
+    .post(
+      '/register',
+      async ({ request, principal }) => {
+        const agentId = principal.agentId!
+        const body = validate(RegisterBody, parseJson(await readBody(request)))
+        if (body.agent_id !== agentId) throw invalid('agent_id', `must equal the X-Agent-ID header (${agentId})`)
+        const agent = await agents.register(principal.user.id, agentId, {
+          satelliteId: body.satellite_id ?? undefined,
+          satelliteName: body.satellite_name ?? undefined,
+          agentVersion: body.agent_version ?? undefined,
+          orbitAltitudeKm: body.orbit_altitude_km ?? undefined,
+        })
+        return json({ id: agent.id, status: 'idle' }, 201)
+      },
+      { auth: 'agent' },
+    )
+    .get(
+      '/workloads',
+      async ({ principal }) => {
+        const agentId = principal.agentId!
+        rateLimits.check('poll', `${principal.user.id}\n${agentId}`)
+        const workload = await agents.poll(principal.user.id, agentId)
+        // "No work" must be 204 with an empty body: the stock agent cannot parse anything else as idle.
+        return workload ? json(workload) : noContent()
+      },
+      { auth: 'agent' },
+    )
+    .post(
+      '/telemetry',
+      async ({ request, principal }) => {
+        const agentId = principal.agentId!
+        rateLimits.check('telemetry', `${principal.user.id}\n${agentId}`)
+        const body = validate(TelemetryBody, parseJson(await readBody(request)))
+        if (body.agent_id !== undefined && body.agent_id !== agentId) throw invalid('agent_id', `must equal the X-Agent-ID header (${agentId})`)
+        if (body.timestamp !== undefined && parseTimestamp(body.timestamp) === null)
+          throw invalid('timestamp', 'must be an RFC 3339 timestamp with an offset')
+        const sample = { ...body, agent_id: agentId, timestamp: body.timestamp ?? formatTimestamp(clock()) }
+        await agents.telemetry(principal.user.id, agentId, { status: body.status, json: JSON.stringify(sample) })
+        return json({ ok: true })
+      },
+      { auth: 'agent' },
+    )

@@ -1,0 +1,132 @@
+// The simulated replay (api.md §5): one scheduler for every simulated deployment, with one timer armed
+// for the earliest due event and a min-heap of each replay's next due time, so hundreds of replays cost
+// no busy loop and no timer per event. Events go through the same ingestion path as agents' reports;
+// each tick commits every due event of every due replay in one transaction, cursor included, so a
+// restart resumes exactly where the last commit left off.
+import { playOrder, replayDueAt, toReplayEvent, type PlanEvent } from '../domain/plan'
+import type { Clock } from '../domain/time'
+import type { Logger } from '../log'
+import type { RecordEventsInput, ReplayState, Store } from '../store/types'
+import { MinHeap } from './min-heap'
+
+/** Replays handled in one transaction; more wait for the next turn of the event loop. */
+const MAX_REPLAYS_PER_TICK = 500
+const RETRY_AFTER_FAILURE_MICROS = 1_000_000
+
+type Replay = { id: string; userId: string; startedAt: number; speed: number; cursor: number; events: PlanEvent[] }
+
+export type ReplayScheduler = ReturnType<typeof createReplayScheduler>
+
+export function createReplayScheduler({ store, clock, log }: { store: Store; clock: Clock; log: Logger }) {
+  const queue = new MinHeap<Replay>()
+  const active = new Map<string, Replay>()
+  const planCache = new Map<string, PlanEvent[]>()
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let armedFor = Number.POSITIVE_INFINITY
+  let ticking = false
+  let stopped = false
+
+  const dueOf = (r: Replay, index = r.cursor) =>
+    index < r.events.length ? replayDueAt(r.events[index]!, r.startedAt, r.speed) : Number.NEGATIVE_INFINITY
+
+  async function eventsOf(userId: string, planId: string): Promise<PlanEvent[] | null> {
+    const cached = planCache.get(planId)
+    if (cached) return cached
+    const plan = await store.getPlan(userId, planId)
+    if (!plan) return null
+    const events = playOrder((JSON.parse(plan.planData) as { events: PlanEvent[] }).events)
+    if (planCache.size >= 1000) planCache.delete(planCache.keys().next().value!)
+    planCache.set(planId, events)
+    return events
+  }
+
+  async function add(state: ReplayState | null) {
+    if (!state || state.status !== 'running' || state.startedAt === null || active.has(state.id)) return
+    const events = await eventsOf(state.userId, state.planId)
+    if (!events) return
+    const replay: Replay = { id: state.id, userId: state.userId, startedAt: state.startedAt, speed: state.speedMultiplier, cursor: state.replayCursor, events }
+    active.set(replay.id, replay)
+    queue.push(dueOf(replay), replay)
+    arm()
+  }
+
+  function arm() {
+    const top = queue.peek()
+    if (stopped || ticking || !top || (timer && top.key >= armedFor)) return
+    clearTimeout(timer)
+    armedFor = top.key
+    const delayMs = Math.min(Math.max(0, (top.key - clock()) / 1000), 2 ** 31 - 1)
+    timer = setTimeout(tick, delayMs)
+  }
+
+  async function tick() {
+    timer = undefined
+    armedFor = Number.POSITIVE_INFINITY
+    ticking = true
+    const now = clock()
+    const due: Replay[] = []
+    while (due.length < MAX_REPLAYS_PER_TICK && (queue.peek()?.key ?? Number.POSITIVE_INFINITY) <= now) {
+      const { value } = queue.pop()!
+      if (active.get(value.id) === value) due.push(value)
+    }
+    const batches = due.map((r) => collectDue(r, now))
+    try {
+      const outcomes = batches.length ? await store.recordEventGroups(batches.map((b) => b.input)) : []
+      outcomes.forEach((outcome, k) => {
+        const replay = due[k]!
+        if (!outcome.ok) {
+          // Cancelled (or gone) since it was scheduled: the replay stops here.
+          active.delete(replay.id)
+          return
+        }
+        replay.cursor = batches[k]!.next
+        if (replay.cursor >= replay.events.length) active.delete(replay.id)
+        else queue.push(dueOf(replay), replay)
+      })
+    } catch (error) {
+      // Nothing was committed (storage unavailable): try the same events again shortly.
+      log.error('simulated replay could not store events; retrying', { error: String(error), replays: due.length })
+      for (const replay of due) queue.push(now + RETRY_AFTER_FAILURE_MICROS, replay)
+    } finally {
+      ticking = false
+      arm()
+    }
+  }
+
+  function collectDue(r: Replay, now: number): { input: RecordEventsInput; next: number } {
+    const events: RecordEventsInput['events'] = []
+    let next = r.cursor
+    while (next < r.events.length && dueOf(r, next) <= now) {
+      // The plan index is the identity: a replayed event can never be stored twice.
+      events.push({ event: toReplayEvent(r.events[next]!, r.startedAt, r.id), identity: `r:${next}` })
+      next++
+    }
+    return {
+      input: { userId: r.userId, deploymentId: r.id, reporter: { kind: 'replay' }, events, now, replay: { cursor: next, finished: next >= r.events.length } },
+      next,
+    }
+  }
+
+  return {
+    /** Starts the replay of a newly created simulated deployment. */
+    async begin(userId: string, deploymentId: string) {
+      await add(await store.startReplay(userId, deploymentId, clock()))
+    },
+    /** At server start: picks up every replay that had not ended, including events due while it was down. */
+    async resume() {
+      for (const state of await store.listActiveReplays())
+        await add(state.status === 'pending' ? await store.startReplay(state.userId, state.id, clock()) : state)
+    },
+    /** Stops a replay (its deployment was cancelled). */
+    forget(deploymentId: string) {
+      active.delete(deploymentId)
+    },
+    get activeCount() {
+      return active.size
+    },
+    stop() {
+      stopped = true
+      clearTimeout(timer)
+    },
+  }
+}
