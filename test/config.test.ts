@@ -30,6 +30,18 @@ describe('loadConfig', () => {
     expect(load([], { ADMIN_EMAIL: 'a@b.c', ADMIN_PASSWORD: 'long enough' })).toMatchObject({ config: { admin: { email: 'a@b.c', password: 'long enough' } } })
   })
 
+  test('rate limits: off by default, upstream values when on, each configurable', () => {
+    expect(load([])).toMatchObject({ config: { rateLimits: null } })
+    expect(load(['--rate-limits', 'on'])).toMatchObject({
+      config: { rateLimits: { poll: { count: 1, perSeconds: 10 }, telemetry: { count: 1, perSeconds: 30 }, events: { count: 100, perSeconds: 60 }, batches: { count: 10, perSeconds: 60 } } },
+    })
+    expect(load([], { RATE_LIMITS: 'on', RATE_LIMIT_EVENTS: '1000/1m', RATE_LIMIT_POLL: '2/5s' })).toMatchObject({
+      config: { rateLimits: { events: { count: 1000, perSeconds: 60 }, poll: { count: 2, perSeconds: 5 } } },
+    })
+    expect(load(['--rate-limits', 'maybe']).ok).toBe(false)
+    expect(load(['--rate-limit-events', 'lots']).ok).toBe(false)
+  })
+
   test('user create and key create', () => {
     expect(load(['user', 'create', '--email', 'e@x.y', '--password', '0123456789', '--role', 'admin'])).toMatchObject({
       config: { command: 'user create', email: 'e@x.y', role: 'admin', db: DEFAULTS.db },

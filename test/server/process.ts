@@ -72,7 +72,7 @@ export async function setUpOperator(url: string) {
   const key = (await post('/api/keys', { name: 'agent' }, { cookie })).key!
   const asKey = { 'x-api-key': key }
   const mission = await post('/api/missions', { name: 'Soak' }, asKey)
-  const plan = await post('/api/plans', { mission_id: mission.id, label: 'p', satellite_id: '25544', plan_data: { events: [{ type: 'job.accepted', timestamp_s: 0 }] } }, asKey)
+  const plan = await post('/api/plans', { mission_id: mission.id, label: 'p', satellite_id: 'no-agent-polls-this', plan_data: { events: [{ type: 'job.accepted', timestamp_s: 0 }] } }, asKey)
   const deployment = await post('/api/deployments', { plan_id: plan.id, mode: 'live' }, asKey)
   return { cookie, key, asKey, asAgent: { ...asKey, 'x-agent-id': 'sat-25544' }, deploymentId: deployment.id, post }
 }
