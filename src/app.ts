@@ -2,6 +2,7 @@
 import { Elysia } from 'elysia'
 import { createAuthService, type PasswordOptions } from './auth/service'
 import { createAgentService } from './services/agents'
+import { createIngest } from './services/ingest'
 import { createRateLimits, type RateLimitConfig } from './services/rate-limits'
 import { createReplayScheduler } from './services/replay'
 import { systemClock, type Clock } from './domain/time'
@@ -46,6 +47,7 @@ export function createApp(options: AppOptions) {
     store,
     auth,
     agents,
+    ingest: createIngest(store),
     replay,
     rateLimits: createRateLimits(options.rateLimits ?? null, clock),
     clock,

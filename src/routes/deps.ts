@@ -4,6 +4,7 @@ import type { Clock } from '../domain/time'
 import type { authPlugin } from '../http/auth'
 import type { Logger } from '../log'
 import type { AgentService } from '../services/agents'
+import type { Ingest } from '../services/ingest'
 import type { RateLimits } from '../services/rate-limits'
 import type { ReplayScheduler } from '../services/replay'
 import type { Store } from '../store/types'
@@ -12,6 +13,7 @@ export type RouteDeps = {
   store: Store
   auth: AuthService
   agents: AgentService
+  ingest: Ingest
   replay: ReplayScheduler
   rateLimits: RateLimits
   clock: Clock

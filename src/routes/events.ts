@@ -1,18 +1,31 @@
-// Deployment events (api.md §3): agents report them, anyone with access lists them in mission order.
+// Deployment events (api.md §3): agents report them one by one or in batches, anyone with access lists
+// them in mission order. Reports go through group commit (src/services/ingest.ts).
 import { Elysia } from 'elysia'
-import { AppError, notFound } from '../domain/errors'
-import { eventIdentity, parseEventInput } from '../domain/event'
+import { AppError, invalid, notFound } from '../domain/errors'
+import { eventIdentity, isPlainObject, parseEventInput, type EventInput } from '../domain/event'
 import { eventJson } from '../http/dto'
-import { json, parseJson, rawJson, readBody } from '../http/json'
+import { MiB, json, parseJson, rawJson, readBody } from '../http/json'
 import { intParam } from '../http/query'
 import type { Reporter } from '../store/types'
 import type { RouteDeps } from './deps'
 
 export const EVENTS_PAGE_MAX = 500
+export const BATCH_MAX = 500
+const BATCH_BODY_LIMIT = 16 * MiB
 const IDEMPOTENCY_KEY_MAX = 255
 
-export const eventRoutes = ({ store, rateLimits, guard, clock }: RouteDeps) =>
-  new Elysia({ name: 'routes/events', prefix: '/api/deployments/:id/events' })
+export const eventRoutes = ({ store, ingest, rateLimits, guard, clock }: RouteDeps) => {
+  /** Parses the body; if it is bad, the deployment checks (404/403/409) still speak first (api.md §0). */
+  async function parseOrExplain<T>(parse: () => T, userId: string, deploymentId: string, reporter: Reporter): Promise<T> {
+    try {
+      return parse()
+    } catch (error) {
+      await store.checkReportable(userId, deploymentId, reporter)
+      throw error
+    }
+  }
+
+  return new Elysia({ name: 'routes/events', prefix: '/api/deployments/:id/events' })
     .use(guard)
     .post(
       '/',
@@ -21,19 +34,36 @@ export const eventRoutes = ({ store, rateLimits, guard, clock }: RouteDeps) =>
         rateLimits.check('events', `${userId}\n${params.id}`)
         const text = await readBody(request)
         const reporter: Reporter = { kind: 'agent', agentId: principal.agentId! }
-        let event
-        try {
-          event = parseEventInput(parseJson(text))
-        } catch (error) {
-          // A bad body loses to 404/403/409 (api.md §0 order): check the deployment before saying so.
-          await store.checkReportable(userId, params.id, reporter)
-          throw error
-        }
+        const event = await parseOrExplain(() => parseEventInput(parseJson(text)), userId, params.id, reporter)
         const key = request.headers.get('idempotency-key')
         if (key !== null && (key.length === 0 || key.length > IDEMPOTENCY_KEY_MAX))
           throw new AppError('BAD_REQUEST', `Idempotency-Key must be 1 to ${IDEMPOTENCY_KEY_MAX} characters`)
-        const [result] = await store.recordEvents({ userId, deploymentId: params.id, reporter, events: [{ event, identity: eventIdentity(event, key) }], now: clock() })
+        const [result] = await ingest.submit({ userId, deploymentId: params.id, reporter, events: [{ event, identity: eventIdentity(event, key) }], now: clock() })
         return json({ id: result!.id }, result!.created ? 201 : 200)
+      },
+      { auth: 'agent' },
+    )
+    .post(
+      '/batch',
+      async ({ request, params, principal }) => {
+        const userId = principal.user.id
+        rateLimits.check('batches', `${userId}\n${params.id}`)
+        const text = await readBody(request, BATCH_BODY_LIMIT)
+        const reporter: Reporter = { kind: 'agent', agentId: principal.agentId! }
+        const events = await parseOrExplain(() => parseBatch(parseJson(text)), userId, params.id, reporter)
+        const results = await ingest.submit({
+          userId,
+          deploymentId: params.id,
+          reporter,
+          events: events.map((event) => ({ event, identity: eventIdentity(event) })),
+          now: clock(),
+        })
+        const created = results.filter((r) => r.created).length
+        return json({
+          results: results.map((r) => ({ id: r.id, status: r.created ? 'created' : 'duplicate' })),
+          created,
+          duplicates: results.length - created,
+        })
       },
       { auth: 'agent' },
     )
@@ -49,3 +79,13 @@ export const eventRoutes = ({ store, rateLimits, guard, clock }: RouteDeps) =>
       },
       { auth: 'any' },
     )
+}
+
+/** All-or-nothing: the first bad event fails the whole batch, named by index (`events[1].timestamp`). */
+function parseBatch(body: unknown): EventInput[] {
+  if (!isPlainObject(body)) throw invalid('body', 'must be a JSON object {"events": [...]}')
+  const { events } = body
+  if (!Array.isArray(events) || events.length < 1 || events.length > BATCH_MAX)
+    throw invalid('events', `must be an array of 1 to ${BATCH_MAX} events`)
+  return events.map((event, i) => parseEventInput(event, `events[${i}].`))
+}

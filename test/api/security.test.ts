@@ -34,6 +34,7 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/api/deployments/:id', kind: 'any', url: (w) => `/api/deployments/${w.dep}`, owned: true },
   { method: 'POST', path: '/api/deployments/:id/cancel', kind: 'any', url: (w) => `/api/deployments/${w.dep}/cancel`, owned: true },
   { method: 'POST', path: '/api/deployments/:id/events', kind: 'agent', url: (w) => `/api/deployments/${w.dep}/events`, body: () => event('step.progress'), owned: true },
+  { method: 'POST', path: '/api/deployments/:id/events/batch', kind: 'agent', url: (w) => `/api/deployments/${w.dep}/events/batch`, body: () => ({ events: [event('step.progress')] }), owned: true },
   { method: 'GET', path: '/api/deployments/:id/events', kind: 'any', url: (w) => `/api/deployments/${w.dep}/events`, owned: true },
   { method: 'POST', path: '/api/agent/register', kind: 'agent', url: () => '/api/agent/register', body: () => ({ agent_id: 'sat-25544' }) },
   { method: 'GET', path: '/api/agent/workloads', kind: 'agent', url: () => '/api/agent/workloads' },
