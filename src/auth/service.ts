@@ -10,6 +10,7 @@ import { generateApiKey, generateSessionSecret, hashesEqual, sha256Hex, splitSes
 
 export const SESSION_TTL_MICROS = 7 * 24 * 3600 * 1_000_000
 const LAST_USED_RESOLUTION_MICROS = 60 * 1_000_000
+const KEY_CACHE_MAX = 10_000
 const LOGIN_WINDOW_MS = 15 * 60 * 1000
 
 export type PasswordOptions = { algorithm: 'argon2id'; memoryCost?: number; timeCost?: number }
@@ -23,6 +24,8 @@ export function createAuthService({ store, clock, password = { algorithm: 'argon
   const byAddress = new AttemptLimiter(20, LOGIN_WINDOW_MS, () => clock() / 1000)
   // Verified against when the email is unknown, so both failures take the same time.
   let dummyHash: Promise<string> | undefined
+  const keyCache = new Map<string, { user: User; key: ApiKey }>()
+  let keyCacheVersion = -1
 
   async function createUser(input: { email: string; password: string; name?: string | null; role?: Role }): Promise<User> {
     return store.insertUser({
@@ -81,20 +84,41 @@ export function createAuthService({ store, clock, password = { algorithm: 'argon
     if (parts && (await authenticateSession(token))) await store.deleteSession(parts.id)
   }
 
-  /** The user behind an API key. Looked up on every request, so a revocation holds from the next one. */
+  /**
+   * The user behind an API key. Valid keys are remembered in memory, so the hot path neither hashes nor
+   * queries; the memory is dropped on every revocation made here, and whenever another process has
+   * written to the database, so a revocation holds from the very next request either way.
+   */
   async function authenticateKey(key: string): Promise<{ user: User; key: ApiKey } | null> {
     if (key.length > 256) return null
-    const apiKey = await store.getApiKeyByHash(sha256Hex(key))
-    if (!apiKey || apiKey.revokedAt !== null) return null
-    const user = await store.getUserById(apiKey.userId)
-    if (!user) return null
+    const version = store.externalVersion()
+    if (version !== keyCacheVersion) {
+      keyCache.clear()
+      keyCacheVersion = version
+    }
+    let found = keyCache.get(key)
+    if (!found) {
+      const apiKey = await store.getApiKeyByHash(sha256Hex(key))
+      if (!apiKey || apiKey.revokedAt !== null) return null
+      const user = await store.getUserById(apiKey.userId)
+      if (!user) return null
+      found = { user, key: apiKey }
+      if (keyCache.size >= KEY_CACHE_MAX) keyCache.clear()
+      keyCache.set(key, found)
+    }
     const now = clock()
     // last_used_at is kept to the minute: one write a minute per key, not one per request.
-    if (apiKey.lastUsedAt === null || now - apiKey.lastUsedAt >= LAST_USED_RESOLUTION_MICROS) {
-      apiKey.lastUsedAt = now
-      await store.touchApiKey(apiKey.id, now)
+    if (found.key.lastUsedAt === null || now - found.key.lastUsedAt >= LAST_USED_RESOLUTION_MICROS) {
+      found.key.lastUsedAt = now
+      await store.touchApiKey(found.key.id, now)
     }
-    return { user, key: apiKey }
+    return found
+  }
+
+  async function revokeKey(userId: string, id: string) {
+    const revoked = await store.revokeApiKey(userId, id, clock())
+    keyCache.clear()
+    return revoked
   }
 
   async function createKey(userId: string, name: string, environment: KeyEnvironment) {
@@ -104,5 +128,5 @@ export function createAuthService({ store, clock, password = { algorithm: 'argon
     return { apiKey, key: generated.key }
   }
 
-  return { createUser, login, logout, authenticateSession, authenticateKey, createKey }
+  return { createUser, login, logout, authenticateSession, authenticateKey, createKey, revokeKey }
 }

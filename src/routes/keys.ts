@@ -12,7 +12,7 @@ const CreateKeyBody = t.Object({
   environment: t.Optional(t.UnionEnum(KEY_ENVIRONMENTS, { error: 'must be "live" or "test"' })),
 })
 
-export const keyRoutes = ({ store, auth, guard, clock }: RouteDeps) =>
+export const keyRoutes = ({ store, auth, guard }: RouteDeps) =>
   new Elysia({ name: 'routes/keys', prefix: '/api/keys' })
     .use(guard)
     .post(
@@ -29,7 +29,7 @@ export const keyRoutes = ({ store, auth, guard, clock }: RouteDeps) =>
     .delete(
       '/:id',
       async ({ params, principal }) => {
-        const key = await store.revokeApiKey(principal.user.id, params.id, clock())
+        const key = await auth.revokeKey(principal.user.id, params.id)
         if (!key) throw notFound('API key')
         return json({ id: key.id, revoked_at: apiKeyDto(key).revoked_at })
       },

@@ -106,6 +106,11 @@ export type GroupOutcome = { ok: true; results: RecordEventResult[] } | { ok: fa
 export interface Store {
   /** Throws when the database does not answer. */
   ping(): Promise<void>
+  /**
+   * A number that changes whenever another process (the admin CLI, sqlite3) has committed a change: lets
+   * in-memory caches of stored data know they may be stale. Cheap enough to ask on every request.
+   */
+  externalVersion(): number
   close(): void
 
   countUsers(): Promise<number>

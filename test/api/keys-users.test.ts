@@ -113,3 +113,29 @@ describe('users', () => {
     expect((await h.store.listUsers()).length).toBe(1)
   })
 })
+
+describe('API key checks on the hot path', () => {
+  test('a key revoked by another process (straight in the database) is refused on the next request', async () => {
+    const t = await createTenant(h)
+    expect((await h.request('GET', '/api/deployments', { headers: t.asKey })).status).toBe(200)
+    const { Database } = await import('bun:sqlite')
+    const other = new Database(h.dbPath)
+    other.run('UPDATE api_keys SET revoked_at = 1 WHERE id = ?', [t.keyId])
+    other.close()
+    expect((await h.request('GET', '/api/deployments', { headers: t.asKey })).status).toBe(401)
+  })
+
+  test('a valid key is not looked up again on every request', async () => {
+    const t = await createTenant(h)
+    let lookups = 0
+    const original = h.store.getApiKeyByHash
+    h.store.getApiKeyByHash = async (hash) => {
+      lookups++
+      return original(hash)
+    }
+    for (let i = 0; i < 20; i++) expect((await h.request('GET', '/api/deployments', { headers: t.asKey })).status).toBe(200)
+    expect(lookups).toBe(0) // createTenant's own requests already remembered it
+    for (let i = 0; i < 3; i++) expect((await h.request('GET', '/api/deployments', { headers: { 'x-api-key': 'rs_live_unknown' } })).status).toBe(401)
+    expect(lookups).toBe(3) // unknown keys are never remembered
+  })
+})

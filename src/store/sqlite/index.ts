@@ -9,9 +9,14 @@ import { createDeploymentStore } from './deployments'
 export function createSqliteStore(path: string, options: { durability?: Durability } = {}): Store {
   const db = openDatabase(path, options)
   const ping = db.$client.prepare('SELECT 1')
+  // data_version moves when another connection commits; this connection's own commits leave it alone.
+  const dataVersion = db.$client.prepare('PRAGMA data_version')
   return {
     async ping() {
       ping.get()
+    },
+    externalVersion() {
+      return (dataVersion.get() as { data_version: number }).data_version
     },
     close() {
       db.$client.close()

@@ -1,0 +1,56 @@
+// Concurrent reports share transactions, and each is answered only after its transaction committed.
+import { afterEach, beforeEach, expect, test } from 'bun:test'
+import { createApp } from '../../src/app'
+import { silentLogger } from '../../src/log'
+import type { Store } from '../../src/store/types'
+import { createHarness, createTenant, event, send, TEST_PASSWORD_OPTIONS, type Harness } from '../helpers'
+
+let h: Harness
+beforeEach(() => {
+  h = createHarness()
+})
+afterEach(() => h.close())
+
+test('50 concurrent reports are committed in a few group transactions, all acknowledged after commit', async () => {
+  const t = await createTenant(h)
+  const dep = await t.createDeployment('live')
+  const groups: number[] = []
+  const committed = new Set<number>()
+  const store: Store = {
+    ...h.store,
+    async recordEventGroups(inputs) {
+      const outcomes = await h.store.recordEventGroups(inputs)
+      groups.push(inputs.length)
+      for (const input of inputs) for (const { event } of input.events) committed.add(event.payload.i as number)
+      return outcomes
+    },
+  }
+  const app = createApp({ store, log: silentLogger, password: TEST_PASSWORD_OPTIONS })
+  const acknowledgedBeforeCommit: number[] = []
+  const replies = await Promise.all(
+    Array.from({ length: 50 }, async (_, i) => {
+      const reply = await send(app, 'POST', `/api/deployments/${dep}/events`, { body: event('step.progress', undefined, { payload: { i } }), headers: t.asAgent })
+      if (!committed.has(i)) acknowledgedBeforeCommit.push(i)
+      return reply
+    }),
+  )
+  app.services.replay.stop()
+  expect(replies.map((r) => r.status)).toEqual(Array(50).fill(201))
+  expect(groups.reduce((a, b) => a + b, 0)).toBe(50)
+  expect(groups.length).toBeLessThan(10)
+  expect(Math.max(...groups)).toBeGreaterThan(1)
+  expect(acknowledgedBeforeCommit).toEqual([])
+})
+
+test('a refused report in a group does not disturb the others', async () => {
+  const t = await createTenant(h)
+  const dep = await t.createDeployment('live')
+  const sim = await t.createDeployment('simulated')
+  const replies = await Promise.all([
+    h.request('POST', `/api/deployments/${dep}/events`, { body: event('step.progress', undefined, { payload: { i: 1 } }), headers: t.asAgent }),
+    h.request('POST', `/api/deployments/${sim}/events`, { body: event('step.progress'), headers: t.asAgent }),
+    h.request('POST', `/api/deployments/${dep}/events`, { body: event('step.progress', undefined, { payload: { i: 2 } }), headers: t.asAgent }),
+  ])
+  expect(replies.map((r) => r.status)).toEqual([201, 409, 201])
+  expect((await h.request('GET', `/api/deployments/${dep}`, { headers: t.asKey })).body.event_count).toBe(2)
+})
