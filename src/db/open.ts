@@ -11,7 +11,9 @@ import { MIGRATION_JOURNAL, MIGRATION_SQL } from './migrations'
 export type Durability = 'full' | 'normal'
 export type Db = BunSQLiteDatabase<typeof schema> & { $client: Database }
 
-export function openDatabase(path: string, options: { durability?: Durability } = {}): Db {
+export type OpenOptions = { durability?: Durability; busyTimeoutMs?: number }
+
+export function openDatabase(path: string, options: OpenOptions = {}): Db {
   if (path !== ':memory:') prepareFile(path)
   const sqlite = new Database(path, { create: true, strict: true })
   // WAL: readers never block the writer and a commit is one sequential append, not a rewrite of pages.
@@ -20,7 +22,7 @@ export function openDatabase(path: string, options: { durability?: Durability } 
   // (opt-in) may lose the last commits on power loss, though never on a process crash.
   sqlite.run(`PRAGMA synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`)
   // Another process (the admin CLI) may hold the write lock for a moment: wait for it instead of failing.
-  sqlite.run('PRAGMA busy_timeout = 5000')
+  sqlite.run(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5000}`)
   // SQLite leaves foreign keys unenforced unless asked, per connection.
   sqlite.run('PRAGMA foreign_keys = ON')
   // Temporary b-trees (sorts, counts) stay in memory instead of temporary files.

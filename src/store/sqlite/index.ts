@@ -1,12 +1,12 @@
 // The SQLite implementation of the Store: opens the file (src/db/open.ts) and joins the per-resource parts.
-import { openDatabase, type Durability } from '../../db/open'
+import { openDatabase, type OpenOptions } from '../../db/open'
 import type { Store } from '../types'
 import { createAccountStore } from './accounts'
 import { createAgentStore } from './agents'
 import { createCatalogStore } from './catalog'
 import { createDeploymentStore } from './deployments'
 
-export function createSqliteStore(path: string, options: { durability?: Durability } = {}): Store {
+export function createSqliteStore(path: string, options: OpenOptions = {}): Store {
   const db = openDatabase(path, options)
   const ping = db.$client.prepare('SELECT 1')
   // data_version moves when another connection commits; this connection's own commits leave it alone.
