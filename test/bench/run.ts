@@ -1,0 +1,133 @@
+// npm run bench: figures for ingestion and reads against a baseline measured in the same run, on this
+// machine, over 127.0.0.1 only, with bounded durations. It prints figures; it asserts nothing.
+import autocannon from 'autocannon'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { cpus, tmpdir, totalmem } from 'node:os'
+import { join } from 'node:path'
+import type { Subprocess } from 'bun'
+
+const ROOT = join(import.meta.dir, '../..')
+const BINARY = join(ROOT, 'dist/ground-console')
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
+const CONNECTIONS = 50
+const BIG_DEPLOYMENT_EVENTS = Number(process.env.BENCH_BIG_EVENTS ?? 1_000_000)
+const ADMIN = { email: 'bench@localhost', password: 'bench-password' }
+const dir = mkdtempSync(join(tmpdir(), 'gc-bench-'))
+const rows: Array<[string, string, string]> = []
+const record = (what: string, figure: string, note = '') => {
+  rows.push([what, figure, note])
+  console.log(`  ${what}: ${figure}${note ? `  (${note})` : ''}`)
+}
+
+type Proc = { proc: Subprocess<'ignore', 'pipe', 'pipe'>; url: string }
+
+async function start(command: string[], pattern: RegExp, env: Record<string, string> = {}): Promise<Proc & { ms: number }> {
+  const began = performance.now()
+  const proc = Bun.spawn(command, { cwd: dir, env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'pipe' })
+  let text = ''
+  const decoder = new TextDecoder()
+  const read = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream) text += decoder.decode(chunk)
+  }
+  void read(proc.stdout)
+  void read(proc.stderr)
+  let url: string | undefined
+  while (!(url = pattern.exec(text)?.[1])) {
+    if (proc.exitCode !== null) throw new Error(`failed to start: ${text}`)
+    await Bun.sleep(1)
+  }
+  if (!url.startsWith('http')) url = `http://127.0.0.1:${url}`
+  // Up means answering: poll /healthz until the first 200.
+  while ((await fetch(`${url}/healthz`).catch(() => null))?.status !== 200) await Bun.sleep(1)
+  return { proc, url, ms: performance.now() - began }
+}
+
+const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024
+
+async function load(options: autocannon.Options, pid?: number) {
+  let peak = 0
+  const sampler = pid ? setInterval(() => (peak = Math.max(peak, rssMb(pid))), 200) : undefined
+  const result = await autocannon({ connections: CONNECTIONS, duration: SECONDS, ...options })
+  clearInterval(sampler)
+  const ok = result['2xx']
+  if (result.non2xx || result.errors) console.log(`    (non-2xx ${result.non2xx}, errors ${result.errors})`)
+  return { perSecond: ok / (result.duration || SECONDS), p50: result.latency.p50, p99: result.latency.p99, peakRss: peak }
+}
+
+async function api(url: string, method: string, path: string, body: unknown, headers: Record<string, string>) {
+  const reply = await fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
+  if (reply.status >= 300) throw new Error(`${path}: ${reply.status} ${await reply.text()}`)
+  return reply
+}
+
+let counter = 0
+const uniqueEvent = () => ({ type: 'step.progress', timestamp: '2026-03-07T12:00:00Z', job_id: 'bench', step_id: 'inference', payload: { n: counter++, percent: 50, note: 'steady state' } })
+
+async function main() {
+  console.log(`Ground Console benchmark — ${cpus().length} × ${cpus()[0]?.model}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${SECONDS} s runs, ${CONNECTIONS} connections, 127.0.0.1`)
+  const db = join(dir, 'bench.db')
+  const env = { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password }
+  const listening = /"msg":"listening","url":"([^"]+)"/
+
+  // Start-up: the first start creates and migrates the database and hashes the admin password; the
+  // second is the everyday case.
+  const first = await start([BINARY, '--port', '0', '--db', db], listening, env)
+  record('start-up to first 200, new database', `${first.ms.toFixed(0)} ms`, 'includes argon2id of the first admin')
+  first.proc.kill('SIGTERM')
+  await first.proc.exited
+  const server = await start([BINARY, '--port', '0', '--db', db], listening, env)
+  record('start-up to first 200, existing database', `${server.ms.toFixed(0)} ms`, 'target ≤ 100 ms')
+  await Bun.sleep(1000)
+  record('RSS idle', `${rssMb(server.proc.pid).toFixed(1)} MB`, 'target ≤ 80 MB')
+
+  const login = await api(server.url, 'POST', '/api/auth/login', ADMIN, {})
+  const cookie = login.headers.get('set-cookie')!.split(';')[0]!
+  const key = ((await (await api(server.url, 'POST', '/api/keys', { name: 'bench' }, { cookie })).json()) as { key: string }).key
+  const asKey = { 'x-api-key': key }
+  const mission = ((await (await api(server.url, 'POST', '/api/missions', { name: 'bench' }, asKey)).json()) as { id: string }).id
+  const plan = ((await (await api(server.url, 'POST', '/api/plans', { mission_id: mission, label: 'b', satellite_id: 'bench', plan_data: { events: [{ type: 'job.accepted', timestamp_s: 0 }] } }, asKey)).json()) as { id: string }).id
+  const deployment = async () => ((await (await api(server.url, 'POST', '/api/deployments', { plan_id: plan, mode: 'live' }, asKey)).json()) as { id: string }).id
+  const agentHeaders = { ...asKey, 'x-agent-id': 'sat-bench', 'content-type': 'application/json' }
+
+  console.log('single-event reports')
+  const single = await load({ url: `${server.url}/api/deployments/${await deployment()}/events`, method: 'POST', headers: agentHeaders, requests: [{ setupRequest: (r) => ({ ...r, body: JSON.stringify(uniqueEvent()) }) }] }, server.proc.pid)
+  record('ground-console, durable (synchronous=FULL)', `${single.perSecond.toFixed(0)} reports/s`, `p50 ${single.p50} ms, p99 ${single.p99} ms`)
+  record('RSS under load', `${single.peakRss.toFixed(1)} MB`)
+
+  const base = await start([process.execPath, join(ROOT, 'test/bench/baseline.ts'), join(dir, 'baseline.db')], /listening (\d+)/)
+  const baseline = await load({ url: `${base.url}/api/deployments/dep-bench/events`, method: 'POST', headers: { 'content-type': 'application/json' }, requests: [{ setupRequest: (r) => ({ ...r, body: JSON.stringify(uniqueEvent()) }) }] })
+  base.proc.kill()
+  record('baseline: Bun.serve + one insert per request (synchronous=NORMAL)', `${baseline.perSecond.toFixed(0)} reports/s`, `p50 ${baseline.p50} ms, p99 ${baseline.p99} ms`)
+  record('ratio ground-console / baseline', `${(single.perSecond / baseline.perSecond).toFixed(2)}×`, 'target ≥ 0.8×')
+
+  console.log('batch reports (100 events each)')
+  const batchBody = () => JSON.stringify({ events: Array.from({ length: 100 }, uniqueEvent) })
+  const batch = await load({ url: `${server.url}/api/deployments/${await deployment()}/events/batch`, method: 'POST', headers: agentHeaders, requests: [{ setupRequest: (r) => ({ ...r, body: batchBody() }) }] })
+  record('batch ingestion', `${(batch.perSecond * 100).toFixed(0)} events/s`, `${batch.perSecond.toFixed(0)} batches/s, p50 ${batch.p50} ms, p99 ${batch.p99} ms; target ≥ 150 000`)
+
+  console.log(`reads on one deployment holding ${BIG_DEPLOYMENT_EVENTS.toLocaleString('en')} events`)
+  const big = await deployment()
+  const fill = performance.now()
+  const batches = Math.ceil(BIG_DEPLOYMENT_EVENTS / 500)
+  const fillBody = () => JSON.stringify({ events: Array.from({ length: 500 }, uniqueEvent) })
+  await autocannon({ url: `${server.url}/api/deployments/${big}/events/batch`, method: 'POST', headers: agentHeaders, connections: 8, amount: batches, requests: [{ setupRequest: (r) => ({ ...r, body: fillBody() }) }] })
+  const total = ((await (await fetch(`${server.url}/api/deployments/${big}/events?limit=1`, { headers: asKey })).json()) as { total: number }).total
+  record('fill with batches of 500', `${total.toLocaleString('en')} events in ${((performance.now() - fill) / 1000).toFixed(1)} s`)
+  const firstPage = await load({ url: `${server.url}/api/deployments/${big}/events`, headers: asKey, duration: Math.min(SECONDS, 5) })
+  record('GET …/events first page (100)', `p50 ${firstPage.p50} ms, p99 ${firstPage.p99} ms`, `${firstPage.perSecond.toFixed(0)} req/s; target p99 ≤ 10 ms`)
+  const deep = await load({ url: `${server.url}/api/deployments/${big}/events?offset=500000`, headers: asKey, duration: Math.min(SECONDS, 5) })
+  record('GET …/events?offset=500000', `p50 ${deep.p50} ms, p99 ${deep.p99} ms`, `${deep.perSecond.toFixed(0)} req/s`)
+  record('RSS after the reads', `${rssMb(server.proc.pid).toFixed(1)} MB`)
+
+  server.proc.kill('SIGTERM')
+  await server.proc.exited
+  console.log('\n| measure | figure | note |\n|---|---|---|')
+  for (const [what, figure, note] of rows) console.log(`| ${what} | ${figure} | ${note} |`)
+}
+
+main()
+  .catch((error) => {
+    console.error(error)
+    process.exitCode = 1
+  })
+  .finally(() => rmSync(dir, { recursive: true, force: true }))
