@@ -1,3 +1,29 @@
+CREATE TABLE `agent_telemetry` (
+	`seq` integer PRIMARY KEY NOT NULL,
+	`user_id` text NOT NULL,
+	`agent_id` text NOT NULL,
+	`received_at` integer NOT NULL,
+	`sample` text NOT NULL,
+	FOREIGN KEY (`user_id`,`agent_id`) REFERENCES `agents`(`user_id`,`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE INDEX `agent_telemetry_agent_idx` ON `agent_telemetry` (`user_id`,`agent_id`,`received_at`);--> statement-breakpoint
+CREATE TABLE `agents` (
+	`user_id` text NOT NULL,
+	`id` text NOT NULL,
+	`satellite_id` text,
+	`satellite_name` text,
+	`agent_version` text,
+	`orbit_altitude_km` real,
+	`status` text DEFAULT 'idle' NOT NULL,
+	`registered_at` integer,
+	`last_seen_at` integer NOT NULL,
+	`last_heartbeat_at` integer,
+	`last_telemetry` text,
+	PRIMARY KEY(`user_id`, `id`),
+	FOREIGN KEY (`user_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
 CREATE TABLE `api_keys` (
 	`id` text PRIMARY KEY NOT NULL,
 	`user_id` text NOT NULL,
@@ -22,14 +48,15 @@ CREATE TABLE `deployment_events` (
 	`job_id` text,
 	`step_id` text,
 	`payload` text NOT NULL,
-	`identity` text NOT NULL,
+	`content_hash` text NOT NULL,
+	`idempotency_key` text,
 	`created_at` integer NOT NULL,
 	FOREIGN KEY (`deployment_id`) REFERENCES `deployments`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
-CREATE UNIQUE INDEX `deployment_events_id_unique` ON `deployment_events` (`id`);--> statement-breakpoint
 CREATE INDEX `events_order_idx` ON `deployment_events` (`deployment_id`,`event_timestamp`,`seq`);--> statement-breakpoint
-CREATE UNIQUE INDEX `events_identity_idx` ON `deployment_events` (`deployment_id`,`identity`);--> statement-breakpoint
+CREATE UNIQUE INDEX `events_content_idx` ON `deployment_events` (`deployment_id`,`event_timestamp`,`content_hash`);--> statement-breakpoint
+CREATE UNIQUE INDEX `events_key_idx` ON `deployment_events` (`deployment_id`,`idempotency_key`) WHERE idempotency_key is not null;--> statement-breakpoint
 CREATE TABLE `deployments` (
 	`id` text PRIMARY KEY NOT NULL,
 	`user_id` text NOT NULL,
@@ -45,6 +72,7 @@ CREATE TABLE `deployments` (
 	`started_at` integer,
 	`completed_at` integer,
 	`event_count` integer DEFAULT 0 NOT NULL,
+	`replay_cursor` integer DEFAULT 0 NOT NULL,
 	FOREIGN KEY (`user_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade,
 	FOREIGN KEY (`mission_id`) REFERENCES `missions`(`id`) ON UPDATE no action ON DELETE no action,
 	FOREIGN KEY (`plan_id`) REFERENCES `plans`(`id`) ON UPDATE no action ON DELETE no action
@@ -52,6 +80,7 @@ CREATE TABLE `deployments` (
 --> statement-breakpoint
 CREATE INDEX `deployments_user_idx` ON `deployments` (`user_id`,`created_at`);--> statement-breakpoint
 CREATE INDEX `deployments_dispatch_idx` ON `deployments` (`user_id`,`satellite_id`,`created_at`) WHERE status = 'pending' and mode = 'live';--> statement-breakpoint
+CREATE INDEX `deployments_replay_idx` ON `deployments` (`mode`,`status`) WHERE mode = 'simulated' and status in ('pending', 'running');--> statement-breakpoint
 CREATE TABLE `missions` (
 	`id` text PRIMARY KEY NOT NULL,
 	`user_id` text NOT NULL,

@@ -2,11 +2,9 @@
 // adding its import here; test/db/migrations.test.ts fails until this list matches drizzle/.
 import journal from '../../drizzle/meta/_journal.json'
 import m0000 from '../../drizzle/0000_init.sql' with { type: 'text' }
-import m0001 from '../../drizzle/0001_agents_and_replay.sql' with { type: 'text' }
 
 export const MIGRATION_SQL: Record<string, string> = {
   '0000_init': m0000,
-  '0001_agents_and_replay': m0001,
 }
 
 export type JournalEntry = { idx: number; when: number; tag: string; breakpoints: boolean }

@@ -127,7 +127,8 @@ export const deploymentEvents = sqliteTable(
   {
     /** The rowid: arrival order, which breaks ties between equal timestamps. */
     seq: integer('seq').primaryKey(),
-    id: text('id').notNull().unique(),
+    /** Unique by construction (a UUIDv7: 74 random bits a millisecond); nothing looks events up by it, so no index. */
+    id: text('id').notNull(),
     deploymentId: text('deployment_id')
       .notNull()
       .references(() => deployments.id, { onDelete: 'cascade' }),
@@ -136,13 +137,20 @@ export const deploymentEvents = sqliteTable(
     jobId: text('job_id'),
     stepId: text('step_id'),
     payload: text('payload').notNull(),
-    /** What makes a retry recognisable (src/domain/event.ts eventIdentity). */
-    identity: text('identity').notNull(),
+    /** What makes a retry recognisable (src/domain/event.ts eventIdentity): a hash of the content... */
+    contentHash: text('content_hash').notNull(),
+    /** ...or the Idempotency-Key the reporter sent (the replay's own: `replay:<plan index>`). */
+    idempotencyKey: text('idempotency_key'),
     createdAt: integer('created_at').notNull(),
   },
   (t) => [
     index('events_order_idx').on(t.deploymentId, t.eventTimestamp, t.seq),
-    uniqueIndex('events_identity_idx').on(t.deploymentId, t.identity),
+    // The instant leads so that inserts land near the end of the b-tree, as events mostly arrive in time
+    // order; a random hash leading would scatter them and slow ingestion as the table grows.
+    uniqueIndex('events_content_idx').on(t.deploymentId, t.eventTimestamp, t.contentHash),
+    uniqueIndex('events_key_idx')
+      .on(t.deploymentId, t.idempotencyKey)
+      .where(sql`idempotency_key is not null`),
   ],
 )
 

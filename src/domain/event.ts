@@ -69,21 +69,64 @@ function checkOptionalId(value: unknown, field: string) {
 
 /** JSON with object keys sorted at every depth, so `{"a":1,"b":2}` and `{"b":2,"a":1}` read the same. */
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
-  if (isPlainObject(value)) {
-    const keys = Object.keys(value).sort()
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(',')}}`
+  const flat = isPlainObject(value) && flatKeyOrder(value)
+  if (flat === 'sorted') return JSON.stringify(value)
+  if (flat === 'unsorted') {
+    // A copy built in sorted key order serialises in that order (integer-like keys aside, as anywhere).
+    const sorted: JsonObject = {}
+    for (const key of Object.keys(value as JsonObject).sort()) sorted[key] = (value as JsonObject)[key]
+    return JSON.stringify(sorted)
   }
+  // JSON.stringify writes an object's properties in the order of a replacer array, at every depth; given
+  // every key sorted, the native serialiser does the canonical work.
+  const keys = new Set<string>()
+  collectKeys(value, keys)
+  // …except that a replacer naming "__proto__" would read every object's prototype: build those by hand.
+  if (keys.has('__proto__')) return canonicalByHand(value)
+  return JSON.stringify(value, [...keys].sort())
+}
+
+/** For an object of scalars only (most payloads): whether its keys already come sorted; null otherwise. */
+function flatKeyOrder(object: JsonObject): 'sorted' | 'unsorted' | null {
+  let previous: string | null = null
+  let sorted = true
+  for (const key in object) {
+    const value = object[key]
+    if ((typeof value === 'object' && value !== null) || key === '__proto__') return null
+    if (previous !== null && key < previous) sorted = false
+    previous = key
+  }
+  return sorted ? 'sorted' : 'unsorted'
+}
+
+function canonicalByHand(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalByHand).join(',')}]`
+  if (isPlainObject(value)) return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalByHand(value[k])}`).join(',')}}`
   return JSON.stringify(value)
 }
 
+function collectKeys(value: unknown, keys: Set<string>) {
+  if (Array.isArray(value)) for (const item of value) collectKeys(item, keys)
+  else if (isPlainObject(value))
+    for (const key in value) {
+      keys.add(key)
+      collectKeys(value[key], keys)
+    }
+}
+
 /**
- * The identity of a reported event within its deployment (api.md §3.1): type, instant, job and step, and
- * the payload as canonical JSON. Numbers were parsed, so `72000.0` and `72000` are already the same. With an
- * Idempotency-Key header, the key alone is the identity.
+ * What makes a retry recognisable (api.md §3.1). Without a key: the content — type, instant, job and step,
+ * and the payload as canonical JSON (numbers were parsed, so `72000.0` and `72000` are the same) — which,
+ * with the instant, must be unique within the deployment. With an Idempotency-Key header, the key decides:
+ * it must be unique within the deployment, and it joins the content hash so that equal content under two
+ * keys is two events.
  */
-export function eventIdentity(input: EventInput, idempotencyKey?: string | null): string {
-  if (idempotencyKey) return `k:${idempotencyKey}`
-  const canonical = canonicalJson([input.type, input.timestamp, input.jobId, input.stepId, input.payload])
-  return `h:${new Bun.CryptoHasher('sha256').update(canonical).digest('base64url')}`
+export type EventIdentity = { hash: string; key: string | null }
+
+export function eventIdentity(input: EventInput, idempotencyKey?: string | null): EventIdentity {
+  const key = idempotencyKey || null
+  const head = JSON.stringify([input.type, input.timestamp, input.jobId, input.stepId, key])
+  const digest = Bun.CryptoHasher.hash('sha256', `${head}${canonicalJson(input.payload)}`) as Uint8Array
+  // 128 bits of SHA-256 are plenty to tell apart the events of one deployment at one instant.
+  return { hash: Buffer.from(digest.buffer, digest.byteOffset, 16).toString('base64url'), key }
 }

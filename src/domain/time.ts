@@ -4,6 +4,8 @@
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+/** 400 Gregorian years are exactly 146 097 days. */
+const YEARS_400_MS = 146_097 * 86_400_000
 const isLeapYear = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0
 
 /**
@@ -25,20 +27,32 @@ export function parseTimestamp(text: string): number | null {
     if (offHours > 23 || offMinutes > 59) return null
     offsetMinutes = (m[9] === '-' ? -1 : 1) * (offHours * 60 + offMinutes)
   }
-  const date = new Date(0)
-  date.setUTCFullYear(year, month - 1, day)
-  date.setUTCHours(hour, minute, second, 0)
-  const micros = Number(((m[7] ?? '') + '000000').slice(0, 6))
-  return date.getTime() * 1000 + micros - offsetMinutes * 60_000_000
+  let ms = Date.UTC(year, month - 1, day, hour, minute, second)
+  // Date.UTC reads years 0–99 as 1900–1999: shift those back by hand.
+  if (year < 100) ms = Date.UTC(year + 400, month - 1, day, hour, minute, second) - YEARS_400_MS
+  const micros = m[7] ? Number(m[7].length >= 6 ? m[7].slice(0, 6) : m[7].padEnd(6, '0')) : 0
+  return ms * 1000 + micros - offsetMinutes * 60_000_000
 }
 
 /** Formats microseconds since the epoch as RFC 3339 UTC with `Z`, trailing fractional zeros trimmed. */
 export function formatTimestamp(micros: number): string {
-  const ms = Math.floor(micros / 1000)
-  const iso = new Date(ms).toISOString()
-  const fraction = (ms - Math.floor(ms / 1000) * 1000) * 1000 + (micros - ms * 1000)
-  if (fraction === 0) return `${iso.slice(0, 19)}Z`
-  return `${iso.slice(0, 19)}.${String(fraction).padStart(6, '0').replace(/0+$/, '')}Z`
+  const seconds = Math.floor(micros / 1_000_000)
+  const fraction = micros - seconds * 1_000_000
+  const head = secondText(seconds)
+  if (fraction === 0) return `${head}Z`
+  return `${head}.${String(fraction).padStart(6, '0').replace(/0+$/, '')}Z`
+}
+
+// Listing formats two timestamps per event, and neighbouring events mostly share their second.
+const secondCache = new Map<number, string>()
+function secondText(seconds: number): string {
+  let text = secondCache.get(seconds)
+  if (text === undefined) {
+    text = new Date(seconds * 1000).toISOString().slice(0, 19)
+    if (secondCache.size >= 4096) secondCache.clear()
+    secondCache.set(seconds, text)
+  }
+  return text
 }
 
 export const formatNullableTimestamp = (micros: number | null) => (micros === null ? null : formatTimestamp(micros))

@@ -3,6 +3,7 @@
 // no busy loop and no timer per event. Events go through the same ingestion path as agents' reports;
 // each tick commits every due event of every due replay in one transaction, cursor included, so a
 // restart resumes exactly where the last commit left off.
+import { eventIdentity } from '../domain/event'
 import { playOrder, replayDueAt, toReplayEvent, type PlanEvent } from '../domain/plan'
 import type { Clock } from '../domain/time'
 import type { Logger } from '../log'
@@ -97,8 +98,9 @@ export function createReplayScheduler({ store, clock, log }: { store: Store; clo
     const events: RecordEventsInput['events'] = []
     let next = r.cursor
     while (next < r.events.length && dueOf(r, next) <= now) {
-      // The plan index is the identity: a replayed event can never be stored twice.
-      events.push({ event: toReplayEvent(r.events[next]!, r.startedAt, r.id), identity: `r:${next}` })
+      // The plan index is the idempotency key: a replayed event can never be stored twice.
+      const event = toReplayEvent(r.events[next]!, r.startedAt, r.id)
+      events.push({ event, identity: eventIdentity(event, `replay:${next}`) })
       next++
     }
     return {

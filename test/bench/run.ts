@@ -61,7 +61,9 @@ async function api(url: string, method: string, path: string, body: unknown, hea
 }
 
 let counter = 0
-const uniqueEvent = () => ({ type: 'step.progress', timestamp: '2026-03-07T12:00:00Z', job_id: 'bench', step_id: 'inference', payload: { n: counter++, percent: 50, note: 'steady state' } })
+const BASE_MS = Date.parse('2026-03-07T12:00:00Z')
+// Events carry increasing mission timestamps (1 ms apart), as a satellite's reports do.
+const uniqueEvent = () => ({ type: 'step.progress', timestamp: new Date(BASE_MS + counter).toISOString(), job_id: 'bench', step_id: 'inference', payload: { n: counter++, percent: 50, note: 'steady state' } })
 
 async function main() {
   console.log(`Ground Console benchmark — ${cpus().length} × ${cpus()[0]?.model}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${SECONDS} s runs, ${CONNECTIONS} connections, 127.0.0.1`)
