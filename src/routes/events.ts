@@ -70,12 +70,12 @@ export const eventRoutes = ({ store, ingest, rateLimits, guard, clock }: RouteDe
     .get(
       '/',
       async ({ params, query, principal }) => {
-        const deployment = await store.getDeployment(principal.user.id, params.id)
-        if (!deployment) throw notFound('deployment')
+        const total = await store.getEventCount(principal.user.id, params.id)
+        if (total === null) throw notFound('deployment')
         const offset = intParam(query, 'offset', { min: 0, max: Number.MAX_SAFE_INTEGER, fallback: 0 })
         const limit = intParam(query, 'limit', { min: 1, max: EVENTS_PAGE_MAX, fallback: 100 })
-        const events = await store.listEvents(deployment.id, { offset, limit })
-        return rawJson(`{"events":[${events.map(eventJson).join(',')}],"total":${deployment.eventCount},"offset":${offset},"limit":${limit}}`)
+        const events = offset < total ? await store.listEvents(params.id, { offset, limit }) : []
+        return rawJson(`{"events":[${events.map(eventJson).join(',')}],"total":${total},"offset":${offset},"limit":${limit}}`)
       },
       { auth: 'any' },
     )

@@ -159,7 +159,10 @@ export interface Store {
    * that one refused input (404/403/409) rolls back alone. Outcomes are in input order.
    */
   recordEventGroups(inputs: RecordEventsInput[]): Promise<GroupOutcome[]>
+  /** A page of the deployment's events in list order: event_timestamp, then arrival. */
   listEvents(deploymentId: string, page: { offset: number; limit: number }): Promise<StoredEvent[]>
+  /** The deployment's event count, or null when it is unknown or not the user's. */
+  getEventCount(userId: string, deploymentId: string): Promise<number | null>
 
   /**
    * Atomically hands the oldest pending live deployment of this user for one of these satellites to the

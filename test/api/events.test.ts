@@ -76,6 +76,25 @@ describe('reporting and listing', () => {
     expect((await list('?limit=500&unknown=1')).body.events).toHaveLength(7)
   })
 
+  test('deep pages (past the covering-index switch at offset 5000) continue the same order', async () => {
+    const all: number[] = []
+    for (let b = 0; b < 11; b++) {
+      // Two events per instant, so ties must keep arrival order across page boundaries too.
+      const events = Array.from({ length: 500 }, (_, i) => {
+        const n = b * 500 + i
+        return event('step.progress', new Date(Date.parse('2026-03-07T12:00:00Z') + Math.floor(n / 2) * 1000).toISOString(), { payload: { n } })
+      })
+      all.push(...events.map((e) => e.payload.n as number))
+      expect((await h.request('POST', `/api/deployments/${dep}/events/batch`, { body: { events }, headers: t.asAgent })).status).toBe(200)
+    }
+    const seen: number[] = []
+    for (let offset = 4500; offset < 5500; offset += 250) {
+      const page = await list(`?offset=${offset}&limit=250`)
+      seen.push(...page.body.events.map((e: { payload: { n: number } }) => e.payload.n))
+    }
+    expect(seen).toEqual(all.slice(4500, 5500))
+  })
+
   test('a session may read events', async () => {
     await report(event('job.accepted'))
     expect((await list('', { cookie: t.cookie })).body.total).toBe(1)

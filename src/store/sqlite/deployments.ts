@@ -17,10 +17,16 @@ type DeploymentStore = Pick<
   | 'recordEvents'
   | 'recordEventGroups'
   | 'listEvents'
+  | 'getEventCount'
   | 'dispatchNext'
   | 'listActiveReplays'
   | 'startReplay'
 >
+
+/** From this offset on, a page is found through the covering index first (listEventsDeep). */
+const DEEP_OFFSET = 5000
+
+type EventRow = [number, string, string, number, string | null, string | null, string, number]
 
 const REPLAY_COLUMNS = `id, user_id AS userId, plan_id AS planId, status, started_at AS startedAt,
   speed_multiplier AS speedMultiplier, replay_cursor AS replayCursor`
@@ -78,10 +84,16 @@ export function createDeploymentStore(db: Db): DeploymentStore {
     ) as Statement<{ id: string }>,
     countEvents: sqlite.prepare('UPDATE deployments SET event_count = event_count + $created WHERE id = $id'),
     listEvents: sqlite.prepare(`
-      SELECT seq, id, event_type AS eventType, event_timestamp AS eventTimestamp, job_id AS jobId, step_id AS stepId,
-             payload, created_at AS createdAt
-      FROM deployment_events WHERE deployment_id = $deploymentId
-      ORDER BY event_timestamp, seq LIMIT $limit OFFSET $offset`) as Statement<StoredEvent>,
+      SELECT seq, id, event_type, event_timestamp, job_id, step_id, payload, created_at
+      FROM deployment_events WHERE deployment_id = ? ORDER BY event_timestamp, seq LIMIT ? OFFSET ?`),
+    // Deep pages: the rows to skip are skipped on the covering order index alone, without reading the
+    // table; only the page's own rows are then read from it.
+    listEventsDeep: sqlite.prepare(`
+      SELECT e.seq, e.id, e.event_type, e.event_timestamp, e.job_id, e.step_id, e.payload, e.created_at
+      FROM (SELECT seq FROM deployment_events WHERE deployment_id = ? ORDER BY event_timestamp, seq LIMIT ? OFFSET ?) page
+      JOIN deployment_events e ON e.seq = page.seq
+      ORDER BY e.event_timestamp, e.seq`),
+    eventCount: sqlite.prepare('SELECT event_count FROM deployments WHERE id = $id AND user_id = $userId') as Statement<{ event_count: number }>,
   }
 
   type ReportState = Pick<Deployment, 'status' | 'mode' | 'agentId' | 'startedAt'>
@@ -217,7 +229,14 @@ export function createDeploymentStore(db: Db): DeploymentStore {
       })()
     },
     async listEvents(deploymentId, { offset, limit }) {
-      return q.listEvents.all({ deploymentId, offset, limit })
+      // values(): arrays are cheaper to materialise than objects keyed by column name.
+      const statement = offset < DEEP_OFFSET ? q.listEvents : q.listEventsDeep
+      return (statement.values(deploymentId, limit, offset) as EventRow[]).map(
+        ([seq, id, eventType, eventTimestamp, jobId, stepId, payload, createdAt]): StoredEvent => ({ seq, id, eventType, eventTimestamp, jobId, stepId, payload, createdAt }),
+      )
+    },
+    async getEventCount(userId, deploymentId) {
+      return q.eventCount.get({ id: deploymentId, userId })?.event_count ?? null
     },
   }
 }
