@@ -1,6 +1,7 @@
 // Builds the single executable and runs the operator's smoke test against it.
 import { expect, test } from 'bun:test'
 import { join } from 'node:path'
+import pkg from '../../package.json'
 import { tempDir } from '../helpers'
 import { smokeTestBinary } from '../smoke/binary'
 import { ROOT } from './process'
@@ -9,7 +10,9 @@ test('the compiled binary, alone in an empty directory, serves the core flow', a
   const dir = tempDir()
   try {
     const outfile = join(dir.path, 'ground-console')
-    const build = Bun.spawnSync([process.execPath, 'build', join(ROOT, 'src/main.ts'), '--compile', '--outfile', outfile], { cwd: ROOT })
+    // The very command `npm run build` runs, with only the output path changed.
+    const args = pkg.scripts.build.split(' ').slice(1).map((arg) => (arg === 'dist/ground-console' ? outfile : arg))
+    const build = Bun.spawnSync([process.execPath, ...args], { cwd: ROOT })
     expect(build.exitCode).toBe(0)
     await smokeTestBinary(outfile)
   } finally {
