@@ -32,9 +32,6 @@ export type AppOptions = {
   rateLimits?: RateLimitConfig | null
 }
 
-/** Where a request came from; set by the server for each socket, absent for in-process requests. */
-export const clientAddresses = new WeakMap<Request, string>()
-
 export function createApp(options: AppOptions) {
   const clock = options.clock ?? systemClock
   const log = options.log ?? stderrLogger
@@ -54,8 +51,10 @@ export function createApp(options: AppOptions) {
     log,
     secureCookies,
     guard: authPlugin({ auth, secureCookies, clock, onAgent: agents.seen }),
-    clientAddress: (request) => clientAddresses.get(request) ?? 'unknown',
+    clientAddress: (request) => locateClient(request),
   }
+  // Set by src/server.ts once the app is served on a socket; in-process requests have no address.
+  let locateClient = (_request: Request) => 'unknown'
 
   const app = new Elysia()
     .use(errorPlugin(log))
@@ -69,7 +68,13 @@ export function createApp(options: AppOptions) {
     .use(eventRoutes(deps))
     .use(agentRoutes(deps))
     .use(fleetRoutes(deps))
-  return Object.assign(app, { services: { auth, replay } })
+  return Object.assign(app, {
+    services: { auth, replay },
+    /** Tells the app how to find a request's client address (only login throttling asks, so it is lazy). */
+    locateClientsWith(locate: (request: Request) => string) {
+      locateClient = locate
+    },
+  })
 }
 
 export type App = ReturnType<typeof createApp>

@@ -1,6 +1,6 @@
 // Serves an app on a real socket: collapses repeated slashes (agents given `--api-url http://host/`
-// request `//api/...`) and remembers each request's client address for login throttling.
-import { clientAddresses, type App } from './app'
+// request `//api/...`) and tells the app where requests come from, for login throttling.
+import type { App } from './app'
 import { MiB } from './http/json'
 
 /** Bun's own cap sits above our largest limit (the 16 MiB batch), so our JSON 413 answers first. */
@@ -17,15 +17,20 @@ export function normaliseRequest(request: Request): Request {
 }
 
 export function serve(app: App, { hostname, port }: { hostname: string; port: number }) {
-  return Bun.serve({
+  // A rewritten request is a new object: remember the socket's own, to ask for its address later.
+  const originals = new WeakMap<Request, Request>()
+  const server = Bun.serve({
     hostname,
     port,
+    // Production behaviour whatever NODE_ENV says: no development error pages or extra checks.
+    development: false,
     maxRequestBodySize: SOCKET_BODY_LIMIT,
-    fetch(request, server) {
+    fetch(request) {
       const normalised = normaliseRequest(request)
-      const address = server.requestIP(request)
-      if (address) clientAddresses.set(normalised, address.address)
+      if (normalised !== request) originals.set(normalised, request)
       return app.handle(normalised)
     },
   })
+  app.locateClientsWith((request) => server.requestIP(originals.get(request) ?? request)?.address ?? 'unknown')
+  return server
 }

@@ -84,7 +84,7 @@ describe('reporting and listing', () => {
         const n = b * 500 + i
         return event('step.progress', new Date(Date.parse('2026-03-07T12:00:00Z') + Math.floor(n / 2) * 1000).toISOString(), { payload: { n } })
       })
-      all.push(...events.map((e) => e.payload.n as number))
+      all.push(...events.map((e) => (e.payload as { n: number }).n))
       expect((await h.request('POST', `/api/deployments/${dep}/events/batch`, { body: { events }, headers: t.asAgent })).status).toBe(200)
     }
     const seen: number[] = []
