@@ -81,6 +81,11 @@ CREATE TABLE `deployments` (
 CREATE INDEX `deployments_user_idx` ON `deployments` (`user_id`,`created_at`);--> statement-breakpoint
 CREATE INDEX `deployments_dispatch_idx` ON `deployments` (`user_id`,`satellite_id`,`created_at`) WHERE status = 'pending' and mode = 'live';--> statement-breakpoint
 CREATE INDEX `deployments_replay_idx` ON `deployments` (`mode`,`status`) WHERE mode = 'simulated' and status in ('pending', 'running');--> statement-breakpoint
+CREATE TABLE `meta` (
+	`key` text PRIMARY KEY NOT NULL,
+	`value` integer NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE `missions` (
 	`id` text PRIMARY KEY NOT NULL,
 	`user_id` text NOT NULL,

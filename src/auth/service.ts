@@ -86,12 +86,12 @@ export function createAuthService({ store, clock, password = { algorithm: 'argon
 
   /**
    * The user behind an API key. Valid keys are remembered in memory, so the hot path neither hashes nor
-   * queries; the memory is dropped on every revocation made here, and whenever another process has
-   * written to the database, so a revocation holds from the very next request either way.
+   * looks the key up; the memory is dropped whenever the stored auth version moves (any revocation, by
+   * any process), so a revocation holds from the very next request.
    */
   async function authenticateKey(key: string): Promise<{ user: User; key: ApiKey } | null> {
     if (key.length > 256) return null
-    const version = store.externalVersion()
+    const version = await store.authVersion()
     if (version !== keyCacheVersion) {
       keyCache.clear()
       keyCacheVersion = version

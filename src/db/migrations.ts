@@ -2,9 +2,11 @@
 // adding its import here; test/db/migrations.test.ts fails until this list matches drizzle/.
 import journal from '../../drizzle/meta/_journal.json'
 import m0000 from '../../drizzle/0000_init.sql' with { type: 'text' }
+import m0001 from '../../drizzle/0001_auth_epoch.sql' with { type: 'text' }
 
 export const MIGRATION_SQL: Record<string, string> = {
   '0000_init': m0000,
+  '0001_auth_epoch': m0001,
 }
 
 export type JournalEntry = { idx: number; when: number; tag: string; breakpoints: boolean }

@@ -192,3 +192,12 @@ export const agentTelemetry = sqliteTable(
     foreignKey({ columns: [t.userId, t.agentId], foreignColumns: [agents.userId, agents.id] }).onDelete('cascade'),
   ],
 )
+
+/**
+ * Counters kept by triggers (drizzle/0001_auth_epoch.sql): `auth_epoch` moves whenever an API key is
+ * revoked or changed or a user changes, by any process, so in-memory credential caches know to forget.
+ */
+export const meta = sqliteTable('meta', {
+  key: text('key').primaryKey(),
+  value: integer('value').notNull(),
+})

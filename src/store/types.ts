@@ -107,10 +107,11 @@ export interface Store {
   /** Throws when the database does not answer. */
   ping(): Promise<void>
   /**
-   * A number that changes whenever another process (the admin CLI, sqlite3) has committed a change: lets
-   * in-memory caches of stored data know they may be stale. Cheap enough to ask on every request.
+   * A number that changes whenever an API key or a user changes, whoever changed it (this server, the
+   * admin CLI, sqlite3): in-memory credential caches compare it before trusting themselves. Cheap enough
+   * to ask on every request.
    */
-  externalVersion(): number
+  authVersion(): Promise<number>
   close(): void
 
   countUsers(): Promise<number>

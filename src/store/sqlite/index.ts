@@ -9,14 +9,13 @@ import { createDeploymentStore } from './deployments'
 export function createSqliteStore(path: string, options: OpenOptions = {}): Store {
   const db = openDatabase(path, options)
   const ping = db.$client.prepare('SELECT 1')
-  // data_version moves when another connection commits; this connection's own commits leave it alone.
-  const dataVersion = db.$client.prepare('PRAGMA data_version')
+  const authEpoch = db.$client.prepare("SELECT value FROM meta WHERE key = 'auth_epoch'")
   return {
     async ping() {
       ping.get()
     },
-    externalVersion() {
-      return (dataVersion.get() as { data_version: number }).data_version
+    async authVersion() {
+      return (authEpoch.get() as { value: number }).value
     },
     close() {
       db.$client.close()
