@@ -103,8 +103,12 @@ export function createAuthService({ store, clock, password = { algorithm: 'argon
       const user = await store.getUserById(apiKey.userId)
       if (!user) return null
       found = { user, key: apiKey }
-      if (keyCache.size >= KEY_CACHE_MAX) keyCache.clear()
-      keyCache.set(key, found)
+      // Remember it only if nothing was revoked while we looked: a revocation that landed between the
+      // lookup and now must not be papered over by a cache entry made from the older read.
+      if (keyCacheVersion === version && (await store.authVersion()) === version) {
+        if (keyCache.size >= KEY_CACHE_MAX) keyCache.clear()
+        keyCache.set(key, found)
+      }
     }
     const now = clock()
     // last_used_at is kept to the minute: one write a minute per key, not one per request.

@@ -139,3 +139,24 @@ describe('API key checks on the hot path', () => {
     expect(lookups).toBe(3) // unknown keys are never remembered
   })
 })
+
+test('a revocation that lands while a request is looking its key up still holds from the next request', async () => {
+  const t = await createTenant(h)
+  // A fresh key, never looked up yet: the next use goes to the store.
+  const created = await h.request('POST', '/api/keys', { body: { name: 'racy' }, headers: { cookie: t.cookie } })
+  const original = h.store.getUserById
+  let armed = true
+  h.store.getUserById = async (id) => {
+    if (armed) {
+      // Between the key lookup and the cache write, the key is revoked through the API.
+      armed = false
+      expect((await h.request('DELETE', `/api/keys/${created.body.id}`, { headers: { cookie: t.cookie } })).status).toBe(200)
+    }
+    return original(id)
+  }
+  const during = await h.request('GET', '/api/deployments', { headers: { 'x-api-key': created.body.key } })
+  h.store.getUserById = original
+  expect(during.status).toBe(200) // it was valid when that request began
+  expect((await h.request('GET', '/api/deployments', { headers: { 'x-api-key': created.body.key } })).status).toBe(401)
+  expect((await h.request('GET', '/api/deployments', { headers: { 'x-api-key': created.body.key } })).status).toBe(401)
+})
