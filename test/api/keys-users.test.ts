@@ -151,6 +151,8 @@ test('a revocation that lands while a request is looking its key up still holds 
       // Between the key lookup and the cache write, the key is revoked through the API.
       armed = false
       expect((await h.request('DELETE', `/api/keys/${created.body.id}`, { headers: { cookie: t.cookie } })).status).toBe(200)
+      // Another key's request meanwhile notices the new auth version first.
+      expect((await h.request('GET', '/api/deployments', { headers: t.asKey })).status).toBe(200)
     }
     return original(id)
   }
