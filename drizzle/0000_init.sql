@@ -73,6 +73,7 @@ CREATE TABLE `deployments` (
 	`completed_at` integer,
 	`event_count` integer DEFAULT 0 NOT NULL,
 	`replay_cursor` integer DEFAULT 0 NOT NULL,
+	`replay_active` integer DEFAULT 0 NOT NULL,
 	FOREIGN KEY (`user_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade,
 	FOREIGN KEY (`mission_id`) REFERENCES `missions`(`id`) ON UPDATE no action ON DELETE no action,
 	FOREIGN KEY (`plan_id`) REFERENCES `plans`(`id`) ON UPDATE no action ON DELETE no action
@@ -80,7 +81,7 @@ CREATE TABLE `deployments` (
 --> statement-breakpoint
 CREATE INDEX `deployments_user_idx` ON `deployments` (`user_id`,`created_at`);--> statement-breakpoint
 CREATE INDEX `deployments_dispatch_idx` ON `deployments` (`user_id`,`satellite_id`,`created_at`) WHERE status = 'pending' and mode = 'live';--> statement-breakpoint
-CREATE INDEX `deployments_replay_idx` ON `deployments` (`mode`,`status`) WHERE mode = 'simulated' and status in ('pending', 'running');--> statement-breakpoint
+CREATE INDEX `deployments_replay_idx` ON `deployments` (`replay_active`,`mode`,`status`) WHERE replay_active = 1 or (mode = 'simulated' and status = 'pending');--> statement-breakpoint
 CREATE TABLE `meta` (
 	`key` text PRIMARY KEY NOT NULL,
 	`value` integer NOT NULL

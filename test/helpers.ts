@@ -58,11 +58,12 @@ export function createHarness(options: { clock?: () => number; rateLimits?: Rate
 }
 
 export async function send(app: App, method: string, path: string, { body, raw, headers = {} }: RequestOptions = {}): Promise<Reply> {
-  const hasBody = body !== undefined || raw !== undefined
+  const sent = raw ?? (body !== undefined ? JSON.stringify(body) : undefined)
+  // As a real client does: a body comes with its Content-Length (chunked bodies are tested over a socket).
   const request = new Request(`http://localhost${path}`, {
     method,
-    body: raw ?? (body !== undefined ? JSON.stringify(body) : undefined),
-    headers: hasBody ? { 'content-type': 'application/json', ...headers } : headers,
+    body: sent,
+    headers: sent !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(sent)), ...headers } : headers,
   })
   const response = await app.handle(request)
   const text = await response.text()

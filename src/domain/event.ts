@@ -21,8 +21,12 @@ export type EventInput = {
   payloadJson: string
 }
 
+/** A JSON object: not an array, not null, and not a number kept as its source text (JSON.rawJSON). */
 export const isPlainObject = (value: unknown): value is JsonObject =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
+  typeof value === 'object' && value !== null && !Array.isArray(value) && !isRawJson(value)
+
+/** Integers beyond 2^53 are kept as their source text (src/http/json.ts parseJson); they are scalars. */
+export const isRawJson = (value: unknown): boolean => (JSON as unknown as { isRawJSON(v: unknown): boolean }).isRawJSON(value)
 
 export function isEventType(value: unknown): value is string {
   return typeof value === 'string' && value.length <= EVENT_TYPE_MAX && EVENT_TYPE_PATTERN.test(value)
@@ -35,15 +39,7 @@ export function isEventType(value: unknown): value is string {
 export function parseEventInput(body: unknown, field = ''): EventInput {
   if (!isPlainObject(body)) throw invalid(field ? field.slice(0, -1) : 'body', 'must be a JSON object')
   const { type, timestamp, job_id: jobId, step_id: stepId, payload } = body
-  if (type === undefined) throw invalid(`${field}type`, 'is required')
-  if (!isEventType(type))
-    throw invalid(`${field}type`, `must be a dotted lowercase name like "job.accepted", at most ${EVENT_TYPE_MAX} characters`)
-  if (timestamp === undefined) throw invalid(`${field}timestamp`, 'is required')
-  const instant = typeof timestamp === 'string' ? parseTimestamp(timestamp) : null
-  if (instant === null)
-    throw invalid(`${field}timestamp`, 'must be an RFC 3339 timestamp with an offset, e.g. "2026-03-07T12:00:00Z"')
-  checkOptionalId(jobId, `${field}job_id`)
-  checkOptionalId(stepId, `${field}step_id`)
+  // The payload first: its 413 outranks every 400 of the body (api.md §0 order).
   if (payload !== undefined && payload !== null && !isPlainObject(payload))
     throw invalid(`${field}payload`, 'must be a JSON object or null')
   const object = (payload ?? {}) as JsonObject
@@ -51,6 +47,15 @@ export function parseEventInput(body: unknown, field = ''): EventInput {
   // Byte length, not UTF-16 length, counts; a UTF-16 unit is at most 3 bytes, so short text needs no count.
   if (payloadJson.length * 3 > PAYLOAD_MAX_BYTES && Buffer.byteLength(payloadJson) > PAYLOAD_MAX_BYTES)
     throw new AppError('PAYLOAD_TOO_LARGE', `${field}payload: must be at most 64 KiB serialised`)
+  if (type === undefined) throw invalid(`${field}type`, 'is required')
+  if (!isEventType(type))
+    throw invalid(`${field}type`, `must be a dotted lowercase name like "job.accepted", at most ${EVENT_TYPE_MAX} characters`)
+  if (timestamp === undefined) throw invalid(`${field}timestamp`, 'is required')
+  const instant = typeof timestamp === 'string' ? parseTimestamp(timestamp) : null
+  if (instant === null)
+    throw invalid(`${field}timestamp`, 'must be an RFC 3339 timestamp with an offset between years 0000 and 2255, e.g. "2026-03-07T12:00:00Z"')
+  checkOptionalId(jobId, `${field}job_id`)
+  checkOptionalId(stepId, `${field}step_id`)
   return {
     type,
     timestamp: instant,
@@ -92,7 +97,7 @@ function flatKeyOrder(object: JsonObject): 'sorted' | 'unsorted' | null {
   let sorted = true
   for (const key in object) {
     const value = object[key]
-    if ((typeof value === 'object' && value !== null) || key === '__proto__') return null
+    if ((typeof value === 'object' && value !== null && !isRawJson(value)) || key === '__proto__') return null
     if (previous !== null && key < previous) sorted = false
     previous = key
   }

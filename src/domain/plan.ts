@@ -5,6 +5,9 @@ import { AppError, invalid } from './errors'
 import { EVENT_TYPE_MAX, PAYLOAD_MAX_BYTES, isEventType, isPlainObject, type EventInput, type JsonObject } from './event'
 import { formatTimestamp } from './time'
 
+/** About 31 years: any real plan fits, and start + offset stays a representable instant. */
+export const PLAN_SPAN_MAX_S = 1_000_000_000
+
 export type PlanEvent = JsonObject & { type: string; timestamp_s: number; step_id?: string | null }
 
 /** Checks plan_data and returns its events; throws VALIDATION naming e.g. `plan_data.events[3].type`. */
@@ -18,7 +21,8 @@ export function parsePlanData(planData: unknown): PlanEvent[] {
     if (!isEventType(event.type))
       throw invalid(`${field}.type`, `must be a dotted lowercase name like "job.accepted", at most ${EVENT_TYPE_MAX} characters`)
     const at = event.timestamp_s
-    if (typeof at !== 'number' || !Number.isFinite(at) || at < 0) throw invalid(`${field}.timestamp_s`, 'must be a number ≥ 0')
+    if (typeof at !== 'number' || !Number.isFinite(at) || at < 0 || at > PLAN_SPAN_MAX_S)
+      throw invalid(`${field}.timestamp_s`, `must be a number from 0 to ${PLAN_SPAN_MAX_S} (seconds from the plan's start)`)
     if (event.step_id !== undefined && event.step_id !== null && (typeof event.step_id !== 'string' || event.step_id.length > 128))
       throw invalid(`${field}.step_id`, 'must be a string of at most 128 characters, or null')
     // The event's payload will have to pass the same 64 KiB rule as a reported one.

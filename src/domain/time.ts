@@ -4,6 +4,8 @@
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+/** 0000-01-01T00:00:00Z: the first instant RFC 3339 can write. */
+const MIN_MICROS = -62_167_219_200_000_000
 /** 400 Gregorian years are exactly 146 097 days. */
 const YEARS_400_MS = 146_097 * 86_400_000
 const isLeapYear = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0
@@ -11,7 +13,8 @@ const isLeapYear = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 
 /**
  * Parses an RFC 3339 timestamp that carries an offset. Returns microseconds since the epoch, or null for text
  * that is not RFC 3339, has no offset, or names an impossible date or time. Digits past the sixth fractional
- * one are truncated. A leap second (`:60`) is refused: no clock here can represent it.
+ * one are truncated. A leap second (`:60`) is refused: no clock here can represent it. So are instants
+ * past 2255-06-05, where microseconds stop fitting exactly in a double (2^53), and before year 0000.
  */
 export function parseTimestamp(text: string): number | null {
   const m = RFC3339.exec(text)
@@ -31,7 +34,8 @@ export function parseTimestamp(text: string): number | null {
   // Date.UTC reads years 0–99 as 1900–1999: shift those back by hand.
   if (year < 100) ms = Date.UTC(year + 400, month - 1, day, hour, minute, second) - YEARS_400_MS
   const micros = m[7] ? Number(m[7].length >= 6 ? m[7].slice(0, 6) : m[7].padEnd(6, '0')) : 0
-  return ms * 1000 + micros - offsetMinutes * 60_000_000
+  const instant = ms * 1000 + micros - offsetMinutes * 60_000_000
+  return instant >= MIN_MICROS && instant <= Number.MAX_SAFE_INTEGER ? instant : null
 }
 
 /** Formats microseconds since the epoch as RFC 3339 UTC with `Z`, trailing fractional zeros trimmed. */

@@ -3,6 +3,7 @@
 import { Elysia } from 'elysia'
 import type { AuthService } from '../auth/service'
 import { AppError } from '../domain/errors'
+import { checkBodyHeaders } from './json'
 import type { User } from '../store/types'
 
 export type AuthKind = 'any' | 'agent' | 'session' | 'admin'
@@ -27,7 +28,13 @@ export function sessionTokenFrom(headers: Headers): string | null {
   if (!cookie) return null
   for (const part of cookie.split(';')) {
     const eq = part.indexOf('=')
-    if (eq > 0 && part.slice(0, eq).trim() === SESSION_COOKIE) return decodeURIComponent(part.slice(eq + 1).trim())
+    if (eq > 0 && part.slice(0, eq).trim() === SESSION_COOKIE) {
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim())
+      } catch {
+        return null // not even percent-encoding: no token at all
+      }
+    }
   }
   return null
 }
@@ -74,7 +81,10 @@ export const authPlugin = ({ auth, secureCookies, clock, onAgent }: AuthPluginOp
         const session = token ? await auth.authenticateSession(token) : null
         if (!token || !session)
           throw unauthorized(kind === 'any' ? 'log in or send an API key' : 'log in first: this route takes a session, not an API key')
-        if (kind === 'admin' && session.user.role !== 'admin') throw new AppError('FORBIDDEN', 'only an admin may manage users')
+        if (kind === 'admin' && session.user.role !== 'admin') {
+          checkBodyHeaders(request) // a 413/415 outranks the 403 (api.md §0 order)
+          throw new AppError('FORBIDDEN', 'only an admin may manage users')
+        }
         if (session.renewedUntil !== null) set.headers['set-cookie'] = sessionCookie(token, session.renewedUntil, secureCookies, clock())
         return { principal: { user: session.user, via: 'session', sessionToken: token } }
       },

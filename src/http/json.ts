@@ -48,10 +48,37 @@ export async function readBody(request: Request, limit = DEFAULT_BODY_LIMIT): Pr
   return Buffer.concat(chunks).toString('utf8')
 }
 
+/**
+ * Parses a JSON body. Integers beyond 2^53 would be rounded by a plain parse (a nanosecond timestamp in a
+ * payload, say); they are kept as their exact source text instead, so payloads are stored verbatim and
+ * two such numbers that differ are different events. Only text with a run of 16+ digits takes that path.
+ */
 export function parseJson(text: string): unknown {
   try {
-    return JSON.parse(text)
+    return LONG_DIGITS.test(text) ? JSON.parse(text, keepBigIntegers) : JSON.parse(text)
   } catch {
     throw new AppError('BAD_REQUEST', 'request body is not valid JSON')
   }
+}
+
+const LONG_DIGITS = /\d{16}/
+const toRawJson = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON
+
+function keepBigIntegers(this: unknown, _key: string, value: unknown, context?: { source?: string }) {
+  if (typeof value === 'number' && !Number.isSafeInteger(value) && Number.isInteger(value) && context?.source && /^-?\d+$/.test(context.source))
+    return toRawJson(context.source)
+  return value
+}
+
+/**
+ * The header-only body checks (413 by Content-Length, 415), for routes that must refuse before reading
+ * the body but may only say so after these (api.md §0 order).
+ */
+export function checkBodyHeaders(request: Request, limit = DEFAULT_BODY_LIMIT) {
+  const length = request.headers.get('content-length')
+  if (length !== null && Number(length) > limit) throw tooLarge(limit)
+  const hasBody = (length !== null && length !== '0') || request.headers.has('transfer-encoding')
+  const type = request.headers.get('content-type')
+  if (hasBody && (!type || !/^application\/json\s*(;|$)/i.test(type)))
+    throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'request body must be JSON (Content-Type: application/json)')
 }

@@ -2,7 +2,7 @@
 // them in mission order. Reports go through group commit (src/services/ingest.ts).
 import { Elysia } from 'elysia'
 import { AppError, invalid, notFound } from '../domain/errors'
-import { eventIdentity, isPlainObject, parseEventInput, type EventInput } from '../domain/event'
+import { PAYLOAD_MAX_BYTES, eventIdentity, isPlainObject, parseEventInput, type EventInput } from '../domain/event'
 import { eventJson } from '../http/dto'
 import { MiB, json, parseJson, rawJson, readBody } from '../http/json'
 import { intParam } from '../http/query'
@@ -15,12 +15,12 @@ const BATCH_BODY_LIMIT = 16 * MiB
 const IDEMPOTENCY_KEY_MAX = 255
 
 export const eventRoutes = ({ store, ingest, rateLimits, guard, clock }: RouteDeps) => {
-  /** Parses the body; if it is bad, the deployment checks (404/403/409) still speak first (api.md §0). */
+  /** Parses the body; if it is bad, the deployment checks (404/403/409) still speak first (api.md §0), but a 413 speaks before them. */
   async function parseOrExplain<T>(parse: () => T, userId: string, deploymentId: string, reporter: Reporter): Promise<T> {
     try {
       return parse()
     } catch (error) {
-      await store.checkReportable(userId, deploymentId, reporter)
+      if (!(error instanceof AppError && error.code === 'PAYLOAD_TOO_LARGE')) await store.checkReportable(userId, deploymentId, reporter)
       throw error
     }
   }
@@ -50,7 +50,7 @@ export const eventRoutes = ({ store, ingest, rateLimits, guard, clock }: RouteDe
         rateLimits.check('batches', `${userId}\n${params.id}`)
         const text = await readBody(request, BATCH_BODY_LIMIT)
         const reporter: Reporter = { kind: 'agent', agentId: principal.agentId! }
-        const events = await parseOrExplain(() => parseBatch(parseJson(text)), userId, params.id, reporter)
+        const events = await parseOrExplain(() => parseBatch(parseJson(text), text.length), userId, params.id, reporter)
         const results = await ingest.submit({
           userId,
           deploymentId: params.id,
@@ -82,10 +82,17 @@ export const eventRoutes = ({ store, ingest, rateLimits, guard, clock }: RouteDe
 }
 
 /** All-or-nothing: the first bad event fails the whole batch, named by index (`events[1].timestamp`). */
-function parseBatch(body: unknown): EventInput[] {
+function parseBatch(body: unknown, bodyBytes: number): EventInput[] {
   if (!isPlainObject(body)) throw invalid('body', 'must be a JSON object {"events": [...]}')
   const { events } = body
   if (!Array.isArray(events) || events.length < 1 || events.length > BATCH_MAX)
     throw invalid('events', `must be an array of 1 to ${BATCH_MAX} events`)
+  // An oversized payload anywhere is a 413, which outranks any event's 400 (api.md §0 order). Only a body
+  // over 64 KiB can hold one.
+  if (bodyBytes > PAYLOAD_MAX_BYTES)
+    events.forEach((event, i) => {
+      if (isPlainObject(event) && isPlainObject(event.payload) && Buffer.byteLength(JSON.stringify(event.payload)) > PAYLOAD_MAX_BYTES)
+        throw new AppError('PAYLOAD_TOO_LARGE', `events[${i}].payload: must be at most 64 KiB serialised`)
+    })
   return events.map((event, i) => parseEventInput(event, `events[${i}].`))
 }

@@ -32,17 +32,17 @@ export function createAgentService({ store, clock }: { store: Store; clock: Cloc
     async poll(userId: string, agentId: string) {
       const now = clock()
       const agent = await store.touchAgent(userId, agentId, now)
-      const dispatched = await store.dispatchNext(userId, agentId, satellitesOf(agent), now)
-      if (!dispatched) return null
-      const { deployment, planData } = dispatched
-      const plan = JSON.parse(planData) as { events: PlanEvent[] }
-      return {
-        plan_id: deployment.planId,
-        deployment_id: deployment.id,
-        satellite_id: deployment.satelliteId,
-        plan_data: plan,
-        events: playOrder(plan.events).map((event) => toAgentEvent(event, deployment.dispatchedAt!, deployment.id)),
-      }
+      // Built inside the dispatch transaction: if building fails, the deployment stays pending.
+      return store.dispatchNext(userId, agentId, satellitesOf(agent), now, (deployment, planData) => {
+        const plan = JSON.parse(planData) as { events: PlanEvent[] }
+        return {
+          plan_id: deployment.planId,
+          deployment_id: deployment.id,
+          satellite_id: deployment.satelliteId,
+          plan_data: plan,
+          events: playOrder(plan.events).map((event) => toAgentEvent(event, deployment.dispatchedAt!, deployment.id)),
+        }
+      })
     },
 
     telemetry(userId: string, agentId: string, sample: { status?: AgentStatus; json: string }) {

@@ -42,7 +42,7 @@ export function createReplayScheduler({ store, clock, log }: { store: Store; clo
   }
 
   async function add(state: ReplayState | null) {
-    if (!state || state.status !== 'running' || state.startedAt === null || active.has(state.id)) return
+    if (!state || !state.replayActive || state.startedAt === null || active.has(state.id)) return
     const events = await eventsOf(state.userId, state.planId)
     if (!events) return
     const replay: Replay = { id: state.id, userId: state.userId, startedAt: state.startedAt, speed: state.speedMultiplier, cursor: state.replayCursor, events }

@@ -86,6 +86,8 @@ export type ReplayState = {
   startedAt: number | null
   speedMultiplier: number
   replayCursor: number
+  /** Whether plan events remain to be stored (a job.completed mid-plan does not end the replay). */
+  replayActive: boolean
 }
 
 /** Who reports an event: an agent (checked against the deployment) or the server's own replay. */
@@ -167,13 +169,21 @@ export interface Store {
 
   /**
    * Atomically hands the oldest pending live deployment of this user for one of these satellites to the
-   * agent (status dispatched): two agents polling at once never get the same one. Null when none waits.
+   * agent (status dispatched): two agents polling at once never get the same one. `prepare` builds what
+   * the agent will receive inside the same transaction: if it throws, the dispatch is undone. Null when
+   * none waits.
    */
-  dispatchNext(userId: string, agentId: string, satelliteIds: string[], now: number): Promise<{ deployment: Deployment; planData: string } | null>
+  dispatchNext<T>(
+    userId: string,
+    agentId: string,
+    satelliteIds: string[],
+    now: number,
+    prepare: (deployment: Deployment, planData: string) => T,
+  ): Promise<T | null>
 
-  /** Simulated deployments whose replay has not ended: pending or running. */
+  /** Replays still playing, and simulated deployments created but never started (a crash in between). */
   listActiveReplays(): Promise<ReplayState[]>
-  /** Moves a pending simulated deployment to running (started_at = now); returns its state either way. */
+  /** Starts a pending simulated deployment's replay (running, started_at = now); returns its state either way. */
   startReplay(userId: string, id: string, now: number): Promise<ReplayState | null>
 
   /** Creates the agent on its first request and moves last_seen_at. */

@@ -124,6 +124,27 @@ describe('poll', () => {
     if (matches) expect(reply.body.deployment_id).toBe(dep)
   })
 
+  test('if the workload cannot be built, the dispatch is undone and the deployment stays pending', async () => {
+    const dep = await t.createDeployment('live')
+    const user = await h.store.getUserByEmail(t.email)
+    await expect(
+      h.store.dispatchNext(user!.id, 'sat-25544', ['25544'], clock(), () => {
+        throw new Error('cannot build')
+      }),
+    ).rejects.toThrow('cannot build')
+    expect(await getDeployment(dep)).toMatchObject({ status: 'pending', agent_id: null, dispatched_at: null })
+    expect((await poll()).body.deployment_id).toBe(dep)
+  })
+
+  test('plans whose offsets would leave the calendar are refused at creation', async () => {
+    const reply = await h.request('POST', '/api/plans', {
+      body: { mission_id: t.missionId, label: 'far', satellite_id: '25544', plan_data: { events: [{ type: 'job.accepted', timestamp_s: 1e13 }] } },
+      headers: t.asKey,
+    })
+    expect(reply.status).toBe(400)
+    expect(reply.body.error).toStartWith('plan_data.events[0].timestamp_s:')
+  })
+
   test('another user’s agent never sees the deployment', async () => {
     const other = await createTenant(h)
     await t.createDeployment('live')

@@ -102,6 +102,10 @@ describe('sessions', () => {
     const tampered = tenant.cookie.slice(0, -2) + (tenant.cookie.endsWith('AA') ? 'BB' : 'AA')
     expect((await h.request('GET', '/api/auth/me', { headers: { cookie: tampered } })).status).toBe(401)
     expect((await h.request('GET', '/api/auth/me', { headers: { cookie: 'session=garbage' } })).status).toBe(401)
+    // Not even valid percent-encoding: still a plain 401, never a 500.
+    expect((await h.request('GET', '/api/auth/me', { headers: { cookie: 'session=%E0%A4%A' } })).status).toBe(401)
+    expect((await h.request('GET', '/api/deployments', { headers: { cookie: 'session=%E0%A4%A' } })).status).toBe(401)
+    expect((await h.request('POST', '/api/auth/logout', { headers: { cookie: 'session=%E0%A4%A' } })).status).toBe(204)
   })
 })
 

@@ -51,6 +51,18 @@ describe('reporting and listing', () => {
     expect(item.step_id).toBe('feature_extraction')
   })
 
+  test('integers beyond 2^53 in a payload are kept exactly, and two that differ are two events', async () => {
+    const raw = (ns: string) => `{"type":"step.progress","timestamp":"2026-03-07T12:00:00Z","job_id":"j","payload":{"ns":${ns},"small":72000.0}}`
+    const a = await h.request('POST', `/api/deployments/${dep}/events`, { raw: raw('1772884800123456789'), headers: t.asAgent })
+    const b = await h.request('POST', `/api/deployments/${dep}/events`, { raw: raw('1772884800123456790'), headers: t.asAgent })
+    const again = await h.request('POST', `/api/deployments/${dep}/events`, { raw: raw('1772884800123456789'), headers: t.asAgent })
+    expect([a.status, b.status, again.status]).toEqual([201, 201, 200])
+    expect(again.body.id).toBe(a.body.id)
+    const text = (await list()).text
+    expect(text).toContain('"payload":{"ns":1772884800123456789,"small":72000}')
+    expect(text).toContain('"payload":{"ns":1772884800123456790,"small":72000}')
+  })
+
   test('chronological by event_timestamp, ties in arrival order, whatever the offsets', async () => {
     const ids: Record<string, string> = {}
     const plan: Array<[string, string]> = [
@@ -188,6 +200,13 @@ describe('retries and conflicts', () => {
     expect((await list('', other.asKey)).status).toBe(404)
     expect((await report(event('job.accepted'), t.asAgent, 'dep-nope')).status).toBe(404)
     expect((await list()).body.total).toBe(0)
+  })
+
+  test('precedence: a payload over 64 KiB is 413 even for an unknown deployment or with other bad fields', async () => {
+    const big = { blob: 'x'.repeat(65 * 1024) }
+    expect((await report({ ...event('job.accepted'), payload: big }, t.asAgent, 'dep-nope')).status).toBe(413)
+    expect((await report({ type: 'BAD', payload: big })).status).toBe(413)
+    expect((await h.request('POST', '/api/deployments/dep-nope/events/batch', { body: { events: [{ type: 'BAD' }, { ...event('a.b'), payload: big }] }, headers: t.asAgent })).status).toBe(413)
   })
 
   test('precedence: 404 and 409 win over a bad body', async () => {

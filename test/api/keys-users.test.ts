@@ -94,6 +94,12 @@ describe('users', () => {
     expect(reply.body.code).toBe('CONFLICT')
   })
 
+  test('an operator sending a body too large or not JSON hears 413/415 before 403 (api.md §0 order)', async () => {
+    const op = await createTenant(h)
+    expect((await h.request('POST', '/api/users', { raw: 'x'.repeat(1024 * 1024 + 1), headers: { cookie: op.cookie } })).status).toBe(413)
+    expect((await h.request('POST', '/api/users', { raw: 'email=x', headers: { cookie: op.cookie, 'content-type': 'text/plain' } })).status).toBe(415)
+  })
+
   test('an operator may not manage users', async () => {
     const op = await createTenant(h)
     expect((await h.request('GET', '/api/users', { headers: { cookie: op.cookie } })).status).toBe(403)

@@ -5,6 +5,7 @@ import { Database } from 'bun:sqlite'
 import { createApp } from '../../src/app'
 import { silentLogger } from '../../src/log'
 import { createSqliteStore } from '../../src/store/sqlite'
+import { eventIdentity, parseEventInput } from '../../src/domain/event'
 import { createHarness, createTenant, event, send, TEST_PASSWORD_OPTIONS, type Harness } from '../helpers'
 
 let h: Harness
@@ -38,4 +39,46 @@ test('a database locked by another process: 503 UNAVAILABLE, reads still served,
     app.services.replay.stop()
     store.close()
   }
+})
+
+test('another process writing all the while: every report still lands (transactions take the write lock first)', async () => {
+  const t = await createTenant(h)
+  const dep = await t.createDeployment('live')
+  const setup = new Database(h.dbPath)
+  setup.run('CREATE TABLE scratch (n INTEGER)')
+  setup.close()
+  // A real second process, committing small writes back to back for a while.
+  const writer = Bun.spawn(
+    [
+      process.execPath,
+      '-e',
+      `const { Database } = require('bun:sqlite'); const db = new Database(${JSON.stringify(h.dbPath)});
+       db.run('PRAGMA busy_timeout = 5000'); db.run('INSERT INTO scratch VALUES (0)'); const end = Date.now() + 3000; let n = 0;
+       while (Date.now() < end) db.run('INSERT INTO scratch VALUES (?)', [++n]); console.log(n)`,
+    ],
+    { stdout: 'pipe' },
+  )
+  // Wait until it is writing.
+  const probe = new Database(h.dbPath)
+  const rows = () => (probe.query('SELECT count(*) AS n FROM scratch').get() as { n: number }).n
+  while (rows() === 0) await Bun.sleep(5)
+  probe.close()
+  // One report after another straight into the store: each its own transaction, racing the commits
+  // of the other process. A transaction that read before taking the write lock would fail some of them.
+  const user = (await h.store.getUserByEmail(t.email))!
+  const failures: string[] = []
+  let stored = 0
+  for (const end = Date.now() + 1000; Date.now() < end; stored++) {
+    const e = parseEventInput(event('step.progress', undefined, { payload: { stored } }))
+    try {
+      await h.store.recordEvents({ userId: user.id, deploymentId: dep, reporter: { kind: 'agent', agentId: 'sat-25544' }, events: [{ event: e, identity: eventIdentity(e) }], now: 1 })
+    } catch (error) {
+      failures.push(String((error as { code?: string }).code))
+      stored--
+    }
+  }
+  const writes = Number(await new Response(writer.stdout).text())
+  expect(writes).toBeGreaterThan(100)
+  expect(failures).toEqual([])
+  expect((await h.request('GET', `/api/deployments/${dep}`, { headers: t.asKey })).body.event_count).toBe(stored)
 })

@@ -68,15 +68,16 @@ describe('over a real port', () => {
     expect(((await reply.json()) as { code: string }).code).toBe('PAYLOAD_TOO_LARGE')
   })
 
-  test('a 5 MiB body with Content-Length is a JSON 413 that the client receives whole', async () => {
+  test('bodies of 5 MiB and of 70 MiB with Content-Length get a JSON 413 that the client receives whole', async () => {
     const op = await setUpOperator(server.url)
-    const reply = await fetch(`${server.url}/api/deployments/${op.deploymentId}/events`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...op.asAgent },
-      body: 'x'.repeat(5 * 1024 * 1024),
-    })
-    expect(reply.status).toBe(413)
-    expect(await reply.json()).toEqual({ error: 'request body is larger than 1 MiB', code: 'PAYLOAD_TOO_LARGE' })
+    for (const [path, size, limit] of [
+      [`/api/deployments/${op.deploymentId}/events`, 5, 1],
+      [`/api/deployments/${op.deploymentId}/events/batch`, 70, 16],
+    ] as const) {
+      const reply = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...op.asAgent }, body: 'x'.repeat(size * 1024 * 1024) })
+      expect(reply.status).toBe(413)
+      expect(await reply.json()).toEqual({ error: `request body is larger than ${limit} MiB`, code: 'PAYLOAD_TOO_LARGE' })
+    }
   })
 
   test('data survives a restart on the same file', async () => {

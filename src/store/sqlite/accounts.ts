@@ -50,7 +50,7 @@ export function createAccountStore(db: Db): AccountStore {
           throw new AppError('CONFLICT', `a user with email ${user.email} already exists`)
         tx.insert(users).values(user).run()
         return toUser(user)
-      })
+      }, { behavior: 'immediate' })
     },
     async getUserByEmail(email) {
       return (db.select().from(users).where(eq(users.email, email)).get() as UserWithPassword | undefined) ?? null

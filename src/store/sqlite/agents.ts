@@ -52,10 +52,12 @@ export function createAgentStore(db: Db): AgentStore {
       })!
     },
     async recordTelemetry(userId, id, { status, json }, now) {
-      sqlite.transaction(() => {
-        q.heartbeat.run({ userId, id, now, status: status ?? null, sample: json })
-        q.sample.run({ userId, id, now, sample: json })
-      })()
+      sqlite
+        .transaction(() => {
+          q.heartbeat.run({ userId, id, now, status: status ?? null, sample: json })
+          q.sample.run({ userId, id, now, sample: json })
+        })
+        .immediate()
     },
     async listAgents(userId) {
       return q.list.all({ userId })

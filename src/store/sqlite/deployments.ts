@@ -29,7 +29,7 @@ const DEEP_OFFSET = 5000
 type EventRow = [number, string, string, number, string | null, string | null, string, number]
 
 const REPLAY_COLUMNS = `id, user_id AS userId, plan_id AS planId, status, started_at AS startedAt,
-  speed_multiplier AS speedMultiplier, replay_cursor AS replayCursor`
+  speed_multiplier AS speedMultiplier, replay_cursor AS replayCursor, replay_active = 1 AS replayActive`
 
 const DEPLOYMENT_SELECT = `
   SELECT d.id, d.user_id AS userId, d.mission_id AS missionId, d.plan_id AS planId, d.satellite_id AS satelliteId,
@@ -38,8 +38,12 @@ const DEPLOYMENT_SELECT = `
          d.event_count AS eventCount, m.name AS missionName, p.label AS planLabel
   FROM deployments d JOIN missions m ON m.id = d.mission_id JOIN plans p ON p.id = d.plan_id`
 
+type ReplayRow = Omit<ReplayState, 'replayActive'> & { replayActive: number }
+const toReplayState = (row: ReplayRow): ReplayState => ({ ...row, replayActive: row.replayActive === 1 })
+
 export function createDeploymentStore(db: Db): DeploymentStore {
   const sqlite = db.$client
+  const immediate = <A extends unknown[], R>(fn: (...args: A) => R) => sqlite.transaction(fn).immediate
   const q = {
     insert: sqlite.prepare(`
       INSERT INTO deployments (id, user_id, mission_id, plan_id, satellite_id, status, mode, speed_multiplier,
@@ -56,17 +60,23 @@ export function createDeploymentStore(db: Db): DeploymentStore {
       WHERE id = $id AND status = 'pending'`),
     planData: sqlite.prepare('SELECT plan_data AS planData FROM plans WHERE id = $id') as Statement<{ planData: string }>,
     activeReplays: sqlite.prepare(`
-      SELECT ${REPLAY_COLUMNS} FROM deployments WHERE mode = 'simulated' AND status IN ('pending', 'running')`) as Statement<ReplayState>,
-    replayState: sqlite.prepare(`SELECT ${REPLAY_COLUMNS} FROM deployments WHERE id = $id AND user_id = $userId AND mode = 'simulated'`) as Statement<ReplayState>,
-    setCursor: sqlite.prepare('UPDATE deployments SET replay_cursor = $cursor WHERE id = $id'),
+      SELECT ${REPLAY_COLUMNS} FROM deployments
+      WHERE replay_active = 1 OR (mode = 'simulated' AND status = 'pending')`) as Statement<ReplayRow>,
+    replayState: sqlite.prepare(`SELECT ${REPLAY_COLUMNS} FROM deployments WHERE id = $id AND user_id = $userId AND mode = 'simulated'`) as Statement<ReplayRow>,
+    activateReplay: sqlite.prepare('UPDATE deployments SET replay_active = 1 WHERE id = $id'),
+    setCursor: sqlite.prepare(
+      'UPDATE deployments SET replay_cursor = $cursor, replay_active = CASE WHEN $finished THEN 0 ELSE replay_active END WHERE id = $id',
+    ),
     list: sqlite.prepare(`${DEPLOYMENT_SELECT} WHERE d.user_id = $userId ORDER BY d.created_at DESC, d.rowid DESC LIMIT $limit`),
     get: sqlite.prepare(`${DEPLOYMENT_SELECT} WHERE d.id = $id AND d.user_id = $userId`) as Statement<Deployment>,
     // Only what a report needs, without the joins.
     reportState: sqlite.prepare(
       'SELECT status, mode, agent_id AS agentId, started_at AS startedAt FROM deployments WHERE id = $id AND user_id = $userId',
     ) as Statement<Pick<Deployment, 'status' | 'mode' | 'agentId' | 'startedAt'>>,
+    // A cancel also ends the replay, if any.
     setStatus: sqlite.prepare(`
       UPDATE deployments SET status = $status,
+        replay_active = CASE WHEN $status = 'cancelled' THEN 0 ELSE replay_active END,
         started_at = CASE WHEN $stampStarted THEN coalesce(started_at, $now) ELSE started_at END,
         completed_at = CASE WHEN $stampCompleted THEN $now ELSE completed_at END
       WHERE id = $id`),
@@ -141,14 +151,16 @@ export function createDeploymentStore(db: Db): DeploymentStore {
       if (transition) state.status = applyTransition(deploymentId, transition.to, transition.stamps, now)
     }
     if (input.replay) {
-      q.setCursor.run({ id: deploymentId, cursor: input.replay.cursor })
+      q.setCursor.run({ id: deploymentId, cursor: input.replay.cursor, finished: input.replay.finished ? 1 : 0 })
       const end = input.replay.finished && decideTransition(state, 'replay_end')
       if (end) state.status = applyTransition(deploymentId, end.to, end.stamps, now)
     }
     return results
   }
 
-  const recordEventGroups = sqlite.transaction((inputs: RecordEventsInput[]): GroupOutcome[] => {
+  // Every transaction that reads and then writes starts IMMEDIATE: it takes the write lock first (waiting
+  // up to busy_timeout for another process), so a concurrent writer can never invalidate what it read.
+  const recordEventGroups = immediate((inputs: RecordEventsInput[]): GroupOutcome[] => {
     const touched = new Map<string, Touched>()
     const outcomes = inputs.map((input): GroupOutcome => {
       try {
@@ -163,13 +175,15 @@ export function createDeploymentStore(db: Db): DeploymentStore {
     return outcomes
   })
 
-  const dispatchNext = sqlite.transaction((userId: string, agentId: string, satelliteIds: string[], now: number) => {
-    const next = q.nextPending.get({ userId, satellites: JSON.stringify(satelliteIds) })
-    if (!next) return null
-    q.dispatch.run({ id: next.id, agentId, now })
-    const deployment = q.get.get({ id: next.id, userId })!
-    return { deployment, planData: q.planData.get({ id: deployment.planId })!.planData }
-  })
+  const dispatchNext = immediate(
+    (userId: string, agentId: string, satelliteIds: string[], now: number, prepare: (d: Deployment, planData: string) => unknown) => {
+      const next = q.nextPending.get({ userId, satellites: JSON.stringify(satelliteIds) })
+      if (!next) return null
+      q.dispatch.run({ id: next.id, agentId, now })
+      const deployment = q.get.get({ id: next.id, userId })!
+      return prepare(deployment, q.planData.get({ id: deployment.planId })!.planData)
+    },
+  )
 
   function applyTransition(id: string, status: DeploymentStatus, stamps: string[], now: number): DeploymentStatus {
     q.setStatus.run({
@@ -193,7 +207,7 @@ export function createDeploymentStore(db: Db): DeploymentStore {
       return q.get.get({ id, userId }) ?? null
     },
     async cancelDeployment(userId, id, now) {
-      return sqlite.transaction(() => {
+      return immediate(() => {
         const deployment = q.get.get({ id, userId })
         if (!deployment) throw notFound('deployment')
         const transition = decideTransition(deployment, 'cancel')
@@ -213,19 +227,22 @@ export function createDeploymentStore(db: Db): DeploymentStore {
     async recordEventGroups(inputs) {
       return recordEventGroups(inputs)
     },
-    async dispatchNext(userId, agentId, satelliteIds, now) {
-      return dispatchNext(userId, agentId, satelliteIds, now)
+    async dispatchNext<T>(userId: string, agentId: string, satelliteIds: string[], now: number, prepare: (d: Deployment, planData: string) => T) {
+      return dispatchNext(userId, agentId, satelliteIds, now, prepare) as T | null
     },
     async listActiveReplays() {
-      return q.activeReplays.all()
+      return q.activeReplays.all().map(toReplayState)
     },
     async startReplay(userId, id, now) {
-      return sqlite.transaction(() => {
+      return immediate(() => {
         const state = q.replayState.get({ id, userId })
         if (!state) return null
         const transition = decideTransition({ status: state.status, mode: 'simulated' }, 'replay_start')
-        if (transition) applyTransition(id, transition.to, transition.stamps, now)
-        return q.replayState.get({ id, userId })
+        if (transition) {
+          applyTransition(id, transition.to, transition.stamps, now)
+          q.activateReplay.run({ id })
+        }
+        return toReplayState(q.replayState.get({ id, userId })!)
       })()
     },
     async listEvents(deploymentId, { offset, limit }) {
