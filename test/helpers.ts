@@ -1,4 +1,5 @@
 // Test harness: a fresh app on its own SQLite file, request builders, and seeding through the real API.
+import { afterEach, beforeEach } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -55,6 +56,22 @@ export function createHarness(options: { clock?: () => number; rateLimits?: Rate
       dir.remove()
     },
   }
+}
+
+export type FixedClock = ReturnType<typeof fixedClock>
+
+/**
+ * A fresh harness on a fixed clock for every test of the file: `use` receives both before each test, and
+ * the harness is closed after it.
+ */
+export function harnessPerTest(use: (h: Harness, clock: FixedClock) => void, startIso?: string) {
+  let current: Harness
+  beforeEach(() => {
+    const clock = fixedClock(startIso)
+    current = createHarness({ clock })
+    use(current, clock)
+  })
+  afterEach(() => current.close())
 }
 
 export async function send(app: App, method: string, path: string, { body, raw, headers = {} }: RequestOptions = {}): Promise<Reply> {

@@ -1,14 +1,13 @@
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { ensureAdmin } from '../../src/bootstrap'
-import { createHarness, createTenant, fixedClock, PASSWORD, type Harness } from '../helpers'
+import { createTenant, harnessPerTest, PASSWORD, type FixedClock, type Harness } from '../helpers'
 
 let h: Harness
-let clock: ReturnType<typeof fixedClock>
-beforeEach(() => {
-  clock = fixedClock()
-  h = createHarness({ clock })
+let clock: FixedClock
+harnessPerTest((harness, fixed) => {
+  h = harness
+  clock = fixed
 })
-afterEach(() => h.close())
 
 const login = (email: string, password: string) => h.request('POST', '/api/auth/login', { body: { email, password } })
 

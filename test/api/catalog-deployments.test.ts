@@ -1,13 +1,12 @@
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { createHarness, createTenant, fixedClock, PLAN_DATA, type Harness } from '../helpers'
+import { describe, expect, test } from 'bun:test'
+import { createTenant, harnessPerTest, PLAN_DATA, type FixedClock, type Harness } from '../helpers'
 
 let h: Harness
-let clock: ReturnType<typeof fixedClock>
-beforeEach(() => {
-  clock = fixedClock()
-  h = createHarness({ clock })
+let clock: FixedClock
+harnessPerTest((harness, fixed) => {
+  h = harness
+  clock = fixed
 })
-afterEach(() => h.close())
 
 describe('missions and plans', () => {
   test('create, list and get with the documented shapes', async () => {

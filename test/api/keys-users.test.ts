@@ -1,13 +1,12 @@
-import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
-import { createHarness, createTenant, fixedClock, PASSWORD, type Harness } from '../helpers'
+import { describe, expect, test } from 'bun:test'
+import { createTenant, harnessPerTest, PASSWORD, type FixedClock, type Harness } from '../helpers'
 
 let h: Harness
-let clock: ReturnType<typeof fixedClock>
-beforeEach(() => {
-  clock = fixedClock()
-  h = createHarness({ clock })
+let clock: FixedClock
+harnessPerTest((harness, fixed) => {
+  h = harness
+  clock = fixed
 })
-afterEach(() => h.close())
 
 describe('API keys', () => {
   test('created once in plaintext, in the SDK format, listed without key or hash', async () => {
