@@ -81,7 +81,7 @@ CREATE TABLE `deployments` (
 --> statement-breakpoint
 CREATE INDEX `deployments_user_idx` ON `deployments` (`user_id`,`created_at`);--> statement-breakpoint
 CREATE INDEX `deployments_dispatch_idx` ON `deployments` (`user_id`,`satellite_id`,`created_at`) WHERE status = 'pending' and mode = 'live';--> statement-breakpoint
-CREATE INDEX `deployments_replay_idx` ON `deployments` (`replay_active`,`mode`,`status`) WHERE replay_active = 1 or (mode = 'simulated' and status = 'pending');--> statement-breakpoint
+CREATE INDEX `deployments_replay_idx` ON `deployments` (`replay_active`) WHERE replay_active = 1;--> statement-breakpoint
 CREATE TABLE `meta` (
 	`key` text PRIMARY KEY NOT NULL,
 	`value` integer NOT NULL

@@ -6,7 +6,7 @@ import type { App } from './app'
  * Bun's own cap, which would answer a bare 413: set far above any limit of ours so that our JSON 413
  * always answers first. Bodies are streamed, and we never read past our own limits.
  */
-const SOCKET_BODY_LIMIT = 2 ** 40
+const SOCKET_BODY_LIMIT = Number.MAX_SAFE_INTEGER
 
 export function normaliseRequest(request: Request): Request {
   const url = request.url

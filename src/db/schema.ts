@@ -110,7 +110,7 @@ export const deployments = sqliteTable(
     eventCount: integer('event_count').notNull().default(0),
     /** Simulated mode: the index (in play order) of the next plan event the replay will store. */
     replayCursor: integer('replay_cursor').notNull().default(0),
-    /** 1 from the replay's start until its last plan event is stored or the deployment is cancelled. */
+    /** 1 from a simulated deployment's creation until its last plan event is stored or it is cancelled. */
     replayActive: integer('replay_active').notNull().default(0),
   },
   (t) => [
@@ -119,10 +119,8 @@ export const deployments = sqliteTable(
     index('deployments_dispatch_idx')
       .on(t.userId, t.satelliteId, t.createdAt)
       .where(sql`status = 'pending' and mode = 'live'`),
-    // The replays to resume at start: those still playing, and simulated ones created but not started.
-    index('deployments_replay_idx')
-      .on(t.replayActive, t.mode, t.status)
-      .where(sql`replay_active = 1 or (mode = 'simulated' and status = 'pending')`),
+    // The replays to resume at start.
+    index('deployments_replay_idx').on(t.replayActive).where(sql`replay_active = 1`),
   ],
 )
 

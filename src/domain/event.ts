@@ -1,6 +1,7 @@
 // The rules of a reported event (api.md §3.1): its fields, their limits, and the identity used to
 // recognise a retry of an event already stored. Pure.
 import { AppError, invalid } from './errors'
+import { isRawJson } from './json'
 import { parseTimestamp } from './time'
 
 export const EVENT_TYPE_PATTERN = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/
@@ -21,12 +22,11 @@ export type EventInput = {
   payloadJson: string
 }
 
-/** A JSON object: not an array, not null, and not a number kept as its source text (JSON.rawJSON). */
+/** A JSON object: not an array, not null, and not a number kept as exact text (src/domain/json.ts). */
 export const isPlainObject = (value: unknown): value is JsonObject =>
   typeof value === 'object' && value !== null && !Array.isArray(value) && !isRawJson(value)
 
-/** Integers beyond 2^53 are kept as their source text (src/http/json.ts parseJson); they are scalars. */
-export const isRawJson = (value: unknown): boolean => (JSON as unknown as { isRawJSON(v: unknown): boolean }).isRawJSON(value)
+
 
 export function isEventType(value: unknown): value is string {
   return typeof value === 'string' && value.length <= EVENT_TYPE_MAX && EVENT_TYPE_PATTERN.test(value)

@@ -34,7 +34,9 @@ export function parseTimestamp(text: string): number | null {
   // Date.UTC reads years 0–99 as 1900–1999: shift those back by hand.
   if (year < 100) ms = Date.UTC(year + 400, month - 1, day, hour, minute, second) - YEARS_400_MS
   const micros = m[7] ? Number(m[7].length >= 6 ? m[7].slice(0, 6) : m[7].padEnd(6, '0')) : 0
-  const instant = ms * 1000 + micros - offsetMinutes * 60_000_000
+  // The offset is applied in milliseconds first: near the upper bound, adding microseconds to a product
+  // that is already past 2^53 would round.
+  const instant = (ms - offsetMinutes * 60_000) * 1000 + micros
   return instant >= MIN_MICROS && instant <= Number.MAX_SAFE_INTEGER ? instant : null
 }
 

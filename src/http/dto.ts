@@ -1,6 +1,7 @@
 // What leaves the server: each resource mapped field by field from its stored form, so nothing that is
 // not listed here (a password or key hash) can ever reach a response.
 import { formatNullableTimestamp, formatTimestamp } from '../domain/time'
+import { parseJsonExact } from '../domain/json'
 import type { Agent, ApiKey, Deployment, Mission, Plan, PlanWithData, StoredEvent, User } from '../store/types'
 
 export const userDto = (u: User) => ({ id: u.id, email: u.email, name: u.name, role: u.role, created_at: formatTimestamp(u.createdAt) })
@@ -28,7 +29,7 @@ export const planDto = (p: Plan) => ({
   created_at: formatTimestamp(p.createdAt),
 })
 
-export const planWithDataDto = (p: PlanWithData) => ({ ...planDto(p), plan_data: JSON.parse(p.planData) as unknown })
+export const planWithDataDto = (p: PlanWithData) => ({ ...planDto(p), plan_data: parseJsonExact(p.planData) })
 
 export const deploymentDto = (d: Deployment) => ({
   id: d.id,
@@ -58,7 +59,7 @@ export const agentDto = (a: Agent) => ({
   registered_at: formatNullableTimestamp(a.registeredAt),
   last_seen_at: formatTimestamp(a.lastSeenAt),
   last_heartbeat_at: formatNullableTimestamp(a.lastHeartbeatAt),
-  last_telemetry: a.lastTelemetry === null ? null : (JSON.parse(a.lastTelemetry) as unknown),
+  last_telemetry: a.lastTelemetry === null ? null : parseJsonExact(a.lastTelemetry),
 })
 
 /**

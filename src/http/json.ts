@@ -1,6 +1,7 @@
 // JSON in and out: responses with the contract's content type, and request bodies read within a size
 // limit after the content type is checked (api.md §0: 413 before 415, both before the body is parsed).
 import { AppError } from '../domain/errors'
+import { parseJsonExact } from '../domain/json'
 
 export const MiB = 1024 * 1024
 export const DEFAULT_BODY_LIMIT = MiB
@@ -49,25 +50,15 @@ export async function readBody(request: Request, limit = DEFAULT_BODY_LIMIT): Pr
 }
 
 /**
- * Parses a JSON body. Integers beyond 2^53 would be rounded by a plain parse (a nanosecond timestamp in a
- * payload, say); they are kept as their exact source text instead, so payloads are stored verbatim and
- * two such numbers that differ are different events. Only text with a run of 16+ digits takes that path.
+ * Parses a JSON body. `exact` keeps numbers a double cannot hold digit for digit (src/domain/json.ts): for
+ * bodies whose values are stored as sent (event payloads, plan data), never for fields checked as numbers.
  */
-export function parseJson(text: string): unknown {
+export function parseJson(text: string, { exact = false } = {}): unknown {
   try {
-    return LONG_DIGITS.test(text) ? JSON.parse(text, keepBigIntegers) : JSON.parse(text)
+    return exact ? parseJsonExact(text) : JSON.parse(text)
   } catch {
     throw new AppError('BAD_REQUEST', 'request body is not valid JSON')
   }
-}
-
-const LONG_DIGITS = /\d{16}/
-const toRawJson = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON
-
-function keepBigIntegers(this: unknown, _key: string, value: unknown, context?: { source?: string }) {
-  if (typeof value === 'number' && !Number.isSafeInteger(value) && Number.isInteger(value) && context?.source && /^-?\d+$/.test(context.source))
-    return toRawJson(context.source)
-  return value
 }
 
 /**

@@ -1,8 +1,10 @@
 // Deployments (api.md §2): made from a plan, listed newest first, read one by one, cancelled.
 import { Elysia, t } from 'elysia'
-import { DEPLOYMENT_MODES } from '../domain/deployment'
+import { DEPLOYMENT_MODES, decideTransition } from '../domain/deployment'
 import { notFound } from '../domain/errors'
 import { newId } from '../domain/ids'
+import { parseJsonExact } from '../domain/json'
+import { parsePlanData, playOrder } from '../domain/plan'
 import { deploymentDto } from '../http/dto'
 import { json, parseJson, readBody } from '../http/json'
 import { validate } from '../http/validate'
@@ -28,26 +30,32 @@ export const deploymentRoutes = ({ store, replay, guard, clock }: RouteDeps) =>
         // An unknown plan answers 404 before the rest of the body is judged (api.md §0 order).
         if (typeof raw?.plan_id === 'string' && !plan) throw notFound('plan')
         const body = validate(NewDeploymentBody, raw)
+        const mode = body.mode ?? 'simulated'
+        const now = clock()
+        // A simulated deployment starts playing as it is created: one insert, so a failure can never
+        // leave it created but not started.
+        const start = decideTransition({ status: 'pending', mode }, 'replay_start')
         const deployment = {
           id: newId('deployment'),
           userId,
           missionId: plan!.missionId,
           planId: plan!.id,
           satelliteId: plan!.satelliteId,
-          status: 'pending' as const,
-          mode: body.mode ?? 'simulated',
+          status: start?.to ?? 'pending',
+          mode,
           speedMultiplier: body.speed_multiplier ?? 100,
           agentId: null,
-          createdAt: clock(),
+          createdAt: now,
           dispatchedAt: null,
-          startedAt: null,
+          startedAt: start ? now : null,
           completedAt: null,
           eventCount: 0,
+          replayActive: start !== null,
         }
         await store.insertDeployment(deployment)
-        // A simulated deployment plays at once; the answer keeps the compat shape of the created resource.
-        if (deployment.mode === 'simulated') await replay.begin(userId, deployment.id)
-        return json({ id: deployment.id, status: deployment.status }, 201)
+        if (start) replay.track({ ...deployment, replayCursor: 0 }, playOrder(parsePlanData(parseJsonExact(plan!.planData))))
+        // The answer keeps the compat shape of a created deployment.
+        return json({ id: deployment.id, status: 'pending' }, 201)
       },
       { auth: 'any' },
     )

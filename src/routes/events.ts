@@ -34,7 +34,7 @@ export const eventRoutes = ({ store, ingest, rateLimits, guard, clock }: RouteDe
         rateLimits.check('events', `${userId}\n${params.id}`)
         const text = await readBody(request)
         const reporter: Reporter = { kind: 'agent', agentId: principal.agentId! }
-        const event = await parseOrExplain(() => parseEventInput(parseJson(text)), userId, params.id, reporter)
+        const event = await parseOrExplain(() => parseEventInput(parseJson(text, { exact: true })), userId, params.id, reporter)
         const key = request.headers.get('idempotency-key')
         if (key !== null && (key.length === 0 || key.length > IDEMPOTENCY_KEY_MAX))
           throw new AppError('BAD_REQUEST', `Idempotency-Key must be 1 to ${IDEMPOTENCY_KEY_MAX} characters`)
@@ -50,7 +50,7 @@ export const eventRoutes = ({ store, ingest, rateLimits, guard, clock }: RouteDe
         rateLimits.check('batches', `${userId}\n${params.id}`)
         const text = await readBody(request, BATCH_BODY_LIMIT)
         const reporter: Reporter = { kind: 'agent', agentId: principal.agentId! }
-        const events = await parseOrExplain(() => parseBatch(parseJson(text), text.length), userId, params.id, reporter)
+        const events = await parseOrExplain(() => parseBatch(parseJson(text, { exact: true }), Buffer.byteLength(text)), userId, params.id, reporter)
         const results = await ingest.submit({
           userId,
           deploymentId: params.id,

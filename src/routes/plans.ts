@@ -23,7 +23,7 @@ export const planRoutes = ({ store, guard, clock }: RouteDeps) =>
     .post(
       '/',
       async ({ request, principal }) => {
-        const raw = parseJson(await readBody(request)) as { mission_id?: unknown }
+        const raw = parseJson(await readBody(request), { exact: true }) as { mission_id?: unknown }
         // An unknown mission answers 404 before the rest of the body is judged (api.md §0 order).
         if (typeof raw?.mission_id === 'string' && !(await store.getMission(principal.user.id, raw.mission_id))) throw notFound('mission')
         const body = validate(NewPlanBody, raw)

@@ -1,5 +1,6 @@
 // The agent protocol's use cases (api.md §4): presence, registration, polling for work, telemetry.
 import { satellitesOf } from '../domain/agent'
+import { parseJsonExact } from '../domain/json'
 import { playOrder, toAgentEvent, type PlanEvent } from '../domain/plan'
 import type { Clock } from '../domain/time'
 import type { AgentRegistration, Store } from '../store/types'
@@ -34,7 +35,7 @@ export function createAgentService({ store, clock }: { store: Store; clock: Cloc
       const agent = await store.touchAgent(userId, agentId, now)
       // Built inside the dispatch transaction: if building fails, the deployment stays pending.
       return store.dispatchNext(userId, agentId, satellitesOf(agent), now, (deployment, planData) => {
-        const plan = JSON.parse(planData) as { events: PlanEvent[] }
+        const plan = parseJsonExact(planData) as { events: PlanEvent[] }
         return {
           plan_id: deployment.planId,
           deployment_id: deployment.id,

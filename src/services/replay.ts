@@ -4,6 +4,7 @@
 // each tick commits every due event of every due replay in one transaction, cursor included, so a
 // restart resumes exactly where the last commit left off.
 import { eventIdentity } from '../domain/event'
+import { parseJsonExact } from '../domain/json'
 import { playOrder, replayDueAt, toReplayEvent, type PlanEvent } from '../domain/plan'
 import type { Clock } from '../domain/time'
 import type { Logger } from '../log'
@@ -35,15 +36,15 @@ export function createReplayScheduler({ store, clock, log }: { store: Store; clo
     if (cached) return cached
     const plan = await store.getPlan(userId, planId)
     if (!plan) return null
-    const events = playOrder((JSON.parse(plan.planData) as { events: PlanEvent[] }).events)
+    const events = playOrder((parseJsonExact(plan.planData) as { events: PlanEvent[] }).events)
     if (planCache.size >= 1000) planCache.delete(planCache.keys().next().value!)
     planCache.set(planId, events)
     return events
   }
 
-  async function add(state: ReplayState | null) {
-    if (!state || !state.replayActive || state.startedAt === null || active.has(state.id)) return
-    const events = await eventsOf(state.userId, state.planId)
+  async function add(state: ReplayState, known?: PlanEvent[]) {
+    if (!state.replayActive || state.startedAt === null || active.has(state.id)) return
+    const events = known ?? (await eventsOf(state.userId, state.planId))
     if (!events) return
     const replay: Replay = { id: state.id, userId: state.userId, startedAt: state.startedAt, speed: state.speedMultiplier, cursor: state.replayCursor, events }
     active.set(replay.id, replay)
@@ -110,14 +111,13 @@ export function createReplayScheduler({ store, clock, log }: { store: Store; clo
   }
 
   return {
-    /** Starts the replay of a newly created simulated deployment. */
-    async begin(userId: string, deploymentId: string) {
-      await add(await store.startReplay(userId, deploymentId, clock()))
+    /** Plays a simulated deployment just created (already started, with its plan's events in play order). */
+    track(state: ReplayState, events: PlanEvent[]) {
+      void add(state, events)
     },
     /** At server start: picks up every replay that had not ended, including events due while it was down. */
     async resume() {
-      for (const state of await store.listActiveReplays())
-        await add(state.status === 'pending' ? await store.startReplay(state.userId, state.id, clock()) : state)
+      for (const state of await store.listActiveReplays()) await add(state)
     },
     /** Stops a replay (its deployment was cancelled). */
     forget(deploymentId: string) {

@@ -143,7 +143,8 @@ export interface Store {
   listPlans(userId: string, missionId?: string): Promise<Plan[]>
   getPlan(userId: string, id: string): Promise<PlanWithData | null>
 
-  insertDeployment(deployment: Omit<Deployment, 'missionName' | 'planLabel'>): Promise<void>
+  /** `replayActive`: a simulated deployment inserted already started (see ReplayState). */
+  insertDeployment(deployment: Omit<Deployment, 'missionName' | 'planLabel'> & { replayActive: boolean }): Promise<void>
   listDeployments(userId: string, limit: number): Promise<Deployment[]>
   getDeployment(userId: string, id: string): Promise<Deployment | null>
   /** Throws NOT_FOUND, or CONFLICT when the deployment is already terminal. */
@@ -181,10 +182,8 @@ export interface Store {
     prepare: (deployment: Deployment, planData: string) => T,
   ): Promise<T | null>
 
-  /** Replays still playing, and simulated deployments created but never started (a crash in between). */
+  /** Replays that still have plan events to store. */
   listActiveReplays(): Promise<ReplayState[]>
-  /** Starts a pending simulated deployment's replay (running, started_at = now); returns its state either way. */
-  startReplay(userId: string, id: string, now: number): Promise<ReplayState | null>
 
   /** Creates the agent on its first request and moves last_seen_at. */
   touchAgent(userId: string, agentId: string, now: number): Promise<Agent>

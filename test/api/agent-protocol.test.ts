@@ -136,6 +136,21 @@ describe('poll', () => {
     expect((await poll()).body.deployment_id).toBe(dep)
   })
 
+  test('big integers in plan data reach the plan, the agent and the replay digit for digit', async () => {
+    const raw = `{"mission_id":"${t.missionId}","label":"ns","satellite_id":"25544","plan_data":{"events":[{"type":"job.accepted","timestamp_s":0,"ns":9007199254740993}]}}`
+    const plan = await h.request('POST', '/api/plans', { raw, headers: t.asKey })
+    expect(plan.status).toBe(201)
+    expect((await h.request('GET', `/api/plans/${plan.body.id}`, { headers: t.asKey })).text).toContain('"ns":9007199254740993')
+    await h.request('POST', '/api/deployments', { body: { plan_id: plan.body.id, mode: 'live' }, headers: t.asKey })
+    const spec = await poll()
+    expect(spec.text).toContain('"payload":{"ns":9007199254740993}')
+  })
+
+  test('telemetry numbers are measurements: a huge one is accepted (rounded), not refused', async () => {
+    const reply = await h.request('POST', '/api/agent/telemetry', { raw: '{"memory_mb":12345678901234567890}', headers: as('sat-25544') })
+    expect(reply.status).toBe(200)
+  })
+
   test('plans whose offsets would leave the calendar are refused at creation', async () => {
     const reply = await h.request('POST', '/api/plans', {
       body: { mission_id: t.missionId, label: 'far', satellite_id: '25544', plan_data: { events: [{ type: 'job.accepted', timestamp_s: 1e13 }] } },

@@ -88,6 +88,12 @@ describe('batch report', () => {
     expect((await deployment()).status).toBe('pending')
   })
 
+  test('a payload over 64 KiB of multi-byte text is a 413 even when another event is bad', async () => {
+    const reply = await batch([{ ...event('a.b'), timestamp: 'bad' }, { ...event('a.b'), payload: { text: '一'.repeat(25_000) } }])
+    expect(reply.status).toBe(413)
+    expect(reply.body.error).toStartWith('events[1].payload:')
+  })
+
   test('the body must be {events: [...]}', async () => {
     expect((await h.request('POST', `/api/deployments/${dep}/events/batch`, { body: [event('a.b')], headers: t.asAgent })).body.error).toStartWith('body:')
     expect((await h.request('POST', `/api/deployments/${dep}/events/batch`, { body: { events: 'x' }, headers: t.asAgent })).body.error).toStartWith('events:')

@@ -17,6 +17,8 @@ describe('parseTimestamp', () => {
     ['2024-02-29T00:00:00Z', Date.parse('2024-02-29T00:00:00Z') * 1000],
     ['1969-12-31T23:59:59.999999Z', -1],
     ['2255-06-05T23:47:34.740991Z', Number.MAX_SAFE_INTEGER],
+    ['2255-06-06T11:47:34.740987+12:00', Number.MAX_SAFE_INTEGER - 4],
+    ['2255-06-06T11:47:34.740991+12:00', Number.MAX_SAFE_INTEGER],
     ['0000-01-01T00:00:00Z', -62_167_219_200_000_000],
     ['0001-01-01T00:00:00Z', Date.parse('0001-01-01T00:00:00Z') * 1000],
   ])('%s', (text, micros) => expect(parseTimestamp(text)).toBe(micros))

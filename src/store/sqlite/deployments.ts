@@ -20,7 +20,6 @@ type DeploymentStore = Pick<
   | 'getEventCount'
   | 'dispatchNext'
   | 'listActiveReplays'
-  | 'startReplay'
 >
 
 /** From this offset on, a page is found through the covering index first (listEventsDeep). */
@@ -47,9 +46,9 @@ export function createDeploymentStore(db: Db): DeploymentStore {
   const q = {
     insert: sqlite.prepare(`
       INSERT INTO deployments (id, user_id, mission_id, plan_id, satellite_id, status, mode, speed_multiplier,
-        agent_id, created_at, dispatched_at, started_at, completed_at, event_count)
+        agent_id, created_at, dispatched_at, started_at, completed_at, event_count, replay_active)
       VALUES ($id, $userId, $missionId, $planId, $satelliteId, $status, $mode, $speedMultiplier,
-        $agentId, $createdAt, $dispatchedAt, $startedAt, $completedAt, $eventCount)`),
+        $agentId, $createdAt, $dispatchedAt, $startedAt, $completedAt, $eventCount, $replayActive)`),
     // The oldest pending live deployment for one of the agent's satellites (deployments_dispatch_idx).
     nextPending: sqlite.prepare(`
       SELECT id FROM deployments
@@ -60,10 +59,7 @@ export function createDeploymentStore(db: Db): DeploymentStore {
       WHERE id = $id AND status = 'pending'`),
     planData: sqlite.prepare('SELECT plan_data AS planData FROM plans WHERE id = $id') as Statement<{ planData: string }>,
     activeReplays: sqlite.prepare(`
-      SELECT ${REPLAY_COLUMNS} FROM deployments
-      WHERE replay_active = 1 OR (mode = 'simulated' AND status = 'pending')`) as Statement<ReplayRow>,
-    replayState: sqlite.prepare(`SELECT ${REPLAY_COLUMNS} FROM deployments WHERE id = $id AND user_id = $userId AND mode = 'simulated'`) as Statement<ReplayRow>,
-    activateReplay: sqlite.prepare('UPDATE deployments SET replay_active = 1 WHERE id = $id'),
+      SELECT ${REPLAY_COLUMNS} FROM deployments WHERE replay_active = 1`) as Statement<ReplayRow>,
     setCursor: sqlite.prepare(
       'UPDATE deployments SET replay_cursor = $cursor, replay_active = CASE WHEN $finished THEN 0 ELSE replay_active END WHERE id = $id',
     ),
@@ -198,7 +194,7 @@ export function createDeploymentStore(db: Db): DeploymentStore {
 
   return {
     async insertDeployment(deployment) {
-      q.insert.run(deployment)
+      q.insert.run({ ...deployment, replayActive: deployment.replayActive ? 1 : 0 })
     },
     async listDeployments(userId, limit) {
       return q.list.all({ userId, limit }) as Deployment[]
@@ -232,18 +228,6 @@ export function createDeploymentStore(db: Db): DeploymentStore {
     },
     async listActiveReplays() {
       return q.activeReplays.all().map(toReplayState)
-    },
-    async startReplay(userId, id, now) {
-      return immediate(() => {
-        const state = q.replayState.get({ id, userId })
-        if (!state) return null
-        const transition = decideTransition({ status: state.status, mode: 'simulated' }, 'replay_start')
-        if (transition) {
-          applyTransition(id, transition.to, transition.stamps, now)
-          q.activateReplay.run({ id })
-        }
-        return toReplayState(q.replayState.get({ id, userId })!)
-      })()
     },
     async listEvents(deploymentId, { offset, limit }) {
       // values(): arrays are cheaper to materialise than objects keyed by column name.

@@ -1,0 +1,41 @@
+// JSON that keeps numbers exact. A plain JSON.parse rounds every number to a double, so a nanosecond
+// clock in a payload (1772884800123456789) would be stored altered, and two different ones would look
+// like the same event. Numbers a double cannot hold are kept as their exact decimal text (JSON.rawJSON),
+// written in one canonical form, so `9007199254740993`, `9007199254740993.0` and `9.007199254740993e15`
+// are one value and JSON.stringify writes it back digit for digit. Pure.
+
+const rawJSON = (JSON as unknown as { rawJSON(text: string): object }).rawJSON
+export const isRawJson = (value: unknown): boolean => (JSON as unknown as { isRawJSON(v: unknown): boolean }).isRawJSON(value)
+
+/** Only text with a long digit run or a two-digit exponent can hold such a number: the rest parses plainly. */
+const MAY_HOLD_UNSAFE_NUMBER = /\d{16}|[eE][+-]?\d\d/
+const NUMBER = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/
+/** Beyond this many digits a literal is kept as it was written rather than expanded. */
+const MAX_EXPANDED_DIGITS = 400
+
+/** JSON.parse, keeping exact the numbers a double would alter. Throws SyntaxError like JSON.parse. */
+export function parseJsonExact(text: string): unknown {
+  return MAY_HOLD_UNSAFE_NUMBER.test(text) ? JSON.parse(text, keepExact) : JSON.parse(text)
+}
+
+function keepExact(this: unknown, _key: string, value: unknown, context?: { source?: string }) {
+  if (typeof value !== 'number' || context?.source === undefined) return value
+  const unsafe = !Number.isFinite(value) || Math.abs(value) >= 2 ** 53 || (value === 0 && /[1-9]/.test(context.source.split(/[eE]/)[0]!))
+  return unsafe ? rawJSON(canonicalDecimal(context.source)) : value
+}
+
+/** A number literal in plain decimal, no exponent, no leading or trailing zeros: `1.50e3` → `1500`. */
+export function canonicalDecimal(literal: string): string {
+  const m = NUMBER.exec(literal)
+  if (!m) return literal
+  const [, sign, whole, fraction = '', exponent = '0'] = m
+  const digits = whole! + fraction
+  const point = whole!.length + Number(exponent)
+  if (Math.abs(point) > MAX_EXPANDED_DIGITS || digits.length > MAX_EXPANDED_DIGITS) return literal
+  const padded = point <= 0 ? '0'.repeat(1 - point) + digits : point > digits.length ? digits + '0'.repeat(point - digits.length) : digits
+  const at = Math.max(point, 1)
+  const integer = padded.slice(0, at).replace(/^0+(?=\d)/, '')
+  const decimals = padded.slice(at).replace(/0+$/, '')
+  const body = decimals ? `${integer}.${decimals}` : integer
+  return body === '0' ? '0' : `${sign}${body}`
+}

@@ -1,0 +1,45 @@
+import { describe, expect, test } from 'bun:test'
+import { canonicalJson } from '../../src/domain/event'
+import { canonicalDecimal, parseJsonExact } from '../../src/domain/json'
+
+describe('parseJsonExact', () => {
+  test.each([
+    ['{"n":1772884800123456789}', '{"n":1772884800123456789}'],
+    ['{"n":-9007199254740993}', '{"n":-9007199254740993}'],
+    ['{"n":9007199254740993.0}', '{"n":9007199254740993}'],
+    ['{"n":9.007199254740993e15}', '{"n":9007199254740993}'],
+    ['{"n":9007199254740993.50}', '{"n":9007199254740993.5}'],
+    ['{"n":1e300}', `{"n":1${'0'.repeat(300)}}`],
+    ['{"n":1e400}', '{"n":1e400}'], // past a double and too long to expand: kept as written, never null
+    ['{"n":1e-400}', `{"n":0.${'0'.repeat(399)}1}`],
+    ['{"a":[{"b":12345678901234567890}],"c":1.5,"d":72000.0}', '{"a":[{"b":12345678901234567890}],"c":1.5,"d":72000}'],
+    ['{"small":1e10,"x":123}', '{"small":10000000000,"x":123}'],
+  ])('%s → %s', (text, written) => expect(JSON.stringify(parseJsonExact(text))).toBe(written))
+
+  test('equal values written differently are one canonical value; different ones differ', () => {
+    const canon = (text: string) => canonicalJson(parseJsonExact(text))
+    expect(canon('{"t":9007199254740993}')).toBe(canon('{"t":9007199254740993.0}'))
+    expect(canon('{"t":9007199254740993}')).toBe(canon('{"t":9.007199254740993e15}'))
+    expect(canon('{"t":9007199254740993}')).not.toBe(canon('{"t":9007199254740992}'))
+    expect(canon('{"t":1e-400}')).not.toBe(canon('{"t":2e-400}'))
+  })
+
+  test('safe numbers stay plain numbers', () => {
+    expect(parseJsonExact('{"a":9007199254740991,"b":0.1,"c":0}')).toEqual({ a: 9007199254740991, b: 0.1, c: 0 })
+  })
+
+  test('invalid JSON still throws', () => {
+    expect(() => parseJsonExact('{"n":1772884800123456789')).toThrow(SyntaxError)
+  })
+})
+
+describe('canonicalDecimal', () => {
+  test.each([
+    ['1.50e3', '1500'],
+    ['-0.0', '0'],
+    ['000', '0'],
+    ['12.3400', '12.34'],
+    ['-1.5e-3', '-0.0015'],
+    ['5e1000', '5e1000'], // too long to expand: kept as written
+  ])('%s → %s', (literal, canonical) => expect(canonicalDecimal(literal)).toBe(canonical))
+})
