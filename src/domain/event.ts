@@ -26,8 +26,6 @@ export type EventInput = {
 export const isPlainObject = (value: unknown): value is JsonObject =>
   typeof value === 'object' && value !== null && !Array.isArray(value) && !isRawJson(value)
 
-
-
 export function isEventType(value: unknown): value is string {
   return typeof value === 'string' && value.length <= EVENT_TYPE_MAX && EVENT_TYPE_PATTERN.test(value)
 }

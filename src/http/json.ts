@@ -26,12 +26,8 @@ const tooLarge = (limit: number) => new AppError('PAYLOAD_TOO_LARGE', `request b
 
 /** Reads the body as text: 413 past `limit` bytes (announced or streamed), 415 unless it is JSON. */
 export async function readBody(request: Request, limit = DEFAULT_BODY_LIMIT): Promise<string> {
-  const length = request.headers.get('content-length')
-  if (length !== null && Number(length) > limit) throw tooLarge(limit)
-  const type = request.headers.get('content-type')
-  if (!type || !/^application\/json\s*(;|$)/i.test(type))
-    throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'request body must be JSON (Content-Type: application/json)')
-  if (length !== null || !request.body) return request.text()
+  checkBodyHeaders(request, limit, { bodyRequired: true })
+  if (request.headers.has('content-length') || !request.body) return request.text()
   // No Content-Length (chunked): count bytes as they arrive and stop reading at the limit.
   const reader = request.body.getReader()
   const chunks: Uint8Array[] = []
@@ -62,13 +58,13 @@ export function parseJson(text: string, { exact = false } = {}): unknown {
 }
 
 /**
- * The header-only body checks (413 by Content-Length, 415), for routes that must refuse before reading
- * the body but may only say so after these (api.md §0 order).
+ * The header-only body checks (413 by Content-Length, 415), done first by readBody, and alone by routes
+ * that must refuse before reading the body but may only say so after these (api.md §0 order).
  */
-export function checkBodyHeaders(request: Request, limit = DEFAULT_BODY_LIMIT) {
+export function checkBodyHeaders(request: Request, limit = DEFAULT_BODY_LIMIT, { bodyRequired = false } = {}) {
   const length = request.headers.get('content-length')
   if (length !== null && Number(length) > limit) throw tooLarge(limit)
-  const hasBody = (length !== null && length !== '0') || request.headers.has('transfer-encoding')
+  const hasBody = bodyRequired || (length !== null && length !== '0') || request.headers.has('transfer-encoding')
   const type = request.headers.get('content-type')
   if (hasBody && (!type || !/^application\/json\s*(;|$)/i.test(type)))
     throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'request body must be JSON (Content-Type: application/json)')
