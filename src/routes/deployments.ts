@@ -3,8 +3,6 @@ import { Elysia, t } from 'elysia'
 import { DEPLOYMENT_MODES, decideTransition } from '../domain/deployment'
 import { notFound } from '../domain/errors'
 import { newId } from '../domain/ids'
-import { parseJsonExact } from '../domain/json'
-import { parsePlanData, playOrder } from '../domain/plan'
 import { deploymentDto } from '../http/dto'
 import { json, parseJson, readBody } from '../http/json'
 import { validate } from '../http/validate'
@@ -53,7 +51,7 @@ export const deploymentRoutes = ({ store, replay, guard, clock }: RouteDeps) =>
           replayActive: start !== null,
         }
         await store.insertDeployment(deployment)
-        if (start) replay.track({ ...deployment, replayCursor: 0 }, playOrder(parsePlanData(parseJsonExact(plan!.planData))))
+        if (start) replay.track({ ...deployment, replayCursor: 0 }, plan!.planData)
         // The answer keeps the compat shape of a created deployment.
         return json({ id: deployment.id, status: 'pending' }, 201)
       },

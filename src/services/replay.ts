@@ -31,21 +31,22 @@ export function createReplayScheduler({ store, clock, log }: { store: Store; clo
   const dueOf = (r: Replay, index = r.cursor) =>
     index < r.events.length ? replayDueAt(r.events[index]!, r.startedAt, r.speed) : Number.NEGATIVE_INFINITY
 
-  async function eventsOf(userId: string, planId: string): Promise<PlanEvent[] | null> {
-    const cached = planCache.get(planId)
-    if (cached) return cached
-    const plan = await store.getPlan(userId, planId)
-    if (!plan) return null
-    const events = playOrder((parseJsonExact(plan.planData) as { events: PlanEvent[] }).events)
+  /** Parses a plan's stored data (validated at creation) into events in play order, once per plan. */
+  function cacheEvents(planId: string, planData: string): PlanEvent[] {
+    const events = playOrder((parseJsonExact(planData) as { events: PlanEvent[] }).events)
     if (planCache.size >= 1000) planCache.delete(planCache.keys().next().value!)
     planCache.set(planId, events)
     return events
   }
 
-  async function add(state: ReplayState, known?: PlanEvent[]) {
+  async function add(state: ReplayState, planData?: string) {
     if (!state.replayActive || state.startedAt === null || active.has(state.id)) return
-    const events = known ?? (await eventsOf(state.userId, state.planId))
-    if (!events) return
+    let events = planCache.get(state.planId)
+    if (!events) {
+      const data = planData ?? (await store.getPlan(state.userId, state.planId))?.planData
+      if (data === undefined) return
+      events = cacheEvents(state.planId, data)
+    }
     const replay: Replay = { id: state.id, userId: state.userId, startedAt: state.startedAt, speed: state.speedMultiplier, cursor: state.replayCursor, events }
     active.set(replay.id, replay)
     queue.push(dueOf(replay), replay)
@@ -111,9 +112,9 @@ export function createReplayScheduler({ store, clock, log }: { store: Store; clo
   }
 
   return {
-    /** Plays a simulated deployment just created (already started, with its plan's events in play order). */
-    track(state: ReplayState, events: PlanEvent[]) {
-      void add(state, events)
+    /** Plays a simulated deployment just created (already started), given its plan's stored data. */
+    track(state: ReplayState, planData: string) {
+      void add(state, planData)
     },
     /** At server start: picks up every replay that had not ended, including events due while it was down. */
     async resume() {
