@@ -104,8 +104,9 @@ export function createDeploymentStore(db: Db): DeploymentStore {
 
   type ReportState = Pick<Deployment, 'status' | 'mode' | 'agentId' | 'startedAt'>
 
-  function requireReportable(userId: string, deploymentId: string, reporter: Reporter) {
-    const state = q.reportState.get({ id: deploymentId, userId })
+  /** Throws NOT_FOUND for an unknown (or another user's) deployment, or the reporter's refusal. */
+  function requireReportable(userId: string, deploymentId: string, reporter: Reporter, known?: ReportState) {
+    const state = known ?? q.reportState.get({ id: deploymentId, userId })
     if (!state) throw notFound('deployment')
     const refusal = decideReportAccess(state, reporter)
     if (refusal) throw refusal
@@ -119,15 +120,13 @@ export function createDeploymentStore(db: Db): DeploymentStore {
   function recordInGroup(input: RecordEventsInput, touched: Map<string, Touched>): RecordEventResult[] {
     const { deploymentId, now } = input
     const slot = `${input.userId}\n${deploymentId}`
+    // Checked against the state as this group has left it, read from the table only the first time.
     let state = touched.get(slot)
+    const checked = requireReportable(input.userId, deploymentId, input.reporter, state)
     if (!state) {
-      const row = q.reportState.get({ id: deploymentId, userId: input.userId })
-      if (!row) throw notFound('deployment')
-      state = { ...row, created: 0 }
+      state = { ...checked, created: 0 }
       touched.set(slot, state)
     }
-    const refusal = decideReportAccess(state, input.reporter)
-    if (refusal) throw refusal
     const results: RecordEventResult[] = []
     for (const { event, identity } of input.events) {
       const id = newId('event')
