@@ -153,14 +153,10 @@ export interface Store {
   /** The checks a report must pass before its body is read: NOT_FOUND, FORBIDDEN, CONFLICT. */
   checkReportable(userId: string, deploymentId: string, reporter: Reporter): Promise<void>
   /**
-   * Stores events in order and applies the transitions they trigger, all in one transaction, after the same
-   * checks as checkReportable. A retry of a stored event (same identity) stores nothing and returns the
-   * first id. Results are in input order.
-   */
-  recordEvents(input: RecordEventsInput): Promise<RecordEventResult[]>
-  /**
-   * Group commit: several recordEvents inputs in one transaction (one fsync), each isolated in a savepoint so
-   * that one refused input (404/403/409) rolls back alone. Outcomes are in input order.
+   * Group commit: several inputs in one transaction (one fsync). Each input's events are stored in order
+   * and move the deployment as they arrive, after the same checks as checkReportable; a retry of a stored
+   * event (same identity) stores nothing and returns the first id. An input refused by those checks
+   * (404/403/409) is refused alone, having written nothing. Outcomes are in input order.
    */
   recordEventGroups(inputs: RecordEventsInput[]): Promise<GroupOutcome[]>
   /** A page of the deployment's events in list order: event_timestamp, then arrival. */

@@ -71,7 +71,10 @@ test('another process writing all the while: every report still lands (transacti
   for (const end = Date.now() + 1000; Date.now() < end; stored++) {
     const e = parseEventInput(event('step.progress', undefined, { payload: { stored } }))
     try {
-      await h.store.recordEvents({ userId: user.id, deploymentId: dep, reporter: { kind: 'agent', agentId: 'sat-25544' }, events: [{ event: e, identity: eventIdentity(e) }], now: 1 })
+      const [outcome] = await h.store.recordEventGroups([
+        { userId: user.id, deploymentId: dep, reporter: { kind: 'agent', agentId: 'sat-25544' }, events: [{ event: e, identity: eventIdentity(e) }], now: 1 },
+      ])
+      if (!outcome!.ok) throw outcome!.error
     } catch (error) {
       failures.push(String((error as { code?: string }).code))
       stored--

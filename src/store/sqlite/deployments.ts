@@ -14,7 +14,6 @@ type DeploymentStore = Pick<
   | 'getDeployment'
   | 'cancelDeployment'
   | 'checkReportable'
-  | 'recordEvents'
   | 'recordEventGroups'
   | 'listEvents'
   | 'getEventCount'
@@ -213,11 +212,6 @@ export function createDeploymentStore(db: Db): DeploymentStore {
     },
     async checkReportable(userId, deploymentId, reporter) {
       requireReportable(userId, deploymentId, reporter)
-    },
-    async recordEvents(input) {
-      const [outcome] = recordEventGroups([input])
-      if (!outcome!.ok) throw outcome!.error
-      return outcome!.results
     },
     async recordEventGroups(inputs) {
       return recordEventGroups(inputs)
