@@ -106,6 +106,8 @@ export const deployments = sqliteTable(
     dispatchedAt: integer('dispatched_at'),
     startedAt: integer('started_at'),
     completedAt: integer('completed_at'),
+    /** The deployment's events are stored under this integer (events.deployment_key); assigned at insert. */
+    eventKey: integer('event_key'),
     /** Kept in step with the events table in the same transaction, so listing never counts rows. */
     eventCount: integer('event_count').notNull().default(0),
     /** Simulated mode: the index (in play order) of the next plan event the replay will store. */
@@ -115,6 +117,7 @@ export const deployments = sqliteTable(
   },
   (t) => [
     index('deployments_user_idx').on(t.userId, t.createdAt),
+    uniqueIndex('deployments_event_key_unique').on(t.eventKey),
     // The poll's query: the oldest pending live deployment of a user for a satellite.
     index('deployments_dispatch_idx')
       .on(t.userId, t.satelliteId, t.createdAt)
@@ -124,34 +127,36 @@ export const deployments = sqliteTable(
   ],
 )
 
-export const deploymentEvents = sqliteTable(
-  'deployment_events',
+/**
+ * Events, clustered by (deployment, instant, arrival): the table is itself the list order, so a page is
+ * one range read and an insert touches one b-tree (migration 0002 creates it WITHOUT ROWID, which
+ * drizzle cannot express). No foreign key on this hot table: the deployment is checked in the same
+ * transaction by the only writer, and a trigger on deployments deletes a deployment's events.
+ * A retry is recognised without a hash or a second index: the rows of the same deployment at the same
+ * instant are found through the key prefix and compared field by field (src/domain/event.ts sameEvent).
+ */
+export const events = sqliteTable(
+  'events',
   {
-    /** The rowid: arrival order, which breaks ties between equal timestamps. */
-    seq: integer('seq').primaryKey(),
-    /** Unique by construction (a UUIDv7: 74 random bits a millisecond); nothing looks events up by it, so no index. */
-    id: text('id').notNull(),
-    deploymentId: text('deployment_id')
-      .notNull()
-      .references(() => deployments.id, { onDelete: 'cascade' }),
-    eventType: text('event_type').notNull(),
+    /** deployments.event_key: an integer, so that every key and every comparison stays small. */
+    deploymentKey: integer('deployment_key').notNull(),
     eventTimestamp: integer('event_timestamp').notNull(),
+    /** Monotonic per server, across deployments and restarts (meta.event_seq): arrival order. */
+    seq: integer('seq').notNull(),
+    /** Unique by construction; nothing looks events up by it, so no index. */
+    id: text('id').notNull(),
+    eventType: text('event_type').notNull(),
     jobId: text('job_id'),
     stepId: text('step_id'),
     payload: text('payload').notNull(),
-    /** What makes a retry recognisable (src/domain/event.ts eventIdentity): a hash of the content... */
-    contentHash: text('content_hash').notNull(),
-    /** ...or the Idempotency-Key the reporter sent (the replay's own: `replay:<plan index>`). */
+    /** The Idempotency-Key the reporter sent (the replay's own: `replay:<plan index>`), if any. */
     idempotencyKey: text('idempotency_key'),
     createdAt: integer('created_at').notNull(),
   },
   (t) => [
-    index('events_order_idx').on(t.deploymentId, t.eventTimestamp, t.seq),
-    // The instant leads so that inserts land near the end of the b-tree, as events mostly arrive in time
-    // order; a random hash leading would scatter them and slow ingestion as the table grows.
-    uniqueIndex('events_content_idx').on(t.deploymentId, t.eventTimestamp, t.contentHash),
+    primaryKey({ columns: [t.deploymentKey, t.eventTimestamp, t.seq] }),
     uniqueIndex('events_key_idx')
-      .on(t.deploymentId, t.idempotencyKey)
+      .on(t.deploymentKey, t.idempotencyKey)
       .where(sql`idempotency_key is not null`),
   ],
 )

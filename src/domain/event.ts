@@ -1,7 +1,7 @@
 // The rules of a reported event (api.md §3.1): its fields, their limits, and the identity used to
 // recognise a retry of an event already stored. Pure.
 import { AppError, invalid } from './errors'
-import { isRawJson } from './json'
+import { isRawJson, parseJsonExact } from './json'
 import { parseTimestamp } from './time'
 
 export const EVENT_TYPE_PATTERN = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/
@@ -117,19 +117,20 @@ function collectKeys(value: unknown, keys: Set<string>) {
     }
 }
 
-/**
- * What makes a retry recognisable (api.md §3.1). Without a key: the content — type, instant, job and step,
- * and the payload as canonical JSON (numbers were parsed, so `72000.0` and `72000` are the same) — which,
- * with the instant, must be unique within the deployment. With an Idempotency-Key header, the key decides:
- * it must be unique within the deployment, and it joins the content hash so that equal content under two
- * keys is two events.
- */
-export type EventIdentity = { hash: string; key: string | null }
+/** What a stored event is compared on, to tell whether a report is a retry of it. */
+export type EventContent = { type: string; jobId: string | null; stepId: string | null; payloadJson: string }
 
-export function eventIdentity(input: EventInput, idempotencyKey?: string | null): EventIdentity {
-  const key = idempotencyKey || null
-  const head = JSON.stringify([input.type, input.timestamp, input.jobId, input.stepId, key])
-  const digest = Bun.CryptoHasher.hash('sha256', `${head}${canonicalJson(input.payload)}`) as Uint8Array
-  // 128 bits of SHA-256 are plenty to tell apart the events of one deployment at one instant.
-  return { hash: Buffer.from(digest.buffer, digest.byteOffset, 16).toString('base64url'), key }
+/**
+ * Whether `input` is a retry of `stored`, an event of the same deployment at the same instant stored
+ * without an Idempotency-Key (api.md §3.1): same type, job and step, and the same payload as canonical JSON
+ * — key order and `72000.0` vs `72000` do not matter, as numbers were parsed. With an Idempotency-Key, the
+ * key alone decides, and is compared by the store.
+ */
+export function isRetryOf(stored: EventContent, input: EventInput): boolean {
+  return (
+    stored.type === input.type &&
+    stored.jobId === input.jobId &&
+    stored.stepId === input.stepId &&
+    (stored.payloadJson === input.payloadJson || canonicalJson(parseJsonExact(stored.payloadJson)) === canonicalJson(input.payload))
+  )
 }

@@ -2,7 +2,7 @@
 // them in mission order. Reports go through group commit (src/services/ingest.ts).
 import { Elysia } from 'elysia'
 import { AppError, invalid, notFound } from '../domain/errors'
-import { PAYLOAD_MAX_BYTES, eventIdentity, isPlainObject, parseEventInput, type EventInput } from '../domain/event'
+import { PAYLOAD_MAX_BYTES, isPlainObject, parseEventInput, type EventInput } from '../domain/event'
 import { eventJson } from '../http/dto'
 import { MiB, json, parseJson, rawJson, readBody } from '../http/json'
 import { intParam } from '../http/query'
@@ -38,7 +38,7 @@ export const eventRoutes = ({ store, ingest, rateLimits, guard, clock }: RouteDe
         const key = request.headers.get('idempotency-key')
         if (key !== null && (key.length === 0 || key.length > IDEMPOTENCY_KEY_MAX))
           throw new AppError('BAD_REQUEST', `Idempotency-Key must be 1 to ${IDEMPOTENCY_KEY_MAX} characters`)
-        const [result] = await ingest.submit({ userId, deploymentId: params.id, reporter, events: [{ event, identity: eventIdentity(event, key) }], now: clock() })
+        const [result] = await ingest.submit({ userId, deploymentId: params.id, reporter, events: [{ event, key }], now: clock() })
         return json({ id: result!.id }, result!.created ? 201 : 200)
       },
       { auth: 'agent' },
@@ -55,7 +55,7 @@ export const eventRoutes = ({ store, ingest, rateLimits, guard, clock }: RouteDe
           userId,
           deploymentId: params.id,
           reporter,
-          events: events.map((event) => ({ event, identity: eventIdentity(event) })),
+          events: events.map((event) => ({ event, key: null })),
           now: clock(),
         })
         const created = results.filter((r) => r.created).length

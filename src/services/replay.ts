@@ -3,7 +3,6 @@
 // no busy loop and no timer per event. Events go through the same ingestion path as agents' reports;
 // each tick commits every due event of every due replay in one transaction, cursor included, so a
 // restart resumes exactly where the last commit left off.
-import { eventIdentity } from '../domain/event'
 import { parseJsonExact } from '../domain/json'
 import { playOrder, replayDueAt, toReplayEvent, type PlanEvent } from '../domain/plan'
 import type { Clock } from '../domain/time'
@@ -102,7 +101,7 @@ export function createReplayScheduler({ store, clock, log }: { store: Store; clo
     while (next < r.events.length && dueOf(r, next) <= now) {
       // The plan index is the idempotency key: a replayed event can never be stored twice.
       const event = toReplayEvent(r.events[next]!, r.startedAt, r.id)
-      events.push({ event, identity: eventIdentity(event, `replay:${next}`) })
+      events.push({ event, key: `replay:${next}` })
       next++
     }
     return {

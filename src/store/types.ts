@@ -2,7 +2,7 @@
 // this; src/store/sqlite/ implements it on bun:sqlite, and a PostgreSQL backend would implement it again.
 // Methods are async so that a networked backend fits without touching callers.
 import type { DeploymentMode, DeploymentStatus } from '../domain/deployment'
-import type { EventIdentity, EventInput } from '../domain/event'
+import type { EventInput } from '../domain/event'
 import type { AgentStatus, KeyEnvironment, Role } from '../db/schema'
 
 export type User = { id: string; email: string; name: string | null; role: Role; createdAt: number }
@@ -97,7 +97,8 @@ export type RecordEventsInput = {
   userId: string
   deploymentId: string
   reporter: Reporter
-  events: Array<{ event: EventInput; identity: EventIdentity }>
+  /** `key`: the Idempotency-Key, which then decides identity instead of the content (api.md §3.1). */
+  events: Array<{ event: EventInput; key: string | null }>
   now: number
   /** Replay progress, stored in the same transaction: the next plan event's index, and whether none is left. */
   replay?: { cursor: number; finished: boolean }

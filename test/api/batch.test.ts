@@ -46,6 +46,33 @@ describe('batch report', () => {
     expect((await listed()).total).toBe(50)
   })
 
+  test('retries are recognised out of time order, in the same batch and across the ten-row inserts; same-instant events with other content are kept', async () => {
+    const at = (s: number) => `2026-03-07T12:00:${String(s).padStart(2, '0')}Z`
+    // 25 events: two ten-row statements and five single rows.
+    const first = Array.from({ length: 25 }, (_, i) => event('step.progress', at(i), { payload: { i } }))
+    const stored = (await batch(first)).body.results.map((r: { id: string }) => r.id)
+    const reply = await batch([
+      event('step.progress', at(30), { payload: { i: 30 } }), // new, and later than everything stored
+      first[5], // a retry of an event older than the newest one
+      event('step.progress', at(5), { payload: { i: 'other' } }), // the same instant, other content: a new event
+      event('step.progress', at(30), { payload: { i: 30 } }), // a retry of this batch's first event, not yet written
+      first[24],
+      event('step.progress', at(5), { payload: { i: 'other' } }), // a retry of the third
+    ])
+    const [a, b, c, d, e, f] = reply.body.results
+    expect(reply.body).toMatchObject({ created: 2, duplicates: 4 })
+    expect([a.status, c.status]).toEqual(['created', 'created'])
+    expect(b).toEqual({ id: stored[5], status: 'duplicate' })
+    expect(d).toEqual({ id: a.id, status: 'duplicate' })
+    expect(e).toEqual({ id: stored[24], status: 'duplicate' })
+    expect(f).toEqual({ id: c.id, status: 'duplicate' })
+    const list = await listed()
+    expect(list.total).toBe(27)
+    // Time order, ties in arrival order: the new event at :05 follows the first one.
+    expect(list.events.map((x: { id: string }) => x.id)).toEqual([...stored.slice(0, 6), c.id, ...stored.slice(6), a.id])
+    expect((await deployment()).event_count).toBe(27)
+  })
+
   test('transitions apply in input order: accepted, then completed, then late events change nothing', async () => {
     const reply = await batch([event('job.accepted'), event('step.started'), event('job.completed'), event('job.failed'), event('step.progress')])
     expect(reply.body.created).toBe(5)

@@ -88,7 +88,7 @@ describe('reporting and listing', () => {
     expect((await list('?limit=500&unknown=1')).body.events).toHaveLength(7)
   })
 
-  test('deep pages (past the covering-index switch at offset 5000) continue the same order', async () => {
+  test('deep pages (past offset 5000) continue the same order', async () => {
     const all: number[] = []
     for (let b = 0; b < 11; b++) {
       // Two events per instant, so ties must keep arrival order across page boundaries too.
@@ -174,6 +174,30 @@ describe('retries and conflicts', () => {
     const c = await report(event('step.progress', undefined, { payload: { percent: 25 } }), { ...t.asAgent, 'idempotency-key': 'upload-8' })
     expect(c.status).toBe(201)
     expect((await list()).body.total).toBe(2)
+  })
+
+  test('content stored under a key and the same content sent without one are two events; each is retried on its own', async () => {
+    const body = event('step.progress', undefined, { payload: { percent: 25 } })
+    const keyed = await report(body, { ...t.asAgent, 'idempotency-key': 'upload-9' })
+    const plain = await report(body)
+    expect([keyed.status, plain.status]).toEqual([201, 201])
+    expect(plain.body.id).not.toBe(keyed.body.id)
+    expect(await report(body)).toMatchObject({ status: 200, body: { id: plain.body.id } })
+    expect(await report(body, { ...t.asAgent, 'idempotency-key': 'upload-9' })).toMatchObject({ status: 200, body: { id: keyed.body.id } })
+    expect((await list()).body.total).toBe(2)
+  })
+
+  test('deleting a user deletes their deployments’ events and no one else’s (a trigger: the events table has no foreign key)', async () => {
+    const other = await createTenant(h, 'operator', 'sat-2')
+    const theirs = await other.createDeployment('live')
+    await report(event('job.accepted'))
+    await report(event('job.accepted'), other.asAgent, theirs)
+    const db = new Database(h.dbPath)
+    db.run('PRAGMA foreign_keys = ON')
+    db.run('DELETE FROM users WHERE email = ?', [t.email])
+    const left = db.query('SELECT d.id FROM events e LEFT JOIN deployments d ON d.event_key = e.deployment_key').values().flat()
+    db.close()
+    expect(left).toEqual([theirs])
   })
 
   test('a simulated deployment refuses agent reports with 409', async () => {

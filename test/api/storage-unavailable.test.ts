@@ -5,7 +5,7 @@ import { Database } from 'bun:sqlite'
 import { createApp } from '../../src/app'
 import { silentLogger } from '../../src/log'
 import { createSqliteStore } from '../../src/store/sqlite'
-import { eventIdentity, parseEventInput } from '../../src/domain/event'
+import { parseEventInput } from '../../src/domain/event'
 import { createHarness, createTenant, event, send, TEST_PASSWORD_OPTIONS, type Harness } from '../helpers'
 
 let h: Harness
@@ -72,7 +72,7 @@ test('another process writing all the while: every report still lands (transacti
     const e = parseEventInput(event('step.progress', undefined, { payload: { stored } }))
     try {
       const [outcome] = await h.store.recordEventGroups([
-        { userId: user.id, deploymentId: dep, reporter: { kind: 'agent', agentId: 'sat-25544' }, events: [{ event: e, identity: eventIdentity(e) }], now: 1 },
+        { userId: user.id, deploymentId: dep, reporter: { kind: 'agent', agentId: 'sat-25544' }, events: [{ event: e, key: null }], now: 1 },
       ])
       if (!outcome!.ok) throw outcome!.error
     } catch (error) {

@@ -92,7 +92,7 @@ describe('simulated replay and kill -9', () => {
       await first.kill()
       first = undefined
       const partial = new Database(db, { readonly: true })
-      const before = (partial.query('SELECT count(*) AS n FROM deployment_events WHERE deployment_id = ?').get(dep) as { n: number }).n
+      const before = (partial.query('SELECT count(*) AS n FROM events WHERE deployment_key = (SELECT event_key FROM deployments WHERE id = ?)').get(dep) as { n: number }).n
       partial.close()
       expect(before).toBeGreaterThan(0)
       expect(before).toBeLessThan(examplePlan.events.length)

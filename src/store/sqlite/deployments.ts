@@ -4,8 +4,8 @@ import type { Statement } from 'bun:sqlite'
 import type { Db } from '../../db/open'
 import { decideReportAccess, decideTransition, triggerForEventType, type DeploymentStatus } from '../../domain/deployment'
 import { AppError, notFound } from '../../domain/errors'
-import { newId } from '../../domain/ids'
-import type { Deployment, GroupOutcome, RecordEventResult, RecordEventsInput, ReplayState, Reporter, Store, StoredEvent } from '../types'
+import type { Deployment, GroupOutcome, RecordEventResult, RecordEventsInput, ReplayState, Reporter, Store } from '../types'
+import { createEventStatements, type DeploymentCursor, type EventGroupWriter } from './events'
 
 type DeploymentStore = Pick<
   Store,
@@ -21,11 +21,6 @@ type DeploymentStore = Pick<
   | 'listActiveReplays'
 >
 
-/** From this offset on, a page is found through the covering index first (listEventsDeep). */
-const DEEP_OFFSET = 5000
-
-type EventRow = [number, string, string, number, string | null, string | null, string, number]
-
 const REPLAY_COLUMNS = `id, user_id AS userId, plan_id AS planId, status, started_at AS startedAt,
   speed_multiplier AS speedMultiplier, replay_cursor AS replayCursor, replay_active = 1 AS replayActive`
 
@@ -39,15 +34,19 @@ const DEPLOYMENT_SELECT = `
 type ReplayRow = Omit<ReplayState, 'replayActive'> & { replayActive: number }
 const toReplayState = (row: ReplayRow): ReplayState => ({ ...row, replayActive: row.replayActive === 1 })
 
+type ReportState = Pick<Deployment, 'status' | 'mode' | 'agentId' | 'startedAt'>
+
 export function createDeploymentStore(db: Db): DeploymentStore {
   const sqlite = db.$client
   const immediate = <A extends unknown[], R>(fn: (...args: A) => R) => sqlite.transaction(fn).immediate
+  const events = createEventStatements(db)
   const q = {
     insert: sqlite.prepare(`
       INSERT INTO deployments (id, user_id, mission_id, plan_id, satellite_id, status, mode, speed_multiplier,
-        agent_id, created_at, dispatched_at, started_at, completed_at, event_count, replay_active)
+        agent_id, created_at, dispatched_at, started_at, completed_at, event_count, replay_active, event_key)
       VALUES ($id, $userId, $missionId, $planId, $satelliteId, $status, $mode, $speedMultiplier,
-        $agentId, $createdAt, $dispatchedAt, $startedAt, $completedAt, $eventCount, $replayActive)`),
+        $agentId, $createdAt, $dispatchedAt, $startedAt, $completedAt, $eventCount, $replayActive,
+        (SELECT coalesce(max(event_key), 0) + 1 FROM deployments))`),
     // The oldest pending live deployment for one of the agent's satellites (deployments_dispatch_idx).
     nextPending: sqlite.prepare(`
       SELECT id FROM deployments
@@ -66,8 +65,8 @@ export function createDeploymentStore(db: Db): DeploymentStore {
     get: sqlite.prepare(`${DEPLOYMENT_SELECT} WHERE d.id = $id AND d.user_id = $userId`) as Statement<Deployment>,
     // Only what a report needs, without the joins.
     reportState: sqlite.prepare(
-      'SELECT status, mode, agent_id AS agentId, started_at AS startedAt FROM deployments WHERE id = $id AND user_id = $userId',
-    ) as Statement<Pick<Deployment, 'status' | 'mode' | 'agentId' | 'startedAt'>>,
+      'SELECT status, mode, agent_id AS agentId, started_at AS startedAt, event_key AS eventKey FROM deployments WHERE id = $id AND user_id = $userId',
+    ) as Statement<ReportState & { eventKey: number }>,
     // A cancel also ends the replay, if any.
     setStatus: sqlite.prepare(`
       UPDATE deployments SET status = $status,
@@ -75,33 +74,10 @@ export function createDeploymentStore(db: Db): DeploymentStore {
         started_at = CASE WHEN $stampStarted THEN coalesce(started_at, $now) ELSE started_at END,
         completed_at = CASE WHEN $stampCompleted THEN $now ELSE completed_at END
       WHERE id = $id`),
-    // Positional parameters: the cheapest binding, on the hottest statement.
-    insertEvent: sqlite.prepare(`
-      INSERT INTO deployment_events (id, deployment_id, event_type, event_timestamp, job_id, step_id, payload,
-        content_hash, idempotency_key, created_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT DO NOTHING`),
-    existingByContent: sqlite.prepare(
-      'SELECT id FROM deployment_events WHERE deployment_id = $deploymentId AND event_timestamp = $timestamp AND content_hash = $hash',
-    ) as Statement<{ id: string }>,
-    existingByKey: sqlite.prepare(
-      'SELECT id FROM deployment_events WHERE deployment_id = $deploymentId AND idempotency_key = $key',
-    ) as Statement<{ id: string }>,
     countEvents: sqlite.prepare('UPDATE deployments SET event_count = event_count + $created WHERE id = $id'),
-    listEvents: sqlite.prepare(`
-      SELECT seq, id, event_type, event_timestamp, job_id, step_id, payload, created_at
-      FROM deployment_events WHERE deployment_id = ? ORDER BY event_timestamp, seq LIMIT ? OFFSET ?`),
-    // Deep pages: the rows to skip are skipped on the covering order index alone, without reading the
-    // table; only the page's own rows are then read from it.
-    listEventsDeep: sqlite.prepare(`
-      SELECT e.seq, e.id, e.event_type, e.event_timestamp, e.job_id, e.step_id, e.payload, e.created_at
-      FROM (SELECT seq FROM deployment_events WHERE deployment_id = ? ORDER BY event_timestamp, seq LIMIT ? OFFSET ?) page
-      JOIN deployment_events e ON e.seq = page.seq
-      ORDER BY e.event_timestamp, e.seq`),
     eventCount: sqlite.prepare('SELECT event_count FROM deployments WHERE id = $id AND user_id = $userId') as Statement<{ event_count: number }>,
   }
 
-  type ReportState = Pick<Deployment, 'status' | 'mode' | 'agentId' | 'startedAt'>
 
   /** Throws NOT_FOUND for an unknown (or another user's) deployment, or the reporter's refusal. */
   function requireReportable(userId: string, deploymentId: string, reporter: Reporter, known?: ReportState) {
@@ -113,32 +89,25 @@ export function createDeploymentStore(db: Db): DeploymentStore {
   }
 
   /** Per group commit, the state of each deployment touched, kept current as the group's events move it. */
-  type Touched = ReportState & { created: number }
+  type Touched = ReportState & { created: number; cursor: DeploymentCursor }
 
   /** One input of a group. Every check precedes every write, so a refused input leaves nothing behind. */
-  function recordInGroup(input: RecordEventsInput, touched: Map<string, Touched>): RecordEventResult[] {
+  function recordInGroup(input: RecordEventsInput, touched: Map<string, Touched>, writer: EventGroupWriter): RecordEventResult[] {
     const { deploymentId, now } = input
     const slot = `${input.userId}\n${deploymentId}`
     // Checked against the state as this group has left it, read from the table only the first time.
     let state = touched.get(slot)
     const checked = requireReportable(input.userId, deploymentId, input.reporter, state)
     if (!state) {
-      state = { ...checked, created: 0 }
+      const { eventKey, ...rest } = checked as ReportState & { eventKey: number }
+      state = { ...rest, created: 0, cursor: { key: eventKey, latest: null } }
       touched.set(slot, state)
     }
     const results: RecordEventResult[] = []
-    for (const { event, identity } of input.events) {
-      const id = newId('event')
-      const inserted = q.insertEvent.run(id, deploymentId, event.type, event.timestamp, event.jobId, event.stepId, event.payloadJson, identity.hash, identity.key, now)
-      if (inserted.changes === 0) {
-        const existing =
-          identity.key === null
-            ? q.existingByContent.get({ deploymentId, timestamp: event.timestamp, hash: identity.hash })
-            : q.existingByKey.get({ deploymentId, key: identity.key })
-        results.push({ id: existing!.id, created: false })
-        continue
-      }
-      results.push({ id, created: true })
+    for (const { event, key } of input.events) {
+      const result = writer.record(state.cursor, event, key, now)
+      results.push(result)
+      if (!result.created) continue
       state.created++
       const trigger = triggerForEventType(event.type)
       const transition = trigger && decideTransition(state, trigger)
@@ -156,14 +125,16 @@ export function createDeploymentStore(db: Db): DeploymentStore {
   // up to busy_timeout for another process), so a concurrent writer can never invalidate what it read.
   const recordEventGroups = immediate((inputs: RecordEventsInput[]): GroupOutcome[] => {
     const touched = new Map<string, Touched>()
+    const writer = events.beginGroup()
     const outcomes = inputs.map((input): GroupOutcome => {
       try {
-        return { ok: true, results: recordInGroup(input, touched) }
+        return { ok: true, results: recordInGroup(input, touched, writer) }
       } catch (error) {
         if (!(error instanceof AppError)) throw error
         return { ok: false, error }
       }
     })
+    writer.finish()
     // One counter update per deployment per group, however many reports it took.
     for (const [slot, state] of touched) if (state.created) q.countEvents.run({ id: slot.slice(slot.indexOf('\n') + 1), created: state.created })
     return outcomes
@@ -222,12 +193,8 @@ export function createDeploymentStore(db: Db): DeploymentStore {
     async listActiveReplays() {
       return q.activeReplays.all().map(toReplayState)
     },
-    async listEvents(deploymentId, { offset, limit }) {
-      // values(): arrays are cheaper to materialise than objects keyed by column name.
-      const statement = offset < DEEP_OFFSET ? q.listEvents : q.listEventsDeep
-      return (statement.values(deploymentId, limit, offset) as EventRow[]).map(
-        ([seq, id, eventType, eventTimestamp, jobId, stepId, payload, createdAt]): StoredEvent => ({ seq, id, eventType, eventTimestamp, jobId, stepId, payload, createdAt }),
-      )
+    async listEvents(deploymentId, page) {
+      return events.list(deploymentId, page)
     },
     async getEventCount(userId, deploymentId) {
       return q.eventCount.get({ id: deploymentId, userId })?.event_count ?? null

@@ -1,0 +1,108 @@
+// The events table on SQLite (drizzle/0002): writing a group's events and reading pages. The table is
+// clustered by (deployment_key, event_timestamp, seq), so the list order is the table's own order and an
+// insert touches one b-tree. This is the hottest code in the server: statements are prepared once, bound
+// positionally, and rows are inserted ten to a statement.
+import type { Statement } from 'bun:sqlite'
+import type { Db } from '../../db/open'
+import { isRetryOf, type EventInput } from '../../domain/event'
+import { createEventIds } from '../../domain/ids'
+import type { StoredEvent } from '../types'
+
+/** Rows per multi-row INSERT: binding one statement of ten rows costs less than ten of one row. */
+const ROWS_PER_INSERT = 10
+
+type Row = [deploymentKey: number, timestamp: number, seq: number, id: string, type: string, jobId: string | null, stepId: string | null, payload: string, key: string | null, createdAt: number]
+type SameInstantRow = [id: string, type: string, jobId: string | null, stepId: string | null, payloadJson: string]
+type EventRow = [number, string, string, number, string | null, string | null, string, number]
+
+const COLUMNS = 'deployment_key, event_timestamp, seq, id, event_type, job_id, step_id, payload, idempotency_key, created_at'
+const ROW_WIDTH = 10
+const PLACEHOLDERS = `(${Array(ROW_WIDTH).fill('?').join(', ')})`
+
+/** What the group writer keeps per deployment while a transaction lasts. */
+export type DeploymentCursor = { key: number; latest: number | null }
+
+export type EventGroupWriter = ReturnType<ReturnType<typeof createEventStatements>['beginGroup']>
+
+export function createEventStatements(db: Db) {
+  const sqlite = db.$client
+  const q = {
+    insertOne: sqlite.prepare(`INSERT INTO events (${COLUMNS}) VALUES ${PLACEHOLDERS}`),
+    insertMany: sqlite.prepare(`INSERT INTO events (${COLUMNS}) VALUES ${Array(ROWS_PER_INSERT).fill(PLACEHOLDERS).join(', ')}`),
+    // The newest instant stored for the deployment: one step down the primary key.
+    latest: sqlite.prepare('SELECT max(event_timestamp) FROM events WHERE deployment_key = ?'),
+    sameInstant: sqlite.prepare(`
+      SELECT id, event_type, job_id, step_id, payload FROM events
+      WHERE deployment_key = ? AND event_timestamp = ? AND idempotency_key IS NULL`),
+    byKey: sqlite.prepare('SELECT id FROM events WHERE deployment_key = ? AND idempotency_key = ?') as Statement<{ id: string }>,
+    seq: sqlite.prepare("SELECT value FROM meta WHERE key = 'event_seq'"),
+    setSeq: sqlite.prepare("UPDATE meta SET value = ? WHERE key = 'event_seq'"),
+    list: sqlite.prepare(`
+      SELECT seq, id, event_type, event_timestamp, job_id, step_id, payload, created_at FROM events
+      WHERE deployment_key = (SELECT event_key FROM deployments WHERE id = ?)
+      ORDER BY event_timestamp, seq LIMIT ? OFFSET ?`),
+  }
+  const nextEventId = createEventIds()
+
+  /**
+   * One transaction's writer. Rows wait in a buffer to be inserted ten at a time; before anything is
+   * looked up in the table, the buffer is written out, so lookups always see every row of the group.
+   * Must be used inside a transaction, and finish()ed before it commits.
+   */
+  function beginGroup() {
+    let seq = (q.seq.values()[0]![0] as number) ?? 0
+    /** Rows to insert, flat: ROW_WIDTH values each. */
+    const buffer: Row[number][] = []
+
+    function flush() {
+      const chunk = ROWS_PER_INSERT * ROW_WIDTH
+      let at = 0
+      for (; buffer.length - at >= chunk; at += chunk) q.insertMany.run(...buffer.slice(at, at + chunk))
+      for (; at < buffer.length; at += ROW_WIDTH) q.insertOne.run(...buffer.slice(at, at + ROW_WIDTH))
+      buffer.length = 0
+    }
+
+    /** The id of the stored event this one retries, if any (api.md §3.1). */
+    function findRetry(deployment: DeploymentCursor, event: EventInput, key: string | null): string | null {
+      if (key !== null) {
+        flush()
+        return q.byKey.get(deployment.key, key)?.id ?? null
+      }
+      if (deployment.latest === null) deployment.latest = (q.latest.values(deployment.key)[0]![0] as number | null) ?? -Infinity
+      // Events mostly arrive in time order: one later than every stored event cannot be a retry.
+      if (event.timestamp > deployment.latest) return null
+      flush()
+      for (const [id, type, jobId, stepId, payloadJson] of q.sameInstant.values(deployment.key, event.timestamp) as SameInstantRow[])
+        if (isRetryOf({ type, jobId, stepId, payloadJson }, event)) return id
+      return null
+    }
+
+    return {
+      /** Stores the event unless it retries a stored one: the id, and whether it was created. */
+      record(deployment: DeploymentCursor, event: EventInput, key: string | null, now: number): { id: string; created: boolean } {
+        const existing = findRetry(deployment, event, key)
+        if (existing !== null) return { id: existing, created: false }
+        const id = nextEventId()
+        buffer.push(deployment.key, event.timestamp, ++seq, id, event.type, event.jobId, event.stepId, event.payloadJson, key, now)
+        // Only a known bound moves: one made up from this event alone could hide a stored later one.
+        if (deployment.latest !== null && event.timestamp > deployment.latest) deployment.latest = event.timestamp
+        return { id, created: true }
+      },
+      /** Writes what is buffered and the sequence counter. */
+      finish() {
+        flush()
+        q.setSeq.run(seq)
+      },
+    }
+  }
+
+  return {
+    beginGroup,
+    list(deploymentId: string, { offset, limit }: { offset: number; limit: number }): StoredEvent[] {
+      // values(): arrays are cheaper to materialise than objects keyed by column name.
+      return (q.list.values(deploymentId, limit, offset) as EventRow[]).map(
+        ([seq, id, eventType, eventTimestamp, jobId, stepId, payload, createdAt]): StoredEvent => ({ seq, id, eventType, eventTimestamp, jobId, stepId, payload, createdAt }),
+      )
+    },
+  }
+}
