@@ -45,6 +45,44 @@ describe('parseTimestamp', () => {
   ])('refuses %p', (text) => expect(parseTimestamp(text)).toBeNull())
 })
 
+/** The definition parseTimestamp implements by hand: the regular expression and Date.UTC it replaced. */
+function reference(text: string): number | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/.exec(text)
+  if (!m) return null
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number]
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0
+  if (month < 1 || month > 12 || day < 1 || day > [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]! || hour > 23 || minute > 59 || second > 59) return null
+  const offHours = Number(m[10] ?? 0)
+  const offMinutes = Number(m[11] ?? 0)
+  if (offHours > 23 || offMinutes > 59) return null
+  const offset = (m[9] === '-' ? -1 : 1) * (offHours * 60 + offMinutes)
+  const date = new Date(0)
+  date.setUTCFullYear(year, month - 1, day)
+  date.setUTCHours(hour, minute, second, 0)
+  const micros = m[7] ? Number(m[7].slice(0, 6).padEnd(6, '0')) : 0
+  const instant = (date.getTime() - offset * 60_000) * 1000 + micros
+  return instant >= -62_167_219_200_000_000 && instant <= Number.MAX_SAFE_INTEGER ? instant : null
+}
+
+describe('parseTimestamp agrees with its definition', () => {
+  test('on 20 000 valid and mutated timestamps', () => {
+    const seeds = ['2026-03-07T12:00:00Z', '2024-02-29T23:59:59.999999+05:30', '0000-01-01T00:00:00.1-00:00', '2255-06-05T23:47:34.740991Z', '1999-12-31t00:00:00.123456789z']
+    const alphabet = '0123456789-:.TtZz+ '
+    let seed = 42
+    const random = (n: number) => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % n)
+    for (let i = 0; i < 20_000; i++) {
+      let text = seeds[random(seeds.length)]!
+      for (let k = random(3); k >= 0; k--) {
+        const at = random(text.length + 1)
+        const op = random(3)
+        const c = alphabet[random(alphabet.length)]!
+        text = op === 0 ? text.slice(0, at) + c + text.slice(at + 1) : op === 1 ? text.slice(0, at) + c + text.slice(at) : text.slice(0, at) + text.slice(at + 1)
+      }
+      if (parseTimestamp(text) !== reference(text)) throw new Error(`${text}: ${parseTimestamp(text)} vs ${reference(text)}`)
+    }
+  })
+})
+
 describe('formatTimestamp', () => {
   test.each([
     [base, '2026-03-07T12:00:00Z'],
