@@ -54,3 +54,21 @@ test('a refused report in a group does not disturb the others', async () => {
   expect(replies.map((r) => r.status)).toEqual([201, 409, 201])
   expect((await h.request('GET', `/api/deployments/${dep}`, { headers: t.asKey })).body.event_count).toBe(2)
 })
+
+test('the same event sent concurrently, with or without an Idempotency-Key, is stored once even within one group', async () => {
+  const t = await createTenant(h)
+  const dep = await t.createDeployment('live')
+  const report = (body: unknown, headers: Record<string, string>) => h.request('POST', `/api/deployments/${dep}/events`, { body, headers })
+  const keyed = { ...t.asAgent, 'idempotency-key': 'upload-1' }
+  // Sent together: they share a group transaction, so the second of each pair finds the first still buffered.
+  const replies = await Promise.all([
+    report(event('step.progress', undefined, { payload: { n: 1 } }), keyed),
+    report(event('step.progress', undefined, { payload: { n: 2 } }), keyed),
+    report(event('step.progress', '2026-03-07T12:00:05Z', { payload: { n: 3 } }), t.asAgent),
+    report(event('step.progress', '2026-03-07T12:00:05Z', { payload: { n: 3 } }), t.asAgent),
+  ])
+  expect(replies.map((r) => r.status)).toEqual([201, 200, 201, 200])
+  expect(replies[1]!.body.id).toBe(replies[0]!.body.id)
+  expect(replies[3]!.body.id).toBe(replies[2]!.body.id)
+  expect((await h.request('GET', `/api/deployments/${dep}/events`, { headers: t.asKey })).body.total).toBe(2)
+})

@@ -45,14 +45,18 @@ export function createEventStatements(db: Db) {
   const nextEventId = createEventIds()
 
   /**
-   * One transaction's writer. Rows wait in a buffer to be inserted ten at a time; before anything is
-   * looked up in the table, the buffer is written out, so lookups always see every row of the group.
+   * One transaction's writer. Rows wait in a buffer to be inserted ten at a time; before a lookup that
+   * could match a buffered row, the buffer is written out, so lookups always see every row of the group.
    * Must be used inside a transaction, and finish()ed before it commits.
    */
   function beginGroup() {
     let seq = (q.seq.values()[0]![0] as number) ?? 0
     /** Rows to insert, flat: ROW_WIDTH values each. */
     const buffer: Row[number][] = []
+    /** What the buffer holds, to tell when a lookup needs it written first: its instants' range, its keys. */
+    let bufferedMin = Infinity
+    let bufferedMax = -Infinity
+    const bufferedKeys = new Set<string>()
 
     function flush() {
       const chunk = ROWS_PER_INSERT * ROW_WIDTH
@@ -60,18 +64,22 @@ export function createEventStatements(db: Db) {
       for (; buffer.length - at >= chunk; at += chunk) q.insertMany.run(...buffer.slice(at, at + chunk))
       for (; at < buffer.length; at += ROW_WIDTH) q.insertOne.run(...buffer.slice(at, at + ROW_WIDTH))
       buffer.length = 0
+      bufferedMin = Infinity
+      bufferedMax = -Infinity
+      bufferedKeys.clear()
     }
 
     /** The id of the stored event this one retries, if any (api.md §3.1). */
     function findRetry(deployment: DeploymentCursor, event: EventInput, key: string | null): string | null {
       if (key !== null) {
-        flush()
+        if (bufferedKeys.has(`${deployment.key}\n${key}`)) flush()
         return q.byKey.get(deployment.key, key)?.id ?? null
       }
       if (deployment.latest === null) deployment.latest = (q.latest.values(deployment.key)[0]![0] as number | null) ?? -Infinity
       // Events mostly arrive in time order: one later than every stored event cannot be a retry.
       if (event.timestamp > deployment.latest) return null
-      flush()
+      // Reports sent concurrently arrive out of order: most are older than every buffered row.
+      if (event.timestamp >= bufferedMin && event.timestamp <= bufferedMax) flush()
       for (const [id, type, jobId, stepId, payloadJson] of q.sameInstant.values(deployment.key, event.timestamp) as SameInstantRow[])
         if (isRetryOf({ type, jobId, stepId, payloadJson }, event)) return id
       return null
@@ -84,6 +92,9 @@ export function createEventStatements(db: Db) {
         if (existing !== null) return { id: existing, created: false }
         const id = nextEventId()
         buffer.push(deployment.key, event.timestamp, ++seq, id, event.type, event.jobId, event.stepId, event.payloadJson, key, now)
+        if (event.timestamp < bufferedMin) bufferedMin = event.timestamp
+        if (event.timestamp > bufferedMax) bufferedMax = event.timestamp
+        if (key !== null) bufferedKeys.add(`${deployment.key}\n${key}`)
         // Only a known bound moves: one made up from this event alone could hide a stored later one.
         if (deployment.latest !== null && event.timestamp > deployment.latest) deployment.latest = event.timestamp
         return { id, created: true }
