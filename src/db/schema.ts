@@ -143,8 +143,11 @@ export const events = sqliteTable(
     eventTimestamp: integer('event_timestamp').notNull(),
     /** Monotonic per server, across deployments and restarts (meta.event_seq): arrival order. */
     seq: integer('seq').notNull(),
-    /** Unique by construction; nothing looks events up by it, so no index. */
-    id: text('id').notNull(),
+    /**
+     * Only for events stored before 0.2, whose ids were random: a later event's id is derived from its
+     * created_at and seq (src/domain/ids.ts eventId), so it is not stored. Nothing looks events up by id.
+     */
+    id: text('id'),
     eventType: text('event_type').notNull(),
     jobId: text('job_id'),
     stepId: text('step_id'),

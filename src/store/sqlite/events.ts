@@ -5,18 +5,19 @@
 import type { Statement } from 'bun:sqlite'
 import type { Db } from '../../db/open'
 import { isRetryOf, type EventInput } from '../../domain/event'
-import { createEventIds } from '../../domain/ids'
+import { eventId } from '../../domain/ids'
 import type { StoredEvent } from '../types'
 
 /** Rows per multi-row INSERT: binding one statement of ten rows costs less than ten of one row. */
 const ROWS_PER_INSERT = 10
 
-type Row = [deploymentKey: number, timestamp: number, seq: number, id: string, type: string, jobId: string | null, stepId: string | null, payload: string, key: string | null, createdAt: number]
-type SameInstantRow = [id: string, type: string, jobId: string | null, stepId: string | null, payloadJson: string]
-type EventRow = [number, string, string, number, string | null, string | null, string, number]
+type Row = [deploymentKey: number, timestamp: number, seq: number, type: string, jobId: string | null, stepId: string | null, payload: string, key: string | null, createdAt: number]
+type SameInstantRow = [id: string | null, seq: number, createdAt: number, type: string, jobId: string | null, stepId: string | null, payloadJson: string]
+type EventRow = [number, string | null, string, number, string | null, string | null, string, number]
 
-const COLUMNS = 'deployment_key, event_timestamp, seq, id, event_type, job_id, step_id, payload, idempotency_key, created_at'
-const ROW_WIDTH = 10
+// No id: a new event's id derives from created_at and seq (src/domain/ids.ts eventId).
+const COLUMNS = 'deployment_key, event_timestamp, seq, event_type, job_id, step_id, payload, idempotency_key, created_at'
+const ROW_WIDTH = 9
 const PLACEHOLDERS = `(${Array(ROW_WIDTH).fill('?').join(', ')})`
 
 /** What the group writer keeps per deployment while a transaction lasts. */
@@ -32,9 +33,13 @@ export function createEventStatements(db: Db) {
     // The newest instant stored for the deployment: one step down the primary key.
     latest: sqlite.prepare('SELECT max(event_timestamp) FROM events WHERE deployment_key = ?'),
     sameInstant: sqlite.prepare(`
-      SELECT id, event_type, job_id, step_id, payload FROM events
+      SELECT id, seq, created_at, event_type, job_id, step_id, payload FROM events
       WHERE deployment_key = ? AND event_timestamp = ? AND idempotency_key IS NULL`),
-    byKey: sqlite.prepare('SELECT id FROM events WHERE deployment_key = ? AND idempotency_key = ?') as Statement<{ id: string }>,
+    byKey: sqlite.prepare('SELECT id, seq, created_at AS createdAt FROM events WHERE deployment_key = ? AND idempotency_key = ?') as Statement<{
+      id: string | null
+      seq: number
+      createdAt: number
+    }>,
     seq: sqlite.prepare("SELECT value FROM meta WHERE key = 'event_seq'"),
     setSeq: sqlite.prepare("UPDATE meta SET value = ? WHERE key = 'event_seq'"),
     list: sqlite.prepare(`
@@ -42,7 +47,6 @@ export function createEventStatements(db: Db) {
       WHERE deployment_key = (SELECT event_key FROM deployments WHERE id = ?)
       ORDER BY event_timestamp, seq LIMIT ? OFFSET ?`),
   }
-  const nextEventId = createEventIds()
 
   /**
    * One transaction's writer. Rows wait in a buffer to be inserted ten at a time; before a lookup that
@@ -73,15 +77,16 @@ export function createEventStatements(db: Db) {
     function findRetry(deployment: DeploymentCursor, event: EventInput, key: string | null): string | null {
       if (key !== null) {
         if (bufferedKeys.has(`${deployment.key}\n${key}`)) flush()
-        return q.byKey.get(deployment.key, key)?.id ?? null
+        const row = q.byKey.get(deployment.key, key)
+        return row ? (row.id ?? eventId(row.createdAt, row.seq)) : null
       }
       if (deployment.latest === null) deployment.latest = (q.latest.values(deployment.key)[0]![0] as number | null) ?? -Infinity
       // Events mostly arrive in time order: one later than every stored event cannot be a retry.
       if (event.timestamp > deployment.latest) return null
       // Reports sent concurrently arrive out of order: most are older than every buffered row.
       if (event.timestamp >= bufferedMin && event.timestamp <= bufferedMax) flush()
-      for (const [id, type, jobId, stepId, payloadJson] of q.sameInstant.values(deployment.key, event.timestamp) as SameInstantRow[])
-        if (isRetryOf({ type, jobId, stepId, payloadJson }, event)) return id
+      for (const [id, seq, createdAt, type, jobId, stepId, payloadJson] of q.sameInstant.values(deployment.key, event.timestamp) as SameInstantRow[])
+        if (isRetryOf({ type, jobId, stepId, payloadJson }, event)) return id ?? eventId(createdAt, seq)
       return null
     }
 
@@ -90,8 +95,8 @@ export function createEventStatements(db: Db) {
       record(deployment: DeploymentCursor, event: EventInput, key: string | null, now: number): { id: string; created: boolean } {
         const existing = findRetry(deployment, event, key)
         if (existing !== null) return { id: existing, created: false }
-        const id = nextEventId()
-        buffer.push(deployment.key, event.timestamp, ++seq, id, event.type, event.jobId, event.stepId, event.payloadJson, key, now)
+        const id = eventId(now, ++seq)
+        buffer.push(deployment.key, event.timestamp, seq, event.type, event.jobId, event.stepId, event.payloadJson, key, now)
         if (event.timestamp < bufferedMin) bufferedMin = event.timestamp
         if (event.timestamp > bufferedMax) bufferedMax = event.timestamp
         if (key !== null) bufferedKeys.add(`${deployment.key}\n${key}`)
@@ -112,7 +117,16 @@ export function createEventStatements(db: Db) {
     list(deploymentId: string, { offset, limit }: { offset: number; limit: number }): StoredEvent[] {
       // values(): arrays are cheaper to materialise than objects keyed by column name.
       return (q.list.values(deploymentId, limit, offset) as EventRow[]).map(
-        ([seq, id, eventType, eventTimestamp, jobId, stepId, payload, createdAt]): StoredEvent => ({ seq, id, eventType, eventTimestamp, jobId, stepId, payload, createdAt }),
+        ([seq, id, eventType, eventTimestamp, jobId, stepId, payload, createdAt]): StoredEvent => ({
+          seq,
+          id: id ?? eventId(createdAt, seq),
+          eventType,
+          eventTimestamp,
+          jobId,
+          stepId,
+          payload,
+          createdAt,
+        }),
       )
     },
   }
