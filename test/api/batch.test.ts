@@ -73,6 +73,40 @@ describe('batch report', () => {
     expect((await deployment()).event_count).toBe(27)
   })
 
+  test('a batch older than over a thousand stored events, whose range is too wide to read at once, is checked event by event', async () => {
+    const at = (n: number) => new Date(Date.parse('2026-03-07T12:00:00Z') + n * 1000).toISOString()
+    const ids: string[] = []
+    for (let b = 0; b < 3; b++) {
+      const reply = await batch(Array.from({ length: 400 }, (_, i) => event('step.progress', at(b * 400 + i), { payload: { n: b * 400 + i } })))
+      ids.push(...reply.body.results.map((r: { id: string }) => r.id))
+    }
+    const reply = await batch([
+      event('step.progress', at(0), { payload: { n: 0 } }),
+      event('step.progress', at(600), { payload: { n: 'other' } }),
+      event('step.progress', at(1199), { payload: { n: 1199 } }),
+      event('step.progress', at(600), { payload: { n: 'other' } }),
+    ])
+    const [a, b, c, d] = reply.body.results
+    expect(a).toEqual({ id: ids[0], status: 'duplicate' })
+    expect(b.status).toBe('created')
+    expect(c).toEqual({ id: ids[1199], status: 'duplicate' })
+    expect(d).toEqual({ id: b.id, status: 'duplicate' })
+    expect((await deployment()).event_count).toBe(1201)
+  })
+
+  test('two batches committed in one group: the older one finds the newer one’s rows, written or not', async () => {
+    const at = (s: number) => `2026-03-07T12:00:${String(s).padStart(2, '0')}Z`
+    const newer = Array.from({ length: 10 }, (_, i) => event('step.progress', at(10 + i), { payload: { i: 10 + i } }))
+    const older = [newer[5], event('step.progress', at(12), { payload: { i: 'other' } }), event('step.progress', at(5), { payload: { i: 5 } }), newer[9]]
+    const [first, second] = await Promise.all([batch(newer), batch(older)])
+    expect(first!.body.created).toBe(10)
+    const [a, b, c, d] = second!.body.results
+    expect(a).toEqual({ id: first!.body.results[5].id, status: 'duplicate' })
+    expect([b.status, c.status]).toEqual(['created', 'created'])
+    expect(d).toEqual({ id: first!.body.results[9].id, status: 'duplicate' })
+    expect((await listed()).total).toBe(12)
+  })
+
   test('transitions apply in input order: accepted, then completed, then late events change nothing', async () => {
     const reply = await batch([event('job.accepted'), event('step.started'), event('job.completed'), event('job.failed'), event('step.progress')])
     expect(reply.body.created).toBe(5)

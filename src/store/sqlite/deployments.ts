@@ -100,10 +100,11 @@ export function createDeploymentStore(db: Db): DeploymentStore {
     const checked = requireReportable(input.userId, deploymentId, input.reporter, state)
     if (!state) {
       const { eventKey, ...rest } = checked as ReportState & { eventKey: number }
-      state = { ...rest, created: 0, cursor: { key: eventKey, latest: null } }
+      state = { ...rest, created: 0, cursor: { key: eventKey, latest: null, known: null } }
       touched.set(slot, state)
     }
     const results: RecordEventResult[] = []
+    if (input.events.length > 1) writer.prepare(state.cursor, input.events.filter((e) => e.key === null).map((e) => e.event))
     for (const { event, key } of input.events) {
       const result = writer.record(state.cursor, event, key, now)
       results.push(result)

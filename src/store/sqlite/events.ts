@@ -4,7 +4,7 @@
 // positionally, and rows are inserted ten to a statement.
 import type { Statement } from 'bun:sqlite'
 import type { Db } from '../../db/open'
-import { isRetryOf, type EventInput } from '../../domain/event'
+import { isRetryOf, type EventContent, type EventInput } from '../../domain/event'
 import { eventId } from '../../domain/ids'
 import type { StoredEvent } from '../types'
 
@@ -20,8 +20,23 @@ const COLUMNS = 'deployment_key, event_timestamp, seq, event_type, job_id, step_
 const ROW_WIDTH = 9
 const PLACEHOLDERS = `(${Array(ROW_WIDTH).fill('?').join(', ')})`
 
-/** What the group writer keeps per deployment while a transaction lasts. */
-export type DeploymentCursor = { key: number; latest: number | null }
+/** Rows read at once for an input's time range at most; past it, each event is looked up alone. */
+const RANGE_ROWS_MAX = 1000
+
+/** The keyless rows of a deployment between two instants, complete: those stored, and those added since. */
+type KnownRange = { from: number; to: number; byInstant: Map<number, Array<EventContent & { id: string }>> }
+
+/**
+ * What the group writer keeps per deployment while a transaction lasts: its key, the newest instant stored
+ * (null until read), and the range of rows last read for an input.
+ */
+export type DeploymentCursor = { key: number; latest: number | null; known: KnownRange | null }
+
+function remember(byInstant: KnownRange['byInstant'], timestamp: number, stored: EventContent & { id: string }) {
+  const list = byInstant.get(timestamp)
+  if (list) list.push(stored)
+  else byInstant.set(timestamp, [stored])
+}
 
 export type EventGroupWriter = ReturnType<ReturnType<typeof createEventStatements>['beginGroup']>
 
@@ -35,6 +50,9 @@ export function createEventStatements(db: Db) {
     sameInstant: sqlite.prepare(`
       SELECT id, seq, created_at, event_type, job_id, step_id, payload FROM events
       WHERE deployment_key = ? AND event_timestamp = ? AND idempotency_key IS NULL`),
+    range: sqlite.prepare(`
+      SELECT id, seq, created_at, event_type, job_id, step_id, payload, event_timestamp FROM events
+      WHERE deployment_key = ? AND event_timestamp BETWEEN ? AND ? AND idempotency_key IS NULL LIMIT ?`),
     byKey: sqlite.prepare('SELECT id, seq, created_at AS createdAt FROM events WHERE deployment_key = ? AND idempotency_key = ?') as Statement<{
       id: string | null
       seq: number
@@ -73,6 +91,13 @@ export function createEventStatements(db: Db) {
       bufferedKeys.clear()
     }
 
+    const overlapsBuffer = (from: number, to: number) => from <= bufferedMax && to >= bufferedMin
+
+    function latest(deployment: DeploymentCursor): number {
+      deployment.latest ??= (q.latest.values(deployment.key)[0]![0] as number | null) ?? -Infinity
+      return deployment.latest
+    }
+
     /** The id of the stored event this one retries, if any (api.md §3.1). */
     function findRetry(deployment: DeploymentCursor, event: EventInput, key: string | null): string | null {
       if (key !== null) {
@@ -80,17 +105,47 @@ export function createEventStatements(db: Db) {
         const row = q.byKey.get(deployment.key, key)
         return row ? (row.id ?? eventId(row.createdAt, row.seq)) : null
       }
-      if (deployment.latest === null) deployment.latest = (q.latest.values(deployment.key)[0]![0] as number | null) ?? -Infinity
       // Events mostly arrive in time order: one later than every stored event cannot be a retry.
-      if (event.timestamp > deployment.latest) return null
-      // Reports sent concurrently arrive out of order: most are older than every buffered row.
-      if (event.timestamp >= bufferedMin && event.timestamp <= bufferedMax) flush()
+      if (event.timestamp > latest(deployment)) return null
+      const known = deployment.known
+      if (known && event.timestamp >= known.from && event.timestamp <= known.to) {
+        for (const stored of known.byInstant.get(event.timestamp) ?? []) if (isRetryOf(stored, event)) return stored.id
+        return null
+      }
+      if (overlapsBuffer(event.timestamp, event.timestamp)) flush()
       for (const [id, seq, createdAt, type, jobId, stepId, payloadJson] of q.sameInstant.values(deployment.key, event.timestamp) as SameInstantRow[])
         if (isRetryOf({ type, jobId, stepId, payloadJson }, event)) return id ?? eventId(createdAt, seq)
       return null
     }
 
     return {
+      /**
+       * Called with an input's keyless events before they are recorded. Reports sent concurrently arrive out
+       * of time order, so a whole batch may be older than the newest stored event: rather than one lookup
+       * per event, the stored rows of the batch's time range are read at once (usually none).
+       */
+      prepare(deployment: DeploymentCursor, events: EventInput[]) {
+        const newest = latest(deployment)
+        let from = Infinity
+        let to = -Infinity
+        let older = 0
+        for (const { timestamp } of events)
+          if (timestamp <= newest) {
+            older++
+            if (timestamp < from) from = timestamp
+            if (timestamp > to) to = timestamp
+          }
+        const known = deployment.known
+        if (older < 2 || (known && from >= known.from && to <= known.to)) return
+        if (overlapsBuffer(from, to)) flush()
+        const rows = q.range.values(deployment.key, from, to, RANGE_ROWS_MAX + 1) as Array<[...SameInstantRow, number]>
+        if (rows.length > RANGE_ROWS_MAX) return
+        const byInstant: KnownRange['byInstant'] = new Map()
+        for (const [id, seq, createdAt, type, jobId, stepId, payloadJson, timestamp] of rows) {
+          remember(byInstant, timestamp, { id: id ?? eventId(createdAt, seq), type, jobId, stepId, payloadJson })
+        }
+        deployment.known = { from, to, byInstant }
+      },
       /** Stores the event unless it retries a stored one: the id, and whether it was created. */
       record(deployment: DeploymentCursor, event: EventInput, key: string | null, now: number): { id: string; created: boolean } {
         const existing = findRetry(deployment, event, key)
@@ -100,6 +155,10 @@ export function createEventStatements(db: Db) {
         if (event.timestamp < bufferedMin) bufferedMin = event.timestamp
         if (event.timestamp > bufferedMax) bufferedMax = event.timestamp
         if (key !== null) bufferedKeys.add(`${deployment.key}\n${key}`)
+        // A range read before stays complete: what this group adds to it is added to it.
+        const known = deployment.known
+        if (key === null && known && event.timestamp >= known.from && event.timestamp <= known.to)
+          remember(known.byInstant, event.timestamp, { id, type: event.type, jobId: event.jobId, stepId: event.stepId, payloadJson: event.payloadJson })
         // Only a known bound moves: one made up from this event alone could hide a stored later one.
         if (deployment.latest !== null && event.timestamp > deployment.latest) deployment.latest = event.timestamp
         return { id, created: true }
