@@ -58,10 +58,9 @@ export const eventRoutes = ({ store, ingest, rateLimits, guard, clock }: RouteDe
           events: events.map((event) => ({ event, key: null })),
           now: clock(),
         })
-        // Written out by hand, as the list is: event ids are ours, `evt-` and base32, and need no escaping.
         let created = 0
-        const items = results.map((r) => (r.created && created++, `{"id":"${r.id}","status":"${r.created ? 'created' : 'duplicate'}"}`))
-        return rawJson(`{"results":[${items.join(',')}],"created":${created},"duplicates":${results.length - created}}`)
+        const items = results.map((r) => (r.created && created++, { id: r.id, status: r.created ? 'created' : 'duplicate' }))
+        return json({ results: items, created, duplicates: results.length - created })
       },
       { auth: 'agent' },
     )
