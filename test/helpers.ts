@@ -40,10 +40,12 @@ export type Harness = {
   close(): void
 }
 
-export function createHarness(options: { clock?: () => number; rateLimits?: RateLimitConfig | null } = {}): Harness {
+export function createHarness(
+  options: { clock?: () => number; rateLimits?: RateLimitConfig | null; store?: Parameters<typeof createSqliteStore>[1] } = {},
+): Harness {
   const dir = tempDir()
   const dbPath = join(dir.path, 'test.db')
-  const store = createSqliteStore(dbPath)
+  const store = createSqliteStore(dbPath, options.store)
   const app = createApp({ store, clock: options.clock, log: silentLogger, password: TEST_PASSWORD_OPTIONS, rateLimits: options.rateLimits })
   return {
     app,

@@ -5,6 +5,7 @@ import type { Db } from '../../db/open'
 import { decideReportAccess, decideTransition, triggerForEventType, type DeploymentStatus } from '../../domain/deployment'
 import { AppError, notFound } from '../../domain/errors'
 import type { Deployment, GroupOutcome, RecordEventResult, RecordEventsInput, ReplayState, Reporter, Store } from '../types'
+import type { DurableCommits } from './durable'
 import { createEventStatements, type DeploymentCursor, type EventGroupWriter } from './events'
 
 type DeploymentStore = Pick<
@@ -36,7 +37,7 @@ const toReplayState = (row: ReplayRow): ReplayState => ({ ...row, replayActive: 
 
 type ReportState = Pick<Deployment, 'status' | 'mode' | 'agentId' | 'startedAt'>
 
-export function createDeploymentStore(db: Db): DeploymentStore {
+export function createDeploymentStore(db: Db, durable: DurableCommits): DeploymentStore {
   const sqlite = db.$client
   const immediate = <A extends unknown[], R>(fn: (...args: A) => R) => sqlite.transaction(fn).immediate
   const events = createEventStatements(db)
@@ -186,7 +187,8 @@ export function createDeploymentStore(db: Db): DeploymentStore {
       requireReportable(userId, deploymentId, reporter)
     },
     async recordEventGroups(inputs) {
-      return recordEventGroups(inputs)
+      // The hot path: committed without holding up the event loop for the flush, answered after it.
+      return durable.commit(() => recordEventGroups(inputs))
     },
     async dispatchNext<T>(userId: string, agentId: string, satelliteIds: string[], now: number, prepare: (d: Deployment, planData: string) => T) {
       return dispatchNext(userId, agentId, satelliteIds, now, prepare) as T | null

@@ -5,9 +5,12 @@ import { createAccountStore } from './accounts'
 import { createAgentStore } from './agents'
 import { createCatalogStore } from './catalog'
 import { createDeploymentStore } from './deployments'
+import { createDurableCommits, type SyncFile } from './durable'
 
-export function createSqliteStore(path: string, options: OpenOptions = {}): Store {
+/** `syncFile` flushes the WAL file after event commits (src/store/sqlite/durable.ts); tests may watch it. */
+export function createSqliteStore(path: string, options: OpenOptions & { syncFile?: SyncFile } = {}): Store {
   const db = openDatabase(path, options)
+  const durable = createDurableCommits(db.$client, path, options.durability ?? 'full', options.syncFile)
   const ping = db.$client.prepare('SELECT 1')
   const authEpoch = db.$client.prepare("SELECT value FROM meta WHERE key = 'auth_epoch'")
   return {
@@ -18,11 +21,12 @@ export function createSqliteStore(path: string, options: OpenOptions = {}): Stor
       return (authEpoch.get() as { value: number }).value
     },
     close() {
+      durable.close()
       db.$client.close()
     },
     ...createAccountStore(db),
     ...createCatalogStore(db),
-    ...createDeploymentStore(db),
+    ...createDeploymentStore(db, durable),
     ...createAgentStore(db),
   }
 }
