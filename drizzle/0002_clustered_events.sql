@@ -2,30 +2,44 @@
 -- WITHOUT ROWID, clustered by its primary key; existing events are copied over before the old table goes;
 -- events keep their random ids, which later events do without (their id derives from created_at and seq);
 -- deployments get their integer event_key; meta.event_seq continues the arrival order; deleting a
--- deployment deletes its events (there is no foreign key on the hot table). events_key_idx is created
+-- deployment deletes its events (there is no foreign key on the hot table). A payload over 768 bytes is kept
+-- in event_payloads instead of its row: rows that overflow their page make every comparison on the clustered
+-- key read the overflow pages. events_key_idx is created
 -- once the old table, whose index had that name, is gone.
 CREATE TABLE `events` (
 	`deployment_key` integer NOT NULL,
 	`event_timestamp` integer NOT NULL,
 	`seq` integer NOT NULL,
-	`id` text,
 	`event_type` text NOT NULL,
 	`job_id` text,
 	`step_id` text,
-	`payload` text NOT NULL,
 	`idempotency_key` text,
 	`created_at` integer NOT NULL,
+	`id` text,
+	`payload` text,
 	PRIMARY KEY(`deployment_key`, `event_timestamp`, `seq`)
 ) WITHOUT ROWID;
+--> statement-breakpoint
+CREATE TABLE `event_payloads` (
+	`seq` integer PRIMARY KEY NOT NULL,
+	`payload` text NOT NULL
+);
 --> statement-breakpoint
 ALTER TABLE `deployments` ADD `event_key` integer;--> statement-breakpoint
 UPDATE `deployments` SET `event_key` = `rowid`;--> statement-breakpoint
 CREATE UNIQUE INDEX `deployments_event_key_unique` ON `deployments` (`event_key`);--> statement-breakpoint
 INSERT INTO `events` (`deployment_key`, `event_timestamp`, `seq`, `id`, `event_type`, `job_id`, `step_id`, `payload`, `idempotency_key`, `created_at`)
-SELECT d.`event_key`, e.`event_timestamp`, e.`seq`, e.`id`, e.`event_type`, e.`job_id`, e.`step_id`, e.`payload`, e.`idempotency_key`, e.`created_at`
+SELECT d.`event_key`, e.`event_timestamp`, e.`seq`, e.`id`, e.`event_type`, e.`job_id`, e.`step_id`,
+  CASE WHEN octet_length(e.`payload`) > 768 THEN NULL ELSE e.`payload` END, e.`idempotency_key`, e.`created_at`
 FROM `deployment_events` e JOIN `deployments` d ON d.`id` = e.`deployment_id`;--> statement-breakpoint
+INSERT INTO `event_payloads` (`seq`, `payload`)
+SELECT e.`seq`, e.`payload` FROM `deployment_events` e JOIN `deployments` d ON d.`id` = e.`deployment_id`
+WHERE octet_length(e.`payload`) > 768;--> statement-breakpoint
 INSERT INTO `meta` (`key`, `value`) VALUES ('event_seq', (SELECT coalesce(max(`seq`), 0) FROM `deployment_events`));--> statement-breakpoint
 DROP TABLE `deployment_events`;--> statement-breakpoint
 CREATE UNIQUE INDEX `events_key_idx` ON `events` (`deployment_key`,`idempotency_key`) WHERE idempotency_key is not null;--> statement-breakpoint
 CREATE TRIGGER `deployments_delete_events` AFTER DELETE ON `deployments`
-BEGIN DELETE FROM `events` WHERE `deployment_key` = OLD.`event_key`; END;
+BEGIN
+  DELETE FROM `event_payloads` WHERE `seq` IN (SELECT `seq` FROM `events` WHERE `deployment_key` = OLD.`event_key` AND `payload` IS NULL);
+  DELETE FROM `events` WHERE `deployment_key` = OLD.`event_key`;
+END;

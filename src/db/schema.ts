@@ -143,18 +143,22 @@ export const events = sqliteTable(
     eventTimestamp: integer('event_timestamp').notNull(),
     /** Monotonic per server, across deployments and restarts (meta.event_seq): arrival order. */
     seq: integer('seq').notNull(),
+    eventType: text('event_type').notNull(),
+    jobId: text('job_id'),
+    stepId: text('step_id'),
+    /** The Idempotency-Key the reporter sent (the replay's own: `replay:<plan index>`), if any. */
+    idempotencyKey: text('idempotency_key'),
+    createdAt: integer('created_at').notNull(),
     /**
      * Only for events stored before 0.2, whose ids were random: a later event's id is derived from its
      * created_at and seq (src/domain/ids.ts eventId), so it is not stored. Nothing looks events up by id.
      */
     id: text('id'),
-    eventType: text('event_type').notNull(),
-    jobId: text('job_id'),
-    stepId: text('step_id'),
-    payload: text('payload').notNull(),
-    /** The Idempotency-Key the reporter sent (the replay's own: `replay:<plan index>`), if any. */
-    idempotencyKey: text('idempotency_key'),
-    createdAt: integer('created_at').notNull(),
+    /**
+     * The payload's JSON, or null when it is larger than fits in a b-tree cell and is kept in event_payloads:
+     * a row that overflows its page makes every comparison on the clustered key read the overflow pages.
+     */
+    payload: text('payload'),
   },
   (t) => [
     primaryKey({ columns: [t.deploymentKey, t.eventTimestamp, t.seq] }),
@@ -163,6 +167,12 @@ export const events = sqliteTable(
       .where(sql`idempotency_key is not null`),
   ],
 )
+
+/** Payloads too large to stay in their events row (see events.payload), by the event's seq. */
+export const eventPayloads = sqliteTable('event_payloads', {
+  seq: integer('seq').primaryKey(),
+  payload: text('payload').notNull(),
+})
 
 export const AGENT_STATUSES = ['idle', 'executing', 'transferring', 'offline'] as const
 export type AgentStatus = (typeof AGENT_STATUSES)[number]

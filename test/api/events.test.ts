@@ -192,12 +192,31 @@ describe('retries and conflicts', () => {
     const theirs = await other.createDeployment('live')
     await report(event('job.accepted'))
     await report(event('job.accepted'), other.asAgent, theirs)
+    const large = { payload: { log: 'x'.repeat(5000) } }
+    await report(event('step.progress', undefined, large))
+    await report(event('step.progress', undefined, large), other.asAgent, theirs)
     const db = new Database(h.dbPath)
     db.run('PRAGMA foreign_keys = ON')
     db.run('DELETE FROM users WHERE email = ?', [t.email])
     const left = db.query('SELECT d.id FROM events e LEFT JOIN deployments d ON d.event_key = e.deployment_key').values().flat()
+    expect(left).toEqual([theirs, theirs])
+    expect(db.query('SELECT count(*) AS n FROM event_payloads').values()).toEqual([[1]])
     db.close()
-    expect(left).toEqual([theirs])
+  })
+
+  test('large payloads (kept apart from their row) are served verbatim and their retries recognised, in any key order', async () => {
+    const note = 'é'.repeat(2000)
+    const first = await report(event('step.progress', undefined, { payload: { a: 1, note, z: [1, 2] } }))
+    const small = await report(event('step.progress', undefined, { payload: { a: 2 } }))
+    const retry = await h.request('POST', `/api/deployments/${dep}/events`, {
+      raw: JSON.stringify({ ...event('step.progress'), payload: { z: [1, 2], note, a: 1.0 } }),
+      headers: t.asAgent,
+    })
+    expect([first.status, small.status, retry.status]).toEqual([201, 201, 200])
+    expect(retry.body.id).toBe(first.body.id)
+    const listed = (await list()).body
+    expect(listed.total).toBe(2)
+    expect(listed.events.map((e: { payload: unknown }) => e.payload)).toEqual([{ a: 1, note, z: [1, 2] }, { a: 2 }])
   })
 
   test('a simulated deployment refuses agent reports with 409', async () => {

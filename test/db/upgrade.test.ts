@@ -32,6 +32,8 @@ function writeOldDatabase(path: string) {
   insert.run(2, 'evt-early', 'dep-a', 'job.accepted', T0, 'j', null, '{"b":72000,"a":1}', 'h2', null, 5)
   insert.run(3, 'evt-keyed', 'dep-a', 'step.progress', T0 + 2_000_000, 'j', 's', '{"n":3}', 'h3', 'upload-7', 5)
   insert.run(4, 'evt-other', 'dep-b', 'job.accepted', T0, null, null, '{}', 'h4', null, 5)
+  // Large enough to be moved out of its row.
+  insert.run(5, 'evt-large', 'dep-b', 'step.progress', T0 + 1_000_000, null, null, JSON.stringify({ log: 'x'.repeat(5000) }), 'h5', null, 5)
   sqlite.close()
 }
 
@@ -60,7 +62,9 @@ describe('upgrading a 0.1.0 database', () => {
     const a = await store.listEvents('dep-a', { offset: 0, limit: 10 })
     expect(a.map((e) => [e.id, e.seq])).toEqual([['evt-early', 2], ['evt-late', 1], ['evt-keyed', 3]])
     expect(a[0]).toMatchObject({ eventType: 'job.accepted', eventTimestamp: T0, jobId: 'j', stepId: null, payload: '{"b":72000,"a":1}', createdAt: 5 })
-    expect((await store.listEvents('dep-b', { offset: 0, limit: 10 })).map((e) => e.id)).toEqual(['evt-other'])
+    const b = await store.listEvents('dep-b', { offset: 0, limit: 10 })
+    expect(b.map((e) => e.id)).toEqual(['evt-other', 'evt-large'])
+    expect(b[1]!.payload).toBe(JSON.stringify({ log: 'x'.repeat(5000) }))
     expect(await store.getEventCount('usr-1', 'dep-a')).toBe(3)
   })
 
@@ -68,6 +72,7 @@ describe('upgrading a 0.1.0 database', () => {
     const content = { type: 'job.accepted', timestamp: '2026-03-07T12:00:00Z', job_id: 'j', payload: { a: 1, b: 72000.0 } }
     expect(await record('dep-a', content)).toEqual({ id: 'evt-early', created: false })
     expect(await record('dep-a', { type: 'step.progress', timestamp: '2026-03-07T12:00:09Z' }, 'upload-7')).toEqual({ id: 'evt-keyed', created: false })
+    expect(await record('dep-b', { type: 'step.progress', timestamp: '2026-03-07T12:00:01Z', payload: { log: 'x'.repeat(5000) } })).toEqual({ id: 'evt-large', created: false })
     // The same content in another deployment is another event.
     expect((await record('dep-b', content)).created).toBe(true)
   })
@@ -75,13 +80,13 @@ describe('upgrading a 0.1.0 database', () => {
   test('new events continue the arrival order; new deployments get their own event key', async () => {
     await record('dep-a', { type: 'step.progress', timestamp: '2026-03-07T12:00:02Z', job_id: 'j', step_id: 's', payload: { n: 4 } })
     const a = await store.listEvents('dep-a', { offset: 0, limit: 10 })
-    expect(a.map((e) => e.seq)).toEqual([2, 1, 3, 5])
+    expect(a.map((e) => e.seq)).toEqual([2, 1, 3, 6])
     await store.insertDeployment({
       id: 'dep-c', userId: 'usr-1', missionId: 'mis-1', planId: 'plan-1', satelliteId: 'sat', status: 'pending', mode: 'live', speedMultiplier: 1,
       agentId: null, createdAt: 2, dispatchedAt: null, startedAt: null, completedAt: null, eventCount: 0, replayActive: false,
     })
     expect((await record('dep-c', { type: 'job.accepted', timestamp: '2026-03-07T12:00:00Z' })).created).toBe(true)
-    expect((await store.listEvents('dep-c', { offset: 0, limit: 10 })).map((e) => e.seq)).toEqual([6])
+    expect((await store.listEvents('dep-c', { offset: 0, limit: 10 })).map((e) => e.seq)).toEqual([7])
     expect((await store.listEvents('dep-a', { offset: 0, limit: 10 })).length).toBe(4)
   })
 })

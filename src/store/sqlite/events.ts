@@ -4,15 +4,15 @@
 // positionally, and rows are inserted ten to a statement.
 import type { Statement } from 'bun:sqlite'
 import type { Db } from '../../db/open'
-import { isRetryOf, type EventContent, type EventInput } from '../../domain/event'
+import { canonicalPayload, isRetryOf, type EventContent, type EventInput } from '../../domain/event'
 import { eventId } from '../../domain/ids'
 import type { StoredEvent } from '../types'
 
 /** Rows per multi-row INSERT: binding one statement of ten rows costs less than ten of one row. */
 const ROWS_PER_INSERT = 10
 
-type Row = [deploymentKey: number, timestamp: number, seq: number, type: string, jobId: string | null, stepId: string | null, payload: string, key: string | null, createdAt: number]
-type SameInstantRow = [id: string | null, seq: number, createdAt: number, type: string, jobId: string | null, stepId: string | null, payloadJson: string]
+type Row = [deploymentKey: number, timestamp: number, seq: number, type: string, jobId: string | null, stepId: string | null, payload: string | null, key: string | null, createdAt: number]
+type CandidateRow = [id: string | null, seq: number, createdAt: number, type: string, jobId: string | null, stepId: string | null, bytes: number, timestamp: number]
 type EventRow = [number, string | null, string, number, string | null, string | null, string, number]
 
 // No id: a new event's id derives from created_at and seq (src/domain/ids.ts eventId).
@@ -20,11 +20,29 @@ const COLUMNS = 'deployment_key, event_timestamp, seq, event_type, job_id, step_
 const ROW_WIDTH = 9
 const PLACEHOLDERS = `(${Array(ROW_WIDTH).fill('?').join(', ')})`
 
+/**
+ * Payloads larger than this many bytes of JSON are kept in event_payloads, not in their row: a row that
+ * overflows its b-tree page makes every comparison on the clustered key read its overflow pages (measured:
+ * 250 events of 60 KiB at one instant took 4 s to check against each other, 0.2 s once moved out).
+ */
+const PAYLOAD_INLINE_MAX = 768
+
+/** The payload column, wherever the payload is kept. */
+const PAYLOAD = '(CASE WHEN e.payload IS NULL THEN (SELECT p.payload FROM event_payloads p WHERE p.seq = e.seq) ELSE e.payload END)'
+const PAYLOAD_BYTES =
+  '(CASE WHEN e.payload IS NULL THEN (SELECT octet_length(p.payload) FROM event_payloads p WHERE p.seq = e.seq) ELSE octet_length(e.payload) END)'
+
 /** Rows read at once for an input's time range at most; past it, each event is looked up alone. */
 const RANGE_ROWS_MAX = 1000
 
+/**
+ * A stored keyless event that a report at its instant could be a retry of. The payload is read only when
+ * everything else matches, its size included: events at one instant may be many, and their payloads large.
+ */
+type Candidate = Omit<EventContent, 'payloadJson'> & { id: string; timestamp: number; seq: number; bytes: number; payloadJson: string | null }
+
 /** The keyless rows of a deployment between two instants, complete: those stored, and those added since. */
-type KnownRange = { from: number; to: number; byInstant: Map<number, Array<EventContent & { id: string }>> }
+type KnownRange = { from: number; to: number; byInstant: Map<number, Candidate[]> }
 
 /**
  * What the group writer keeps per deployment while a transaction lasts: its key, the newest instant stored
@@ -32,11 +50,22 @@ type KnownRange = { from: number; to: number; byInstant: Map<number, Array<Event
  */
 export type DeploymentCursor = { key: number; latest: number | null; known: KnownRange | null }
 
-function remember(byInstant: KnownRange['byInstant'], timestamp: number, stored: EventContent & { id: string }) {
-  const list = byInstant.get(timestamp)
-  if (list) list.push(stored)
-  else byInstant.set(timestamp, [stored])
+function remember(byInstant: KnownRange['byInstant'], candidate: Candidate) {
+  const list = byInstant.get(candidate.timestamp)
+  if (list) list.push(candidate)
+  else byInstant.set(candidate.timestamp, [candidate])
 }
+
+const toCandidate = ([id, seq, createdAt, type, jobId, stepId, bytes, timestamp]: CandidateRow): Candidate => ({
+  id: id ?? eventId(createdAt, seq),
+  type,
+  jobId,
+  stepId,
+  timestamp,
+  seq,
+  bytes,
+  payloadJson: null,
+})
 
 export type EventGroupWriter = ReturnType<ReturnType<typeof createEventStatements>['beginGroup']>
 
@@ -45,14 +74,17 @@ export function createEventStatements(db: Db) {
   const q = {
     insertOne: sqlite.prepare(`INSERT INTO events (${COLUMNS}) VALUES ${PLACEHOLDERS}`),
     insertMany: sqlite.prepare(`INSERT INTO events (${COLUMNS}) VALUES ${Array(ROWS_PER_INSERT).fill(PLACEHOLDERS).join(', ')}`),
+    insertPayload: sqlite.prepare('INSERT INTO event_payloads (seq, payload) VALUES (?, ?)'),
     // The newest instant stored for the deployment: one step down the primary key.
     latest: sqlite.prepare('SELECT max(event_timestamp) FROM events WHERE deployment_key = ?'),
+    // Candidates carry their payload's size in bytes, which SQLite knows without reading the payload.
     sameInstant: sqlite.prepare(`
-      SELECT id, seq, created_at, event_type, job_id, step_id, payload FROM events
+      SELECT id, seq, created_at, event_type, job_id, step_id, ${PAYLOAD_BYTES}, event_timestamp FROM events e
       WHERE deployment_key = ? AND event_timestamp = ? AND idempotency_key IS NULL`),
     range: sqlite.prepare(`
-      SELECT id, seq, created_at, event_type, job_id, step_id, payload, event_timestamp FROM events
+      SELECT id, seq, created_at, event_type, job_id, step_id, ${PAYLOAD_BYTES}, event_timestamp FROM events e
       WHERE deployment_key = ? AND event_timestamp BETWEEN ? AND ? AND idempotency_key IS NULL LIMIT ?`),
+    payloadOf: sqlite.prepare(`SELECT ${PAYLOAD} FROM events e WHERE deployment_key = ? AND event_timestamp = ? AND seq = ?`),
     byKey: sqlite.prepare('SELECT id, seq, created_at AS createdAt FROM events WHERE deployment_key = ? AND idempotency_key = ?') as Statement<{
       id: string | null
       seq: number
@@ -61,7 +93,7 @@ export function createEventStatements(db: Db) {
     seq: sqlite.prepare("SELECT value FROM meta WHERE key = 'event_seq'"),
     setSeq: sqlite.prepare("UPDATE meta SET value = ? WHERE key = 'event_seq'"),
     list: sqlite.prepare(`
-      SELECT seq, id, event_type, event_timestamp, job_id, step_id, payload, created_at FROM events
+      SELECT seq, id, event_type, event_timestamp, job_id, step_id, ${PAYLOAD}, created_at FROM events e
       WHERE deployment_key = (SELECT event_key FROM deployments WHERE id = ?)
       ORDER BY event_timestamp, seq LIMIT ? OFFSET ?`),
   }
@@ -79,6 +111,15 @@ export function createEventStatements(db: Db) {
     let bufferedMin = Infinity
     let bufferedMax = -Infinity
     const bufferedKeys = new Set<string>()
+    /** Stored payloads read in this group, by seq: many reports at one instant compare the same ones. */
+    const payloads = new Map<number, string>()
+    /** Canonical payloads computed in this group, by payload text. */
+    const canonicals = new Map<string, string>()
+    const canonical = (payloadJson: string) => {
+      let text = canonicals.get(payloadJson)
+      if (text === undefined) canonicals.set(payloadJson, (text = canonicalPayload(payloadJson)))
+      return text
+    }
 
     function flush() {
       const chunk = ROWS_PER_INSERT * ROW_WIDTH
@@ -98,6 +139,20 @@ export function createEventStatements(db: Db) {
       return deployment.latest
     }
 
+    /**
+     * Whether the event retries this candidate. Equal payloads, both serialised by JSON.stringify from parsed
+     * values, differ at most in key order, so they have the same size: the payload is read only then.
+     */
+    function retries(deployment: DeploymentCursor, candidate: Candidate, event: EventInput, bytes: () => number): boolean {
+      if (candidate.type !== event.type || candidate.jobId !== event.jobId || candidate.stepId !== event.stepId || candidate.bytes !== bytes()) return false
+      if (candidate.payloadJson === null) {
+        let text = payloads.get(candidate.seq)
+        if (text === undefined) payloads.set(candidate.seq, (text = q.payloadOf.values(deployment.key, candidate.timestamp, candidate.seq)[0]![0] as string))
+        candidate.payloadJson = text
+      }
+      return isRetryOf(candidate as EventContent, event, canonical)
+    }
+
     /** The id of the stored event this one retries, if any (api.md §3.1). */
     function findRetry(deployment: DeploymentCursor, event: EventInput, key: string | null): string | null {
       if (key !== null) {
@@ -107,14 +162,18 @@ export function createEventStatements(db: Db) {
       }
       // Events mostly arrive in time order: one later than every stored event cannot be a retry.
       if (event.timestamp > latest(deployment)) return null
+      let size: number | undefined
+      const bytes = () => (size ??= Buffer.byteLength(event.payloadJson))
       const known = deployment.known
       if (known && event.timestamp >= known.from && event.timestamp <= known.to) {
-        for (const stored of known.byInstant.get(event.timestamp) ?? []) if (isRetryOf(stored, event)) return stored.id
+        for (const candidate of known.byInstant.get(event.timestamp) ?? []) if (retries(deployment, candidate, event, bytes)) return candidate.id
         return null
       }
       if (overlapsBuffer(event.timestamp, event.timestamp)) flush()
-      for (const [id, seq, createdAt, type, jobId, stepId, payloadJson] of q.sameInstant.values(deployment.key, event.timestamp) as SameInstantRow[])
-        if (isRetryOf({ type, jobId, stepId, payloadJson }, event)) return id ?? eventId(createdAt, seq)
+      for (const row of q.sameInstant.values(deployment.key, event.timestamp) as CandidateRow[]) {
+        const candidate = toCandidate(row)
+        if (retries(deployment, candidate, event, bytes)) return candidate.id
+      }
       return null
     }
 
@@ -138,12 +197,10 @@ export function createEventStatements(db: Db) {
         const known = deployment.known
         if (older < 2 || (known && from >= known.from && to <= known.to)) return
         if (overlapsBuffer(from, to)) flush()
-        const rows = q.range.values(deployment.key, from, to, RANGE_ROWS_MAX + 1) as Array<[...SameInstantRow, number]>
+        const rows = q.range.values(deployment.key, from, to, RANGE_ROWS_MAX + 1) as CandidateRow[]
         if (rows.length > RANGE_ROWS_MAX) return
         const byInstant: KnownRange['byInstant'] = new Map()
-        for (const [id, seq, createdAt, type, jobId, stepId, payloadJson, timestamp] of rows) {
-          remember(byInstant, timestamp, { id: id ?? eventId(createdAt, seq), type, jobId, stepId, payloadJson })
-        }
+        for (const row of rows) remember(byInstant, toCandidate(row))
         deployment.known = { from, to, byInstant }
       },
       /** Stores the event unless it retries a stored one: the id, and whether it was created. */
@@ -151,14 +208,19 @@ export function createEventStatements(db: Db) {
         const existing = findRetry(deployment, event, key)
         if (existing !== null) return { id: existing, created: false }
         const id = eventId(now, ++seq)
-        buffer.push(deployment.key, event.timestamp, seq, event.type, event.jobId, event.stepId, event.payloadJson, key, now)
+        // Short text needs no byte count: a UTF-16 unit is at most 3 bytes of UTF-8.
+        const inline = event.payloadJson.length * 3 <= PAYLOAD_INLINE_MAX || Buffer.byteLength(event.payloadJson) <= PAYLOAD_INLINE_MAX
+        if (!inline) q.insertPayload.run(seq, event.payloadJson)
+        buffer.push(deployment.key, event.timestamp, seq, event.type, event.jobId, event.stepId, inline ? event.payloadJson : null, key, now)
         if (event.timestamp < bufferedMin) bufferedMin = event.timestamp
         if (event.timestamp > bufferedMax) bufferedMax = event.timestamp
         if (key !== null) bufferedKeys.add(`${deployment.key}\n${key}`)
         // A range read before stays complete: what this group adds to it is added to it.
         const known = deployment.known
-        if (key === null && known && event.timestamp >= known.from && event.timestamp <= known.to)
-          remember(known.byInstant, event.timestamp, { id, type: event.type, jobId: event.jobId, stepId: event.stepId, payloadJson: event.payloadJson })
+        if (key === null && known && event.timestamp >= known.from && event.timestamp <= known.to) {
+          const { type, jobId, stepId, timestamp, payloadJson } = event
+          remember(known.byInstant, { id, type, jobId, stepId, timestamp, seq, bytes: Buffer.byteLength(payloadJson), payloadJson })
+        }
         // Only a known bound moves: one made up from this event alone could hide a stored later one.
         if (deployment.latest !== null && event.timestamp > deployment.latest) deployment.latest = event.timestamp
         return { id, created: true }
