@@ -3,6 +3,7 @@
 // no busy loop and no timer per event. Events go through the same ingestion path as agents' reports;
 // each tick commits every due event of every due replay in one transaction, cursor included, so a
 // restart resumes exactly where the last commit left off.
+import { AppError } from '../domain/errors'
 import { parseJsonExact } from '../domain/json'
 import { playOrder, replayDueAt, toReplayEvent, type PlanEvent } from '../domain/plan'
 import type { Clock } from '../domain/time'
@@ -77,6 +78,11 @@ export function createReplayScheduler({ store, clock, log }: { store: Store; clo
       outcomes.forEach((outcome, k) => {
         const replay = due[k]!
         if (!outcome.ok) {
+          // Stored but not flushed to disk: try the same events again shortly (their keys make it safe).
+          if (outcome.error instanceof AppError && outcome.error.code === 'UNAVAILABLE') {
+            queue.push(now + RETRY_AFTER_FAILURE_MICROS, replay)
+            return
+          }
           // Cancelled (or gone) since it was scheduled: the replay stops here.
           active.delete(replay.id)
           return

@@ -1,9 +1,12 @@
 // Event commits are flushed to disk off the event loop (src/store/sqlite/durable.ts): a report is answered
 // only after an fdatasync of the WAL file that started after its commit.
 import { afterEach, expect, test } from 'bun:test'
-import { fstatSync, statSync } from 'node:fs'
+import { fstatSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseEventInput } from '../../src/domain/event'
+import { createSqliteStore } from '../../src/store/sqlite'
 import { fdatasyncFile } from '../../src/store/sqlite/durable'
-import { createHarness, createTenant, event, type Harness } from '../helpers'
+import { createHarness, createTenant, event, tempDir, type Harness } from '../helpers'
 
 let h: Harness | undefined
 afterEach(() => h?.close())
@@ -96,4 +99,60 @@ test('with --durability normal nothing is flushed; other writes never wait for t
   await u.createDeployment('live')
   expect(flushed).toBe(0)
   expect((await h.request('GET', '/api/deployments', { headers: u.asKey })).status).toBe(200)
+})
+
+test('a database reached through a symbolic link is flushed where SQLite keeps its WAL, beside the real file', async () => {
+  const dir = tempDir()
+  try {
+    mkdirSync(join(dir.path, 'real'))
+    mkdirSync(join(dir.path, 'links'))
+    const store0 = createSqliteStore(join(dir.path, 'real/gc.db'))
+    store0.close()
+    symlinkSync(join(dir.path, 'real/gc.db'), join(dir.path, 'links/gc.db'))
+    // A stale file where a naive path would look: flushing it would acknowledge nothing.
+    writeFileSync(join(dir.path, 'links/gc.db-wal'), 'stale')
+    const flushed: number[] = []
+    const store = createSqliteStore(join(dir.path, 'links/gc.db'), { syncFile: (fd) => (flushed.push(fstatSync(fd).ino), fdatasyncFile(fd)) })
+    // No deployment: the group is refused (404), but it still commits and flushes.
+    await store.recordEventGroups([{ userId: 'u', deploymentId: 'd', reporter: { kind: 'replay' }, events: [{ event: parseEventInput({ type: 'a.b', timestamp: '2026-03-07T12:00:00Z' }), key: null }], now: 1 }])
+    expect(flushed).toEqual([statSync(join(dir.path, 'real/gc.db-wal')).ino])
+    store.close()
+  } finally {
+    dir.remove()
+  }
+})
+
+test('when the flush fails, the reports it covered get 503 while a report refused in the same group keeps its 409', async () => {
+  const flushes = heldFlushes()
+  h = createHarness({ store: { syncFile: flushes.syncFile } })
+  const t = await createTenant(h)
+  const dep = await t.createDeployment('live')
+  const sim = await t.createDeployment('simulated')
+  await tick()
+  for (const f of flushes.waiting.splice(0)) f.release() // the simulated deployment's replay
+  const replies = Promise.all([
+    h.request('POST', `/api/deployments/${dep}/events`, { body: event('step.progress'), headers: t.asAgent }),
+    h.request('POST', `/api/deployments/${sim}/events`, { body: event('step.progress'), headers: t.asAgent }),
+  ])
+  await tick()
+  for (const f of flushes.waiting.splice(0)) f.release(Object.assign(new Error('EIO'), { code: 'EIO' }))
+  expect((await replies).map((r) => r.status)).toEqual([503, 409])
+})
+
+test('a replay whose flush fails tries again and completes, every plan event once', async () => {
+  let failures = 1
+  h = createHarness({ store: { syncFile: (fd) => (failures-- > 0 ? Promise.reject(Object.assign(new Error('EIO'), { code: 'EIO' })) : fdatasyncFile(fd)) } })
+  const t = await createTenant(h)
+  const id = await t.createDeployment('simulated', { speed_multiplier: 1000 })
+  const deadline = Date.now() + 10_000
+  let d = (await h.request('GET', `/api/deployments/${id}`, { headers: t.asKey })).body
+  while (d.status !== 'completed' && Date.now() < deadline) {
+    await Bun.sleep(50)
+    d = (await h.request('GET', `/api/deployments/${id}`, { headers: t.asKey })).body
+  }
+  expect(failures).toBeLessThan(0)
+  expect(d.status).toBe('completed')
+  const events = (await h.request('GET', `/api/deployments/${id}/events`, { headers: t.asKey })).body
+  expect(events.total).toBe(events.events.length)
+  expect(new Set(events.events.map((e: { id: string }) => e.id)).size).toBe(events.total)
 })

@@ -188,7 +188,16 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
     },
     async recordEventGroups(inputs) {
       // The hot path: committed without holding up the event loop for the flush, answered after it.
-      return durable.commit(() => recordEventGroups(inputs))
+      let outcomes: GroupOutcome[] = []
+      try {
+        return await durable.commit(() => (outcomes = recordEventGroups(inputs)))
+      } catch (error) {
+        // The transaction failed: nothing was stored, every input fails with it.
+        if (outcomes.length === 0) throw error
+        // The flush failed after the commit: what was stored may not be on disk, so nothing stored is
+        // acknowledged; inputs refused by their checks keep their own answer.
+        return outcomes.map((outcome) => (outcome.ok ? { ok: false, error } : outcome))
+      }
     },
     async dispatchNext<T>(userId: string, agentId: string, satelliteIds: string[], now: number, prepare: (d: Deployment, planData: string) => T) {
       return dispatchNext(userId, agentId, satelliteIds, now, prepare) as T | null

@@ -6,7 +6,7 @@
 // FULL — the commit's frames are on disk — while the server goes on parsing the next requests.
 // Flushes are shared: one that starts after a commit covers it, and every commit made while a flush runs
 // waits for the next one.
-import { closeSync, fdatasync, fstatSync, fsyncSync, openSync, statSync } from 'node:fs'
+import { closeSync, fdatasync, fstatSync, fsyncSync, openSync, realpathSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { promisify } from 'node:util'
 import type { Database } from 'bun:sqlite'
@@ -27,7 +27,8 @@ export function createDurableCommits(sqlite: Database, path: string, durability:
   if (durability === 'normal' || path === ':memory:')
     return { commit: async (transaction) => transaction(), close() {} }
 
-  const walPath = `${path}-wal`
+  // SQLite keeps the WAL beside the real file, wherever a symbolic link in the path leads.
+  const walPath = `${realpathSync(path)}-wal`
   let fd: number | null = null
   let inFlight: Promise<void> | null = null
   let next: Promise<void> | null = null
@@ -38,8 +39,11 @@ export function createDurableCommits(sqlite: Database, path: string, durability:
    * do so at its first fsync of a new WAL, which NORMAL commits never make.
    */
   function walFd(): number {
-    const inode = statSync(walPath).ino
-    if (fd !== null && fstatSync(fd).ino === inode) return fd
+    const file = statSync(walPath)
+    if (fd !== null) {
+      const open = fstatSync(fd)
+      if (open.ino === file.ino && open.dev === file.dev) return fd
+    }
     if (fd !== null) closeSync(fd)
     fd = openSync(walPath, 'r')
     const directory = openSync(dirname(walPath), 'r')
@@ -89,8 +93,11 @@ export function createDurableCommits(sqlite: Database, path: string, durability:
       return result
     },
     close() {
-      if (fd !== null) closeSync(fd)
+      // A flush still running keeps its descriptor until it ends: closing it now could let the number be
+      // reused, and the flush reach another file.
+      const open = fd
       fd = null
+      if (open !== null) void (next ?? inFlight ?? Promise.resolve()).catch(() => {}).finally(() => closeSync(open))
     },
   }
 }
