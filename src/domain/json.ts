@@ -8,13 +8,13 @@ const rawJSON = (JSON as unknown as { rawJSON(text: string): object }).rawJSON
 export const isRawJson = (value: unknown): boolean => (JSON as unknown as { isRawJSON(v: unknown): boolean }).isRawJSON(value)
 
 /**
- * Only text with a long digit run or a two-digit exponent can hold such a number: the rest parses plainly.
- * Two expressions, and the exponent's digit before it, because it is faster (every request passes here):
- * letters e are everywhere in JSON text, exponents follow a digit.
+ * Only text with 16 or more digits in a run (a decimal point may split it) or an exponent can hold such a
+ * number: the rest parses plainly. Two expressions, and the exponent's digit before it, because it is faster
+ * (every request passes here): letters e are everywhere in JSON text, exponents follow a digit.
  */
-const LONG_DIGIT_RUN = /\d{16}/
-const TWO_DIGIT_EXPONENT = /\d[eE][+-]?\d\d/
-const mayHoldUnsafeNumber = (text: string) => LONG_DIGIT_RUN.test(text) || TWO_DIGIT_EXPONENT.test(text)
+const LONG_DIGIT_RUN = /[\d.]{16}/
+const EXPONENT = /\d[eE]/
+const mayHoldUnsafeNumber = (text: string) => LONG_DIGIT_RUN.test(text) || EXPONENT.test(text)
 const NUMBER = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/
 /** Beyond this many digits a literal is kept as it was written rather than expanded. */
 const MAX_EXPANDED_DIGITS = 400

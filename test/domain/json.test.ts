@@ -14,6 +14,10 @@ describe('parseJsonExact', () => {
     ['{"n":1e-400}', `{"n":0.${'0'.repeat(399)}1}`],
     ['{"a":[{"b":12345678901234567890}],"c":1.5,"d":72000.0}', '{"a":[{"b":12345678901234567890}],"c":1.5,"d":72000}'],
     ['{"small":1e10,"x":123}', '{"small":10000000000,"x":123}'],
+    // 2^53 + 1 with the point moved: no 16-digit run without the point, a one-digit exponent.
+    ['{"n":90071992547409.93e2}', '{"n":9007199254740993}'],
+    // 15 digits and a one-digit exponent, past what a double holds exactly.
+    ['{"n":123456789012345e9}', '{"n":123456789012345000000000}'],
   ])('%s → %s', (text, written) => expect(JSON.stringify(parseJsonExact(text))).toBe(written))
 
   test('equal values written differently are one canonical value; different ones differ', () => {
@@ -22,6 +26,7 @@ describe('parseJsonExact', () => {
     expect(canon('{"t":9007199254740993}')).toBe(canon('{"t":9.007199254740993e15}'))
     expect(canon('{"t":9007199254740993}')).not.toBe(canon('{"t":9007199254740992}'))
     expect(canon('{"t":1e-400}')).not.toBe(canon('{"t":2e-400}'))
+    expect(canon('{"t":90071992547409.93e2}')).not.toBe(canon('{"t":9007199254740992}'))
   })
 
   test('safe numbers stay plain numbers', () => {
