@@ -41,24 +41,47 @@ export function newId(kind: IdKind): string {
 const PAIRS = Array.from({ length: 1024 }, (_, v) => CROCKFORD[v >> 5]! + CROCKFORD[v & 31]!)
 const encode40 = (value: number) => PAIRS[Math.floor(value / 2 ** 30) & 1023]! + PAIRS[Math.floor(value / 2 ** 20) & 1023]! + PAIRS[(value >>> 10) & 1023]! + PAIRS[value & 1023]!
 
-let headMs = -1
-let head = ''
+/** MurmurHash3's 32-bit finaliser: every input bit moves every output bit. */
+function mix32(h: number): number {
+  h ^= h >>> 16
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  h = Math.imul(h, 0xc2b2ae35)
+  return (h ^ (h >>> 16)) >>> 0
+}
 
 /**
- * An event's id, in the same format as newId (time first, then 80 bits) but derived from what the row
- * already holds — when it was stored (microseconds) and its sequence number, unique per server — instead
- * of stored beside them. The sequence number takes the place of the random bits: ids sort by creation and
- * never repeat, and making one costs a few string joins on the ingest path.
+ * Event ids, in the same format as newId — the millisecond first, then 80 bits that look random — but made
+ * from what the row already holds instead of stored beside it: when it was stored (microseconds) and its
+ * sequence number, unique per server. The 80 bits are the sequence number through a keyed permutation (a
+ * four-round Feistel network on 64 bits, plus 16 bits derived from the result), keyed by a secret of the
+ * database: distinct numbers give distinct ids, and ids reveal neither the number nor how many events the
+ * server holds. Making one costs a few multiplications, on a path that makes hundreds per batch.
  */
-export function eventId(createdAtMicros: number, seq: number): string {
-  const ms = Math.floor(createdAtMicros / 1000)
-  if (ms !== headMs) {
-    // The first 10 characters carry the two pad bits and the 48-bit time.
-    const bytes = new Uint8Array(16)
-    new DataView(bytes.buffer).setUint16(0, Math.floor(ms / 2 ** 32))
-    new DataView(bytes.buffer).setUint32(2, ms % 2 ** 32)
-    head = `${ID_PREFIXES.event}-${encodeBase32(bytes).slice(0, 10)}`
-    headMs = ms
+export function createEventIds(secret: number): (createdAtMicros: number, seq: number) => string {
+  const high = Math.floor(secret / 2 ** 32)
+  const keys = Array.from({ length: 5 }, (_, i) => mix32((secret + Math.imul(i + 1, 0x9e3779b9)) ^ high))
+  let headMs = -1
+  let head = ''
+  return (createdAtMicros, seq) => {
+    const ms = Math.floor(createdAtMicros / 1000)
+    if (ms !== headMs) {
+      // The first 10 characters carry the two pad bits and the 48-bit time.
+      const bytes = new Uint8Array(16)
+      const view = new DataView(bytes.buffer)
+      view.setUint16(0, Math.floor(ms / 2 ** 32))
+      view.setUint32(2, ms % 2 ** 32)
+      head = `${ID_PREFIXES.event}-${encodeBase32(bytes).slice(0, 10)}`
+      headMs = ms
+    }
+    let left = Math.floor(seq / 2 ** 32) >>> 0
+    let right = seq >>> 0
+    for (let round = 0; round < 4; round++) {
+      const next = (left ^ mix32(right ^ keys[round]!)) >>> 0
+      left = right
+      right = next
+    }
+    const extra = mix32(left ^ right ^ keys[4]!) & 0xffff
+    return head + encode40(extra * 2 ** 24 + (left >>> 8)) + encode40((left & 0xff) * 2 ** 32 + right)
   }
-  return head + encode40(Math.floor(seq / 2 ** 40)) + encode40(seq % 2 ** 40)
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { eventId, newId } from '../../src/domain/ids'
+import { createEventIds, newId } from '../../src/domain/ids'
 
 const FORMAT = /^evt-[0-9abcdefghjkmnpqrstvwxyz]{26}$/
 const T = Date.parse('2026-03-07T12:00:00Z') * 1000
@@ -11,11 +11,30 @@ describe('ids', () => {
     expect(new Set(ids).size).toBe(1000)
   })
 
-  test('eventId: the same format, derived from created_at and seq; distinct seqs give distinct ids, in order', () => {
-    const ids = [eventId(T, 1), eventId(T, 2), eventId(T + 999, 3), eventId(T + 1000, 4), eventId(T + 1000, 2 ** 40), eventId(T + 1000, Number.MAX_SAFE_INTEGER)]
-    for (const id of ids) expect(id).toMatch(FORMAT)
+  test('event ids: the same format, the time first; distinct seqs never share an id', () => {
+    const eventId = createEventIds(123_456_789)
+    const ids = Array.from({ length: 100_000 }, (_, i) => eventId(T, i + 1))
+    for (const id of ids.slice(0, 100)) expect(id).toMatch(FORMAT)
     expect(new Set(ids).size).toBe(ids.length)
-    expect([...ids].sort()).toEqual(ids)
+    for (const seq of [0, 2 ** 32 - 1, 2 ** 32, 2 ** 40, Number.MAX_SAFE_INTEGER]) expect(eventId(T, seq)).toMatch(FORMAT)
+    expect(new Set([0, 2 ** 32 - 1, 2 ** 32, 2 ** 40, Number.MAX_SAFE_INTEGER].map((seq) => eventId(T, seq))).size).toBe(5)
+    // Sortable by time: a later millisecond sorts after, whatever the seq.
+    expect(eventId(T + 1000, 1) > eventId(T, 2 ** 40)).toBe(true)
     expect(eventId(T, 7)).toBe(eventId(T, 7))
+  })
+
+  test('event ids look random: neighbouring seqs share nothing past the time, and the secret changes them all', () => {
+    const a = createEventIds(1)
+    const b = createEventIds(2)
+    const tail = (id: string) => id.slice(14)
+    expect(tail(a(T, 1))).not.toBe(tail(a(T, 2)))
+    let samePositions = 0
+    for (let seq = 1; seq <= 1000; seq++) {
+      const [x, y] = [tail(a(T, seq)), tail(a(T, seq + 1))]
+      for (let i = 0; i < 16; i++) if (x[i] === y[i]) samePositions++
+    }
+    // Random characters agree by chance 1 time in 32: about 500 of 16 000 positions.
+    expect(samePositions).toBeLessThan(1000)
+    expect(tail(a(T, 1))).not.toBe(tail(b(T, 1)))
   })
 })

@@ -5,7 +5,7 @@
 import type { Statement } from 'bun:sqlite'
 import type { Db } from '../../db/open'
 import { canonicalPayload, isRetryOf, type EventContent, type EventInput } from '../../domain/event'
-import { eventId } from '../../domain/ids'
+import { createEventIds } from '../../domain/ids'
 import type { StoredEvent } from '../types'
 
 /** Rows per multi-row INSERT: binding one statement of ten rows costs less than ten of one row. */
@@ -56,7 +56,7 @@ function remember(byInstant: KnownRange['byInstant'], candidate: Candidate) {
   else byInstant.set(candidate.timestamp, [candidate])
 }
 
-const toCandidate = ([id, seq, createdAt, type, jobId, stepId, bytes, timestamp]: CandidateRow): Candidate => ({
+const toCandidate = ([id, seq, createdAt, type, jobId, stepId, bytes, timestamp]: CandidateRow, eventId: (createdAt: number, seq: number) => string): Candidate => ({
   id: id ?? eventId(createdAt, seq),
   type,
   jobId,
@@ -71,6 +71,7 @@ export type EventGroupWriter = ReturnType<ReturnType<typeof createEventStatement
 
 export function createEventStatements(db: Db) {
   const sqlite = db.$client
+  const eventId = createEventIds(sqlite.query("SELECT value FROM meta WHERE key = 'event_id_secret'").values()[0]![0] as number)
   const q = {
     insertOne: sqlite.prepare(`INSERT INTO events (${COLUMNS}) VALUES ${PLACEHOLDERS}`),
     insertMany: sqlite.prepare(`INSERT INTO events (${COLUMNS}) VALUES ${Array(ROWS_PER_INSERT).fill(PLACEHOLDERS).join(', ')}`),
@@ -171,7 +172,7 @@ export function createEventStatements(db: Db) {
       }
       if (overlapsBuffer(event.timestamp, event.timestamp)) flush()
       for (const row of q.sameInstant.values(deployment.key, event.timestamp) as CandidateRow[]) {
-        const candidate = toCandidate(row)
+        const candidate = toCandidate(row, eventId)
         if (retries(deployment, candidate, event, bytes)) return candidate.id
       }
       return null
@@ -200,7 +201,7 @@ export function createEventStatements(db: Db) {
         const rows = q.range.values(deployment.key, from, to, RANGE_ROWS_MAX + 1) as CandidateRow[]
         if (rows.length > RANGE_ROWS_MAX) return
         const byInstant: KnownRange['byInstant'] = new Map()
-        for (const row of rows) remember(byInstant, toCandidate(row))
+        for (const row of rows) remember(byInstant, toCandidate(row, eventId))
         deployment.known = { from, to, byInstant }
       },
       /** Stores the event unless it retries a stored one: the id, and whether it was created. */
