@@ -47,7 +47,17 @@ async function run(config: Config): Promise<number> {
 }
 
 async function serveForever(config: Extract<Config, { command: 'serve' }>): Promise<number> {
-  const store = createSqliteStore(config.db, { durability: config.durability })
+  let stopping: (() => void) | undefined
+  const store = createSqliteStore(config.db, {
+    durability: config.durability,
+    // The disk refused a flush: nothing more can be acknowledged safely. Stop (exit code 75, "try again")
+    // so that a supervisor restarts the server on what is really on disk; agents retry what went unanswered.
+    onFlushFailure(error) {
+      log.error('the disk failed to flush the database log; stopping so that nothing unflushed is acknowledged', { error: String(error) })
+      process.exitCode = 75
+      stopping?.()
+    },
+  })
   const app = createApp({ store, secureCookies: config.secureCookies, rateLimits: config.rateLimits })
   const admin = await ensureAdmin(store, app.services.auth, config.admin)
   if (admin?.generatedPassword)
@@ -64,13 +74,14 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
     version: pkg.version,
   })
   await new Promise<void>((resolve) => {
+    stopping = resolve
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve())
   })
   log.info('shutting down')
   app.services.replay.stop()
   await server.stop()
   store.close()
-  return 0
+  return Number(process.exitCode ?? 0)
 }
 
 const loaded = loadConfig({ argv: process.argv.slice(2), env: process.env })

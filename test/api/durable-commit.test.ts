@@ -6,7 +6,9 @@ import { join } from 'node:path'
 import { parseEventInput } from '../../src/domain/event'
 import { createSqliteStore } from '../../src/store/sqlite'
 import { fdatasyncFile } from '../../src/store/sqlite/durable'
-import { createHarness, createTenant, event, tempDir, type Harness } from '../helpers'
+import { createApp } from '../../src/app'
+import { silentLogger } from '../../src/log'
+import { createHarness, createTenant, event, send, tempDir, TEST_PASSWORD_OPTIONS, type Harness } from '../helpers'
 
 let h: Harness | undefined
 afterEach(() => h?.close())
@@ -66,9 +68,10 @@ test('commits made while a flush runs wait for the next flush, which they share'
   expect(flushes.waiting).toHaveLength(2)
 })
 
-test('a failed flush answers 503, stores nothing twice, and the retry is recognised once the disk works', async () => {
+test('a failed flush answers 503 and stops all commits (the failure is reported once); after a restart, the retry is recognised', async () => {
   const flushes = heldFlushes()
-  h = createHarness({ store: { syncFile: flushes.syncFile } })
+  const failures: unknown[] = []
+  h = createHarness({ store: { syncFile: flushes.syncFile, onFlushFailure: (error) => failures.push(error) } })
   const t = await createTenant(h)
   const dep = await t.createDeployment('live')
   const body = event('job.accepted')
@@ -78,11 +81,40 @@ test('a failed flush answers 503, stores nothing twice, and the retry is recogni
   const failed = await reply
   expect(failed.status).toBe(503)
   expect(failed.body).toMatchObject({ code: 'UNAVAILABLE', error: expect.stringContaining('EIO') })
-  const retry = h.request('POST', `/api/deployments/${dep}/events`, { body, headers: t.asAgent })
-  await tick()
-  flushes.waiting[1]!.release()
-  expect((await retry).status).toBe(200)
+  expect(failures).toHaveLength(1)
+  // Once the kernel has reported a failed write-back, no later flush can be trusted: nothing more is stored.
+  const later = await h.request('POST', `/api/deployments/${dep}/events`, { body: event('step.progress'), headers: t.asAgent })
+  expect(later.status).toBe(503)
+  expect(flushes.waiting).toHaveLength(1)
   expect((await h.request('GET', `/api/deployments/${dep}/events`, { headers: t.asKey })).body.total).toBe(1)
+  // Restarted on the same file, the server recognises the retry of what it could not acknowledge.
+  h.app.services.replay.stop()
+  h.store.close()
+  const store = createSqliteStore(h.dbPath)
+  const app = createApp({ store, log: silentLogger, password: TEST_PASSWORD_OPTIONS })
+  try {
+    expect((await send(app, 'POST', `/api/deployments/${dep}/events`, { body, headers: t.asAgent })).status).toBe(200)
+  } finally {
+    app.services.replay.stop()
+    store.close()
+    h = createHarness()
+  }
+})
+
+test('a cancel decided on a status not yet flushed is answered only after the flush', async () => {
+  const flushes = heldFlushes()
+  h = createHarness({ store: { syncFile: flushes.syncFile } })
+  const t = await createTenant(h)
+  const dep = await t.createDeployment('live')
+  const completed = h.request('POST', `/api/deployments/${dep}/events`, { body: event('job.completed'), headers: t.asAgent })
+  await tick()
+  let answered = false
+  const cancel = h.request('POST', `/api/deployments/${dep}/cancel`, { headers: t.asKey }).then((r) => ((answered = true), r))
+  await tick()
+  expect(answered).toBe(false)
+  flushes.waiting[0]!.release()
+  expect((await completed).status).toBe(201)
+  expect((await cancel).status).toBe(409)
 })
 
 test('with --durability normal nothing is flushed; other writes never wait for this flush (they commit under FULL)', async () => {
@@ -139,20 +171,33 @@ test('when the flush fails, the reports it covered get 503 while a report refuse
   expect((await replies).map((r) => r.status)).toEqual([503, 409])
 })
 
-test('a replay whose flush fails tries again and completes, every plan event once', async () => {
+test('a replay whose flush fails keeps trying rather than stopping, and completes after a restart, every plan event once', async () => {
   let failures = 1
   h = createHarness({ store: { syncFile: (fd) => (failures-- > 0 ? Promise.reject(Object.assign(new Error('EIO'), { code: 'EIO' })) : fdatasyncFile(fd)) } })
   const t = await createTenant(h)
   const id = await t.createDeployment('simulated', { speed_multiplier: 1000 })
-  const deadline = Date.now() + 10_000
-  let d = (await h.request('GET', `/api/deployments/${id}`, { headers: t.asKey })).body
-  while (d.status !== 'completed' && Date.now() < deadline) {
-    await Bun.sleep(50)
-    d = (await h.request('GET', `/api/deployments/${id}`, { headers: t.asKey })).body
+  await Bun.sleep(300)
+  // The one flush failed; the commits after it were refused before any flush; the replay is still there.
+  expect(failures).toBe(0)
+  expect(h.app.services.replay.activeCount).toBe(1)
+  h.app.services.replay.stop()
+  h.store.close()
+  const store = createSqliteStore(h.dbPath)
+  const app = createApp({ store, log: silentLogger, password: TEST_PASSWORD_OPTIONS })
+  try {
+    await app.services.replay.resume()
+    const deadline = Date.now() + 10_000
+    let d = (await send(app, 'GET', `/api/deployments/${id}`, { headers: t.asKey })).body
+    while ((d.status !== 'completed' || app.services.replay.activeCount > 0) && Date.now() < deadline) {
+      await Bun.sleep(50)
+      d = (await send(app, 'GET', `/api/deployments/${id}`, { headers: t.asKey })).body
+    }
+    expect(d.status).toBe('completed')
+    const events = (await send(app, 'GET', `/api/deployments/${id}/events`, { headers: t.asKey })).body
+    expect(events.events.map((e: { event_type: string }) => e.event_type)).toEqual(['job.accepted', 'step.started', 'job.completed'])
+  } finally {
+    app.services.replay.stop()
+    store.close()
+    h = createHarness()
   }
-  expect(failures).toBeLessThan(0)
-  expect(d.status).toBe('completed')
-  const events = (await h.request('GET', `/api/deployments/${id}/events`, { headers: t.asKey })).body
-  expect(events.total).toBe(events.events.length)
-  expect(new Set(events.events.map((e: { id: string }) => e.id)).size).toBe(events.total)
 })

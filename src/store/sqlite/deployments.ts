@@ -152,6 +152,18 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
     },
   )
 
+  /**
+   * Runs a write that decides on the deployment's status, and answers — its result or its refusal — only
+   * once every event commit before it is flushed: the status it saw may come from one not yet on disk.
+   */
+  async function settledAfter<T>(decide: () => T): Promise<T> {
+    try {
+      return decide()
+    } finally {
+      await durable.settled()
+    }
+  }
+
   function applyTransition(id: string, status: DeploymentStatus, stamps: string[], now: number): DeploymentStatus {
     q.setStatus.run({
       id,
@@ -174,14 +186,16 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
       return q.get.get({ id, userId }) ?? null
     },
     async cancelDeployment(userId, id, now) {
-      return immediate(() => {
-        const deployment = q.get.get({ id, userId })
-        if (!deployment) throw notFound('deployment')
-        const transition = decideTransition(deployment, 'cancel')
-        if (!transition) throw new AppError('CONFLICT', `deployment is already ${deployment.status}`)
-        applyTransition(id, transition.to, transition.stamps, now)
-        return q.get.get({ id, userId })!
-      })()
+      return settledAfter(
+        immediate(() => {
+          const deployment = q.get.get({ id, userId })
+          if (!deployment) throw notFound('deployment')
+          const transition = decideTransition(deployment, 'cancel')
+          if (!transition) throw new AppError('CONFLICT', `deployment is already ${deployment.status}`)
+          applyTransition(id, transition.to, transition.stamps, now)
+          return q.get.get({ id, userId })!
+        }),
+      )
     },
     async checkReportable(userId, deploymentId, reporter) {
       requireReportable(userId, deploymentId, reporter)
@@ -200,7 +214,7 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
       }
     },
     async dispatchNext<T>(userId: string, agentId: string, satelliteIds: string[], now: number, prepare: (d: Deployment, planData: string) => T) {
-      return dispatchNext(userId, agentId, satelliteIds, now, prepare) as T | null
+      return settledAfter(() => dispatchNext(userId, agentId, satelliteIds, now, prepare) as T | null)
     },
     async listActiveReplays() {
       return q.activeReplays.all().map(toReplayState)

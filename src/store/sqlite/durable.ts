@@ -19,19 +19,37 @@ export const fdatasyncFile: SyncFile = promisify(fdatasync)
 export type DurableCommits = {
   /** Runs a synchronous transaction; resolves once its commit is durable (as `--durability` asks). */
   commit<T>(transaction: () => T): Promise<T>
+  /**
+   * Resolves once every commit made so far is durable. A write that decides on what it read (a cancel, a
+   * dispatch) waits for it before answering: what it saw may have been committed but not yet flushed.
+   */
+  settled(): Promise<void>
   close(): void
 }
 
-export function createDurableCommits(sqlite: Database, path: string, durability: Durability, syncFile: SyncFile = fdatasyncFile): DurableCommits {
+export type DurableOptions = {
+  syncFile?: SyncFile
+  /**
+   * Called once when a flush fails. After that, nothing more is committed (503): once the kernel has
+   * reported a failed write-back it may have dropped those pages and still let a later flush succeed, so no
+   * later flush can be trusted. The server stops so that a restart recovers what is really on disk.
+   */
+  onFlushFailure?: (error: unknown) => void
+}
+
+export function createDurableCommits(sqlite: Database, path: string, durability: Durability, options: DurableOptions = {}): DurableCommits {
+  const { syncFile = fdatasyncFile, onFlushFailure } = options
   // Nothing to flush: an in-memory database, or `--durability normal`, which already commits without fsync.
   if (durability === 'normal' || path === ':memory:')
-    return { commit: async (transaction) => transaction(), close() {} }
+    return { commit: async (transaction) => transaction(), settled: async () => {}, close() {} }
 
   // SQLite keeps the WAL beside the real file, wherever a symbolic link in the path leads.
   const walPath = `${realpathSync(path)}-wal`
   let fd: number | null = null
   let inFlight: Promise<void> | null = null
   let next: Promise<void> | null = null
+  /** Set by the first failed flush: from then on, every commit is refused. */
+  let failed: AppError | null = null
 
   /**
    * The WAL file's descriptor, reopened if the file was replaced since (a flush must reach this file). On
@@ -60,7 +78,10 @@ export function createDurableCommits(sqlite: Database, path: string, durability:
       try {
         await syncFile(walFd())
       } catch (error) {
-        throw new AppError('UNAVAILABLE', `storage could not make the write durable (${(error as { code?: string }).code ?? 'flush failed'}); retry later`)
+        const first = failed === null
+        failed ??= new AppError('UNAVAILABLE', `storage could not make the write durable (${(error as { code?: string }).code ?? 'flush failed'}); retry later`)
+        if (first) onFlushFailure?.(error)
+        throw failed
       }
     })().finally(() => {
       if (inFlight === started) inFlight = null
@@ -82,6 +103,7 @@ export function createDurableCommits(sqlite: Database, path: string, durability:
 
   return {
     async commit(transaction) {
+      if (failed) throw failed
       sqlite.run('PRAGMA synchronous = NORMAL')
       let result
       try {
@@ -91,6 +113,9 @@ export function createDurableCommits(sqlite: Database, path: string, durability:
       }
       await durable()
       return result
+    },
+    async settled() {
+      await (next ?? inFlight)
     },
     close() {
       // A flush still running keeps its descriptor until it ends: closing it now could let the number be

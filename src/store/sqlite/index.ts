@@ -5,12 +5,12 @@ import { createAccountStore } from './accounts'
 import { createAgentStore } from './agents'
 import { createCatalogStore } from './catalog'
 import { createDeploymentStore } from './deployments'
-import { createDurableCommits, type SyncFile } from './durable'
+import { createDurableCommits, type DurableOptions } from './durable'
 
-/** `syncFile` flushes the WAL file after event commits (src/store/sqlite/durable.ts); tests may watch it. */
-export function createSqliteStore(path: string, options: OpenOptions & { syncFile?: SyncFile } = {}): Store {
+/** DurableOptions: how event commits are flushed and what happens if a flush fails (src/store/sqlite/durable.ts). */
+export function createSqliteStore(path: string, options: OpenOptions & DurableOptions = {}): Store {
   const db = openDatabase(path, options)
-  const durable = createDurableCommits(db.$client, path, options.durability ?? 'full', options.syncFile)
+  const durable = createDurableCommits(db.$client, path, options.durability ?? 'full', options)
   const ping = db.$client.prepare('SELECT 1')
   const authEpoch = db.$client.prepare("SELECT value FROM meta WHERE key = 'auth_epoch'")
   return {
