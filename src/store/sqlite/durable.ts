@@ -116,6 +116,7 @@ export function createDurableCommits(sqlite: Database, path: string, durability:
     },
     async settled() {
       await (next ?? inFlight)
+      if (failed) throw failed
     },
     close() {
       // A flush still running keeps its descriptor until it ends: closing it now could let the number be
