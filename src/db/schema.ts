@@ -151,7 +151,7 @@ export const events = sqliteTable(
     createdAt: integer('created_at').notNull(),
     /**
      * Only for events stored before 0.2, whose ids were random: a later event's id is derived from its
-     * created_at and seq (src/domain/ids.ts eventId), so it is not stored. Nothing looks events up by id.
+     * created_at and seq (src/domain/ids.ts createEventIds), so it is not stored. Nothing looks events up by id.
      */
     id: text('id'),
     /**
