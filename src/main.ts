@@ -48,6 +48,7 @@ async function run(config: Config): Promise<number> {
 
 async function serveForever(config: Extract<Config, { command: 'serve' }>): Promise<number> {
   let stopping: (() => void) | undefined
+  let flushFailed = false
   const store = createSqliteStore(config.db, {
     durability: config.durability,
     // The disk refused a flush: nothing more can be acknowledged safely. Stop (exit code 75, "try again")
@@ -55,6 +56,7 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
     onFlushFailure(error) {
       log.error('the disk failed to flush the database log; stopping so that nothing unflushed is acknowledged', { error: String(error) })
       process.exitCode = 75
+      flushFailed = true
       stopping?.()
     },
   })
@@ -75,6 +77,8 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
   })
   await new Promise<void>((resolve) => {
     stopping = resolve
+    // A flush may have failed already, while replays resumed at start.
+    if (flushFailed) resolve()
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve())
   })
   log.info('shutting down')

@@ -201,3 +201,38 @@ test('a replay whose flush fails keeps trying rather than stopping, and complete
     h = createHarness()
   }
 })
+
+test('a commit made while a flush that fails is running is not acknowledged, even if a later flush would succeed', async () => {
+  const flushes = heldFlushes()
+  h = createHarness({ store: { syncFile: flushes.syncFile, onFlushFailure: () => {} } })
+  const t = await createTenant(h)
+  const dep = await t.createDeployment('live')
+  // A replay tick calls the store directly; its commit starts the first flush.
+  const first = h.store.recordEventGroups([
+    { userId: (await h.request('GET', '/api/auth/me', { headers: { cookie: t.cookie } })).body.user.id, deploymentId: dep, reporter: { kind: 'agent', agentId: 'sat-25544' }, events: [{ event: parseEventInput(event('step.progress', undefined, { payload: { a: 1 } })), key: null }], now: 1 },
+  ])
+  await tick()
+  // This report commits while that flush runs, and waits for the next one.
+  const second = h.request('POST', `/api/deployments/${dep}/events`, { body: event('step.progress', undefined, { payload: { b: 1 } }), headers: t.asAgent })
+  await tick()
+  flushes.waiting[0]!.release(Object.assign(new Error('EIO'), { code: 'EIO' }))
+  expect((await first)[0]!.ok).toBe(false)
+  expect((await second).status).toBe(503)
+  expect(flushes.waiting).toHaveLength(1)
+})
+
+test('after a failed flush, a poll and a cancel refuse with 503 and change nothing', async () => {
+  const flushes = heldFlushes()
+  h = createHarness({ store: { syncFile: flushes.syncFile, onFlushFailure: () => {} } })
+  const t = await createTenant(h)
+  const dep = await t.createDeployment('live')
+  const waiting = await t.createDeployment('live')
+  const report = h.request('POST', `/api/deployments/${dep}/events`, { body: event('job.accepted'), headers: t.asAgent })
+  await tick()
+  flushes.waiting[0]!.release(Object.assign(new Error('EIO'), { code: 'EIO' }))
+  expect((await report).status).toBe(503)
+  expect((await h.request('GET', '/api/agent/workloads', { headers: t.asAgent })).status).toBe(503)
+  expect((await h.request('POST', `/api/deployments/${dep}/cancel`, { headers: t.asKey })).status).toBe(503)
+  expect((await h.request('GET', `/api/deployments/${waiting}`, { headers: t.asKey })).body).toMatchObject({ status: 'pending', agent_id: null })
+  expect((await h.request('GET', `/api/deployments/${dep}`, { headers: t.asKey })).body.status).not.toBe('cancelled')
+})

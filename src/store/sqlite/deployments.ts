@@ -155,13 +155,20 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
   /**
    * Runs a write that decides on the deployment's status, and answers — its result or its refusal — only
    * once every event commit before it is flushed: the status it saw may come from one not yet on disk.
+   * After a failed flush nothing is decided (503). If the flush it waits for fails, the decision still
+   * stands: it was committed under FULL, and answering 503 for it would strand, say, a dispatched workload.
    */
   async function settledAfter<T>(decide: () => T): Promise<T> {
+    durable.check()
+    let outcome: { value: T } | { error: unknown }
     try {
-      return decide()
-    } finally {
-      await durable.settled()
+      outcome = { value: decide() }
+    } catch (error) {
+      outcome = { error }
     }
+    await durable.settled().catch(() => {})
+    if ('error' in outcome) throw outcome.error
+    return outcome.value
   }
 
   function applyTransition(id: string, status: DeploymentStatus, stamps: string[], now: number): DeploymentStatus {

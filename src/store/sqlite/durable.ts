@@ -24,6 +24,8 @@ export type DurableCommits = {
    * dispatch) waits for it before answering: what it saw may have been committed but not yet flushed.
    */
   settled(): Promise<void>
+  /** Throws the first flush failure, if there was one: nothing more may be committed then. */
+  check(): void
   close(): void
 }
 
@@ -41,7 +43,7 @@ export function createDurableCommits(sqlite: Database, path: string, durability:
   const { syncFile = fdatasyncFile, onFlushFailure } = options
   // Nothing to flush: an in-memory database, or `--durability normal`, which already commits without fsync.
   if (durability === 'normal' || path === ':memory:')
-    return { commit: async (transaction) => transaction(), settled: async () => {}, close() {} }
+    return { commit: async (transaction) => transaction(), settled: async () => {}, check() {}, close() {} }
 
   // SQLite keeps the WAL beside the real file, wherever a symbolic link in the path leads.
   const walPath = `${realpathSync(path)}-wal`
@@ -95,6 +97,8 @@ export function createDurableCommits(sqlite: Database, path: string, durability:
     if (!inFlight) return flush()
     const after = () => {
       next = null
+      // Frames written after a failed write-back are no safer for a later flush succeeding.
+      if (failed) throw failed
       return flush()
     }
     next ??= inFlight.then(after, after)
@@ -112,10 +116,15 @@ export function createDurableCommits(sqlite: Database, path: string, durability:
         sqlite.run('PRAGMA synchronous = FULL')
       }
       await durable()
+      // Even a flush that succeeded cannot vouch for this commit if an earlier one failed meanwhile.
+      if (failed) throw failed
       return result
     },
     async settled() {
       await (next ?? inFlight)
+      if (failed) throw failed
+    },
+    check() {
       if (failed) throw failed
     },
     close() {
