@@ -1,6 +1,7 @@
 // JSON that keeps numbers exact. A plain JSON.parse rounds every number to a double, so a nanosecond
 // clock in a payload (1772884800123456789) would be stored altered, and two different ones would look
-// like the same event. Numbers a double cannot hold are kept as their exact decimal text (JSON.rawJSON),
+// like the same event. Numbers a double cannot hold exactly — too large, or more precise than it — are kept
+// as their exact decimal text (JSON.rawJSON),
 // written in one canonical form, so `9007199254740993`, `9007199254740993.0` and `9.007199254740993e15`
 // are one value and JSON.stringify writes it back digit for digit. Pure.
 
@@ -26,8 +27,12 @@ export function parseJsonExact(text: string): unknown {
 
 function keepExact(this: unknown, _key: string, value: unknown, context?: { source?: string }) {
   if (typeof value !== 'number' || context?.source === undefined) return value
-  const unsafe = !Number.isFinite(value) || Math.abs(value) >= 2 ** 53 || (value === 0 && /[1-9]/.test(context.source.split(/[eE]/)[0]!))
-  return unsafe ? rawJSON(canonicalDecimal(context.source)) : value
+  const exact = canonicalDecimal(context.source)
+  // Past 2^53, infinite, or underflowed to 0 — and, below 2^53, a literal finer than a double
+  // (4503599627370496.5, 1.00000000000000001), whose double reads back as another decimal.
+  const unsafe =
+    !Number.isFinite(value) || Math.abs(value) >= 2 ** 53 || (value === 0 && /[1-9]/.test(context.source.split(/[eE]/)[0]!)) || canonicalDecimal(String(value)) !== exact
+  return unsafe ? rawJSON(exact) : value
 }
 
 /** A number literal in plain decimal, no exponent, no leading or trailing zeros: `1.50e3` → `1500`. */

@@ -18,6 +18,12 @@ describe('parseJsonExact', () => {
     ['{"n":90071992547409.93e2}', '{"n":9007199254740993}'],
     // 15 digits and a one-digit exponent, past what a double holds exactly.
     ['{"n":123456789012345e9}', '{"n":123456789012345000000000}'],
+    // Below 2^53 but finer than a double: kept as written rather than rounded.
+    ['{"n":4503599627370496.5}', '{"n":4503599627370496.5}'],
+    ['{"n":1.00000000000000001}', '{"n":1.00000000000000001}'],
+    ['{"n":1.000000000000000010e0}', '{"n":1.00000000000000001}'],
+    // A double's own shortest form stays a number.
+    ['{"n":0.30000000000000004,"m":1.5e3}', '{"n":0.30000000000000004,"m":1500}'],
   ])('%s → %s', (text, written) => expect(JSON.stringify(parseJsonExact(text))).toBe(written))
 
   test('equal values written differently are one canonical value; different ones differ', () => {
@@ -27,10 +33,13 @@ describe('parseJsonExact', () => {
     expect(canon('{"t":9007199254740993}')).not.toBe(canon('{"t":9007199254740992}'))
     expect(canon('{"t":1e-400}')).not.toBe(canon('{"t":2e-400}'))
     expect(canon('{"t":90071992547409.93e2}')).not.toBe(canon('{"t":9007199254740992}'))
+    expect(canon('{"t":1.00000000000000001}')).not.toBe(canon('{"t":1}'))
+    expect(canon('{"t":1.00000000000000001}')).toBe(canon('{"t":1.000000000000000010}'))
   })
 
   test('safe numbers stay plain numbers', () => {
     expect(parseJsonExact('{"a":9007199254740991,"b":0.1,"c":0}')).toEqual({ a: 9007199254740991, b: 0.1, c: 0 })
+    expect(parseJsonExact('{"a":0.30000000000000004,"b":-0.0,"c":1e-7,"d":12345678901234.5}')).toEqual({ a: 0.30000000000000004, b: -0, c: 1e-7, d: 12345678901234.5 })
   })
 
   test('invalid JSON still throws', () => {
