@@ -47,8 +47,8 @@ async function run(config: Config): Promise<number> {
 }
 
 async function serveForever(config: Extract<Config, { command: 'serve' }>): Promise<number> {
-  let stopping: (() => void) | undefined
-  let flushFailed = false
+  let stop!: () => void
+  const stopped = new Promise<void>((resolve) => (stop = resolve))
   const store = createSqliteStore(config.db, {
     durability: config.durability,
     // The disk refused a flush: nothing more can be acknowledged safely. Stop (exit code 75, "try again")
@@ -56,8 +56,7 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
     onFlushFailure(error) {
       log.error('the disk failed to flush the database log; stopping so that nothing unflushed is acknowledged', { error: String(error) })
       process.exitCode = 75
-      flushFailed = true
-      stopping?.()
+      stop()
     },
   })
   const app = createApp({ store, secureCookies: config.secureCookies, rateLimits: config.rateLimits })
@@ -75,12 +74,9 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
     replays: app.services.replay.activeCount,
     version: pkg.version,
   })
-  await new Promise<void>((resolve) => {
-    stopping = resolve
-    // A flush may have failed already, while replays resumed at start.
-    if (flushFailed) resolve()
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve())
-  })
+  // A signal, or a failed flush (which may come even while replays resume at start).
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, stop)
+  await stopped
   log.info('shutting down')
   app.services.replay.stop()
   await server.stop()

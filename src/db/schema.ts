@@ -133,7 +133,7 @@ export const deployments = sqliteTable(
  * drizzle cannot express). No foreign key on this hot table: the deployment is checked in the same
  * transaction by the only writer, and a trigger on deployments deletes a deployment's events.
  * A retry is recognised without a hash or a second index: the rows of the same deployment at the same
- * instant are found through the key prefix and compared field by field (src/domain/event.ts sameEvent).
+ * instant are found through the key prefix and compared field by field (src/domain/event.ts isRetryOf).
  */
 export const events = sqliteTable(
   'events',

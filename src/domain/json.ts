@@ -1,8 +1,7 @@
 // JSON that keeps numbers exact. A plain JSON.parse rounds every number to a double, so a nanosecond
 // clock in a payload (1772884800123456789) would be stored altered, and two different ones would look
 // like the same event. Numbers a double cannot hold exactly — too large, or more precise than it — are kept
-// as their exact decimal text (JSON.rawJSON),
-// written in one canonical form, so `9007199254740993`, `9007199254740993.0` and `9.007199254740993e15`
+// as their exact decimal text (JSON.rawJSON), written in one canonical form, so `9007199254740993`, `9007199254740993.0` and `9.007199254740993e15`
 // are one value and JSON.stringify writes it back digit for digit. Pure.
 
 const rawJSON = (JSON as unknown as { rawJSON(text: string): object }).rawJSON

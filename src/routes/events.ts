@@ -58,9 +58,12 @@ export const eventRoutes = ({ store, ingest, rateLimits, guard, clock }: RouteDe
           events: events.map((event) => ({ event, key: null })),
           now: clock(),
         })
-        let created = 0
-        const items = results.map((r) => (r.created && created++, { id: r.id, status: r.created ? 'created' : 'duplicate' }))
-        return json({ results: items, created, duplicates: results.length - created })
+        const created = results.filter((r) => r.created).length
+        return json({
+          results: results.map((r) => ({ id: r.id, status: r.created ? 'created' : 'duplicate' })),
+          created,
+          duplicates: results.length - created,
+        })
       },
       { auth: 'agent' },
     )

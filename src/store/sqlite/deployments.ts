@@ -79,7 +79,6 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
     eventCount: sqlite.prepare('SELECT event_count FROM deployments WHERE id = $id AND user_id = $userId') as Statement<{ event_count: number }>,
   }
 
-
   /** Throws NOT_FOUND for an unknown (or another user's) deployment, or the reporter's refusal. */
   function requireReportable(userId: string, deploymentId: string, reporter: Reporter, known?: ReportState) {
     const state = known ?? q.reportState.get({ id: deploymentId, userId })
@@ -105,7 +104,7 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
       touched.set(slot, state)
     }
     const results: RecordEventResult[] = []
-    if (input.events.length > 1) writer.prepare(state.cursor, input.events.filter((e) => e.key === null).map((e) => e.event))
+    if (input.events.length > 1) writer.prepare(state.cursor, input.events)
     for (const { event, key } of input.events) {
       const result = writer.record(state.cursor, event, key, now)
       results.push(result)

@@ -105,6 +105,11 @@ export function createDurableCommits(sqlite: Database, path: string, durability:
     return next
   }
 
+  async function settled() {
+    await (next ?? inFlight)
+    if (failed) throw failed
+  }
+
   return {
     async commit(transaction) {
       if (failed) throw failed
@@ -120,10 +125,7 @@ export function createDurableCommits(sqlite: Database, path: string, durability:
       if (failed) throw failed
       return result
     },
-    async settled() {
-      await (next ?? inFlight)
-      if (failed) throw failed
-    },
+    settled,
     check() {
       if (failed) throw failed
     },
@@ -132,7 +134,7 @@ export function createDurableCommits(sqlite: Database, path: string, durability:
       // reused, and the flush reach another file.
       const open = fd
       fd = null
-      if (open !== null) void (next ?? inFlight ?? Promise.resolve()).catch(() => {}).finally(() => closeSync(open))
+      if (open !== null) void settled().catch(() => {}).finally(() => closeSync(open))
     },
   }
 }

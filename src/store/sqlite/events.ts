@@ -6,7 +6,7 @@ import type { Statement } from 'bun:sqlite'
 import type { Db } from '../../db/open'
 import { canonicalPayload, isRetryOf, type EventContent, type EventInput } from '../../domain/event'
 import { createEventIds } from '../../domain/ids'
-import type { StoredEvent } from '../types'
+import type { RecordEventsInput, StoredEvent } from '../types'
 
 /** Rows per multi-row INSERT: binding one statement of ten rows costs less than ten of one row. */
 const ROWS_PER_INSERT = 10
@@ -33,6 +33,9 @@ const PAYLOAD = '(CASE WHEN e.payload IS NULL THEN (SELECT p.payload FROM event_
 const PAYLOAD_BYTES =
   '(CASE WHEN e.payload IS NULL THEN (SELECT octet_length(p.payload) FROM event_payloads p WHERE p.seq = e.seq) ELSE octet_length(e.payload) END)'
 
+/** What a candidate row (CandidateRow) is read as. */
+const CANDIDATE_COLUMNS = `id, seq, created_at, event_type, job_id, step_id, ${PAYLOAD_BYTES}, event_timestamp`
+
 /** Rows read at once for an input's time range at most; past it, each event is looked up alone. */
 const RANGE_ROWS_MAX = 1000
 
@@ -57,22 +60,23 @@ function remember(byInstant: KnownRange['byInstant'], candidate: Candidate) {
   else byInstant.set(candidate.timestamp, [candidate])
 }
 
-const toCandidate = ([id, seq, createdAt, type, jobId, stepId, bytes, timestamp]: CandidateRow, eventId: (createdAt: number, seq: number) => string): Candidate => ({
-  id: id ?? eventId(createdAt, seq),
-  type,
-  jobId,
-  stepId,
-  timestamp,
-  seq,
-  bytes,
-  payloadJson: null,
-})
-
 export type EventGroupWriter = ReturnType<ReturnType<typeof createEventStatements>['beginGroup']>
 
 export function createEventStatements(db: Db) {
   const sqlite = db.$client
   const eventId = createEventIds(sqlite.query("SELECT value FROM meta WHERE key = 'event_id_secret'").values()[0]![0] as number)
+  /** A row's id: stored for events from before 0.2, derived for the others. */
+  const idOf = (id: string | null, createdAt: number, seq: number) => id ?? eventId(createdAt, seq)
+  const toCandidate = ([id, seq, createdAt, type, jobId, stepId, bytes, timestamp]: CandidateRow): Candidate => ({
+    id: idOf(id, createdAt, seq),
+    type,
+    jobId,
+    stepId,
+    timestamp,
+    seq,
+    bytes,
+    payloadJson: null,
+  })
   const q = {
     insertOne: sqlite.prepare(`INSERT INTO events (${COLUMNS}) VALUES ${PLACEHOLDERS}`),
     insertMany: sqlite.prepare(`INSERT INTO events (${COLUMNS}) VALUES ${Array(ROWS_PER_INSERT).fill(PLACEHOLDERS).join(', ')}`),
@@ -81,10 +85,10 @@ export function createEventStatements(db: Db) {
     latest: sqlite.prepare('SELECT max(event_timestamp) FROM events WHERE deployment_key = ?'),
     // Candidates carry their payload's size in bytes, which SQLite knows without reading the payload.
     sameInstant: sqlite.prepare(`
-      SELECT id, seq, created_at, event_type, job_id, step_id, ${PAYLOAD_BYTES}, event_timestamp FROM events e
+      SELECT ${CANDIDATE_COLUMNS} FROM events e
       WHERE deployment_key = ? AND event_timestamp = ? AND idempotency_key IS NULL`),
     range: sqlite.prepare(`
-      SELECT id, seq, created_at, event_type, job_id, step_id, ${PAYLOAD_BYTES}, event_timestamp FROM events e
+      SELECT ${CANDIDATE_COLUMNS} FROM events e
       WHERE deployment_key = ? AND event_timestamp BETWEEN ? AND ? AND idempotency_key IS NULL LIMIT ?`),
     payloadOf: sqlite.prepare(`SELECT ${PAYLOAD} FROM events e WHERE deployment_key = ? AND event_timestamp = ? AND seq = ?`),
     byKey: sqlite.prepare('SELECT id, seq, created_at AS createdAt FROM events WHERE deployment_key = ? AND idempotency_key = ?') as Statement<{
@@ -160,7 +164,7 @@ export function createEventStatements(db: Db) {
       if (key !== null) {
         if (bufferedKeys.has(`${deployment.key}\n${key}`)) flush()
         const row = q.byKey.get(deployment.key, key)
-        return row ? (row.id ?? eventId(row.createdAt, row.seq)) : null
+        return row ? idOf(row.id, row.createdAt, row.seq) : null
       }
       // Events mostly arrive in time order: one later than every stored event cannot be a retry.
       if (event.timestamp > latest(deployment)) return null
@@ -173,7 +177,7 @@ export function createEventStatements(db: Db) {
       }
       if (overlapsBuffer(event.timestamp, event.timestamp)) flush()
       for (const row of q.sameInstant.values(deployment.key, event.timestamp) as CandidateRow[]) {
-        const candidate = toCandidate(row, eventId)
+        const candidate = toCandidate(row)
         if (retries(deployment, candidate, event, bytes)) return candidate.id
       }
       return null
@@ -181,17 +185,18 @@ export function createEventStatements(db: Db) {
 
     return {
       /**
-       * Called with an input's keyless events before they are recorded. Reports sent concurrently arrive out
-       * of time order, so a whole batch may be older than the newest stored event: rather than one lookup
-       * per event, the stored rows of the batch's time range are read at once (usually none).
+       * Called with an input's events before they are recorded. Reports sent concurrently arrive out of time
+       * order, so a whole batch may be older than the newest stored event: rather than one lookup per event,
+       * the stored rows of the batch's time range are read at once (usually none). Keyed events are found
+       * by their key, and take no part.
        */
-      prepare(deployment: DeploymentCursor, events: EventInput[]) {
+      prepare(deployment: DeploymentCursor, events: RecordEventsInput['events']) {
         const newest = latest(deployment)
         let from = Infinity
         let to = -Infinity
         let older = 0
-        for (const { timestamp } of events)
-          if (timestamp <= newest) {
+        for (const { event: { timestamp }, key } of events)
+          if (key === null && timestamp <= newest) {
             older++
             if (timestamp < from) from = timestamp
             if (timestamp > to) to = timestamp
@@ -202,7 +207,7 @@ export function createEventStatements(db: Db) {
         const rows = q.range.values(deployment.key, from, to, RANGE_ROWS_MAX + 1) as CandidateRow[]
         if (rows.length > RANGE_ROWS_MAX) return
         const byInstant: KnownRange['byInstant'] = new Map()
-        for (const row of rows) remember(byInstant, toCandidate(row, eventId))
+        for (const row of rows) remember(byInstant, toCandidate(row))
         deployment.known = { from, to, byInstant }
       },
       /** Stores the event unless it retries a stored one: the id, and whether it was created. */
@@ -242,7 +247,7 @@ export function createEventStatements(db: Db) {
       return (q.list.values(deploymentId, limit, offset) as EventRow[]).map(
         ([seq, id, eventType, eventTimestamp, jobId, stepId, payload, createdAt]): StoredEvent => ({
           seq,
-          id: id ?? eventId(createdAt, seq),
+          id: idOf(id, createdAt, seq),
           eventType,
           eventTimestamp,
           jobId,
