@@ -37,6 +37,8 @@ export type Harness = {
   store: Store
   dbPath: string
   request(method: string, path: string, options?: RequestOptions): Promise<Reply>
+  /** Closes the app and store and opens new ones on the same file, as a server restart does. */
+  restart(store?: Parameters<typeof createSqliteStore>[1]): void
   close(): void
 }
 
@@ -45,19 +47,29 @@ export function createHarness(
 ): Harness {
   const dir = tempDir()
   const dbPath = join(dir.path, 'test.db')
-  const store = createSqliteStore(dbPath, options.store)
-  const app = createApp({ store, clock: options.clock, log: silentLogger, password: TEST_PASSWORD_OPTIONS, rateLimits: options.rateLimits })
-  return {
-    app,
-    store,
+  const open = (storeOptions = options.store) => {
+    const store = createSqliteStore(dbPath, storeOptions)
+    const app = createApp({ store, clock: options.clock, log: silentLogger, password: TEST_PASSWORD_OPTIONS, rateLimits: options.rateLimits })
+    return { store, app }
+  }
+  const stop = () => {
+    harness.app.services.replay.stop()
+    harness.store.close()
+  }
+  const harness: Harness = {
+    ...open(),
     dbPath,
-    request: (method, path, opts = {}) => send(app, method, path, opts),
+    request: (method, path, opts = {}) => send(harness.app, method, path, opts),
+    restart(storeOptions) {
+      stop()
+      Object.assign(harness, open(storeOptions))
+    },
     close() {
-      app.services.replay.stop()
-      store.close()
+      stop()
       dir.remove()
     },
   }
+  return harness
 }
 
 export type FixedClock = ReturnType<typeof fixedClock>

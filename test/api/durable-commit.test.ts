@@ -6,9 +6,7 @@ import { join } from 'node:path'
 import { parseEventInput } from '../../src/domain/event'
 import { createSqliteStore } from '../../src/store/sqlite'
 import { fdatasyncFile } from '../../src/store/sqlite/durable'
-import { createApp } from '../../src/app'
-import { silentLogger } from '../../src/log'
-import { createHarness, createTenant, event, send, tempDir, TEST_PASSWORD_OPTIONS, type Harness } from '../helpers'
+import { createHarness, createTenant, event, tempDir, type Harness } from '../helpers'
 
 let h: Harness | undefined
 afterEach(() => h?.close())
@@ -88,17 +86,8 @@ test('a failed flush answers 503 and stops all commits (the failure is reported 
   expect(flushes.waiting).toHaveLength(1)
   expect((await h.request('GET', `/api/deployments/${dep}/events`, { headers: t.asKey })).body.total).toBe(1)
   // Restarted on the same file, the server recognises the retry of what it could not acknowledge.
-  h.app.services.replay.stop()
-  h.store.close()
-  const store = createSqliteStore(h.dbPath)
-  const app = createApp({ store, log: silentLogger, password: TEST_PASSWORD_OPTIONS })
-  try {
-    expect((await send(app, 'POST', `/api/deployments/${dep}/events`, { body, headers: t.asAgent })).status).toBe(200)
-  } finally {
-    app.services.replay.stop()
-    store.close()
-    h = createHarness()
-  }
+  h.restart({})
+  expect((await h.request('POST', `/api/deployments/${dep}/events`, { body, headers: t.asAgent })).status).toBe(200)
 })
 
 test('a cancel decided on a status not yet flushed is answered only after the flush', async () => {
@@ -180,26 +169,17 @@ test('a replay whose flush fails keeps trying rather than stopping, and complete
   // The one flush failed; the commits after it were refused before any flush; the replay is still there.
   expect(failures).toBe(0)
   expect(h.app.services.replay.activeCount).toBe(1)
-  h.app.services.replay.stop()
-  h.store.close()
-  const store = createSqliteStore(h.dbPath)
-  const app = createApp({ store, log: silentLogger, password: TEST_PASSWORD_OPTIONS })
-  try {
-    await app.services.replay.resume()
-    const deadline = Date.now() + 10_000
-    let d = (await send(app, 'GET', `/api/deployments/${id}`, { headers: t.asKey })).body
-    while ((d.status !== 'completed' || app.services.replay.activeCount > 0) && Date.now() < deadline) {
-      await Bun.sleep(50)
-      d = (await send(app, 'GET', `/api/deployments/${id}`, { headers: t.asKey })).body
-    }
-    expect(d.status).toBe('completed')
-    const events = (await send(app, 'GET', `/api/deployments/${id}/events`, { headers: t.asKey })).body
-    expect(events.events.map((e: { event_type: string }) => e.event_type)).toEqual(['job.accepted', 'step.started', 'job.completed'])
-  } finally {
-    app.services.replay.stop()
-    store.close()
-    h = createHarness()
+  h.restart({})
+  await h.app.services.replay.resume()
+  const deadline = Date.now() + 10_000
+  let d = (await h.request('GET', `/api/deployments/${id}`, { headers: t.asKey })).body
+  while ((d.status !== 'completed' || h.app.services.replay.activeCount > 0) && Date.now() < deadline) {
+    await Bun.sleep(50)
+    d = (await h.request('GET', `/api/deployments/${id}`, { headers: t.asKey })).body
   }
+  expect(d.status).toBe('completed')
+  const events = (await h.request('GET', `/api/deployments/${id}/events`, { headers: t.asKey })).body
+  expect(events.events.map((e: { event_type: string }) => e.event_type)).toEqual(['job.accepted', 'step.started', 'job.completed'])
 })
 
 test('a commit made while a flush that fails is running is not acknowledged, even if a later flush would succeed', async () => {

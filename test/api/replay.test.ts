@@ -2,10 +2,7 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import examplePlan from '../../src/examples/onboard-ml-inference.json'
 import { parseTimestamp } from '../../src/domain/time'
-import { createApp } from '../../src/app'
-import { silentLogger } from '../../src/log'
-import { createSqliteStore } from '../../src/store/sqlite'
-import { createHarness, createTenant, send, TEST_PASSWORD_OPTIONS, type Harness, type Tenant } from '../helpers'
+import { createHarness, createTenant, type Harness, type Tenant } from '../helpers'
 
 let h: Harness
 let t: Tenant
@@ -70,28 +67,18 @@ describe('simulated replay', () => {
   test('after a restart, plan events after job.completed are still played', async () => {
     const id = await createSimulated({ events: [{ type: 'job.accepted', timestamp_s: 0 }, { type: 'job.completed', timestamp_s: 1 }, { type: 'late.downlink', timestamp_s: 60 }] }, 100)
     await waitFor(id, 'completed') // 2 of 3 events stored, the third due 0.6 s after the start
-    const path = h.dbPath
-    h.app.services.replay.stop()
-    h.store.close()
-    const store = createSqliteStore(path)
-    const app = createApp({ store, log: silentLogger, password: TEST_PASSWORD_OPTIONS })
-    try {
-      await app.services.replay.resume()
-      expect(app.services.replay.activeCount).toBe(1)
-      const deadline = Date.now() + 5000
-      let count = 0
-      // A commit is readable a moment before its flush ends and the scheduler hears of it: wait for both.
-      while (Date.now() < deadline && (count < 3 || app.services.replay.activeCount > 0)) {
-        await Bun.sleep(50)
-        count = (await send(app, 'GET', `/api/deployments/${id}`, { headers: t.asKey })).body.event_count
-      }
-      expect(count).toBe(3)
-      expect(app.services.replay.activeCount).toBe(0)
-    } finally {
-      app.services.replay.stop()
-      store.close()
-      h = createHarness() // afterEach closes a harness
+    h.restart()
+    await h.app.services.replay.resume()
+    expect(h.app.services.replay.activeCount).toBe(1)
+    const deadline = Date.now() + 5000
+    let count = 0
+    // A commit is readable a moment before its flush ends and the scheduler hears of it: wait for both.
+    while (Date.now() < deadline && (count < 3 || h.app.services.replay.activeCount > 0)) {
+      await Bun.sleep(50)
+      count = (await get(id)).event_count
     }
+    expect(count).toBe(3)
+    expect(h.app.services.replay.activeCount).toBe(0)
   })
 
   test('cancel stops the replay', async () => {
