@@ -132,8 +132,9 @@ export const deployments = sqliteTable(
  * one range read and an insert touches one b-tree (migration 0002 creates it WITHOUT ROWID, which
  * drizzle cannot express). No foreign key on this hot table: the deployment is checked in the same
  * transaction by the only writer, and a trigger on deployments deletes a deployment's events.
- * A retry is recognised without a hash or a second index: the rows of the same deployment at the same
- * instant are found through the key prefix and compared field by field (src/domain/event.ts isRetryOf).
+ * A retry of a keyless event is found through events_retry_idx: the same deployment, instant and content
+ * digest (src/domain/event.ts contentDigest), so the lookup costs O(log n) however many events share the
+ * instant; a digest match is then compared field by field (isRetryOf). See docs/events.md.
  */
 export const events = sqliteTable(
   'events',
@@ -159,9 +160,17 @@ export const events = sqliteTable(
      * a row that overflows its page makes every comparison on the clustered key read the overflow pages.
      */
     payload: text('payload'),
+    /**
+     * A keyed hash of the event's identity (type, job, step, canonical payload) for keyless events; null for
+     * keyed ones, and for rows stored before 0.3 until the start-up backfill gives them one.
+     */
+    digest: integer('digest'),
   },
   (t) => [
     primaryKey({ columns: [t.deploymentKey, t.eventTimestamp, t.seq] }),
+    index('events_retry_idx')
+      .on(t.deploymentKey, t.eventTimestamp, t.digest)
+      .where(sql`idempotency_key is null`),
     uniqueIndex('events_key_idx')
       .on(t.deploymentKey, t.idempotencyKey)
       .where(sql`idempotency_key is not null`),
@@ -193,8 +202,10 @@ export const agents = sqliteTable(
     lastHeartbeatAt: integer('last_heartbeat_at'),
     /** The latest telemetry sample as JSON text. */
     lastTelemetry: text('last_telemetry'),
+    /** First contact (a request or a registration): the list order, newest first. */
+    createdAt: integer('created_at').notNull().default(0),
   },
-  (t) => [primaryKey({ columns: [t.userId, t.id] })],
+  (t) => [primaryKey({ columns: [t.userId, t.id] }), index('agents_user_created_idx').on(t.userId, t.createdAt, t.id)],
 )
 
 /** Every telemetry sample an agent sent, as it was received. */

@@ -13,13 +13,13 @@ export function createAgentStore(db: Db): AgentStore {
   const sqlite = db.$client
   const q = {
     touch: sqlite.prepare(`
-      INSERT INTO agents (user_id, id, last_seen_at) VALUES ($userId, $id, $now)
+      INSERT INTO agents (user_id, id, last_seen_at, created_at) VALUES ($userId, $id, $now, $now)
       ON CONFLICT (user_id, id) DO UPDATE SET last_seen_at = excluded.last_seen_at
       RETURNING ${AGENT_COLUMNS}`) as Statement<Agent>,
     // coalesce keeps a stored value where the registration leaves the field out (null here).
     register: sqlite.prepare(`
-      INSERT INTO agents (user_id, id, satellite_id, satellite_name, agent_version, orbit_altitude_km, status, registered_at, last_seen_at)
-      VALUES ($userId, $id, $satelliteId, $satelliteName, $agentVersion, $orbitAltitudeKm, 'idle', $now, $now)
+      INSERT INTO agents (user_id, id, satellite_id, satellite_name, agent_version, orbit_altitude_km, status, registered_at, last_seen_at, created_at)
+      VALUES ($userId, $id, $satelliteId, $satelliteName, $agentVersion, $orbitAltitudeKm, 'idle', $now, $now, $now)
       ON CONFLICT (user_id, id) DO UPDATE SET
         satellite_id = coalesce(excluded.satellite_id, satellite_id),
         satellite_name = coalesce(excluded.satellite_name, satellite_name),
@@ -28,8 +28,8 @@ export function createAgentStore(db: Db): AgentStore {
         status = 'idle', registered_at = excluded.registered_at, last_seen_at = excluded.last_seen_at
       RETURNING ${AGENT_COLUMNS}`) as Statement<Agent>,
     heartbeat: sqlite.prepare(`
-      INSERT INTO agents (user_id, id, status, last_seen_at, last_heartbeat_at, last_telemetry)
-      VALUES ($userId, $id, coalesce($status, 'idle'), $now, $now, $sample)
+      INSERT INTO agents (user_id, id, status, last_seen_at, last_heartbeat_at, last_telemetry, created_at)
+      VALUES ($userId, $id, coalesce($status, 'idle'), $now, $now, $sample, $now)
       ON CONFLICT (user_id, id) DO UPDATE SET status = coalesce($status, status), last_seen_at = $now,
         last_heartbeat_at = $now, last_telemetry = $sample`),
     sample: sqlite.prepare('INSERT INTO agent_telemetry (user_id, agent_id, received_at, sample) VALUES ($userId, $id, $now, $sample)'),
