@@ -15,19 +15,22 @@ export type TelemetrySample = {
   compute_capacity?: number | null
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
+/** The object's own enumerable fields only: a key inherited through a prototype is not part of the input. */
+const ownFields = (value: unknown): Record<string, unknown> | null =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) ? Object.fromEntries(Object.entries(value)) : null
 const isFiniteNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value)
 const isText = (value: unknown, max: number): value is string => typeof value === 'string' && value.length <= max
 
 /**
- * The sample built field by field from `value`: unknown fields (and unknown `position` keys) are dropped,
+ * The sample built field by field from `input`: unknown fields (and unknown `position` keys) are dropped,
  * so a sample stays a few hundred bytes whatever was sent; a field of the wrong type, or a number that is
  * not finite, is dropped too. Requests are validated before this (a wrong type there is a 400); the same
  * function reads back stored samples, which may predate the rule.
  */
-export function pickTelemetry(value: unknown): TelemetrySample {
+export function pickTelemetry(input: unknown): TelemetrySample {
   const sample: TelemetrySample = {}
-  if (!isObject(value)) return sample
+  const value = ownFields(input)
+  if (!value) return sample
   if (isText(value.agent_id, 128)) sample.agent_id = value.agent_id
   if (isText(value.status, 32)) sample.status = value.status
   if (isText(value.timestamp, 64)) sample.timestamp = value.timestamp
@@ -35,9 +38,9 @@ export function pickTelemetry(value: unknown): TelemetrySample {
     const number = value[field]
     if (number === null || isFiniteNumber(number)) sample[field] = number
   }
-  const position = value.position
-  if (position === null) sample.position = null
-  else if (isObject(position) && isFiniteNumber(position.lat) && isFiniteNumber(position.lon) && isFiniteNumber(position.altitude_km) && typeof position.in_eclipse === 'boolean')
+  const position = ownFields(value.position)
+  if (value.position === null) sample.position = null
+  else if (position && isFiniteNumber(position.lat) && isFiniteNumber(position.lon) && isFiniteNumber(position.altitude_km) && typeof position.in_eclipse === 'boolean')
     sample.position = { lat: position.lat, lon: position.lon, altitude_km: position.altitude_km, in_eclipse: position.in_eclipse }
   if (value.compute_capacity === null || isFiniteNumber(value.compute_capacity)) sample.compute_capacity = value.compute_capacity
   return sample

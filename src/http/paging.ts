@@ -44,6 +44,8 @@ export async function listPage<T extends SortKey>(
   const limit = intParam({ limit: limitText }, 'limit', { min: 1, max: PAGE_LIMIT_MAX, fallback: PAGE_LIMIT_DEFAULT })
   const fingerprint = fingerprintOf(scope)
   const cursor = queryParam(query, 'cursor')
+  // These lists have no offset; one sent with a cursor is refused all the same (api.md §0), as the event list does.
+  if (cursor !== undefined && query.has('offset')) throw invalid('cursor', 'cannot be combined with offset')
   const after = cursor === undefined ? null : decodeCursor(cursor, fingerprint)
   const rows = await load({ limit: limit + 1, after })
   if (rows.length <= limit) return { items: rows, next: {} }

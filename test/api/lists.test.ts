@@ -164,6 +164,14 @@ describe.each(LISTS)('GET /api/$name', (list) => {
     expectRefused(await get(`${path}?cursor=${next_cursor}&cursor=${next_cursor}`, list.auth(t)), 'cursor')
   })
 
+  test('offset is ignored alone (these lists have none) and refused with a cursor (api.md §0)', async () => {
+    const t = await createTenant(h, list.role)
+    await list.seed(t, 3)
+    const first = await get(`${path}?limit=1`, list.auth(t))
+    expect(idsOf(await get(`${path}?limit=1&offset=2`, list.auth(t)), list.name)).toEqual(idsOf(first, list.name))
+    expectRefused(await get(`${path}?offset=0&cursor=${first.body.next_cursor}`, list.auth(t)), 'cursor')
+  })
+
   test('malformed and forged cursors are 400 naming cursor, never 500', async () => {
     const t = await createTenant(h, list.role)
     await list.seed(t, 3)
