@@ -17,7 +17,7 @@ export type ServeConfig = {
   secureCookies: boolean
   /** null: rate limits off (the default). */
   rateLimits: RateLimitConfig | null
-  /** Proxies whose X-Forwarded-For is believed (docs/auth.md "Client address"). */
+  /** Proxies whose X-Forwarded-For is believed (docs/auth.md "Client address and --trust-proxy"). */
   trustProxy: Cidr[]
   admin: { email?: string; password?: string }
 }

@@ -1,5 +1,6 @@
-// Password guessing limits (api.md §1, docs/auth.md "Throttling"): failures per (client, account) and per
-// client, never per account alone, so nobody can lock a user out of their own station.
+// Password guessing limits (api.md §1, docs/auth.md "Throttling password guesses"): failures per
+// (client, account) and per client, never per account alone, so nobody can lock a user out of their own
+// station.
 import { AppError } from '../domain/errors'
 import { clientBlock, parseIp } from '../domain/ip'
 import type { Clock } from '../domain/time'

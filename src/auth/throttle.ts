@@ -1,5 +1,6 @@
-// Counts failed attempts per key in a sliding window, in memory (docs/auth.md "Throttling"): at most `max`
-// attempts in any `windowMicros`. A restart forgets the counts, which only helps a guesser by one window.
+// Counts failed attempts per key in a sliding window, in memory: at most `max` attempts in any
+// `windowMicros` (docs/auth.md "Throttling password guesses"). A restart forgets the counts, which only
+// helps a guesser by one window.
 import type { Clock } from '../domain/time'
 
 export type LimiterOptions = { max: number; windowMicros: number; clock: Clock; maxKeys?: number }

@@ -1,5 +1,6 @@
-// Who is on the other end of a request (api.md §1, docs/auth.md "Client address"): the socket peer, or,
-// when the peer is a trusted proxy, the rightmost X-Forwarded-For entry that is not a trusted proxy.
+// Who is on the other end of a request (api.md §1, docs/auth.md "Client address and --trust-proxy"):
+// the socket peer, or, when the peer is a trusted proxy, the rightmost X-Forwarded-For entry that is not
+// a trusted proxy.
 import { formatIp, inCidr, parseIp, type Cidr } from '../domain/ip'
 
 /** An X-Forwarded-For entry: an address, optionally `v4:port`, `[v6]` or `[v6]:port` (some proxies add ports). */

@@ -1,5 +1,6 @@
-// The client address over a real socket (docs/auth.md "Client address"): X-Forwarded-For is believed only
-// from a trusted proxy, read from the right; without --trust-proxy it changes nothing.
+// The client address over a real socket (docs/auth.md "Client address and --trust-proxy"):
+// X-Forwarded-For is believed only from a trusted proxy, read from the right; without --trust-proxy it
+// changes nothing.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { tempDir } from '../helpers'
