@@ -1,6 +1,7 @@
 // Log in, log out, who am I, change my password (api.md §1): the session cookie for people using the
 // console or curl.
 import { Elysia, t } from 'elysia'
+import { invalid } from '../domain/errors'
 import { sessionCookie, sessionTokenFrom } from '../http/auth'
 import { userDto } from '../http/dto'
 import { json, noContent, parseJson, readBody } from '../http/json'
@@ -31,6 +32,8 @@ export const authRoutes = ({ auth, guard, secureCookies, clock, clientAddress }:
       '/password',
       async ({ request, principal }) => {
         const body = validate(ChangePasswordBody, parseJson(await readBody(request)))
+        // A lone surrogate would be hashed as U+FFFD: the stored password would not be the one typed.
+        if (!body.new_password.isWellFormed()) throw invalid('new_password', 'must not contain a lone surrogate (\\ud800 without its pair)')
         await auth.changePassword(principal.user.id, principal.sessionId!, body.current_password, body.new_password, clientAddress(request))
         return noContent()
       },

@@ -74,6 +74,18 @@ describe('changing the password', () => {
     expect((await login(t.email, PASSWORD)).status).toBe(200)
   })
 
+  test('hostile text: a lone surrogate in new_password is refused; U+0000, emoji and a huge wrong current_password are fine', async () => {
+    await setUp()
+    const lone = await h.request('POST', '/api/auth/password', { raw: `{"current_password":"${PASSWORD}","new_password":"abcdefghij\\ud800"}`, headers: { cookie: t.cookie } })
+    expect(lone.status).toBe(400)
+    expect(lone.body).toEqual({ error: 'new_password: must not contain a lone surrogate (\\ud800 without its pair)', code: 'VALIDATION' })
+    expect((await change(t.cookie, { current_password: '\ud800'.repeat(1024), new_password: NEW_PASSWORD })).status).toBe(400)
+    const odd = 'nul\u0000 and 🛰️ ok'
+    expect((await change(t.cookie, { current_password: PASSWORD, new_password: odd })).status).toBe(204)
+    expect((await login(t.email, 'nul')).status).toBe(401)
+    expect((await login(t.email, odd)).status).toBe(200)
+  })
+
   test('exactly 10 and exactly 1024 characters are accepted', async () => {
     await setUp()
     expect((await change(t.cookie, { current_password: PASSWORD, new_password: '0123456789' })).status).toBe(204)
