@@ -1,13 +1,16 @@
 // createApp: every plugin mounted in one readable order. It never listens; src/server.ts serves it.
 import { Elysia } from 'elysia'
 import { createAuthService, type PasswordOptions } from './auth/service'
+import { createSessionSweeper } from './auth/session-sweep'
 import { createAgentService } from './services/agents'
 import { createFailures } from './services/failures'
 import { createIngest } from './services/ingest'
 import { createRateLimits, type RateLimitConfig } from './services/rate-limits'
 import { createReplayScheduler } from './services/replay'
+import type { Cidr } from './domain/ip'
 import { systemClock, type Clock } from './domain/time'
 import { authPlugin } from './http/auth'
+import { resolveClientAddress } from './http/client-address'
 import { errorPlugin } from './http/errors'
 import { stderrLogger, type Logger } from './log'
 import { agentRoutes } from './routes/agent'
@@ -31,6 +34,10 @@ export type AppOptions = {
   password?: PasswordOptions
   /** The agent protocol's rate limits; null (the default) turns them off. */
   rateLimits?: RateLimitConfig | null
+  /** Proxies whose X-Forwarded-For is believed (`--trust-proxy`); none by default. */
+  trustProxy?: readonly Cidr[]
+  /** How often expired sessions are swept once `services.sessions.start()` runs (default 10 minutes). */
+  sessionSweepEveryMs?: number
 }
 
 export function createApp(options: AppOptions) {
@@ -43,6 +50,8 @@ export function createApp(options: AppOptions) {
   const failures = createFailures({ ingest, clock, log })
   const agents = createAgentService({ store, clock, failures })
   const replay = createReplayScheduler({ store, clock, log, failures })
+  const sessions = createSessionSweeper({ store, clock, log, everyMs: options.sessionSweepEveryMs })
+  const trustProxy = options.trustProxy ?? []
   const deps: RouteDeps = {
     store,
     auth,
@@ -54,10 +63,10 @@ export function createApp(options: AppOptions) {
     log,
     secureCookies,
     guard: authPlugin({ auth, secureCookies, clock, onAgent: agents.seen }),
-    clientAddress: (request) => locateClient(request),
+    clientAddress: (request) => resolveClientAddress(locatePeer(request), request.headers.get('x-forwarded-for'), trustProxy),
   }
   // Set by src/server.ts once the app is served on a socket; in-process requests have no address.
-  let locateClient = (_request: Request) => 'unknown'
+  let locatePeer = (_request: Request) => 'unknown'
 
   const app = new Elysia()
     .use(errorPlugin(log))
@@ -72,10 +81,13 @@ export function createApp(options: AppOptions) {
     .use(agentRoutes(deps))
     .use(fleetRoutes(deps))
   return Object.assign(app, {
-    services: { auth, replay, ingest },
-    /** Tells the app how to find a request's client address (only login throttling asks, so it is lazy). */
-    locateClientsWith(locate: (request: Request) => string) {
-      locateClient = locate
+    services: { auth, replay, sessions, ingest },
+    /**
+     * Tells the app how to find a request's socket peer; the client address is resolved from it and the
+     * trusted proxies (src/http/client-address.ts). Only password checks ask, so it is lazy.
+     */
+    locatePeersWith(locate: (request: Request) => string) {
+      locatePeer = locate
     },
   })
 }

@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util'
 import type { Durability } from './db/open'
 import type { Role } from './db/schema'
+import { parseCidr, type Cidr } from './domain/ip'
 import { parseRateRule, RATE_LIMIT_KINDS, UPSTREAM_RATE_LIMITS, type RateLimitConfig } from './services/rate-limits'
 
 export const DEFAULTS = { host: '127.0.0.1', port: 8080, db: './data/ground-console.db' }
@@ -16,6 +17,8 @@ export type ServeConfig = {
   secureCookies: boolean
   /** null: rate limits off (the default). */
   rateLimits: RateLimitConfig | null
+  /** Proxies whose X-Forwarded-For is believed (docs/auth.md "Client address and --trust-proxy"). */
+  trustProxy: Cidr[]
   admin: { email?: string; password?: string }
 }
 export type UserCreateConfig = { command: 'user create'; db: string; email: string; password: string; role: Role; name?: string }
@@ -26,6 +29,7 @@ export type LoadResult = { ok: true; config: Config } | { ok: false; errors: str
 
 export const USAGE = `Usage:
   ground-console [serve] [--host H] [--port P] [--db PATH] [--durability full|normal] [--secure-cookies]
+                 [--trust-proxy CIDR,...]
   ground-console user create --email E --password P [--role admin|operator] [--name N] [--db PATH]
   ground-console key create --email E [--name N] [--test] [--db PATH]
   ground-console example-plan
@@ -38,6 +42,8 @@ serve (the default) runs the server. Flags override the environment:
   --durability      DURABILITY      full: every acknowledged write survives a power cut (default)
                                     normal: faster; the last writes may be lost on power loss
   --secure-cookies  SECURE_COOKIES  mark the session cookie Secure (behind an HTTPS proxy)
+  --trust-proxy     TRUST_PROXY     comma list of proxy addresses or CIDR ranges whose X-Forwarded-For
+                                    names the client (default none: the socket peer is the client)
   --rate-limits     RATE_LIMITS     on|off: the agent protocol's upstream rate limits (default off;
                                     a 429 makes the stock agent drop that event for good)
   --rate-limit-poll      RATE_LIMIT_POLL       per agent       (default 1/10s)
@@ -45,7 +51,8 @@ serve (the default) runs the server. Flags override the environment:
   --rate-limit-events    RATE_LIMIT_EVENTS     per deployment  (default 100/1m)
   --rate-limit-batches   RATE_LIMIT_BATCHES    per deployment  (default 10/1m)
   First start on an empty database creates an admin from ADMIN_EMAIL and ADMIN_PASSWORD, or
-  admin@localhost with a random password printed once.
+  admin@localhost with a random password, printed once when stdout is a terminal, otherwise
+  written to initial-admin-password (mode 0600) beside the database file.
 
 user create   adds a user to the database file directly (works while the server runs).
 key create    prints a new API key for the user with that email, and nothing else.
@@ -57,6 +64,7 @@ const OPTIONS = {
   db: { type: 'string' },
   durability: { type: 'string' },
   'secure-cookies': { type: 'boolean' },
+  'trust-proxy': { type: 'string' },
   'rate-limits': { type: 'string' },
   'rate-limit-poll': { type: 'string' },
   'rate-limit-telemetry': { type: 'string' },
@@ -96,9 +104,10 @@ export function loadConfig({ argv, env }: { argv: string[]; env: Record<string, 
     if (admin.password !== undefined && admin.password.length < 10) errors.push('ADMIN_PASSWORD must be at least 10 characters')
     const secureCookies = values['secure-cookies'] ?? ['1', 'true', 'yes', 'on'].includes((env.SECURE_COOKIES ?? '').toLowerCase())
     const rateLimits = loadRateLimits(values, env, errors)
+    const trustProxy = loadTrustProxy(values['trust-proxy'] ?? env.TRUST_PROXY ?? '', errors)
     if (errors.length) return { ok: false, errors }
     const host = values.host ?? env.HOST ?? DEFAULTS.host
-    return { ok: true, config: { command, host, port, db, durability: durability as Durability, secureCookies, rateLimits, admin } }
+    return { ok: true, config: { command, host, port, db, durability: durability as Durability, secureCookies, rateLimits, trustProxy, admin } }
   }
 
   if (command === 'user create') {
@@ -132,4 +141,16 @@ function loadRateLimits(values: Record<string, unknown>, env: Record<string, str
     else errors.push(`--rate-limit-${kind} must look like 100/1m or 1/10s (count/period), not "${text}"`)
   }
   return switchText === 'on' ? config : null
+}
+
+/** `10.0.0.0/8, fd00::/8, 192.0.2.7`: every entry that is not an address or a clean CIDR range is reported. */
+function loadTrustProxy(text: string, errors: string[]): Cidr[] {
+  const ranges: Cidr[] = []
+  for (const entry of text.split(',').map((item) => item.trim())) {
+    if (entry === '') continue
+    const parsed = parseCidr(entry)
+    if ('error' in parsed) errors.push(`--trust-proxy: "${entry}" ${parsed.error}`)
+    else ranges.push(parsed)
+  }
+  return ranges
 }

@@ -59,18 +59,22 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
       stop()
     },
   })
-  const app = createApp({ store, secureCookies: config.secureCookies, rateLimits: config.rateLimits })
-  const admin = await ensureAdmin(store, app.services.auth, config.admin)
-  if (admin?.generatedPassword)
+  const app = createApp({ store, secureCookies: config.secureCookies, rateLimits: config.rateLimits, trustProxy: config.trustProxy })
+  const admin = await ensureAdmin(store, app.services.auth, config.admin, { terminal: Boolean(process.stdout.isTTY), dbPath: config.db })
+  if (admin?.passwordFile)
+    log.info('first start: created the admin user; its password is in this file (readable by this user only)', { email: admin.email, file: admin.passwordFile })
+  else if (admin?.generatedPassword)
     console.log(`First start: created the admin user ${admin.email} with password ${admin.generatedPassword}\n(shown only this once)`)
   else if (admin) console.log(`First start: created the admin user ${admin.email} from ADMIN_EMAIL/ADMIN_PASSWORD`)
   const server = serve(app, { hostname: config.host, port: config.port })
+  app.services.sessions.start()
   await app.services.replay.resume()
   log.info('listening', {
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`,
     db: config.db,
     durability: config.durability,
     rateLimits: config.rateLimits ? 'on' : 'off',
+    trustProxy: config.trustProxy.map((range) => range.text),
     replays: app.services.replay.activeCount,
     version: pkg.version,
   })
@@ -79,6 +83,7 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
   await stopped
   log.info('shutting down')
   app.services.replay.stop()
+  app.services.sessions.stop()
   await server.stop()
   store.close()
   return Number(process.exitCode ?? 0)

@@ -33,6 +33,6 @@ export function serve(app: App, { hostname, port }: { hostname: string; port: nu
       return app.handle(normalised)
     },
   })
-  app.locateClientsWith((request) => server.requestIP(originals.get(request) ?? request)?.address ?? 'unknown')
+  app.locatePeersWith((request) => server.requestIP(originals.get(request) ?? request)?.address ?? 'unknown')
   return server
 }

@@ -7,7 +7,7 @@ describe('loadConfig', () => {
   test('serve is the default, with the documented defaults', () => {
     expect(load([])).toEqual({
       ok: true,
-      config: { command: 'serve', host: DEFAULTS.host, port: 8080, db: './data/ground-console.db', durability: 'full', secureCookies: false, rateLimits: null, admin: {} },
+      config: { command: 'serve', host: DEFAULTS.host, port: 8080, db: './data/ground-console.db', durability: 'full', secureCookies: false, rateLimits: null, trustProxy: [], admin: {} },
     })
   })
 
@@ -40,6 +40,28 @@ describe('loadConfig', () => {
     })
     expect(load(['--rate-limits', 'maybe']).ok).toBe(false)
     expect(load(['--rate-limit-events', 'lots']).ok).toBe(false)
+  })
+
+  test('trust-proxy: none by default; a comma list of addresses and CIDR ranges, IPv4 and IPv6; the flag wins', () => {
+    expect(load([])).toMatchObject({ config: { trustProxy: [] } })
+    const ranges = (result: ReturnType<typeof load>) => (result.ok && result.config.command === 'serve' ? result.config.trustProxy.map((r) => r.text) : result)
+    expect(ranges(load(['--trust-proxy', '10.0.0.0/8, 192.0.2.7,fd00::/8,::1,'], {}))).toEqual(['10.0.0.0/8', '192.0.2.7', 'fd00::/8', '::1'])
+    expect(ranges(load([], { TRUST_PROXY: '127.0.0.1' }))).toEqual(['127.0.0.1'])
+    expect(ranges(load(['--trust-proxy', '172.16.0.0/12'], { TRUST_PROXY: '127.0.0.1' }))).toEqual(['172.16.0.0/12'])
+  })
+
+  test('every bad trust-proxy entry is a startup error, listed with the other problems', () => {
+    const result = load(['--trust-proxy', '10.0.0.0/33,proxy.local,10.1.0.0/8,fd00::/8', '--port', 'x'])
+    expect(result).toEqual({
+      ok: false,
+      errors: [
+        '--port must be a number from 0 to 65535, not "x"',
+        '--trust-proxy: "10.0.0.0/33" has a prefix length that is not a number from 0 to 32',
+        '--trust-proxy: "proxy.local" is not an IP address or CIDR range (like 10.0.0.0/8 or fd00::/8)',
+        '--trust-proxy: "10.1.0.0/8" has host bits set below /8; did you mean 10.0.0.0/8?',
+      ],
+    })
+    expect(load([], { TRUST_PROXY: '::1/200' }).ok).toBe(false)
   })
 
   test('user create and key create', () => {

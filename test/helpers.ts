@@ -54,6 +54,7 @@ export function createHarness(
   }
   const stop = () => {
     harness.app.services.replay.stop()
+    harness.app.services.sessions.stop()
     harness.store.close()
   }
   const harness: Harness = {

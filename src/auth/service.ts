@@ -5,13 +5,12 @@ import { AppError } from '../domain/errors'
 import { newId } from '../domain/ids'
 import type { Clock } from '../domain/time'
 import type { ApiKey, Store, User } from '../store/types'
-import { AttemptLimiter } from './throttle'
+import { createLoginThrottle } from './login-throttle'
 import { generateApiKey, generateSessionSecret, hashesEqual, sha256Hex, splitSessionToken } from './tokens'
 
 export const SESSION_TTL_MICROS = 7 * 24 * 3600 * 1_000_000
 const LAST_USED_RESOLUTION_MICROS = 60 * 1_000_000
 const KEY_CACHE_MAX = 10_000
-const LOGIN_WINDOW_MS = 15 * 60 * 1000
 
 export type PasswordOptions = { algorithm: 'argon2id'; memoryCost?: number; timeCost?: number }
 export type AuthDeps = { store: Store; clock: Clock; password?: PasswordOptions }
@@ -20,8 +19,7 @@ export type AuthService = ReturnType<typeof createAuthService>
 export const normaliseEmail = (email: string) => email.trim().toLowerCase()
 
 export function createAuthService({ store, clock, password = { algorithm: 'argon2id' } }: AuthDeps) {
-  const byEmail = new AttemptLimiter(5, LOGIN_WINDOW_MS, () => clock() / 1000)
-  const byAddress = new AttemptLimiter(20, LOGIN_WINDOW_MS, () => clock() / 1000)
+  const throttle = createLoginThrottle(clock)
   // Verified against when the email is unknown, so both failures take the same time.
   let dummyHash: Promise<string> | undefined
   const keyCache = new Map<string, { user: User; key: ApiKey }>()
@@ -40,17 +38,12 @@ export function createAuthService({ store, clock, password = { algorithm: 'argon
 
   async function login(email: string, secret: string, address: string) {
     const emailKey = normaliseEmail(email)
-    const wait = Math.max(byEmail.retryAfter(emailKey), byAddress.retryAfter(address))
-    if (wait > 0) throw new AppError('RATE_LIMITED', 'too many failed logins; try again later', wait)
+    const attempt = throttle.begin(address, `email:${emailKey}`)
     const user = await store.getUserByEmail(emailKey)
     dummyHash ??= Bun.password.hash('not a real password', password)
     const ok = await Bun.password.verify(secret, user?.passwordHash ?? (await dummyHash))
-    if (!user || !ok) {
-      byEmail.fail(emailKey)
-      byAddress.fail(address)
-      throw new AppError('UNAUTHORIZED', 'wrong email or password')
-    }
-    byEmail.reset(emailKey)
+    if (!user || !ok) throw new AppError('UNAUTHORIZED', 'wrong email or password')
+    attempt.succeeded()
     const sessionSecret = generateSessionSecret()
     const session = { id: newId('session'), userId: user.id, secretHash: sha256Hex(sessionSecret), createdAt: clock(), expiresAt: clock() + SESSION_TTL_MICROS }
     await store.insertSession(session)
@@ -77,6 +70,19 @@ export function createAuthService({ store, clock, password = { algorithm: 'argon
       await store.extendSession(session.id, renewedUntil)
     }
     return { user, sessionId: session.id, renewedUntil }
+  }
+
+  /**
+   * Changes the caller's password after checking the current one (throttled like a login, per user), and
+   * ends every other session of the caller; the session making the change stays valid.
+   */
+  async function changePassword(userId: string, sessionId: string, current: string, next: string, address: string) {
+    const attempt = throttle.begin(address, `user:${userId}`)
+    const hash = await store.getPasswordHash(userId)
+    if (hash === null || !(await Bun.password.verify(current, hash)))
+      throw new AppError('VALIDATION', 'current_password: is not your current password')
+    attempt.succeeded()
+    await store.updatePasswordHash(userId, await Bun.password.hash(next, password), sessionId)
   }
 
   async function logout(token: string) {
@@ -132,5 +138,5 @@ export function createAuthService({ store, clock, password = { algorithm: 'argon
     return { apiKey, key: generated.key }
   }
 
-  return { createUser, login, logout, authenticateSession, authenticateKey, createKey, revokeKey }
+  return { createUser, login, logout, changePassword, authenticateSession, authenticateKey, createKey, revokeKey }
 }

@@ -7,7 +7,7 @@ import { checkBodyHeaders } from './json'
 import type { User } from '../store/types'
 
 export type AuthKind = 'any' | 'agent' | 'session' | 'admin'
-export type Principal = { user: User; via: 'session' | 'key'; sessionToken?: string; agentId?: string }
+export type Principal = { user: User; via: 'session' | 'key'; sessionToken?: string; sessionId?: string; agentId?: string }
 export type AgentPrincipal = Principal & { agentId: string }
 
 export const SESSION_COOKIE = 'session'
@@ -86,7 +86,7 @@ export const authPlugin = ({ auth, secureCookies, clock, onAgent }: AuthPluginOp
           throw new AppError('FORBIDDEN', 'only an admin may manage users')
         }
         if (session.renewedUntil !== null) set.headers['set-cookie'] = sessionCookie(token, session.renewedUntil, secureCookies, clock())
-        return { principal: { user: session.user, via: 'session', sessionToken: token } }
+        return { principal: { user: session.user, via: 'session', sessionToken: token, sessionId: session.sessionId } }
       },
     }),
   })

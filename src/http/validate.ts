@@ -1,6 +1,7 @@
 // Checks request values against `t` schemas, compiled once each, and names the first offending field.
 // A schema may carry `error` (as with Elysia's t) to word the message. Values are never coerced: "5" is not a number (api.md §0).
 // Every string a schema declares is an identifier or text field: no lone surrogate, no U+0000 (docs/limits.md).
+// A schema marked `secret: true` (a password) may hold U+0000, but no lone surrogate: it would be hashed as U+FFFD.
 import { Kind, type Static, type TSchema } from '@sinclair/typebox'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
 import type { ValueError } from '@sinclair/typebox/errors'
@@ -36,7 +37,11 @@ function deepest(error: ValueError): ValueError {
 /** Checks the strings of a valid value where the schema declares them; `t.Unknown()` values are not text. */
 function checkTexts(schema: TSchema, value: unknown, field: string) {
   if (schema[Kind] === 'Unknown') return
-  if (typeof value === 'string') return requireCleanText(value, field || 'body')
+  if (typeof value === 'string') {
+    if (!(schema as { secret?: boolean }).secret) return requireCleanText(value, field || 'body')
+    if (!value.isWellFormed()) throw invalid(field || 'body', 'must not contain a lone surrogate (\\ud800 without its pair)')
+    return
+  }
   const properties = (schema as { properties?: Record<string, TSchema> }).properties
   if (properties && typeof value === 'object' && value !== null)
     for (const [key, property] of Object.entries(properties))

@@ -1,4 +1,5 @@
-// Log in, log out, who am I (api.md §1): the session cookie for people using the console or curl.
+// Log in, log out, who am I, change my password (api.md §1): the session cookie for people using the
+// console or curl.
 import { Elysia, t } from 'elysia'
 import { sessionCookie, sessionTokenFrom } from '../http/auth'
 import { userDto } from '../http/dto'
@@ -6,7 +7,11 @@ import { json, noContent, parseJson, readBody } from '../http/json'
 import { validate } from '../http/validate'
 import type { RouteDeps } from './deps'
 
-const LoginBody = t.Object({ email: t.String({ maxLength: 254 }), password: t.String({ maxLength: 1024 }) })
+const LoginBody = t.Object({ email: t.String({ maxLength: 254 }), password: t.String({ maxLength: 1024, secret: true }) })
+const ChangePasswordBody = t.Object({
+  current_password: t.String({ maxLength: 1024, secret: true }),
+  new_password: t.String({ minLength: 10, maxLength: 1024, secret: true, error: 'must be a string of 10 to 1024 characters' }),
+})
 
 export const authRoutes = ({ auth, guard, secureCookies, clock, clientAddress }: RouteDeps) =>
   new Elysia({ name: 'routes/auth', prefix: '/api/auth' })
@@ -22,3 +27,12 @@ export const authRoutes = ({ auth, guard, secureCookies, clock, clientAddress }:
       return noContent({ 'set-cookie': sessionCookie('', null, secureCookies, clock()) })
     })
     .get('/me', ({ principal }) => json({ user: userDto(principal.user) }), { auth: 'session' })
+    .post(
+      '/password',
+      async ({ request, principal }) => {
+        const body = validate(ChangePasswordBody, parseJson(await readBody(request)))
+        await auth.changePassword(principal.user.id, principal.sessionId!, body.current_password, body.new_password, clientAddress(request))
+        return noContent()
+      },
+      { auth: 'session' },
+    )

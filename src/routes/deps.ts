@@ -20,6 +20,6 @@ export type RouteDeps = {
   log: Logger
   guard: ReturnType<typeof authPlugin>
   secureCookies: boolean
-  /** The client's address for a request, for login throttling; "unknown" when not served over a socket. */
+  /** The client's address for a request (docs/auth.md), for throttling; "unknown" when not served over a socket. */
   clientAddress: (request: Request) => string
 }

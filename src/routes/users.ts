@@ -9,7 +9,7 @@ import type { RouteDeps } from './deps'
 
 export const NewUserBody = t.Object({
   email: t.String({ pattern: '^[^@\\s]+@[^@\\s]+$', maxLength: 254, error: 'must be an email address' }),
-  password: t.String({ minLength: 10, maxLength: 1024, error: 'must be 10 to 1024 characters' }),
+  password: t.String({ minLength: 10, maxLength: 1024, secret: true, error: 'must be 10 to 1024 characters' }),
   name: t.Optional(t.Union([t.String({ maxLength: 200 }), t.Null()])),
   role: t.Optional(t.UnionEnum(ROLES, { error: 'must be "admin" or "operator"' })),
 })

@@ -141,12 +141,20 @@ export interface Store {
   insertUser(user: UserWithPassword): Promise<User>
   getUserByEmail(email: string): Promise<UserWithPassword | null>
   getUserById(id: string): Promise<User | null>
+  getPasswordHash(userId: string): Promise<string | null>
+  /**
+   * Sets the user's password hash and, in the same transaction, deletes every session of the user except
+   * `keepSessionId` (null: all of them), so no old session outlives the password it was opened with.
+   */
+  updatePasswordHash(userId: string, passwordHash: string, keepSessionId: string | null): Promise<void>
   listUsers(page: PageQuery): Promise<User[]>
 
   insertSession(session: Session): Promise<void>
   getSession(id: string): Promise<Session | null>
   extendSession(id: string, expiresAt: number): Promise<void>
   deleteSession(id: string): Promise<void>
+  /** Deletes up to `limit` sessions expired at `now` and returns how many it deleted. */
+  deleteExpiredSessions(now: number, limit: number): Promise<number>
 
   insertApiKey(key: ApiKey & { keyHash: string }): Promise<void>
   getApiKeyByHash(keyHash: string): Promise<ApiKey | null>

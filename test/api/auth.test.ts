@@ -1,4 +1,6 @@
 import { describe, expect, test } from 'bun:test'
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { ensureAdmin } from '../../src/bootstrap'
 import { createTenant, harnessPerTest, PASSWORD, type FixedClock, type Harness } from '../helpers'
 
@@ -48,9 +50,9 @@ describe('login', () => {
     expect(raw + wal).not.toContain(PASSWORD)
   })
 
-  test('is rate-limited per email after 5 failures, with Retry-After', async () => {
+  test('is rate-limited per (client, email) after 10 failures, with Retry-After (api.md §1)', async () => {
     await h.app.services.auth.createUser({ email: 'op@example.test', password: PASSWORD })
-    for (let i = 0; i < 5; i++) expect((await login('op@example.test', 'wrong password!')).status).toBe(401)
+    for (let i = 0; i < 10; i++) expect((await login('op@example.test', 'wrong password!')).status).toBe(401)
     const limited = await login('op@example.test', PASSWORD)
     expect(limited.status).toBe(429)
     expect(limited.body.code).toBe('RATE_LIMITED')
@@ -59,8 +61,8 @@ describe('login', () => {
     expect((await login('op@example.test', PASSWORD)).status).toBe(200)
   })
 
-  test('is rate-limited per client address across emails', async () => {
-    for (let i = 0; i < 20; i++) await login(`u${i}@example.test`, 'wrong password!')
+  test('is rate-limited per client address across emails after 100 failures', async () => {
+    for (let i = 0; i < 100; i++) expect((await login(`u${i}@example.test`, 'wrong password!')).status).toBe(401)
     expect((await login('another@example.test', 'wrong password!')).status).toBe(429)
   })
 
@@ -111,9 +113,33 @@ describe('sessions', () => {
 describe('first-run admin', () => {
   test('is created from ADMIN_EMAIL/ADMIN_PASSWORD, only on an empty database', async () => {
     const created = await ensureAdmin(h.store, h.app.services.auth, { email: 'root@site.test', password: 'a long password' })
-    expect(created).toEqual({ email: 'root@site.test', generatedPassword: undefined })
+    expect(created).toEqual({ email: 'root@site.test', generatedPassword: undefined, passwordFile: undefined })
     expect((await login('root@site.test', 'a long password')).body.user.role).toBe('admin')
     expect(await ensureAdmin(h.store, h.app.services.auth, {})).toBeNull()
+  })
+
+  test('not on a terminal: the generated password goes to a 0600 file beside the database, replacing a stale one', async () => {
+    const dir = dirname(h.dbPath)
+    const file = join(dir, 'initial-admin-password')
+    writeFileSync(file, 'stale\n', { mode: 0o644 })
+    const created = await ensureAdmin(h.store, h.app.services.auth, {}, { terminal: false, dbPath: h.dbPath })
+    expect(created!.passwordFile).toBe(file)
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+    expect(readFileSync(file, 'utf8')).toBe(`${created!.generatedPassword}\n`)
+    expect((await login('admin@localhost', created!.generatedPassword!)).status).toBe(200)
+  })
+
+  test('on a terminal no file is written (main prints the password)', async () => {
+    const created = await ensureAdmin(h.store, h.app.services.auth, {}, { terminal: true, dbPath: h.dbPath })
+    expect(created!.passwordFile).toBeUndefined()
+    expect(created!.generatedPassword).toBeDefined()
+    expect(existsSync(join(dirname(h.dbPath), 'initial-admin-password'))).toBe(false)
+  })
+
+  test('with ADMIN_EMAIL/ADMIN_PASSWORD no file is written', async () => {
+    const configured = await ensureAdmin(h.store, h.app.services.auth, { email: 'root@site.test', password: 'a long password' }, { terminal: false, dbPath: h.dbPath })
+    expect(configured).toEqual({ email: 'root@site.test', generatedPassword: undefined, passwordFile: undefined })
+    expect(existsSync(join(dirname(h.dbPath), 'initial-admin-password'))).toBe(false)
   })
 
   test('otherwise is admin@localhost with a random password that works', async () => {

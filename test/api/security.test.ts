@@ -2,7 +2,7 @@
 // unknown key, a revoked key, the wrong kind of credential, another user's resource. A route added to the
 // app without a row here fails the coverage test at the bottom.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { createHarness, createTenant, event, type Harness, type Tenant } from '../helpers'
+import { createHarness, createTenant, event, PASSWORD, type Harness, type Tenant } from '../helpers'
 
 type Kind = 'any' | 'agent' | 'session' | 'admin'
 type World = { a: Tenant; dep: string; other: Tenant; spareKeyId: string }
@@ -18,6 +18,8 @@ type Route = {
 
 const ROUTES: Route[] = [
   { method: 'GET', path: '/api/auth/me', kind: 'session', url: () => '/api/auth/me' },
+  // The same password again: the caller's session stays and the tenant's other credentials keep working.
+  { method: 'POST', path: '/api/auth/password', kind: 'session', url: () => '/api/auth/password', body: () => ({ current_password: PASSWORD, new_password: PASSWORD }) },
   { method: 'POST', path: '/api/keys', kind: 'session', url: () => '/api/keys', body: () => ({ name: 'k' }) },
   { method: 'GET', path: '/api/keys', kind: 'session', url: () => '/api/keys' },
   { method: 'DELETE', path: '/api/keys/:id', kind: 'session', url: (w) => `/api/keys/${w.spareKeyId}`, owned: true },

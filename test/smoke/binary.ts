@@ -1,8 +1,9 @@
 // Smoke test of the compiled binary, as an operator would use it: copied alone into an empty directory,
-// started on a free port with its default database, then health, login with the printed first-run
-// password, a key, a deployment, an event reported and listed back, and a clean stop.
+// started on a free port with its default database, then health, login with the first-run password
+// (written beside the database, since stdout is a pipe here), a key, a deployment, an event reported and
+// listed back, and a clean stop.
 // Run: bun test/smoke/binary.ts dist/ground-console   (also called by test/server/binary.test.ts)
-import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
@@ -29,10 +30,12 @@ export async function smokeTestBinary(binaryPath: string, log: (line: string) =>
     log(`listening at ${url} after ${Math.round(performance.now() - started)} ms`)
     const health = await fetch(`${url}/healthz`)
     check(health.status === 200 && (await health.text()) === '{"ok":true}', 'GET /healthz answers {"ok":true}')
-    const password = /with password (\S+)/.exec(out.stdout)?.[1]
-    check(Boolean(password), 'first start prints the admin password')
     check(existsSync(join(dir, 'data/ground-console.db')), 'the database was created under ./data')
     check((statSync(join(dir, 'data/ground-console.db')).mode & 0o077) === 0, 'the database file is not readable by others')
+    const passwordFile = join(dir, 'data/initial-admin-password')
+    check(existsSync(passwordFile) && (statSync(passwordFile).mode & 0o777) === 0o600, 'first start writes the admin password to data/initial-admin-password (0600)')
+    const password = readFileSync(passwordFile, 'utf8').trim()
+    check(password.length >= 20 && !out.stdout.includes(password) && !out.stderr.includes(password), 'the password is in no output')
 
     const json = async (method: string, path: string, body: unknown, headers: Record<string, string>, expected: number) => {
       const reply = await fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) })

@@ -1,5 +1,5 @@
 // Users, sessions and API keys on SQLite, through drizzle's query builder.
-import { and, eq, isNull, sql } from 'drizzle-orm'
+import { and, eq, isNull, ne, sql } from 'drizzle-orm'
 import type { Db } from '../../db/open'
 import { apiKeys, sessions, users } from '../../db/schema'
 import { AppError } from '../../domain/errors'
@@ -12,11 +12,14 @@ type AccountStore = Pick<
   | 'insertUser'
   | 'getUserByEmail'
   | 'getUserById'
+  | 'getPasswordHash'
+  | 'updatePasswordHash'
   | 'listUsers'
   | 'insertSession'
   | 'getSession'
   | 'extendSession'
   | 'deleteSession'
+  | 'deleteExpiredSessions'
   | 'insertApiKey'
   | 'getApiKeyByHash'
   | 'listApiKeys'
@@ -40,6 +43,9 @@ export function createAccountStore(db: Db): AccountStore {
   // Prepared once: these run on every authenticated request.
   const sessionById = db.select().from(sessions).where(eq(sessions.id, sql.placeholder('id'))).prepare()
   const keyByHash = db.select(keyColumns).from(apiKeys).where(eq(apiKeys.keyHash, sql.placeholder('hash'))).prepare()
+  const deleteExpired = db.$client.prepare<never, [number, number]>(
+    'DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at <= ?1 LIMIT ?2)',
+  )
 
   return {
     async countUsers() {
@@ -58,6 +64,16 @@ export function createAccountStore(db: Db): AccountStore {
     },
     async getUserById(id) {
       return (db.select(userColumns).from(users).where(eq(users.id, id)).get() as User | undefined) ?? null
+    },
+    async getPasswordHash(userId) {
+      return db.select({ hash: users.passwordHash }).from(users).where(eq(users.id, userId)).get()?.hash ?? null
+    },
+    async updatePasswordHash(userId, passwordHash, keepSessionId) {
+      db.transaction((tx) => {
+        tx.update(users).set({ passwordHash }).where(eq(users.id, userId)).run()
+        const mine = eq(sessions.userId, userId)
+        tx.delete(sessions).where(keepSessionId === null ? mine : and(mine, ne(sessions.id, keepSessionId))).run()
+      }, { behavior: 'immediate' })
     },
     async listUsers(page) {
       return db
@@ -80,6 +96,11 @@ export function createAccountStore(db: Db): AccountStore {
     },
     async deleteSession(id) {
       db.delete(sessions).where(eq(sessions.id, id)).run()
+    },
+
+    async deleteExpiredSessions(now, limit) {
+      // In small batches (the caller loops), so a large backlog never holds the write lock for long.
+      return deleteExpired.run(now, limit).changes
     },
 
     async insertApiKey(key) {
