@@ -8,6 +8,7 @@ import { createReplayScheduler } from './services/replay'
 import { systemClock, type Clock } from './domain/time'
 import { authPlugin } from './http/auth'
 import { errorPlugin } from './http/errors'
+import { requestGuard } from './http/request-guard'
 import { stderrLogger, type Logger } from './log'
 import { agentRoutes } from './routes/agent'
 import { fleetRoutes } from './routes/agents'
@@ -58,6 +59,7 @@ export function createApp(options: AppOptions) {
 
   const app = new Elysia()
     .use(errorPlugin(log))
+    .use(requestGuard())
     .use(healthRoutes(deps))
     .use(authRoutes(deps))
     .use(userRoutes(deps))
