@@ -28,6 +28,7 @@ describe('request heads over a real port', () => {
     expect(seen.path70k).toMatchObject(json431)
     expect(seen.headers200k).toMatchObject(json431)
     expect(seen.head256k).toMatchObject(json431)
+    expect(seen.head320k).toMatchObject(json431)
     // Past Bun's own limit: its bare 431, or a reset while the client still writes. Either way, no crash.
     expect(seen.headers1m.status === 431 || seen.headers1m.closed === 'reset').toBe(true)
     expect(seen.healthAfter).toMatchObject({ status: 200, body: '{"ok":true}' })

@@ -61,7 +61,7 @@ export async function smokeTestBinary(binaryPath: string, log: (line: string) =>
     const isJson431 = (reply: { status: number | null; contentType: string | null; body: string }) =>
       reply.status === 431 && reply.contentType === JSON_TYPE && JSON.parse(reply.body).code === 'BAD_REQUEST'
     check(seen.atLimit.status === 200, `64 KiB of request line and headers is served (got ${seen.atLimit.status})`)
-    for (const name of ['overLimit', 'path70k', 'headers200k', 'head256k'] as const)
+    for (const name of ['overLimit', 'path70k', 'headers200k', 'head256k', 'head320k'] as const)
       check(isJson431(seen[name]), `${name} → JSON 431 (got ${seen[name].status} ${seen[name].body.slice(0, 100)})`)
     check(seen.path60k.status === 404 && seen.path60k.contentType === JSON_TYPE, 'a 60 000-character path is routed (JSON 404)')
     check(seen.headers1m.status === 431 || seen.headers1m.closed === 'reset', '1 MiB of headers: a 431 or a closed connection')

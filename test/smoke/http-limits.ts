@@ -55,6 +55,8 @@ export async function probeHeadLimits(url: string) {
     headers200k: await rawRequest(url, '/api/deployments', manyHeaders(25, 8 * 1024)),
     /** The contract's floor for our JSON 431 (api.md §0 "up to at least 256 KiB"). */
     head256k: await padded(url, '/healthz', 256 * 1024),
+    /** Bun's own limit as npm start and the binary set it (--max-http-header-size=327680): still ours. */
+    head320k: await padded(url, '/healthz', 320 * 1024),
     headers1m: await rawRequest(url, '/api/deployments', manyHeaders(128, 8 * 1024)),
     healthAfter: await rawRequest(url, '/healthz'),
   }
