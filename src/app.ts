@@ -12,6 +12,7 @@ import { systemClock, type Clock } from './domain/time'
 import { authPlugin } from './http/auth'
 import { resolveClientAddress } from './http/client-address'
 import { errorPlugin } from './http/errors'
+import { requestGuard } from './http/request-guard'
 import { stderrLogger, type Logger } from './log'
 import { agentRoutes } from './routes/agent'
 import { fleetRoutes } from './routes/agents'
@@ -70,6 +71,7 @@ export function createApp(options: AppOptions) {
 
   const app = new Elysia()
     .use(errorPlugin(log))
+    .use(requestGuard())
     .use(healthRoutes(deps))
     .use(authRoutes(deps))
     .use(userRoutes(deps))

@@ -1,11 +1,13 @@
 // Process entry: argv/env -> config -> open the database -> run the command. The only module that reads
 // process.env and argv, prints to stdout, or exits.
+import { maxHeaderSize } from 'node:http'
 import pkg from '../package.json'
 import examplePlan from './examples/onboard-ml-inference.json'
 import { createApp } from './app'
 import { createAuthService, normaliseEmail } from './auth/service'
 import { ensureAdmin } from './bootstrap'
 import { loadConfig, USAGE, type Config } from './config'
+import { SOCKET_HEAD_MINIMUM } from './http/request-guard'
 import { systemClock } from './domain/time'
 import { stderrLogger as log } from './log'
 import { serve } from './server'
@@ -78,6 +80,9 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
     replays: app.services.replay.activeCount,
     version: pkg.version,
   })
+  // Past Bun's own header limit (16 KiB unless raised) Bun answers a bare 431 before our JSON one (docs/http.md).
+  if (maxHeaderSize < SOCKET_HEAD_MINIMUM)
+    log.warn('Bun was started without --max-http-header-size=327680: requests with large headers get a bare 431', { maxHttpHeaderSize: maxHeaderSize })
   // A signal, or a failed flush (which may come even while replays resume at start).
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, stop)
   await stopped

@@ -8,7 +8,8 @@ export function intParam(
 ): number {
   const text = query[name]
   if (text === undefined) return fallback
-  const value = /^\d{1,15}$/.test(text) ? Number(text) : Number.NaN
-  if (!(value >= min && value <= max)) throw invalid(name, `must be an integer from ${min} to ${max === Number.MAX_SAFE_INTEGER ? 'up' : max}`)
+  // Any run of digits reads as a number; one past 2^53 - 1 reads as 2^53 or more, so the bound catches it.
+  const value = typeof text === 'string' && /^\d+$/.test(text) ? Number(text) : Number.NaN
+  if (!(value >= min && value <= max)) throw invalid(name, `must be an integer from ${min} to ${max}`)
   return value
 }

@@ -2,15 +2,29 @@
 // over HTTP the way an operator would.
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
+import pkg from '../../package.json'
 
 export const ROOT = join(import.meta.dir, '../..')
 export const ADMIN = { email: 'ops@station.test', password: 'ground-station-pw' }
 
 export type Running = { url: string; proc: Subprocess; stdout: () => string; stderr: () => string; stop(): Promise<void>; kill(): Promise<void> }
 
-/** `command` defaults to running src/main.ts with the project's Bun; pass a binary path to run that. */
-export async function startServer(options: { db: string; cwd?: string; binary?: string; args?: string[]; env?: Record<string, string> }): Promise<Running> {
-  const command = options.binary ? [options.binary] : [process.execPath, join(ROOT, 'src/main.ts')]
+/** Bun's flags from `npm start` (`bun <flags> src/main.ts`), so that tests run the server as it is started. */
+export const START_FLAGS = pkg.scripts.start.split(' ').slice(1, -1)
+
+/**
+ * `command` defaults to running src/main.ts with the project's Bun and START_FLAGS (or `bunFlags`); pass a
+ * binary path to run that.
+ */
+export async function startServer(options: {
+  db: string
+  cwd?: string
+  binary?: string
+  bunFlags?: string[]
+  args?: string[]
+  env?: Record<string, string>
+}): Promise<Running> {
+  const command = options.binary ? [options.binary] : [process.execPath, ...(options.bunFlags ?? START_FLAGS), join(ROOT, 'src/main.ts')]
   const proc = Bun.spawn([...command, 'serve', '--port', '0', '--db', options.db, ...(options.args ?? [])], {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, ...options.env },

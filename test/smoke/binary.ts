@@ -1,11 +1,13 @@
 // Smoke test of the compiled binary, as an operator would use it: copied alone into an empty directory,
 // started on a free port with its default database, then health, login with the first-run password
 // (written beside the database, since stdout is a pipe here), a key, a deployment, an event reported and
-// listed back, and a clean stop.
+// listed back, the request-head and query limits (docs/http.md: Bun's header limit is raised inside the
+// binary), and a clean stop.
 // Run: bun test/smoke/binary.ts dist/ground-console   (also called by test/server/binary.test.ts)
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { JSON_TYPE, probeHeadLimits } from './http-limits'
 
 export async function smokeTestBinary(binaryPath: string, log: (line: string) => void = () => {}) {
   const dir = mkdtempSync(join(tmpdir(), 'gc-smoke-'))
@@ -56,6 +58,18 @@ export async function smokeTestBinary(binaryPath: string, log: (line: string) =>
     check(page.total === 1 && page.events[0].id === created && page.events[0].payload.status === 'success', 'the event is listed back')
     const dep = (await json('GET', `/api/deployments/${deployment}`, undefined, asKey, 200)).body
     check(dep.status === 'completed', 'job.completed completed the deployment')
+    const repeated = (await json('GET', `/api/deployments/${deployment}/events?limit=1&limit=2`, undefined, asKey, 400)).body
+    check(repeated.code === 'VALIDATION' && repeated.error.startsWith('limit:'), 'a repeated query parameter is a 400 naming it')
+    const seen = await probeHeadLimits(url)
+    const isJson431 = (reply: { status: number | null; contentType: string | null; body: string }) =>
+      reply.status === 431 && reply.contentType === JSON_TYPE && JSON.parse(reply.body).code === 'BAD_REQUEST'
+    check(seen.atLimit.status === 200, `64 KiB of request line and headers is served (got ${seen.atLimit.status})`)
+    for (const name of ['overLimit', 'path70k', 'headers200k', 'head256k', 'head320k'] as const)
+      check(isJson431(seen[name]), `${name} → JSON 431 (got ${seen[name].status} ${seen[name].body.slice(0, 100)})`)
+    check(seen.path60k.status === 404 && seen.path60k.contentType === JSON_TYPE, 'a 60 000-character path is routed (JSON 404)')
+    check(seen.headers1m.status === 431 || seen.headers1m.closed === 'reset', '1 MiB of headers: a 431 or a closed connection')
+    check(seen.healthAfter.status === 200 && proc.exitCode === null, 'the binary still answers /healthz after 1 MiB of headers')
+    check(!out.stderr.includes('max-http-header-size'), 'the binary does not warn about its header limit')
     proc.kill('SIGTERM')
     check((await proc.exited) === 0, 'SIGTERM stops it cleanly (exit 0)')
     log('binary smoke test passed')

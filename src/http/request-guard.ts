@@ -1,0 +1,76 @@
+// Checks every request before routing (api.md §0 "Input limits"; docs/http.md): the size of the request
+// line plus headers, and the query string — its length, its encoding, and no parameter given twice.
+import { Elysia } from 'elysia'
+import { AppError, invalid } from '../domain/errors'
+import { errorResponse } from './errors'
+import { json } from './json'
+
+/** Over this, a request line plus headers is a JSON 431 (api.md §0). */
+export const HEAD_LIMIT = 64 * 1024
+/**
+ * What Bun's own parser must accept for that 431 to be ours (api.md §0: "up to at least 256 KiB"). Bun
+ * answers a bare 431 past `--max-http-header-size`, which npm start and the binary set above this.
+ */
+export const SOCKET_HEAD_MINIMUM = 256 * 1024
+/** Over this, the query string (after `?`, still percent-encoded) is a 400. */
+export const QUERY_LIMIT = 8 * 1024
+
+/**
+ * The bytes of `METHOD SP target SP HTTP/1.1 CRLF`, each `name: value CRLF` and the blank line, as far as
+ * the request shows them (Bun joins repeated headers, so this may count a few bytes short).
+ */
+export function headBytes(request: Request): number {
+  const url = request.url
+  const pathStart = url.indexOf('/', url.indexOf('//') + 2)
+  let size = request.method.length + 1 + (pathStart < 0 ? 1 : url.length - pathStart) + ' HTTP/1.1\r\n'.length
+  request.headers.forEach((value, name) => {
+    size += name.length + value.length + 4
+  })
+  return size + 2
+}
+
+/** The first problem with a URL's query string, or null. Names compare after decoding, as routes see them. */
+export function checkQuery(url: string): AppError | null {
+  const start = url.indexOf('?')
+  if (start < 0) return null
+  const hash = url.indexOf('#', start)
+  const query = url.slice(start + 1, hash < 0 ? url.length : hash)
+  if (query.length > QUERY_LIMIT) return new AppError('BAD_REQUEST', `the query string is longer than ${QUERY_LIMIT} bytes`)
+  const seen = new Set<string>()
+  for (const part of query.split('&')) {
+    if (part === '') continue
+    const eq = part.indexOf('=')
+    const rawName = eq < 0 ? part : part.slice(0, eq)
+    const name = decode(rawName)
+    if (name === null || name.includes('\0')) return invalid(shown(rawName), 'is not a valid parameter name (bad percent-encoding, invalid UTF-8 or U+0000)')
+    const value = eq < 0 ? '' : decode(part.slice(eq + 1))
+    if (value === null) return invalid(shown(name), 'must be valid percent-encoded UTF-8')
+    if (value.includes('\0')) return invalid(shown(name), 'must not contain U+0000')
+    // A repeated parameter would leave routes to pick one silently: refuse it (api.md §0).
+    if (seen.has(name)) return invalid(shown(name), 'is given more than once (several values go in one comma list)')
+    seen.add(name)
+  }
+  return null
+}
+
+/** Form-style decoding (`+` is a space), as Elysia reads queries; null for bad escapes or invalid UTF-8. */
+function decode(text: string): string | null {
+  if (!text.includes('%')) return text.includes('+') ? text.replaceAll('+', ' ') : text
+  try {
+    // decodeURIComponent refuses what is not UTF-8: stray bytes, truncated sequences, encoded surrogates.
+    return decodeURIComponent(text.replaceAll('+', ' '))
+  } catch {
+    return null
+  }
+}
+
+const shown = (name: string) => (name.length > 64 ? `${name.slice(0, 64)}…` : name)
+
+export const requestGuard = () =>
+  new Elysia({ name: 'request-guard' }).onRequest(({ request }) => {
+    // 431 has no code of its own in the closed list; api.md §0 gives it BAD_REQUEST.
+    if (headBytes(request) > HEAD_LIMIT)
+      return json({ error: `the request line and headers are larger than ${HEAD_LIMIT / 1024} KiB`, code: 'BAD_REQUEST' }, 431)
+    const problem = checkQuery(request.url)
+    if (problem) return errorResponse(problem)
+  })
