@@ -93,11 +93,18 @@ export function createReplayScheduler({ store, clock, log, failures }: { store: 
     ticking = true
     const now = clock()
     const due: Replay[] = []
+    const batches: Array<ReturnType<typeof collectDue>> = []
     while (due.length < MAX_REPLAYS_PER_TICK && (queue.peek()?.key ?? Number.POSITIVE_INFINITY) <= now) {
       const { value } = queue.pop()!
-      if (active.get(value.id) === value) due.push(value)
+      if (active.get(value.id) !== value) continue
+      // A plan event that cannot be turned into an event fails its own replay, never the tick.
+      try {
+        batches.push(collectDue(value, now))
+        due.push(value)
+      } catch (error) {
+        void fail(value, value.cursor, `its replay failed: ${describeError(error)}`)
+      }
     }
-    const batches = due.map((r) => collectDue(r, now))
     try {
       const outcomes = batches.length ? await store.recordEventGroups(batches.map((b) => b.input)) : []
       outcomes.forEach((outcome, k) => {
