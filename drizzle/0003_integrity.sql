@@ -6,4 +6,5 @@ ALTER TABLE `agents` ADD `created_at` integer DEFAULT 0 NOT NULL;--> statement-b
 UPDATE `agents` SET `created_at` = coalesce(`registered_at`, `last_seen_at`);--> statement-breakpoint
 CREATE INDEX `agents_user_created_idx` ON `agents` (`user_id`,`created_at`,`id`);--> statement-breakpoint
 ALTER TABLE `events` ADD `digest` integer;--> statement-breakpoint
-CREATE INDEX `events_retry_idx` ON `events` (`deployment_key`,`event_timestamp`,`digest`) WHERE idempotency_key is null;
+CREATE INDEX `events_retry_idx` ON `events` (`deployment_key`,`event_timestamp`,`digest`) WHERE idempotency_key is null;--> statement-breakpoint
+INSERT INTO `meta` (`key`, `value`) VALUES ('events_digest_backfill', 1);

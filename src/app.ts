@@ -2,6 +2,7 @@
 import { Elysia } from 'elysia'
 import { createAuthService, type PasswordOptions } from './auth/service'
 import { createAgentService } from './services/agents'
+import { createFailures } from './services/failures'
 import { createIngest } from './services/ingest'
 import { createRateLimits, type RateLimitConfig } from './services/rate-limits'
 import { createReplayScheduler } from './services/replay'
@@ -38,13 +39,15 @@ export function createApp(options: AppOptions) {
   const secureCookies = options.secureCookies ?? false
   const store = options.store
   const auth = createAuthService({ store, clock, password: options.password })
-  const agents = createAgentService({ store, clock })
-  const replay = createReplayScheduler({ store, clock, log })
+  const ingest = createIngest(store)
+  const failures = createFailures({ ingest, clock, log })
+  const agents = createAgentService({ store, clock, failures })
+  const replay = createReplayScheduler({ store, clock, log, failures })
   const deps: RouteDeps = {
     store,
     auth,
     agents,
-    ingest: createIngest(store),
+    ingest,
     replay,
     rateLimits: createRateLimits(options.rateLimits ?? null, clock),
     clock,

@@ -2,6 +2,7 @@
 // recognise a retry of an event already stored. Pure.
 import { AppError, invalid } from './errors'
 import { isRawJson, parseJsonExact } from './json'
+import { requireCleanText } from './text'
 import { parseTimestamp } from './time'
 
 export const EVENT_TYPE_PATTERN = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/
@@ -68,6 +69,7 @@ function checkOptionalId(value: unknown, field: string) {
   if (value === undefined || value === null) return
   if (typeof value !== 'string') throw invalid(field, 'must be a string or null')
   if (value.length > EVENT_ID_FIELD_MAX) throw invalid(field, `must be at most ${EVENT_ID_FIELD_MAX} characters`)
+  requireCleanText(value, field)
 }
 
 /** JSON with object keys sorted at every depth, so `{"a":1,"b":2}` and `{"b":2,"a":1}` read the same. */
@@ -115,6 +117,25 @@ function collectKeys(value: unknown, keys: Set<string>) {
       keys.add(key)
       collectKeys(value[key], keys)
     }
+}
+
+/**
+ * The canonical JSON of an event's payload: what a retry must repeat. A flat payload whose keys come sorted
+ * (most) is its own canonical form. Stored digests depend on this function: it must never change its output.
+ */
+export function canonicalPayloadOf(event: Pick<EventInput, 'payload' | 'payloadJson'>): string {
+  return isPlainObject(event.payload) && flatKeyOrder(event.payload) === 'sorted' ? event.payloadJson : canonicalJson(event.payload)
+}
+
+/**
+ * A keyed 53-bit hash of a keyless event's identity (api.md §3.1: type, job, step, canonical payload), stored
+ * with the event so that a retry is found by one index lookup however many events share its instant. Keyed
+ * by a secret of the database, so nobody can make many different events share one digest; a digest match
+ * is still compared field by field (isRetryOf), so a collision never merges two events.
+ */
+export function contentDigest(identity: { type: string; jobId: string | null; stepId: string | null }, canonicalPayload: string, secret: number): number {
+  const hash = Bun.hash.wyhash(`${JSON.stringify([identity.type, identity.jobId, identity.stepId])}${canonicalPayload}`, BigInt(secret))
+  return Number(hash >> 11n)
 }
 
 /** What a stored event is compared on, to tell whether a report is a retry of it. */

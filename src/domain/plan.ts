@@ -3,6 +3,8 @@
 // agent replays (§4) or the server's replay stores (§5). Pure.
 import { AppError, invalid } from './errors'
 import { EVENT_TYPE_MAX, PAYLOAD_MAX_BYTES, isEventType, isPlainObject, type EventInput, type JsonObject } from './event'
+import { parseJsonExact } from './json'
+import { isCleanText } from './text'
 import { formatTimestamp } from './time'
 
 /** About 31 years: any real plan fits, and start + offset stays a representable instant. */
@@ -23,13 +25,21 @@ export function parsePlanData(planData: unknown): PlanEvent[] {
     const at = event.timestamp_s
     if (typeof at !== 'number' || !Number.isFinite(at) || at < 0 || at > PLAN_SPAN_MAX_S)
       throw invalid(`${field}.timestamp_s`, `must be a number from 0 to ${PLAN_SPAN_MAX_S} (seconds from the plan's start)`)
-    if (event.step_id !== undefined && event.step_id !== null && (typeof event.step_id !== 'string' || event.step_id.length > 128))
-      throw invalid(`${field}.step_id`, 'must be a string of at most 128 characters, or null')
+    if (event.step_id !== undefined && event.step_id !== null && (typeof event.step_id !== 'string' || event.step_id.length > 128 || !isCleanText(event.step_id)))
+      throw invalid(`${field}.step_id`, 'must be a string of at most 128 characters (no lone surrogates or U+0000), or null')
     // The event's payload will have to pass the same 64 KiB rule as a reported one.
     if (Buffer.byteLength(JSON.stringify(payloadOf(event as PlanEvent))) > PAYLOAD_MAX_BYTES)
       throw new AppError('PAYLOAD_TOO_LARGE', `${field}: its payload would be over 64 KiB`)
   })
   return events as PlanEvent[]
+}
+
+/**
+ * A stored plan's events, checked again by today's rules: a plan stored by an older version may break
+ * them (nesting past the depth limit, say). Throws when it cannot be played; callers fail the deployment.
+ */
+export function parseStoredPlan(planData: string): PlanEvent[] {
+  return parsePlanData(parseJsonExact(planData))
 }
 
 /** The plan's events in play order: by timestamp_s, ties kept in their plan order. */

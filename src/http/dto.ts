@@ -29,7 +29,8 @@ export const planDto = (p: Plan) => ({
   created_at: formatTimestamp(p.createdAt),
 })
 
-export const planWithDataDto = (p: PlanWithData) => ({ ...planDto(p), plan_data: parseJsonExact(p.planData) })
+/** A plan with its data as JSON text: the stored text is spliced in, never parsed (it may predate today's limits). */
+export const planWithDataJson = (p: PlanWithData) => `${JSON.stringify(planDto(p)).slice(0, -1)},"plan_data":${p.planData}}`
 
 export const deploymentDto = (d: Deployment) => ({
   id: d.id,

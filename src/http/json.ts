@@ -1,7 +1,7 @@
 // JSON in and out: responses with the contract's content type, and request bodies read within a size
 // limit after the content type is checked (api.md §0: 413 before 415, both before the body is parsed).
-import { AppError } from '../domain/errors'
-import { parseJsonExact } from '../domain/json'
+import { AppError, invalid } from '../domain/errors'
+import { JsonLimitError, parseJsonBounded, parseJsonExact } from '../domain/json'
 
 export const MiB = 1024 * 1024
 export const DEFAULT_BODY_LIMIT = MiB
@@ -24,10 +24,22 @@ export const noContent = (headers?: Record<string, string>) => new Response(null
 
 const tooLarge = (limit: number) => new AppError('PAYLOAD_TOO_LARGE', `request body is larger than ${limit / MiB} MiB`)
 
-/** Reads the body as text: 413 past `limit` bytes (announced or streamed), 415 unless it is JSON. */
+// fatal: bytes that are not UTF-8 are refused, never replaced by U+FFFD (two different payloads would
+// then be stored as one, and the server would store what it was not sent).
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+function decodeUtf8(bytes: Uint8Array): string {
+  try {
+    return utf8.decode(bytes)
+  } catch {
+    throw new AppError('BAD_REQUEST', 'request body is not valid UTF-8')
+  }
+}
+
+/** Reads the body as text: 413 past `limit` bytes (announced or streamed), 415 unless it is JSON, 400 unless UTF-8. */
 export async function readBody(request: Request, limit = DEFAULT_BODY_LIMIT): Promise<string> {
   checkBodyHeaders(request, limit, { bodyRequired: true })
-  if (request.headers.has('content-length') || !request.body) return request.text()
+  if (request.headers.has('content-length') || !request.body) return decodeUtf8(new Uint8Array(await request.arrayBuffer()))
   // No Content-Length (chunked): count bytes as they arrive and stop reading at the limit.
   const reader = request.body.getReader()
   const chunks: Uint8Array[] = []
@@ -42,17 +54,20 @@ export async function readBody(request: Request, limit = DEFAULT_BODY_LIMIT): Pr
     }
     chunks.push(value)
   }
-  return Buffer.concat(chunks).toString('utf8')
+  return decodeUtf8(Buffer.concat(chunks))
 }
 
 /**
- * Parses a JSON body. `exact` keeps numbers a double cannot hold digit for digit (src/domain/json.ts): for
- * bodies whose values are stored as sent (event payloads, plan data), never for fields checked as numbers.
+ * Parses a JSON body within the input limits (docs/limits.md): nesting past 64 levels is 400 VALIDATION
+ * naming the top-level field, before any recursive code sees the value. `exact` keeps numbers a double
+ * cannot hold digit for digit (src/domain/json.ts): for bodies whose values are stored as sent (event
+ * payloads, plan data), never for fields checked as numbers.
  */
 export function parseJson(text: string, { exact = false } = {}): unknown {
   try {
-    return exact ? parseJsonExact(text) : JSON.parse(text)
-  } catch {
+    return exact ? parseJsonExact(text) : parseJsonBounded(text)
+  } catch (error) {
+    if (error instanceof JsonLimitError) throw invalid(error.field, error.rule)
     throw new AppError('BAD_REQUEST', 'request body is not valid JSON')
   }
 }

@@ -3,7 +3,7 @@ import { Elysia, t } from 'elysia'
 import { AGENT_STATUSES } from '../db/schema'
 import { invalid } from '../domain/errors'
 import { formatTimestamp, parseTimestamp } from '../domain/time'
-import { json, noContent, parseJson, readBody } from '../http/json'
+import { json, noContent, parseJson, rawJson, readBody } from '../http/json'
 import { validate } from '../http/validate'
 import type { RouteDeps } from './deps'
 
@@ -55,7 +55,7 @@ export const agentRoutes = ({ agents, rateLimits, guard, clock }: RouteDeps) =>
         rateLimits.check('poll', `${principal.user.id}\n${agentId}`)
         const workload = await agents.poll(principal.user.id, agentId)
         // "No work" must be 204 with an empty body: the stock agent cannot parse anything else as idle.
-        return workload ? json(workload) : noContent()
+        return workload !== null ? rawJson(workload) : noContent()
       },
       { auth: 'agent' },
     )

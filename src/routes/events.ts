@@ -13,6 +13,7 @@ export const EVENTS_PAGE_MAX = 500
 export const BATCH_MAX = 500
 const BATCH_BODY_LIMIT = 16 * MiB
 const IDEMPOTENCY_KEY_MAX = 255
+const IDEMPOTENCY_KEY_PATTERN = new RegExp(`^[\\x21-\\x7e]{1,${IDEMPOTENCY_KEY_MAX}}$`)
 
 export const eventRoutes = ({ store, ingest, rateLimits, guard, clock }: RouteDeps) => {
   /** Parses the body; if it is bad, the deployment checks (404/403/409) still speak first (api.md §0), but a 413 speaks before them. */
@@ -36,8 +37,8 @@ export const eventRoutes = ({ store, ingest, rateLimits, guard, clock }: RouteDe
         const reporter: Reporter = { kind: 'agent', agentId: principal.agentId! }
         const event = await parseOrExplain(() => parseEventInput(parseJson(text, { exact: true })), userId, params.id, reporter)
         const key = request.headers.get('idempotency-key')
-        if (key !== null && (key.length === 0 || key.length > IDEMPOTENCY_KEY_MAX))
-          throw new AppError('BAD_REQUEST', `Idempotency-Key must be 1 to ${IDEMPOTENCY_KEY_MAX} characters`)
+        if (key !== null && !IDEMPOTENCY_KEY_PATTERN.test(key))
+          throw new AppError('BAD_REQUEST', `Idempotency-Key must be 1 to ${IDEMPOTENCY_KEY_MAX} visible ASCII characters`)
         const [result] = await ingest.submit({ userId, deploymentId: params.id, reporter, events: [{ event, key }], now: clock() })
         return json({ id: result!.id }, result!.created ? 201 : 200)
       },

@@ -3,8 +3,8 @@ import { Elysia, t } from 'elysia'
 import { notFound } from '../domain/errors'
 import { newId } from '../domain/ids'
 import { parsePlanData } from '../domain/plan'
-import { planDto, planWithDataDto } from '../http/dto'
-import { json, parseJson, readBody } from '../http/json'
+import { planDto, planWithDataJson } from '../http/dto'
+import { json, parseJson, rawJson, readBody } from '../http/json'
 import { validate } from '../http/validate'
 import type { RouteDeps } from './deps'
 
@@ -58,7 +58,7 @@ export const planRoutes = ({ store, guard, clock }: RouteDeps) =>
       async ({ params, principal }) => {
         const plan = await store.getPlan(principal.user.id, params.id)
         if (!plan) throw notFound('plan')
-        return json(planWithDataDto(plan))
+        return rawJson(planWithDataJson(plan))
       },
       { auth: 'any' },
     )

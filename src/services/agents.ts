@@ -1,17 +1,19 @@
 // The agent protocol's use cases (api.md §4): presence, registration, polling for work, telemetry.
 import { satellitesOf } from '../domain/agent'
-import { parseJsonExact } from '../domain/json'
-import { playOrder, toAgentEvent, type PlanEvent } from '../domain/plan'
+import { parseStoredPlan, playOrder, toAgentEvent } from '../domain/plan'
 import type { Clock } from '../domain/time'
 import type { AgentRegistration, Store } from '../store/types'
 import type { AgentStatus } from '../db/schema'
+import { describeError, type Failures } from './failures'
 
 /** last_seen_at is written at most this often per agent from event reports (the hot path). */
 const SEEN_RESOLUTION_MICROS = 1_000_000
+/** Deployments whose workload cannot be built that one poll fails before it answers; the next poll goes on. */
+const UNBUILDABLE_PER_POLL = 10
 
 export type AgentService = ReturnType<typeof createAgentService>
 
-export function createAgentService({ store, clock }: { store: Store; clock: Clock }) {
+export function createAgentService({ store, clock, failures }: { store: Store; clock: Clock; failures: Failures }) {
   const lastWritten = new Map<string, number>()
 
   return {
@@ -29,21 +31,27 @@ export function createAgentService({ store, clock }: { store: Store; clock: Cloc
       return store.registerAgent(userId, agentId, fields, clock())
     },
 
-    /** The WorkloadSpec of the deployment handed to this agent, or null when there is no work. */
-    async poll(userId: string, agentId: string) {
+    /**
+     * The WorkloadSpec, as JSON text, of the deployment handed to this agent, or null when there is no work.
+     * A deployment whose plan cannot be built into one is failed with a stored reason, and the next one
+     * is tried: a bad plan never blocks the satellite's queue.
+     */
+    async poll(userId: string, agentId: string): Promise<string | null> {
       const now = clock()
       const agent = await store.touchAgent(userId, agentId, now)
-      // Built inside the dispatch transaction: if building fails, the deployment stays pending.
-      return store.dispatchNext(userId, agentId, satellitesOf(agent), now, (deployment, planData) => {
-        const plan = parseJsonExact(planData) as { events: PlanEvent[] }
-        return {
-          plan_id: deployment.planId,
-          deployment_id: deployment.id,
-          satellite_id: deployment.satelliteId,
-          plan_data: plan,
-          events: playOrder(plan.events).map((event) => toAgentEvent(event, deployment.dispatchedAt!, deployment.id)),
-        }
-      })
+      for (let attempt = 0; attempt < UNBUILDABLE_PER_POLL; attempt++) {
+        // Built inside the dispatch transaction, before anything is written, and serialised there too:
+        // whatever could fail fails before the deployment is handed out.
+        const outcome = await store.dispatchNext(userId, agentId, satellitesOf(agent), now, (deployment, planData) => {
+          const events = parseStoredPlan(planData)
+          return `{"plan_id":${JSON.stringify(deployment.planId)},"deployment_id":${JSON.stringify(deployment.id)},"satellite_id":${JSON.stringify(deployment.satelliteId)},"plan_data":${planData},"events":${JSON.stringify(playOrder(events).map((event) => toAgentEvent(event, deployment.dispatchedAt!, deployment.id)))}}`
+        })
+        if (outcome.kind === 'none') return null
+        if (outcome.kind === 'dispatched') return outcome.value
+        const { deployment, error } = outcome
+        await failures.fail({ userId, deploymentId: deployment.id }, 'plan_invalid', `its plan cannot be built into a workload: ${describeError(error)}`)
+      }
+      return null
     },
 
     telemetry(userId: string, agentId: string, sample: { status?: AgentStatus; json: string }) {

@@ -1,26 +1,58 @@
 // Group commit for event reports: the reports that arrive while the previous group commits wait and are
-// written together in the next transaction, so one fsync covers them all. Each caller's promise settles
-// only after that transaction has committed (durably, under synchronous=FULL), so an acknowledgement
-// always means "on disk". Under load the groups grow by themselves.
+// written together in the next transaction, so one flush covers them all. Each caller's promise settles
+// only after that transaction is durable, so an acknowledgement always means "on disk". Under load the
+// groups grow by themselves, up to a bound in inputs, events and bytes, so that no group holds the event
+// loop for long. Waiting reports are queued per user and taken round-robin: one tenant's flood cannot
+// starve another's reports, which go into the very next group (docs/limits.md).
 import type { RecordEventResult, RecordEventsInput, Store } from '../store/types'
 
-/** Inputs per transaction at most; the rest go in the next one. */
-const MAX_GROUP = 1000
+/** A group's bounds; the first input taken always fits, whatever its size. */
+const MAX_GROUP_INPUTS = 1000
+const MAX_GROUP_EVENTS = 2000
+const MAX_GROUP_PAYLOAD_BYTES = 8 * 1024 * 1024
 
 type Pending = { input: RecordEventsInput; resolve(results: RecordEventResult[]): void; reject(error: unknown): void }
 
 export type Ingest = ReturnType<typeof createIngest>
 
+/** An input's weight against the group's byte bound: its payloads' JSON length (UTF-16 units, close enough). */
+const payloadSize = (input: RecordEventsInput) => input.events.reduce((sum, { event }) => sum + event.payloadJson.length, 0)
+
 export function createIngest(store: Store) {
-  const queue: Pending[] = []
+  /** Per user, in arrival order; a Map iterates in insertion order, which makes the round-robin. */
+  const queues = new Map<string, Pending[]>()
   let scheduled = false
   let committing = false
 
+  /** Takes one input per user in turn until a bound is reached. */
+  function takeGroup(): Pending[] {
+    const group: Pending[] = []
+    let events = 0
+    let bytes = 0
+    for (;;) {
+      let took = false
+      for (const [user, queue] of queues) {
+        const next = queue[0]!
+        const size = payloadSize(next.input)
+        if (group.length > 0 && (group.length >= MAX_GROUP_INPUTS || events + next.input.events.length > MAX_GROUP_EVENTS || bytes + size > MAX_GROUP_PAYLOAD_BYTES))
+          return group
+        group.push(queue.shift()!)
+        events += next.input.events.length
+        bytes += size
+        took = true
+        // A user whose queue empties leaves the rotation; one with more waiting goes to its end.
+        queues.delete(user)
+        if (queue.length > 0) queues.set(user, queue)
+      }
+      if (!took) return group
+    }
+  }
+
   async function flush() {
     scheduled = false
-    if (committing || queue.length === 0) return
+    if (committing || queues.size === 0) return
     committing = true
-    const group = queue.splice(0, MAX_GROUP)
+    const group = takeGroup()
     try {
       const outcomes = await store.recordEventGroups(group.map((p) => p.input))
       outcomes.forEach((outcome, i) => (outcome.ok ? group[i]!.resolve(outcome.results) : group[i]!.reject(outcome.error)))
@@ -29,7 +61,7 @@ export function createIngest(store: Store) {
       for (const p of group) p.reject(error)
     } finally {
       committing = false
-      if (queue.length > 0) schedule()
+      if (queues.size > 0) schedule()
     }
   }
 
@@ -44,7 +76,9 @@ export function createIngest(store: Store) {
     /** Stores the input's events with the next group; resolves with their results once committed. */
     submit(input: RecordEventsInput): Promise<RecordEventResult[]> {
       return new Promise((resolve, reject) => {
-        queue.push({ input, resolve, reject })
+        const queue = queues.get(input.userId)
+        if (queue) queue.push({ input, resolve, reject })
+        else queues.set(input.userId, [{ input, resolve, reject }])
         schedule()
       })
     },

@@ -3,12 +3,14 @@
 // no busy loop and no timer per event. Events go through the same ingestion path as agents' reports;
 // each tick commits every due event of every due replay in one transaction, cursor included, so a
 // restart resumes exactly where the last commit left off.
+// Nothing here may throw out of the scheduler: a plan that cannot be played, or an input that fails
+// unexpectedly, fails its own deployment with a stored reason (services/failures.ts), and the rest go on.
 import { AppError } from '../domain/errors'
-import { parseJsonExact } from '../domain/json'
-import { playOrder, replayDueAt, toReplayEvent, type PlanEvent } from '../domain/plan'
+import { parseStoredPlan, playOrder, replayDueAt, toReplayEvent, type PlanEvent } from '../domain/plan'
 import type { Clock } from '../domain/time'
 import type { Logger } from '../log'
 import type { RecordEventsInput, ReplayState, Store } from '../store/types'
+import { describeError, type Failures } from './failures'
 import { MinHeap } from './min-heap'
 
 /** Replays handled in one transaction; more wait for the next turn of the event loop. */
@@ -19,7 +21,7 @@ type Replay = { id: string; userId: string; startedAt: number; speed: number; cu
 
 export type ReplayScheduler = ReturnType<typeof createReplayScheduler>
 
-export function createReplayScheduler({ store, clock, log }: { store: Store; clock: Clock; log: Logger }) {
+export function createReplayScheduler({ store, clock, log, failures }: { store: Store; clock: Clock; log: Logger; failures: Failures }) {
   const queue = new MinHeap<Replay>()
   const active = new Map<string, Replay>()
   const planCache = new Map<string, PlanEvent[]>()
@@ -31,9 +33,9 @@ export function createReplayScheduler({ store, clock, log }: { store: Store; clo
   const dueOf = (r: Replay, index = r.cursor) =>
     index < r.events.length ? replayDueAt(r.events[index]!, r.startedAt, r.speed) : Number.NEGATIVE_INFINITY
 
-  /** Parses a plan's stored data (validated at creation) into events in play order, once per plan. */
+  /** Parses a plan's stored data into events in play order, once per plan; throws when it cannot be played. */
   function cacheEvents(planId: string, planData: string): PlanEvent[] {
-    const events = playOrder((parseJsonExact(planData) as { events: PlanEvent[] }).events)
+    const events = playOrder(parseStoredPlan(planData))
     if (planCache.size >= 1000) planCache.delete(planCache.keys().next().value!)
     planCache.set(planId, events)
     return events
@@ -45,12 +47,35 @@ export function createReplayScheduler({ store, clock, log }: { store: Store; clo
     if (!events) {
       const data = planData ?? (await store.getPlan(state.userId, state.planId))?.planData
       if (data === undefined) return
-      events = cacheEvents(state.planId, data)
+      try {
+        events = cacheEvents(state.planId, data)
+      } catch (error) {
+        await fail(state, state.replayCursor, `its plan cannot be played: ${describeError(error)}`, 'plan_invalid')
+        return
+      }
     }
     const replay: Replay = { id: state.id, userId: state.userId, startedAt: state.startedAt, speed: state.speedMultiplier, cursor: state.replayCursor, events }
     active.set(replay.id, replay)
     queue.push(dueOf(replay), replay)
     arm()
+  }
+
+  /** Fails a replay's deployment with a stored reason; if even that cannot be stored, logs it and gives up. */
+  async function fail(target: { id: string; userId: string }, cursor: number, message: string, reason: 'plan_invalid' | 'replay_failed' = 'replay_failed') {
+    active.delete(target.id)
+    try {
+      await failures.fail({ userId: target.userId, deploymentId: target.id, replayCursor: cursor }, reason, message)
+    } catch (error) {
+      log.error('could not store the failure of a simulated deployment', { deployment: target.id, reason, message, error: describeError(error) })
+    }
+  }
+
+  /** Adds a replay without ever throwing: whatever goes wrong fails that deployment alone. */
+  function addSafely(state: ReplayState, planData?: string): Promise<void> {
+    return add(state, planData).catch((error: unknown) => {
+      log.error('simulated replay could not start', { deployment: state.id, error: error instanceof Error ? error.stack : String(error) })
+      return fail(state, state.replayCursor, `its replay could not start: ${describeError(error)}`)
+    })
   }
 
   function arm() {
@@ -84,7 +109,13 @@ export function createReplayScheduler({ store, clock, log }: { store: Store; clo
             return
           }
           // Cancelled (or gone) since it was scheduled: the replay stops here.
-          active.delete(replay.id)
+          if (outcome.error instanceof AppError) {
+            active.delete(replay.id)
+            return
+          }
+          // Something unexpected, for this replay alone: it cannot go on, and its deployment says why.
+          log.error('simulated replay failed', { deployment: replay.id, error: outcome.error instanceof Error ? outcome.error.stack : String(outcome.error) })
+          void fail(replay, replay.cursor, `its replay failed: ${describeError(outcome.error)}`)
           return
         }
         replay.cursor = batches[k]!.next
@@ -119,11 +150,14 @@ export function createReplayScheduler({ store, clock, log }: { store: Store; clo
   return {
     /** Plays a simulated deployment just created (already started), given its plan's stored data. */
     track(state: ReplayState, planData: string) {
-      void add(state, planData)
+      void addSafely(state, planData)
     },
-    /** At server start: picks up every replay that had not ended, including events due while it was down. */
+    /**
+     * At server start: picks up every replay that had not ended, including events due while it was down.
+     * Never throws for a bad stored replay: that deployment fails with its reason, and the rest resume.
+     */
     async resume() {
-      for (const state of await store.listActiveReplays()) await add(state)
+      for (const state of await store.listActiveReplays()) await addSafely(state)
     },
     /** Stops a replay (its deployment was cancelled). */
     forget(deploymentId: string) {

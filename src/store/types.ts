@@ -90,8 +90,11 @@ export type ReplayState = {
   replayActive: boolean
 }
 
-/** Who reports an event: an agent (checked against the deployment) or the server's own replay. */
-export type Reporter = { kind: 'agent'; agentId: string } | { kind: 'replay' }
+/**
+ * Who reports an event: an agent (checked against the deployment), the server's own replay, or the server
+ * itself failing a deployment it cannot go on with (api.md §2.1).
+ */
+export type Reporter = { kind: 'agent'; agentId: string } | { kind: 'replay' } | { kind: 'server' }
 
 export type RecordEventsInput = {
   userId: string
@@ -105,6 +108,8 @@ export type RecordEventsInput = {
 }
 export type RecordEventResult = { id: string; created: boolean }
 export type GroupOutcome = { ok: true; results: RecordEventResult[] } | { ok: false; error: unknown }
+/** A poll's outcome: nothing waits, a deployment was handed out, or the oldest one's workload could not be built. */
+export type DispatchResult<T> = { kind: 'none' } | { kind: 'dispatched'; value: T } | { kind: 'unbuildable'; deployment: Deployment; error: unknown }
 
 export interface Store {
   /** Throws when the database does not answer. */
@@ -156,8 +161,11 @@ export interface Store {
   /**
    * Group commit: several inputs in one transaction (one fsync). Each input's events are stored in order
    * and move the deployment as they arrive, after the same checks as checkReportable; a retry of a stored
-   * event (same identity) stores nothing and returns the first id. An input refused by those checks
-   * (404/403/409) is refused alone, having written nothing. Outcomes are in input order.
+   * event (same identity) stores nothing and returns the first id, found in O(log n) however many events
+   * share its instant. An input refused by those checks (404/403/409) is refused alone, having written
+   * nothing; an input whose handling throws anything else fails alone too, with that error, and the others
+   * commit as if it had not been there. Only a storage failure fails the whole group (it rejects).
+   * Outcomes are in input order.
    */
   recordEventGroups(inputs: RecordEventsInput[]): Promise<GroupOutcome[]>
   /** A page of the deployment's events in list order: event_timestamp, then arrival. */
@@ -168,8 +176,8 @@ export interface Store {
   /**
    * Atomically hands the oldest pending live deployment of this user for one of these satellites to the
    * agent (status dispatched): two agents polling at once never get the same one. `prepare` builds what
-   * the agent will receive inside the same transaction: if it throws, the dispatch is undone. Null when
-   * none waits.
+   * the agent will receive, given the deployment as dispatched, inside the same transaction: if it throws,
+   * nothing is written and the deployment comes back as unbuildable (the caller fails it).
    */
   dispatchNext<T>(
     userId: string,
@@ -177,7 +185,7 @@ export interface Store {
     satelliteIds: string[],
     now: number,
     prepare: (deployment: Deployment, planData: string) => T,
-  ): Promise<T | null>
+  ): Promise<DispatchResult<T>>
 
   /** Replays that still have plan events to store. */
   listActiveReplays(): Promise<ReplayState[]>

@@ -124,14 +124,14 @@ describe('poll', () => {
     if (matches) expect(reply.body.deployment_id).toBe(dep)
   })
 
-  test('if the workload cannot be built, the dispatch is undone and the deployment stays pending', async () => {
+  test('if the workload cannot be built, nothing is dispatched: the store says so and writes nothing', async () => {
     const dep = await t.createDeployment('live')
     const user = await h.store.getUserByEmail(t.email)
-    await expect(
-      h.store.dispatchNext(user!.id, 'sat-25544', ['25544'], clock(), () => {
-        throw new Error('cannot build')
-      }),
-    ).rejects.toThrow('cannot build')
+    const outcome = await h.store.dispatchNext(user!.id, 'sat-25544', ['25544'], clock(), () => {
+      throw new Error('cannot build')
+    })
+    expect(outcome).toMatchObject({ kind: 'unbuildable', deployment: { id: dep, status: 'pending' } })
+    expect(String((outcome as { error: unknown }).error)).toContain('cannot build')
     expect(await getDeployment(dep)).toMatchObject({ status: 'pending', agent_id: null, dispatched_at: null })
     expect((await poll()).body.deployment_id).toBe(dep)
   })

@@ -4,7 +4,7 @@ import type { Statement } from 'bun:sqlite'
 import type { Db } from '../../db/open'
 import { decideReportAccess, decideTransition, triggerForEventType, type DeploymentStatus } from '../../domain/deployment'
 import { AppError, notFound } from '../../domain/errors'
-import type { Deployment, GroupOutcome, RecordEventResult, RecordEventsInput, ReplayState, Reporter, Store } from '../types'
+import type { Deployment, DispatchResult, GroupOutcome, RecordEventResult, RecordEventsInput, ReplayState, Reporter, Store } from '../types'
 import type { DurableCommits } from './durable'
 import { createEventStatements, type DeploymentCursor, type EventGroupWriter } from './events'
 
@@ -36,6 +36,17 @@ type ReplayRow = Omit<ReplayState, 'replayActive'> & { replayActive: number }
 const toReplayState = (row: ReplayRow): ReplayState => ({ ...row, replayActive: row.replayActive === 1 })
 
 type ReportState = Pick<Deployment, 'status' | 'mode' | 'agentId' | 'startedAt'>
+
+/** An unexpected error from one input of a group, carried out of the transaction to roll it back. */
+class InputFailure {
+  constructor(
+    readonly index: number,
+    readonly error: unknown,
+  ) {}
+}
+
+/** SQLite's own failures (disk full, locked, I/O): the group cannot commit, whichever input met them. */
+const isStorageError = (error: unknown) => typeof (error as { code?: unknown })?.code === 'string' && (error as { code: string }).code.startsWith('SQLITE_')
 
 export function createDeploymentStore(db: Db, durable: DurableCommits): DeploymentStore {
   const sqlite = db.$client
@@ -100,11 +111,10 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
     const checked = requireReportable(input.userId, deploymentId, input.reporter, state)
     if (!state) {
       const { eventKey, ...rest } = checked as ReportState & { eventKey: number }
-      state = { ...rest, created: 0, cursor: { key: eventKey, latest: null, known: null } }
+      state = { ...rest, created: 0, cursor: { key: eventKey, latest: null } }
       touched.set(slot, state)
     }
     const results: RecordEventResult[] = []
-    if (input.events.length > 1) writer.prepare(state.cursor, input.events)
     for (const { event, key } of input.events) {
       const result = writer.record(state.cursor, event, key, now)
       results.push(result)
@@ -124,15 +134,19 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
 
   // Every transaction that reads and then writes starts IMMEDIATE: it takes the write lock first (waiting
   // up to busy_timeout for another process), so a concurrent writer can never invalidate what it read.
-  const recordEventGroups = immediate((inputs: RecordEventsInput[]): GroupOutcome[] => {
+  // `failed`: inputs that threw unexpectedly in an earlier try of this group, answered with their error.
+  const recordGroupOnce = immediate((inputs: RecordEventsInput[], failed: Map<number, unknown>): GroupOutcome[] => {
     const touched = new Map<string, Touched>()
     const writer = events.beginGroup()
-    const outcomes = inputs.map((input): GroupOutcome => {
+    const outcomes = inputs.map((input, i): GroupOutcome => {
+      if (failed.has(i)) return { ok: false, error: failed.get(i) }
       try {
         return { ok: true, results: recordInGroup(input, touched, writer) }
       } catch (error) {
-        if (!(error instanceof AppError)) throw error
-        return { ok: false, error }
+        if (error instanceof AppError) return { ok: false, error }
+        // A storage failure fails the whole group; anything else is this input's own.
+        if (isStorageError(error)) throw error
+        throw new InputFailure(i, error)
       }
     })
     writer.finish()
@@ -141,13 +155,38 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
     return outcomes
   })
 
+  /**
+   * An input that throws unexpectedly may have written rows already: the transaction is rolled back and the
+   * group tried again without it, so the others commit exactly as if it had not been sent.
+   */
+  function recordEventGroups(inputs: RecordEventsInput[]): GroupOutcome[] {
+    const failed = new Map<number, unknown>()
+    for (;;) {
+      try {
+        return recordGroupOnce(inputs, failed)
+      } catch (error) {
+        if (!(error instanceof InputFailure)) throw error
+        failed.set(error.index, error.error)
+      }
+    }
+  }
+
   const dispatchNext = immediate(
-    (userId: string, agentId: string, satelliteIds: string[], now: number, prepare: (d: Deployment, planData: string) => unknown) => {
+    (userId: string, agentId: string, satelliteIds: string[], now: number, prepare: (d: Deployment, planData: string) => unknown): DispatchResult<unknown> => {
       const next = q.nextPending.get({ userId, satellites: JSON.stringify(satelliteIds) })
-      if (!next) return null
+      if (!next) return { kind: 'none' }
+      const pending = q.get.get({ id: next.id, userId })!
+      const transition = decideTransition(pending, 'dispatch')!
+      const deployment = { ...pending, status: transition.to, agentId, dispatchedAt: now }
+      // Built before anything is written: a workload that cannot be built leaves the deployment as it was.
+      let value: unknown
+      try {
+        value = prepare(deployment, q.planData.get({ id: deployment.planId })!.planData)
+      } catch (error) {
+        return { kind: 'unbuildable', deployment: pending, error }
+      }
       q.dispatch.run({ id: next.id, agentId, now })
-      const deployment = q.get.get({ id: next.id, userId })!
-      return prepare(deployment, q.planData.get({ id: deployment.planId })!.planData)
+      return { kind: 'dispatched', value }
     },
   )
 
@@ -220,7 +259,7 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
       }
     },
     async dispatchNext<T>(userId: string, agentId: string, satelliteIds: string[], now: number, prepare: (d: Deployment, planData: string) => T) {
-      return settledAfter(() => dispatchNext(userId, agentId, satelliteIds, now, prepare) as T | null)
+      return settledAfter(() => dispatchNext(userId, agentId, satelliteIds, now, prepare) as DispatchResult<T>)
     },
     async listActiveReplays() {
       return q.activeReplays.all().map(toReplayState)

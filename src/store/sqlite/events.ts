@@ -4,27 +4,29 @@
 // positionally, and rows are inserted ten to a statement.
 import type { Statement } from 'bun:sqlite'
 import type { Db } from '../../db/open'
-import { canonicalPayload, isRetryOf, type EventContent, type EventInput } from '../../domain/event'
+import type { Database } from 'bun:sqlite'
+import { canonicalJson, canonicalPayload, canonicalPayloadOf, contentDigest, isRetryOf, type EventContent, type EventInput } from '../../domain/event'
+import { parseJsonExact } from '../../domain/json'
 import { createEventIds } from '../../domain/ids'
 import type { RecordEventsInput, StoredEvent } from '../types'
 
 /** Rows per multi-row INSERT: binding one statement of ten rows costs less than ten of one row. */
 const ROWS_PER_INSERT = 10
 
-type Row = [deploymentKey: number, timestamp: number, seq: number, type: string, jobId: string | null, stepId: string | null, payload: string | null, key: string | null, createdAt: number]
-type CandidateRow = [id: string | null, seq: number, createdAt: number, type: string, jobId: string | null, stepId: string | null, bytes: number, timestamp: number]
+type Row = [deploymentKey: number, timestamp: number, seq: number, type: string, jobId: string | null, stepId: string | null, payload: string | null, key: string | null, createdAt: number, digest: number | null]
+type CandidateRow = [id: string | null, seq: number, createdAt: number, type: string, jobId: string | null, stepId: string | null, bytes: number]
 type EventRow = [number, string | null, string, number, string | null, string | null, string, number]
+type LegacyRow = [deploymentKey: number, timestamp: number, seq: number, type: string, jobId: string | null, stepId: string | null, payload: string]
 
 // No id: a new event's id derives from created_at and seq (src/domain/ids.ts createEventIds).
-const COLUMNS = 'deployment_key, event_timestamp, seq, event_type, job_id, step_id, payload, idempotency_key, created_at'
-const ROW_WIDTH = 9
+const COLUMNS = 'deployment_key, event_timestamp, seq, event_type, job_id, step_id, payload, idempotency_key, created_at, digest'
+const ROW_WIDTH = 10
 const PLACEHOLDERS = `(${Array(ROW_WIDTH).fill('?').join(', ')})`
 
 /**
  * Payloads larger than this many bytes of JSON are kept in event_payloads, not in their row: a row that
  * overflows its b-tree page makes every comparison on the clustered key read its overflow pages (measured:
- * 250 events of 60 KiB at one instant took 4.1 s to check against each other; 0.8 s once moved out and
- * each stored payload read at most once per group).
+ * 250 events of 60 KiB at one instant took 4.1 s to check against each other; 0.8 s once moved out).
  */
 const PAYLOAD_INLINE_MAX = 768
 
@@ -33,63 +35,37 @@ const PAYLOAD = '(CASE WHEN e.payload IS NULL THEN (SELECT p.payload FROM event_
 const PAYLOAD_BYTES =
   '(CASE WHEN e.payload IS NULL THEN (SELECT octet_length(p.payload) FROM event_payloads p WHERE p.seq = e.seq) ELSE octet_length(e.payload) END)'
 
-/** What a candidate row (CandidateRow) is read as. */
-const CANDIDATE_COLUMNS = `id, seq, created_at, event_type, job_id, step_id, ${PAYLOAD_BYTES}, event_timestamp`
-
-/** Rows read at once for an input's time range at most; past it, each event is looked up alone. */
-const RANGE_ROWS_MAX = 1000
+/** Rows given their digest per transaction by the start-up backfill. */
+const BACKFILL_BATCH = 2000
 
 /**
- * A stored keyless event that a report at its instant could be a retry of. The payload is read only when
- * everything else matches, its size included: events at one instant may be many, and their payloads large.
+ * A stored keyless event that a report could be a retry of: same deployment, instant and digest. Its
+ * payload is read only when everything else matches, its size included.
  */
 type Candidate = Omit<EventContent, 'payloadJson'> & { id: string; timestamp: number; seq: number; bytes: number; payloadJson: string | null }
 
-/** The keyless rows of a deployment between two instants, complete: those stored, and those added since. */
-type KnownRange = { from: number; to: number; byInstant: Map<number, Candidate[]> }
-
-/**
- * What the group writer keeps per deployment while a transaction lasts: its key, the newest instant stored
- * (null until read), and the range of rows last read for an input.
- */
-export type DeploymentCursor = { key: number; latest: number | null; known: KnownRange | null }
-
-function remember(byInstant: KnownRange['byInstant'], candidate: Candidate) {
-  const list = byInstant.get(candidate.timestamp)
-  if (list) list.push(candidate)
-  else byInstant.set(candidate.timestamp, [candidate])
-}
+/** What the group writer keeps per deployment while a transaction lasts: its key and the newest instant stored (null until read). */
+export type DeploymentCursor = { key: number; latest: number | null }
 
 export type EventGroupWriter = ReturnType<ReturnType<typeof createEventStatements>['beginGroup']>
 
 export function createEventStatements(db: Db) {
   const sqlite = db.$client
-  const eventId = createEventIds(sqlite.query("SELECT value FROM meta WHERE key = 'event_id_secret'").values()[0]![0] as number)
+  const secret = sqlite.query("SELECT value FROM meta WHERE key = 'event_id_secret'").values()[0]![0] as number
+  const eventId = createEventIds(secret)
   /** A row's id: stored for events from before 0.2, derived for the others. */
   const idOf = (id: string | null, createdAt: number, seq: number) => id ?? eventId(createdAt, seq)
-  const toCandidate = ([id, seq, createdAt, type, jobId, stepId, bytes, timestamp]: CandidateRow): Candidate => ({
-    id: idOf(id, createdAt, seq),
-    type,
-    jobId,
-    stepId,
-    timestamp,
-    seq,
-    bytes,
-    payloadJson: null,
-  })
   const q = {
     insertOne: sqlite.prepare(`INSERT INTO events (${COLUMNS}) VALUES ${PLACEHOLDERS}`),
     insertMany: sqlite.prepare(`INSERT INTO events (${COLUMNS}) VALUES ${Array(ROWS_PER_INSERT).fill(PLACEHOLDERS).join(', ')}`),
     insertPayload: sqlite.prepare('INSERT INTO event_payloads (seq, payload) VALUES (?, ?)'),
     // The newest instant stored for the deployment: one step down the primary key.
     latest: sqlite.prepare('SELECT max(event_timestamp) FROM events WHERE deployment_key = ?'),
-    // Candidates carry their payload's size in bytes, which SQLite knows without reading the payload.
-    sameInstant: sqlite.prepare(`
-      SELECT ${CANDIDATE_COLUMNS} FROM events e
-      WHERE deployment_key = ? AND event_timestamp = ? AND idempotency_key IS NULL`),
-    range: sqlite.prepare(`
-      SELECT ${CANDIDATE_COLUMNS} FROM events e
-      WHERE deployment_key = ? AND event_timestamp BETWEEN ? AND ? AND idempotency_key IS NULL LIMIT ?`),
+    // One step down events_retry_idx, however many events share the instant. Candidates carry their
+    // payload's size in bytes, which SQLite knows without reading the payload.
+    byDigest: sqlite.prepare(`
+      SELECT id, seq, created_at, event_type, job_id, step_id, ${PAYLOAD_BYTES} FROM events e INDEXED BY events_retry_idx
+      WHERE deployment_key = ? AND event_timestamp = ? AND digest = ? AND idempotency_key IS NULL`),
     payloadOf: sqlite.prepare(`SELECT ${PAYLOAD} FROM events e WHERE deployment_key = ? AND event_timestamp = ? AND seq = ?`),
     byKey: sqlite.prepare('SELECT id, seq, created_at AS createdAt FROM events WHERE deployment_key = ? AND idempotency_key = ?') as Statement<{
       id: string | null
@@ -103,22 +79,22 @@ export function createEventStatements(db: Db) {
       WHERE deployment_key = (SELECT event_key FROM deployments WHERE id = ?)
       ORDER BY event_timestamp, seq LIMIT ? OFFSET ?`),
   }
+  const digestOf = (event: Pick<EventInput, 'type' | 'jobId' | 'stepId' | 'payload' | 'payloadJson'>) => contentDigest(event, canonicalPayloadOf(event), secret)
+
+  backfillDigests(sqlite, secret)
 
   /**
-   * One transaction's writer. Rows wait in a buffer to be inserted ten at a time; before a lookup that
-   * could match a buffered row, the buffer is written out, so lookups always see every row of the group.
+   * One transaction's writer. Rows wait in a buffer to be inserted ten at a time; the rows and keys the group
+   * has recorded are also kept in memory, so a lookup finds them without writing the buffer out first.
    * Must be used inside a transaction, and finish()ed before it commits.
    */
   function beginGroup() {
     let seq = (q.seq.values()[0]![0] as number) ?? 0
     /** Rows to insert, flat: ROW_WIDTH values each. */
     const buffer: Row[number][] = []
-    /** What the buffer holds, to tell when a lookup needs it written first: its instants' range, its keys. */
-    let bufferedMin = Infinity
-    let bufferedMax = -Infinity
-    const bufferedKeys = new Set<string>()
-    /** Stored payloads read in this group, by seq: many reports at one instant compare the same ones. */
-    const payloads = new Map<number, string>()
+    /** The keyless rows this group recorded, by deployment, instant and digest; its keyed ones by key. */
+    const recorded = new Map<string, Candidate[]>()
+    const recordedKeys = new Map<string, string>()
     /** Canonical payloads computed in this group, by payload text. */
     const canonicals = new Map<string, string>()
     const canonical = (payloadJson: string) => {
@@ -133,12 +109,7 @@ export function createEventStatements(db: Db) {
       for (; buffer.length - at >= chunk; at += chunk) q.insertMany.run(...buffer.slice(at, at + chunk))
       for (; at < buffer.length; at += ROW_WIDTH) q.insertOne.run(...buffer.slice(at, at + ROW_WIDTH))
       buffer.length = 0
-      bufferedMin = Infinity
-      bufferedMax = -Infinity
-      bufferedKeys.clear()
     }
-
-    const overlapsBuffer = (from: number, to: number) => from <= bufferedMax && to >= bufferedMin
 
     function latest(deployment: DeploymentCursor): number {
       deployment.latest ??= (q.latest.values(deployment.key)[0]![0] as number | null) ?? -Infinity
@@ -149,84 +120,52 @@ export function createEventStatements(db: Db) {
      * Whether the event retries this candidate. Equal payloads, both serialised by JSON.stringify from parsed
      * values, differ at most in key order, so they have the same size: the payload is read only then.
      */
-    function retries(deployment: DeploymentCursor, candidate: Candidate, event: EventInput, bytes: () => number): boolean {
-      if (candidate.type !== event.type || candidate.jobId !== event.jobId || candidate.stepId !== event.stepId || candidate.bytes !== bytes()) return false
-      if (candidate.payloadJson === null) {
-        let text = payloads.get(candidate.seq)
-        if (text === undefined) payloads.set(candidate.seq, (text = q.payloadOf.values(deployment.key, candidate.timestamp, candidate.seq)[0]![0] as string))
-        candidate.payloadJson = text
-      }
+    function retries(deployment: DeploymentCursor, candidate: Candidate, event: EventInput, bytes: number): boolean {
+      if (candidate.type !== event.type || candidate.jobId !== event.jobId || candidate.stepId !== event.stepId || candidate.bytes !== bytes) return false
+      candidate.payloadJson ??= q.payloadOf.values(deployment.key, candidate.timestamp, candidate.seq)[0]![0] as string
       return isRetryOf(candidate as EventContent, event, canonical)
     }
 
     /** The id of the stored event this one retries, if any (api.md §3.1). */
-    function findRetry(deployment: DeploymentCursor, event: EventInput, key: string | null): string | null {
+    function findRetry(deployment: DeploymentCursor, event: EventInput, key: string | null, digest: number | null): string | null {
       if (key !== null) {
-        if (bufferedKeys.has(`${deployment.key}\n${key}`)) flush()
+        const id = recordedKeys.get(`${deployment.key}\n${key}`)
+        if (id !== undefined) return id
         const row = q.byKey.get(deployment.key, key)
         return row ? idOf(row.id, row.createdAt, row.seq) : null
       }
       // Events mostly arrive in time order: one later than every stored event cannot be a retry.
       if (event.timestamp > latest(deployment)) return null
-      let size: number | undefined
-      const bytes = () => (size ??= Buffer.byteLength(event.payloadJson))
-      const known = deployment.known
-      if (known && event.timestamp >= known.from && event.timestamp <= known.to) {
-        for (const candidate of known.byInstant.get(event.timestamp) ?? []) if (retries(deployment, candidate, event, bytes)) return candidate.id
-        return null
-      }
-      if (overlapsBuffer(event.timestamp, event.timestamp)) flush()
-      for (const row of q.sameInstant.values(deployment.key, event.timestamp) as CandidateRow[]) {
-        const candidate = toCandidate(row)
+      const bytes = Buffer.byteLength(event.payloadJson)
+      for (const candidate of recorded.get(`${deployment.key}\n${event.timestamp}\n${digest}`) ?? [])
+        if (retries(deployment, candidate, event, bytes)) return candidate.id
+      for (const [id, rowSeq, createdAt, type, jobId, stepId, rowBytes] of q.byDigest.values(deployment.key, event.timestamp, digest) as CandidateRow[]) {
+        const candidate: Candidate = { id: idOf(id, createdAt, rowSeq), type, jobId, stepId, timestamp: event.timestamp, seq: rowSeq, bytes: rowBytes, payloadJson: null }
         if (retries(deployment, candidate, event, bytes)) return candidate.id
       }
       return null
     }
 
     return {
-      /**
-       * Called with an input's events before they are recorded. Reports sent concurrently arrive out of time
-       * order, so a whole batch may be older than the newest stored event: rather than one lookup per event,
-       * the stored rows of the batch's time range are read at once (usually none). Keyed events are found
-       * by their key, and take no part.
-       */
-      prepare(deployment: DeploymentCursor, events: RecordEventsInput['events']) {
-        const newest = latest(deployment)
-        let from = Infinity
-        let to = -Infinity
-        let older = 0
-        for (const { event: { timestamp }, key } of events)
-          if (key === null && timestamp <= newest) {
-            older++
-            if (timestamp < from) from = timestamp
-            if (timestamp > to) to = timestamp
-          }
-        const known = deployment.known
-        if (older < 2 || (known && from >= known.from && to <= known.to)) return
-        if (overlapsBuffer(from, to)) flush()
-        const rows = q.range.values(deployment.key, from, to, RANGE_ROWS_MAX + 1) as CandidateRow[]
-        if (rows.length > RANGE_ROWS_MAX) return
-        const byInstant: KnownRange['byInstant'] = new Map()
-        for (const row of rows) remember(byInstant, toCandidate(row))
-        deployment.known = { from, to, byInstant }
-      },
       /** Stores the event unless it retries a stored one: the id, and whether it was created. */
       record(deployment: DeploymentCursor, event: EventInput, key: string | null, now: number): { id: string; created: boolean } {
-        const existing = findRetry(deployment, event, key)
+        const digest = key === null ? digestOf(event) : null
+        const existing = findRetry(deployment, event, key, digest)
         if (existing !== null) return { id: existing, created: false }
         const id = eventId(now, ++seq)
         // Short text needs no byte count: a UTF-16 unit is at most 3 bytes of UTF-8.
         const inline = event.payloadJson.length * 3 <= PAYLOAD_INLINE_MAX || Buffer.byteLength(event.payloadJson) <= PAYLOAD_INLINE_MAX
         if (!inline) q.insertPayload.run(seq, event.payloadJson)
-        buffer.push(deployment.key, event.timestamp, seq, event.type, event.jobId, event.stepId, inline ? event.payloadJson : null, key, now)
-        if (event.timestamp < bufferedMin) bufferedMin = event.timestamp
-        if (event.timestamp > bufferedMax) bufferedMax = event.timestamp
-        if (key !== null) bufferedKeys.add(`${deployment.key}\n${key}`)
-        // A range read before stays complete: what this group adds to it is added to it.
-        const known = deployment.known
-        if (key === null && known && event.timestamp >= known.from && event.timestamp <= known.to) {
+        buffer.push(deployment.key, event.timestamp, seq, event.type, event.jobId, event.stepId, inline ? event.payloadJson : null, key, now, digest)
+        if (buffer.length >= ROWS_PER_INSERT * ROW_WIDTH) flush()
+        if (key !== null) recordedKeys.set(`${deployment.key}\n${key}`, id)
+        else {
           const { type, jobId, stepId, timestamp, payloadJson } = event
-          remember(known.byInstant, { id, type, jobId, stepId, timestamp, seq, bytes: Buffer.byteLength(payloadJson), payloadJson })
+          const slot = `${deployment.key}\n${timestamp}\n${digest}`
+          const candidate = { id, type, jobId, stepId, timestamp, seq, bytes: Buffer.byteLength(payloadJson), payloadJson }
+          const same = recorded.get(slot)
+          if (same) same.push(candidate)
+          else recorded.set(slot, [candidate])
         }
         // Only a known bound moves: one made up from this event alone could hide a stored later one.
         if (deployment.latest !== null && event.timestamp > deployment.latest) deployment.latest = event.timestamp
@@ -258,4 +197,39 @@ export function createEventStatements(db: Db) {
       )
     },
   }
+}
+
+/**
+ * Gives every keyless event stored before 0.3 its digest (migration 0003 sets the flag), in batches along
+ * the primary key, once. A stored payload that cannot be parsed within today's limits (nested past 64
+ * levels by an older version) gets a digest of its raw text: no report accepted now can be a retry of it.
+ */
+function backfillDigests(sqlite: Database, secret: number) {
+  const flag = sqlite.query("SELECT value FROM meta WHERE key = 'events_digest_backfill'").values()[0]?.[0]
+  if (flag !== 1) return
+  const next = sqlite.prepare(`
+    SELECT deployment_key, event_timestamp, seq, event_type, job_id, step_id, ${PAYLOAD} FROM events e
+    WHERE (deployment_key, event_timestamp, seq) > (?, ?, ?) AND idempotency_key IS NULL AND digest IS NULL
+    ORDER BY deployment_key, event_timestamp, seq LIMIT ${BACKFILL_BATCH}`)
+  const set = sqlite.prepare('UPDATE events SET digest = ? WHERE deployment_key = ? AND event_timestamp = ? AND seq = ?')
+  let after = [Number.MIN_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, Number.MIN_SAFE_INTEGER]
+  for (;;) {
+    const rows = next.values(...after) as LegacyRow[]
+    sqlite.transaction(() => {
+      for (const [key, timestamp, seq, type, jobId, stepId, payloadJson] of rows) {
+        let digest: number
+        try {
+          // canonicalJson, not the stored text: an older version may have written a number another way.
+          digest = contentDigest({ type, jobId, stepId }, canonicalJson(parseJsonExact(payloadJson)), secret)
+        } catch {
+          digest = contentDigest({ type, jobId, stepId }, `raw:${payloadJson}`, secret)
+        }
+        set.run(digest, key, timestamp, seq)
+      }
+    })()
+    if (rows.length < BACKFILL_BATCH) break
+    const last = rows[rows.length - 1]!
+    after = [last[0], last[1], last[2]]
+  }
+  sqlite.run("UPDATE meta SET value = 0 WHERE key = 'events_digest_backfill'")
 }

@@ -1,0 +1,37 @@
+// The server failing a deployment it cannot go on with (api.md §2.1, last row): a plan that cannot be
+// built or played. It stores a `job.failed` event saying why, through the same ingestion as any report,
+// so the status moves in the same transaction, and it logs the reason once.
+import type { EventInput } from '../domain/event'
+import type { Clock } from '../domain/time'
+import type { Logger } from '../log'
+import type { Ingest } from './ingest'
+
+export type FailureReason = 'plan_invalid' | 'replay_failed'
+
+export type Failures = ReturnType<typeof createFailures>
+
+export function createFailures({ ingest, clock, log }: { ingest: Ingest; clock: Clock; log: Logger }) {
+  return {
+    /**
+     * Fails the deployment with a stored job.failed event `{reason, message}`. Its key makes it stored once
+     * however often this runs; a simulated deployment's replay ends with it (`replayCursor` where it stood).
+     */
+    async fail(target: { userId: string; deploymentId: string; replayCursor?: number }, reason: FailureReason, message: string) {
+      log.warn('deployment failed by the server', { deployment: target.deploymentId, reason, message })
+      const now = clock()
+      const payload = { reason, message }
+      const event: EventInput = { type: 'job.failed', timestamp: now, jobId: target.deploymentId, stepId: null, payload, payloadJson: JSON.stringify(payload) }
+      await ingest.submit({
+        userId: target.userId,
+        deploymentId: target.deploymentId,
+        reporter: { kind: 'server' },
+        events: [{ event, key: 'server:failed' }],
+        now,
+        ...(target.replayCursor === undefined ? {} : { replay: { cursor: target.replayCursor, finished: true } }),
+      })
+    },
+  }
+}
+
+/** What an error says, for a stored reason: its message, never a stack. */
+export const describeError = (error: unknown) => (error instanceof Error ? error.message : String(error)).slice(0, 500)
