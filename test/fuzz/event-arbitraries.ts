@@ -26,13 +26,13 @@ const instant = fc.oneof(
 
 const escape = fc.constantFrom('json', 'u', 'raw') as fc.Arbitrary<'json' | 'u' | 'raw'>
 
-const eventType = fc.oneof(
+export const eventType = fc.oneof(
   fc.constantFrom('step.progress', 'step.started', 'transfer.chunk', 'job.accepted', 'a.b', 'x_1.y_2.z_3'),
   fc.stringMatching(/^[a-z][a-z0-9_]{0,6}(\.[a-z][a-z0-9_]{0,6}){1,3}$/),
 )
 
 /** job_id and step_id values that are good: ordinary and odd text, and raw lone surrogates (U+FFFD on the wire). */
-const goodId: fc.Arbitrary<J> = fc.oneof(
+export const goodId: fc.Arbitrary<J> = fc.oneof(
   fc.constantFrom('job-1', 'j', 'preset-001', 'capture').map((s) => str(s)),
   fc.tuple(hostileText.filter((s) => !isBadText(s) && s.length <= 128), escape).map(([s, e]) => str(s, e)),
   fc.tuple(fc.constantFrom('\ud800', 'a\udfff', '\udc00\ud800'), fc.constant('raw' as const)).map(([s, e]) => str(s, e)),

@@ -1,3 +1,12 @@
 // Properties of the fuzz suite that fail on this revision, each with a minimal reproduction. Such a
-// property runs as test.failing (settings.ts); when a fix makes it pass, `npm test` says so: remove it here.
-export const KNOWN_GAPS: Record<string, string> = {}
+// property runs as test.failing (settings.ts) and what it checks is left out of the mixed properties, so
+// they still find other failures; when a fix makes it pass, `npm test` says so: delete its entry here.
+export const KEY_SCOPE = 'POST /api/keys: scope must be one of full, agent, read'
+export const TELEMETRY_UNKNOWN = 'POST /api/agent/telemetry: unknown fields are not stored'
+
+export const KNOWN_GAPS: Record<string, string> = {
+  [KEY_SCOPE]: 'POST /api/keys {"name":"k","scope":"bogus"} (session) → 201; api.md §1: scope is "full"|"agent"|"read", so 400 VALIDATION scope (and a valid scope is not applied either)',
+  [TELEMETRY_UNKNOWN]: 'POST /api/agent/telemetry {"status":"idle","junk":{"a":1}} → 200, then GET /api/agents shows last_telemetry.junk; api.md §0: unknown fields are ignored and not stored',
+}
+
+export const isOpen = (name: string) => name in KNOWN_GAPS

@@ -113,25 +113,27 @@ export function expectOneOf(reply: Reply, alts: Alt[], what: string) {
 
 export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
+/** A field's verdict: refusals, fine, or a limit the contract leaves open (refused or not, naming `soft`). */
+export type Check = Alt[] | 'ok' | { soft: string }
+
 /** A text field: absent allowed when optional, null when nullable; a lone surrogate or U+0000 is a 400. */
 export function textField(
   body: Record<string, unknown>,
   name: string,
   { required = false, nullable = !required, min = 0, max = Infinity, softMax = false, prefix = '' }: { required?: boolean; nullable?: boolean; min?: number; max?: number; softMax?: boolean; prefix?: string } = {},
-): Alt[] | 'ok' | 'soft' {
+): Check {
   const v = Object.hasOwn(body, name) ? body[name] : undefined
   const field = `${prefix}${name}`
   if (v === undefined) return required ? [v400(field)] : 'ok'
   if (v === null) return nullable ? 'ok' : [v400(field)]
   if (typeof v !== 'string' || v.length < min || isBadText(v)) return [v400(field)]
-  if (v.length > max) return softMax ? 'soft' : [v400(field)]
+  if (v.length > max) return softMax ? { soft: field } : [v400(field)]
   return 'ok'
 }
 
-/** Collects the refusals of several field checks; `soft` ones (limits the contract leaves open) allow both. */
-export function combine(accept: Alt, ...checks: Array<Alt[] | 'ok' | 'soft'>): Alt[] {
+/** Collects several field checks: the refusals, and the open limits as refusals that may or may not come. */
+export function combine(accept: Alt, ...checks: Check[]): Alt[] {
   const hard = checks.filter((c): c is Alt[] => Array.isArray(c)).flat()
-  if (hard.length > 0) return hard
-  const soft = checks.some((c) => c === 'soft')
-  return soft ? [accept, { status: 400, code: 'VALIDATION' }] : [accept]
+  const soft = checks.filter((c): c is { soft: string } => typeof c === 'object' && !Array.isArray(c)).map((c) => v400(c.soft, true))
+  return hard.length > 0 ? [...hard, ...soft] : [accept, ...soft]
 }
