@@ -84,6 +84,12 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
   return Number(process.exitCode ?? 0)
 }
 
+// A last guard, never the plan: background work catches its own failures (src/services/replay.ts), but a
+// promise rejected where nobody waits must not stop a server that agents depend on. Logged with its stack.
+process.on('unhandledRejection', (reason) => {
+  log.error('unhandled rejection (a bug: please report it)', { error: reason instanceof Error ? reason.stack : String(reason) })
+})
+
 const loaded = loadConfig({ argv: process.argv.slice(2), env: process.env })
 if (!loaded.ok) {
   for (const error of loaded.errors) console.error(`ground-console: ${error}`)

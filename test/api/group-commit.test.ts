@@ -1,6 +1,8 @@
 // Concurrent reports share transactions, and each is answered only after its transaction committed.
 import { afterEach, beforeEach, expect, test } from 'bun:test'
 import { createApp } from '../../src/app'
+import { parseEventInput } from '../../src/domain/event'
+import { createIngest } from '../../src/services/ingest'
 import { silentLogger } from '../../src/log'
 import type { Store } from '../../src/store/types'
 import { createHarness, createTenant, event, send, TEST_PASSWORD_OPTIONS, type Harness } from '../helpers'
@@ -71,4 +73,34 @@ test('the same event sent concurrently, with or without an Idempotency-Key, is s
   expect(replies[1]!.body.id).toBe(replies[0]!.body.id)
   expect(replies[3]!.body.id).toBe(replies[2]!.body.id)
   expect((await h.request('GET', `/api/deployments/${dep}/events`, { headers: t.asKey })).body.total).toBe(2)
+})
+
+test('groups take waiting reports round-robin by user within their bounds: a flood does not starve another tenant', async () => {
+  const flooder = await createTenant(h)
+  const quiet = await createTenant(h)
+  const [floodDep, quietDep] = [await flooder.createDeployment('live'), await quiet.createDeployment('live')]
+  const [floodUser, quietUser] = [(await h.store.getUserByEmail(flooder.email))!.id, (await h.store.getUserByEmail(quiet.email))!.id]
+  const groups: Array<Array<{ user: string; events: number }>> = []
+  const store: Store = {
+    ...h.store,
+    async recordEventGroups(inputs) {
+      groups.push(inputs.map((input) => ({ user: input.userId, events: input.events.length })))
+      return h.store.recordEventGroups(inputs)
+    },
+  }
+  const ingest = createIngest(store)
+  const input = (userId: string, deploymentId: string, from: number, count: number) => ({
+    userId,
+    deploymentId,
+    reporter: { kind: 'agent' as const, agentId: 'sat-25544' },
+    events: Array.from({ length: count }, (_, i) => ({ event: parseEventInput(event('step.progress', undefined, { payload: { i: from + i } })), key: null })),
+    now: 1,
+  })
+  // Twenty batches of 500 queued first, then one single report of the other tenant.
+  const floods = Array.from({ length: 20 }, (_, b) => ingest.submit(input(floodUser, floodDep, b * 500, 500)))
+  const single = ingest.submit(input(quietUser, quietDep, 0, 1))
+  await Promise.all([...floods, single])
+  expect(groups[0]!.some((entry) => entry.user === quietUser)).toBe(true)
+  for (const group of groups) expect(group.reduce((sum, entry) => sum + entry.events, 0)).toBeLessThanOrEqual(2000)
+  expect(groups.flat().reduce((sum, entry) => sum + entry.events, 0)).toBe(10_001)
 })
