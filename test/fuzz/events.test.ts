@@ -7,7 +7,7 @@ import { respell } from './canonical'
 import { contentType, idempotencyKey, spec, specJson, toBytes, wire, type Spec, type Wire } from './event-arbitraries'
 import { EventModel, eventAlts, factsOf, type Facts } from './event-model'
 import { parseExact } from './canonical'
-import { write, type J } from './json-text'
+import { numberLiteral, write, type J } from './json-text'
 import { MiB, depths, expectOneOf, isIdempotencyKey, judgeBody, type Alt } from './oracle'
 import { params, property } from './settings'
 import { decodeStrict, expectHealthy, expectWellFormed, sendBytes } from './wire'
@@ -120,7 +120,7 @@ describe('fuzz: POST /api/deployments/:id/events', () => {
         const count = await sendBytes(w.h.app, 'GET', `/api/deployments/${dep}`, { headers: w.a.asKey })
         expect((count.body as { event_count: number }).event_count).toBe(1)
       }),
-      { ...params(80), maxSkipsPerRun: 1000 },
+      { ...params(50), maxSkipsPerRun: 1000 },
     )
   })
 })
@@ -184,3 +184,47 @@ function batchAlts(v: unknown): Alt[] {
   const anyOk = per.every((alts) => alts.some((a) => a.status === 200))
   return anyOk ? [{ status: 200 }, ...refusals.filter((a) => a.status === 413)] : refusals
 }
+
+describe('fuzz: payload values (api.md §0, §3.1)', () => {
+  /** Pairs of payload values: the same value spelled twice (a retry), or two values (two events). */
+  const PAIRS: Array<[string, string, 'same' | 'distinct']> = [
+    ['"\\ud800"', '"\\ufffd"', 'distinct'],
+    ['"\\udc00\\ud800"', '"\\ud800\\udc00"', 'distinct'],
+    ['"\\u0000"', '""', 'distinct'],
+    ['"\\ud800"', '"\\uD800"', 'same'],
+    ['1e400', '10e399', 'same'],
+    ['1e400', '1e401', 'distinct'],
+    ['1e-7', '0.0000001', 'same'],
+    ['1e-400', '0', 'distinct'],
+    ['1e-400', '0.1e-399', 'same'],
+    ['9007199254740993', '9007199254740992', 'distinct'],
+    ['9007199254740993', '9.007199254740993e15', 'same'],
+    ['0.1e1', '1', 'same'],
+    ['72000.0', '72000', 'same'],
+    ['1.00000000000000001', '1', 'distinct'],
+  ]
+  const pair = fc.oneof(
+    fc.constantFrom(...PAIRS),
+    fc.tuple(numberLiteral, fc.nat()).map(([n, seed]): [string, string, 'same'] => [n, write(respell({ t: 'num', text: n }, seed)), 'same']),
+    numberLiteral.filter((n) => /[1-9]/.test(n.split(/[eE]/)[0]!)).map((n): [string, string, 'distinct'] => [n, n.replace(/[1-9]/, (d) => String((Number(d) % 9) + 1)), 'distinct']),
+  )
+
+  property('payload strings keep their escapes, and a number is one value however it is spelled', async () => {
+    await fc.assert(
+      fc.asyncProperty(pair, async ([a, b, relation]) => {
+        const dep = await w.a.createDeployment('live')
+        const model = new EventModel()
+        const body = (v: string) => `{"type":"step.progress","timestamp":"2026-03-07T12:00:00Z","job_id":"j","payload":{"v":${v}}}`
+        for (const [i, v] of [a, b].entries()) {
+          const bytes = toBytes(body(v), { badUtf8: null, at: 0, cut: null, tail: '' })
+          const reply = await sendBytes(w.h.app, 'POST', `/api/deployments/${dep}/events`, { bytes, headers: headersFor('application/json') })
+          expectWellFormed(reply, body(v))
+          expect(reply.status, `${i ? 'second' : 'first'} of ${a} / ${b} (${relation}): ${reply.text}`).toBe(i === 1 && relation === 'same' ? 200 : 201)
+          model.accept(factsOf(parseExact(body(v)))!, null, (reply.body as { id: string }).id, reply.status === 201, `${a} / ${b}`)
+        }
+        await expectListMatches(dep, model, `${a} / ${b}`)
+      }),
+      params(60),
+    )
+  })
+})
