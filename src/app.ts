@@ -72,7 +72,7 @@ export function createApp(options: AppOptions) {
     .use(agentRoutes(deps))
     .use(fleetRoutes(deps))
   return Object.assign(app, {
-    services: { auth, replay },
+    services: { auth, replay, ingest },
     /** Tells the app how to find a request's client address (only login throttling asks, so it is lazy). */
     locateClientsWith(locate: (request: Request) => string) {
       locateClient = locate

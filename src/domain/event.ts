@@ -21,6 +21,14 @@ export type EventInput = {
   payload: JsonObject
   /** The payload as JSON text, exactly as stored. */
   payloadJson: string
+  /** The payload's canonical JSON (canonicalPayloadOf): its identity, computed once, before any transaction. */
+  canonical: string
+}
+
+/** An event from its fields: the payload serialised and canonicalised once. */
+export function makeEventInput(fields: Omit<EventInput, 'payloadJson' | 'canonical'>): EventInput {
+  const payloadJson = JSON.stringify(fields.payload)
+  return { ...fields, payloadJson, canonical: canonicalPayloadOf({ payload: fields.payload, payloadJson }) }
 }
 
 /** A JSON object: not an array, not null, and not a number kept as exact text (src/domain/json.ts). */
@@ -62,6 +70,7 @@ export function parseEventInput(body: unknown, field = ''): EventInput {
     stepId: (stepId as string | null | undefined) ?? null,
     payload: object,
     payloadJson,
+    canonical: canonicalPayloadOf({ payload: object, payloadJson }),
   }
 }
 
@@ -157,5 +166,5 @@ export function isRetryOf(stored: EventContent, input: EventInput, canonical: (p
   // Both texts are JSON.stringify of a parsed payload, so equal payloads differ at most in key order, which
   // does not change the length: most different payloads stop here, unparsed.
   if (stored.payloadJson.length !== input.payloadJson.length) return false
-  return canonical(stored.payloadJson) === canonical(input.payloadJson)
+  return canonical(stored.payloadJson) === input.canonical
 }

@@ -102,11 +102,11 @@ function scan(text: string, maxDepth: number, collectExact: boolean): ExactNumbe
       else expectKey = true
     } else if (c === MINUS || (c >= 48 && c <= 57)) {
       let end = i + 1
-      while (end < length && isNumberChar(text.charCodeAt(end))) end++
-      const literal = text.slice(i, end)
+      let exponent = false
+      for (let d: number; end < length && isNumberChar((d = text.charCodeAt(end))); end++) if (d === 101 || d === 69) exponent = true
       // Up to 15 characters without an exponent hold at most 15 significant digits: a double keeps them.
-      if (collectExact && (literal.length >= 16 || literal.includes('e') || literal.includes('E'))) {
-        const canonical = exactText(literal, topField)
+      if (collectExact && (end - i >= 16 || exponent)) {
+        const canonical = exactText(text.slice(i, end), topField)
         if (canonical !== null) exact.push({ start: i, end, canonical, path: pathAt(text, depth, isArray, index, keyStart, keyEnd) })
       }
       i = end - 1

@@ -2,7 +2,7 @@
 // `{type, timestamp_s, step_id?, message?, …}` (reference §4.2), and how those events become the events an
 // agent replays (§4) or the server's replay stores (§5). Pure.
 import { AppError, invalid } from './errors'
-import { EVENT_TYPE_MAX, PAYLOAD_MAX_BYTES, isEventType, isPlainObject, type EventInput, type JsonObject } from './event'
+import { EVENT_TYPE_MAX, PAYLOAD_MAX_BYTES, isEventType, isPlainObject, makeEventInput, type EventInput, type JsonObject } from './event'
 import { parseJsonExact } from './json'
 import { isCleanText } from './text'
 import { formatTimestamp } from './time'
@@ -68,15 +68,13 @@ export function toAgentEvent(event: PlanEvent, baseMicros: number, jobId: string
 
 /** The event the simulated replay stores for a plan event: mission time is started_at + timestamp_s. */
 export function toReplayEvent(event: PlanEvent, startedAtMicros: number, jobId: string): EventInput {
-  const payload = payloadOf(event)
-  return {
+  return makeEventInput({
     type: event.type,
     timestamp: startedAtMicros + micros(event.timestamp_s),
     jobId,
     stepId: typeof event.step_id === 'string' ? event.step_id : null,
-    payload,
-    payloadJson: JSON.stringify(payload),
-  }
+    payload: payloadOf(event),
+  })
 }
 
 /** When the replay stores a plan event: `timestamp_s / speed_multiplier` seconds of wall time after the start. */

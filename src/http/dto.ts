@@ -2,6 +2,7 @@
 // not listed here (a password or key hash) can ever reach a response.
 import { formatNullableTimestamp, formatTimestamp } from '../domain/time'
 import { parseJsonExact } from '../domain/json'
+import { pickTelemetry } from '../domain/telemetry'
 import type { Agent, ApiKey, Deployment, Mission, Plan, PlanWithData, StoredEvent, User } from '../store/types'
 
 export const userDto = (u: User) => ({ id: u.id, email: u.email, name: u.name, role: u.role, created_at: formatTimestamp(u.createdAt) })
@@ -60,7 +61,9 @@ export const agentDto = (a: Agent) => ({
   registered_at: formatNullableTimestamp(a.registeredAt),
   last_seen_at: formatTimestamp(a.lastSeenAt),
   last_heartbeat_at: formatNullableTimestamp(a.lastHeartbeatAt),
-  last_telemetry: a.lastTelemetry === null ? null : parseJsonExact(a.lastTelemetry),
+  // Picked again on the way out: samples stored before the field rule (docs/lists.md) may hold anything.
+  // Their numbers were written from doubles, so a plain parse reads them back exactly.
+  last_telemetry: a.lastTelemetry === null ? null : pickTelemetry(JSON.parse(a.lastTelemetry)),
 })
 
 /**

@@ -2,6 +2,7 @@
 import { Elysia, t } from 'elysia'
 import { AGENT_STATUSES } from '../db/schema'
 import { invalid } from '../domain/errors'
+import { pickTelemetry } from '../domain/telemetry'
 import { formatTimestamp, parseTimestamp } from '../domain/time'
 import { json, noContent, parseJson, rawJson, readBody } from '../http/json'
 import { validate } from '../http/validate'
@@ -68,7 +69,8 @@ export const agentRoutes = ({ agents, rateLimits, guard, clock }: RouteDeps) =>
         if (body.agent_id !== undefined && body.agent_id !== agentId) throw invalid('agent_id', `must equal the X-Agent-ID header (${agentId})`)
         if (body.timestamp !== undefined && parseTimestamp(body.timestamp) === null)
           throw invalid('timestamp', 'must be an RFC 3339 timestamp with an offset')
-        const sample = { ...body, agent_id: agentId, timestamp: body.timestamp ?? formatTimestamp(clock()) }
+        // Field by field: unknown fields, which could be large, are never stored (docs/lists.md).
+        const sample = pickTelemetry({ ...body, agent_id: agentId, timestamp: body.timestamp ?? formatTimestamp(clock()) })
         await agents.telemetry(principal.user.id, agentId, { status: body.status, json: JSON.stringify(sample) })
         return json({ ok: true })
       },

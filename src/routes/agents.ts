@@ -1,10 +1,19 @@
-// The fleet (api.md §4): the caller's agents with their latest status and telemetry.
+// The fleet (api.md §4): the caller's agents with their latest status and telemetry, newest first, paged.
 import { Elysia } from 'elysia'
 import { agentDto } from '../http/dto'
 import { json } from '../http/json'
+import { listPage, queryOf } from '../http/paging'
 import type { RouteDeps } from './deps'
 
 export const fleetRoutes = ({ store, guard }: RouteDeps) =>
   new Elysia({ name: 'routes/agents', prefix: '/api/agents' })
     .use(guard)
-    .get('/', async ({ principal }) => json({ agents: (await store.listAgents(principal.user.id)).map(agentDto) }), { auth: 'any' })
+    .get(
+      '/',
+      async ({ request, principal }) => {
+        const userId = principal.user.id
+        const { items, next } = await listPage(queryOf(request), ['agents', userId], (page) => store.listAgents(userId, page))
+        return json({ agents: items.map(agentDto), ...next })
+      },
+      { auth: 'any' },
+    )

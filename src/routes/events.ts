@@ -17,9 +17,9 @@ const IDEMPOTENCY_KEY_PATTERN = new RegExp(`^[\\x21-\\x7e]{1,${IDEMPOTENCY_KEY_M
 
 export const eventRoutes = ({ store, ingest, rateLimits, guard, clock }: RouteDeps) => {
   /** Parses the body; if it is bad, the deployment checks (404/403/409) still speak first (api.md §0), but a 413 speaks before them. */
-  async function parseOrExplain<T>(parse: () => T, userId: string, deploymentId: string, reporter: Reporter): Promise<T> {
+  async function parseOrExplain<T>(parse: () => T | Promise<T>, userId: string, deploymentId: string, reporter: Reporter): Promise<T> {
     try {
-      return parse()
+      return await parse()
     } catch (error) {
       if (!(error instanceof AppError && error.code === 'PAYLOAD_TOO_LARGE')) await store.checkReportable(userId, deploymentId, reporter)
       throw error
@@ -51,7 +51,7 @@ export const eventRoutes = ({ store, ingest, rateLimits, guard, clock }: RouteDe
         rateLimits.check('batches', `${userId}\n${params.id}`)
         const text = await readBody(request, BATCH_BODY_LIMIT)
         const reporter: Reporter = { kind: 'agent', agentId: principal.agentId! }
-        const events = await parseOrExplain(() => parseBatch(parseJson(text, { exact: true }), Buffer.byteLength(text)), userId, params.id, reporter)
+        const events = await parseOrExplain(() => parseBatch(parseJson(text, { exact: true })), userId, params.id, reporter)
         const results = await ingest.submit({
           userId,
           deploymentId: params.id,
@@ -82,18 +82,44 @@ export const eventRoutes = ({ store, ingest, rateLimits, guard, clock }: RouteDe
     )
 }
 
-/** All-or-nothing: the first bad event fails the whole batch, named by index (`events[1].timestamp`). */
-function parseBatch(body: unknown, bodyBytes: number): EventInput[] {
+/** Payload text worked through between two turns of the event loop while a batch is checked. */
+const BATCH_CHUNK_CHARS = 512 * 1024
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+/**
+ * All-or-nothing: the first bad event fails the whole batch, named by index (`events[1].timestamp`). An
+ * oversized payload anywhere is a 413, which outranks any event's 400 (api.md §0 order), so after a 400
+ * the rest are still checked for size. A large batch is checked a chunk at a time, giving other requests
+ * a turn in between: canonicalising 16 MiB of nested payloads takes a while (docs/limits.md).
+ */
+async function parseBatch(body: unknown): Promise<EventInput[]> {
   if (!isPlainObject(body)) throw invalid('body', 'must be a JSON object {"events": [...]}')
   const { events } = body
   if (!Array.isArray(events) || events.length < 1 || events.length > BATCH_MAX)
     throw invalid('events', `must be an array of 1 to ${BATCH_MAX} events`)
-  // An oversized payload anywhere is a 413, which outranks any event's 400 (api.md §0 order). Only a body
-  // over 64 KiB can hold one.
-  if (bodyBytes > PAYLOAD_MAX_BYTES)
-    events.forEach((event, i) => {
+  const inputs: EventInput[] = []
+  let invalidEvent: unknown = null
+  let chars = 0
+  for (let i = 0; i < events.length; i++) {
+    const event: unknown = events[i]
+    if (invalidEvent !== null) {
       if (isPlainObject(event) && isPlainObject(event.payload) && Buffer.byteLength(JSON.stringify(event.payload)) > PAYLOAD_MAX_BYTES)
         throw new AppError('PAYLOAD_TOO_LARGE', `events[${i}].payload: must be at most 64 KiB serialised`)
-    })
-  return events.map((event, i) => parseEventInput(event, `events[${i}].`))
+      continue
+    }
+    try {
+      const input = parseEventInput(event, `events[${i}].`)
+      inputs.push(input)
+      chars += input.payloadJson.length
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'PAYLOAD_TOO_LARGE') throw error
+      invalidEvent = error
+    }
+    if (chars >= BATCH_CHUNK_CHARS) {
+      chars = 0
+      await nextTurn()
+    }
+  }
+  if (invalidEvent !== null) throw invalidEvent
+  return inputs
 }

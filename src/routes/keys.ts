@@ -4,6 +4,7 @@ import { KEY_ENVIRONMENTS } from '../db/schema'
 import { notFound } from '../domain/errors'
 import { apiKeyDto } from '../http/dto'
 import { json, parseJson, readBody } from '../http/json'
+import { listPage, queryOf } from '../http/paging'
 import { validate } from '../http/validate'
 import type { RouteDeps } from './deps'
 
@@ -25,7 +26,15 @@ export const keyRoutes = ({ store, auth, guard }: RouteDeps) =>
       },
       { auth: 'session' },
     )
-    .get('/', async ({ principal }) => json({ keys: (await store.listApiKeys(principal.user.id)).map(apiKeyDto) }), { auth: 'session' })
+    .get(
+      '/',
+      async ({ request, principal }) => {
+        const userId = principal.user.id
+        const { items, next } = await listPage(queryOf(request), ['keys', userId], (page) => store.listApiKeys(userId, page))
+        return json({ keys: items.map(apiKeyDto), ...next })
+      },
+      { auth: 'session' },
+    )
     .delete(
       '/:id',
       async ({ params, principal }) => {

@@ -4,6 +4,7 @@ import { notFound } from '../domain/errors'
 import { newId } from '../domain/ids'
 import { missionDto } from '../http/dto'
 import { json, parseJson, readBody } from '../http/json'
+import { listPage, queryOf } from '../http/paging'
 import { validate } from '../http/validate'
 import type { RouteDeps } from './deps'
 
@@ -25,7 +26,15 @@ export const missionRoutes = ({ store, guard, clock }: RouteDeps) =>
       },
       { auth: 'any' },
     )
-    .get('/', async ({ principal }) => json({ missions: (await store.listMissions(principal.user.id)).map(missionDto) }), { auth: 'any' })
+    .get(
+      '/',
+      async ({ request, principal }) => {
+        const userId = principal.user.id
+        const { items, next } = await listPage(queryOf(request), ['missions', userId], (page) => store.listMissions(userId, page))
+        return json({ missions: items.map(missionDto), ...next })
+      },
+      { auth: 'any' },
+    )
     .get(
       '/:id',
       async ({ params, principal }) => {

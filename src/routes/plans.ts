@@ -5,6 +5,7 @@ import { newId } from '../domain/ids'
 import { parsePlanData } from '../domain/plan'
 import { planDto, planWithDataJson } from '../http/dto'
 import { json, parseJson, rawJson, readBody } from '../http/json'
+import { listPage, queryOf, queryParam } from '../http/paging'
 import { validate } from '../http/validate'
 import type { RouteDeps } from './deps'
 
@@ -47,9 +48,12 @@ export const planRoutes = ({ store, guard, clock }: RouteDeps) =>
     )
     .get(
       '/',
-      async ({ query, principal }) => {
-        const missionId = typeof query.mission_id === 'string' && query.mission_id !== '' ? query.mission_id : undefined
-        return json({ plans: (await store.listPlans(principal.user.id, missionId)).map(planDto) })
+      async ({ request, principal }) => {
+        const userId = principal.user.id
+        const query = queryOf(request)
+        const missionId = queryParam(query, 'mission_id') || null
+        const { items, next } = await listPage(query, ['plans', userId, missionId], (page) => store.listPlans(userId, missionId, page))
+        return json({ plans: items.map(planDto), ...next })
       },
       { auth: 'any' },
     )

@@ -3,6 +3,7 @@ import { Elysia, t } from 'elysia'
 import { ROLES } from '../db/schema'
 import { userDto } from '../http/dto'
 import { json, parseJson, readBody } from '../http/json'
+import { listPage, queryOf } from '../http/paging'
 import { validate } from '../http/validate'
 import type { RouteDeps } from './deps'
 
@@ -24,4 +25,11 @@ export const userRoutes = ({ store, auth, guard }: RouteDeps) =>
       },
       { auth: 'admin' },
     )
-    .get('/', async () => json({ users: (await store.listUsers()).map(userDto) }), { auth: 'admin' })
+    .get(
+      '/',
+      async ({ request, principal }) => {
+        const { items, next } = await listPage(queryOf(request), ['users', principal.user.id], (page) => store.listUsers(page))
+        return json({ users: items.map(userDto), ...next })
+      },
+      { auth: 'admin' },
+    )

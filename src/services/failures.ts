@@ -1,7 +1,7 @@
 // The server failing a deployment it cannot go on with (api.md §2.1, last row): a plan that cannot be
 // built or played. It stores a `job.failed` event saying why, through the same ingestion as any report,
 // so the status moves in the same transaction, and it logs the reason once.
-import type { EventInput } from '../domain/event'
+import { makeEventInput } from '../domain/event'
 import type { Clock } from '../domain/time'
 import type { Logger } from '../log'
 import type { Ingest } from './ingest'
@@ -19,8 +19,7 @@ export function createFailures({ ingest, clock, log }: { ingest: Ingest; clock: 
     async fail(target: { userId: string; deploymentId: string; replayCursor?: number }, reason: FailureReason, message: string) {
       log.warn('deployment failed by the server', { deployment: target.deploymentId, reason, message })
       const now = clock()
-      const payload = { reason, message }
-      const event: EventInput = { type: 'job.failed', timestamp: now, jobId: target.deploymentId, stepId: null, payload, payloadJson: JSON.stringify(payload) }
+      const event = makeEventInput({ type: 'job.failed', timestamp: now, jobId: target.deploymentId, stepId: null, payload: { reason, message } })
       await ingest.submit({
         userId: target.userId,
         deploymentId: target.deploymentId,

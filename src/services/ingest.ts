@@ -11,7 +11,7 @@ const MAX_GROUP_INPUTS = 1000
 const MAX_GROUP_EVENTS = 2000
 const MAX_GROUP_PAYLOAD_BYTES = 8 * 1024 * 1024
 
-type Pending = { input: RecordEventsInput; resolve(results: RecordEventResult[]): void; reject(error: unknown): void }
+type Pending = { input: RecordEventsInput; size: number; resolve(results: RecordEventResult[]): void; reject(error: unknown): void }
 
 export type Ingest = ReturnType<typeof createIngest>
 
@@ -33,12 +33,11 @@ export function createIngest(store: Store) {
       let took = false
       for (const [user, queue] of queues) {
         const next = queue[0]!
-        const size = payloadSize(next.input)
-        if (group.length > 0 && (group.length >= MAX_GROUP_INPUTS || events + next.input.events.length > MAX_GROUP_EVENTS || bytes + size > MAX_GROUP_PAYLOAD_BYTES))
+        if (group.length > 0 && (group.length >= MAX_GROUP_INPUTS || events + next.input.events.length > MAX_GROUP_EVENTS || bytes + next.size > MAX_GROUP_PAYLOAD_BYTES))
           return group
         group.push(queue.shift()!)
         events += next.input.events.length
-        bytes += size
+        bytes += next.size
         took = true
         // A user whose queue empties leaves the rotation; one with more waiting goes to its end.
         queues.delete(user)
@@ -75,10 +74,12 @@ export function createIngest(store: Store) {
   return {
     /** Stores the input's events with the next group; resolves with their results once committed. */
     submit(input: RecordEventsInput): Promise<RecordEventResult[]> {
+      // Sized here, where a bad input can only reject its own promise, never the group's flush.
       return new Promise((resolve, reject) => {
+        const pending = { input, size: payloadSize(input), resolve, reject }
         const queue = queues.get(input.userId)
-        if (queue) queue.push({ input, resolve, reject })
-        else queues.set(input.userId, [{ input, resolve, reject }])
+        if (queue) queue.push(pending)
+        else queues.set(input.userId, [pending])
         schedule()
       })
     },

@@ -74,8 +74,22 @@ export type Agent = {
   lastHeartbeatAt: number | null
   /** JSON text of the latest sample. */
   lastTelemetry: string | null
+  /** First contact: the list order. */
+  createdAt: number
 }
+/** Telemetry samples kept per agent: the newest this many (docs/lists.md)... */
+export const TELEMETRY_KEPT = 1000
+/** ...plus fewer than this many newer ones: older samples are deleted at every this-many-th sample. */
+export const TELEMETRY_PRUNE_EVERY = 100
 export type AgentRegistration = Partial<Pick<Agent, 'satelliteId' | 'satelliteName' | 'agentVersion' | 'orbitAltitudeKm'>>
+
+/** Where a newest-first list stands: the sort key of the last row already served. */
+export type SortKey = { createdAt: number; id: string }
+/**
+ * A page of a newest-first list: at most `limit` rows in (created_at DESC, id DESC) order — unique, so
+ * pages never skip or repeat a row — starting just after `after` (from the first row when null).
+ */
+export type PageQuery = { limit: number; after: SortKey | null }
 
 /** A simulated deployment's replay, as the scheduler needs it. */
 export type ReplayState = {
@@ -127,7 +141,7 @@ export interface Store {
   insertUser(user: UserWithPassword): Promise<User>
   getUserByEmail(email: string): Promise<UserWithPassword | null>
   getUserById(id: string): Promise<User | null>
-  listUsers(): Promise<User[]>
+  listUsers(page: PageQuery): Promise<User[]>
 
   insertSession(session: Session): Promise<void>
   getSession(id: string): Promise<Session | null>
@@ -136,17 +150,18 @@ export interface Store {
 
   insertApiKey(key: ApiKey & { keyHash: string }): Promise<void>
   getApiKeyByHash(keyHash: string): Promise<ApiKey | null>
-  listApiKeys(userId: string): Promise<ApiKey[]>
+  listApiKeys(userId: string, page: PageQuery): Promise<ApiKey[]>
   /** Revokes once; a second revoke returns the key as it is. Null when unknown or not the user's. */
   revokeApiKey(userId: string, id: string, now: number): Promise<ApiKey | null>
   touchApiKey(id: string, now: number): Promise<void>
 
   insertMission(mission: Mission): Promise<void>
-  listMissions(userId: string): Promise<Mission[]>
+  listMissions(userId: string, page: PageQuery): Promise<Mission[]>
   getMission(userId: string, id: string): Promise<Mission | null>
 
   insertPlan(plan: PlanWithData): Promise<void>
-  listPlans(userId: string, missionId?: string): Promise<Plan[]>
+  /** `missionId`: only that mission's plans. */
+  listPlans(userId: string, missionId: string | null, page: PageQuery): Promise<Plan[]>
   getPlan(userId: string, id: string): Promise<PlanWithData | null>
 
   /** `replayActive`: a simulated deployment inserted already started (see ReplayState). */
@@ -194,7 +209,10 @@ export interface Store {
   touchAgent(userId: string, agentId: string, now: number): Promise<Agent>
   /** Upserts the agent; fields left undefined keep their stored value. */
   registerAgent(userId: string, agentId: string, fields: AgentRegistration, now: number): Promise<Agent>
-  /** Keeps a telemetry sample and updates the agent's status and last_heartbeat_at. */
+  /**
+   * Keeps a telemetry sample and updates the agent's status and last_heartbeat_at. Keeps only the agent's
+   * newest samples: never more than TELEMETRY_KEPT + TELEMETRY_PRUNE_EVERY - 1.
+   */
   recordTelemetry(userId: string, agentId: string, sample: { status?: AgentStatus; json: string }, now: number): Promise<void>
-  listAgents(userId: string): Promise<Agent[]>
+  listAgents(userId: string, page: PageQuery): Promise<Agent[]>
 }

@@ -132,10 +132,19 @@ describe('a plan stored past today\'s limits never crashes the server or blocks 
 })
 
 describe('one input of a group that throws fails alone', () => {
-  /** An event whose payload throws when serialised: a stand-in for any bug a hostile input could reach. */
+  /**
+   * An event that throws once the store reads its payload (the group commit's sizing, which reads it first,
+   * is let through): a stand-in for any bug a hostile input could reach inside a transaction.
+   */
   const poisoned = () => {
     const input = parseEventInput(event('step.progress', '2026-03-07T11:00:00Z'))
-    return { ...input, payload: { nested: { toJSON: () => { throw new Error('poisoned') } } } }
+    let reads = 0
+    return Object.defineProperty({ ...input }, 'payloadJson', {
+      get() {
+        if (reads++ === 0) return input.payloadJson
+        throw new Error('poisoned')
+      },
+    })
   }
 
   test('its rows are rolled back, the others commit as if it had not been sent', async () => {
@@ -168,12 +177,19 @@ describe('one input of a group that throws fails alone', () => {
         h.request('POST', `/api/deployments/${theirs}/events`, { body: event('step.progress', '2026-03-07T12:00:00Z', { payload: { i } }), headers: other.asAgent }),
       ),
     )
-    const poison = h.store.recordEventGroups([
-      { userId: await userIdOf(t), deploymentId: mine, reporter: { kind: 'agent', agentId: 'sat-25544' }, events: [{ event: poisoned(), key: null }], now: clock() },
-    ])
+    // Through the app's own group commit, so that it shares groups with the reports.
+    const poison = h.app.services.ingest.submit({
+      userId: await userIdOf(t),
+      deploymentId: mine,
+      reporter: { kind: 'agent', agentId: 'sat-25544' },
+      events: [{ event: parseEventInput(event('step.started')), key: null }, { event: poisoned(), key: null }],
+      now: clock(),
+    })
+    const refused = expect(poison).rejects.toThrow('poisoned')
     expect((await replies).map((r) => r.status)).toEqual(Array(200).fill(201))
-    expect((await poison)[0]!.ok).toBe(false)
+    await refused
     expect((await h.request('GET', `/api/deployments/${theirs}`, { headers: other.asKey })).body.event_count).toBe(200)
+    expect((await deploymentOf(mine)).event_count).toBe(0)
   })
 })
 

@@ -1,9 +1,10 @@
 // Users, sessions and API keys on SQLite, through drizzle's query builder.
-import { and, asc, eq, isNull, sql } from 'drizzle-orm'
+import { and, eq, isNull, sql } from 'drizzle-orm'
 import type { Db } from '../../db/open'
 import { apiKeys, sessions, users } from '../../db/schema'
 import { AppError } from '../../domain/errors'
 import type { ApiKey, Session, Store, User, UserWithPassword } from '../types'
+import { afterKey, newestFirst } from './paging'
 
 type AccountStore = Pick<
   Store,
@@ -58,8 +59,14 @@ export function createAccountStore(db: Db): AccountStore {
     async getUserById(id) {
       return (db.select(userColumns).from(users).where(eq(users.id, id)).get() as User | undefined) ?? null
     },
-    async listUsers() {
-      return db.select(userColumns).from(users).orderBy(asc(users.createdAt)).all() as User[]
+    async listUsers(page) {
+      return db
+        .select(userColumns)
+        .from(users)
+        .where(afterKey(users.createdAt, users.id, page))
+        .orderBy(...newestFirst(users.createdAt, users.id))
+        .limit(page.limit)
+        .all() as User[]
     },
 
     async insertSession(session) {
@@ -81,8 +88,14 @@ export function createAccountStore(db: Db): AccountStore {
     async getApiKeyByHash(keyHash) {
       return (keyByHash.get({ hash: keyHash }) as ApiKey | undefined) ?? null
     },
-    async listApiKeys(userId) {
-      return db.select(keyColumns).from(apiKeys).where(eq(apiKeys.userId, userId)).orderBy(asc(apiKeys.createdAt)).all() as ApiKey[]
+    async listApiKeys(userId, page) {
+      return db
+        .select(keyColumns)
+        .from(apiKeys)
+        .where(and(eq(apiKeys.userId, userId), afterKey(apiKeys.createdAt, apiKeys.id, page)))
+        .orderBy(...newestFirst(apiKeys.createdAt, apiKeys.id))
+        .limit(page.limit)
+        .all() as ApiKey[]
     },
     async revokeApiKey(userId, id, now) {
       const mine = and(eq(apiKeys.id, id), eq(apiKeys.userId, userId))

@@ -1,13 +1,14 @@
 // Agents and their telemetry on SQLite. Agents are keyed by (user, agent id): the id is the agent's own.
+// Each agent keeps only its newest telemetry samples (docs/lists.md).
 import type { Statement } from 'bun:sqlite'
 import type { Db } from '../../db/open'
-import type { Agent, Store } from '../types'
+import { TELEMETRY_KEPT, TELEMETRY_PRUNE_EVERY, type Agent, type Store } from '../types'
 
 type AgentStore = Pick<Store, 'touchAgent' | 'registerAgent' | 'recordTelemetry' | 'listAgents'>
 
 const AGENT_COLUMNS = `user_id AS userId, id, satellite_id AS satelliteId, satellite_name AS satelliteName,
   agent_version AS agentVersion, orbit_altitude_km AS orbitAltitudeKm, status, registered_at AS registeredAt,
-  last_seen_at AS lastSeenAt, last_heartbeat_at AS lastHeartbeatAt, last_telemetry AS lastTelemetry`
+  last_seen_at AS lastSeenAt, last_heartbeat_at AS lastHeartbeatAt, last_telemetry AS lastTelemetry, created_at AS createdAt`
 
 export function createAgentStore(db: Db): AgentStore {
   const sqlite = db.$client
@@ -33,8 +34,23 @@ export function createAgentStore(db: Db): AgentStore {
       ON CONFLICT (user_id, id) DO UPDATE SET status = coalesce($status, status), last_seen_at = $now,
         last_heartbeat_at = $now, last_telemetry = $sample`),
     sample: sqlite.prepare('INSERT INTO agent_telemetry (user_id, agent_id, received_at, sample) VALUES ($userId, $id, $now, $sample)'),
-    list: sqlite.prepare(`SELECT ${AGENT_COLUMNS} FROM agents WHERE user_id = $userId ORDER BY id`) as Statement<Agent>,
+    // Deletes the samples older than the agent's TELEMETRY_KEPT-th newest, walking only this agent's part
+    // of agent_telemetry_agent_idx (whose last column is the rowid, seq: the tie-break of equal instants).
+    prune: sqlite.prepare(`
+      DELETE FROM agent_telemetry WHERE user_id = $userId AND agent_id = $id AND (received_at, seq) < (
+        SELECT received_at, seq FROM agent_telemetry WHERE user_id = $userId AND agent_id = $id
+        ORDER BY received_at DESC, seq DESC LIMIT 1 OFFSET ${TELEMETRY_KEPT - 1})`),
+    // Both walk agents_user_created_idx (user_id, created_at, id) backwards: no sort, whatever the page.
+    first: sqlite.prepare(`SELECT ${AGENT_COLUMNS} FROM agents WHERE user_id = $userId
+      ORDER BY created_at DESC, id DESC LIMIT $limit`) as Statement<Agent>,
+    after: sqlite.prepare(`SELECT ${AGENT_COLUMNS} FROM agents WHERE user_id = $userId AND (created_at, id) < ($createdAt, $afterId)
+      ORDER BY created_at DESC, id DESC LIMIT $limit`) as Statement<Agent>,
   }
+  /**
+   * Samples stored per agent since its last pruning, in this process. An agent unknown here (a restart, a
+   * cleared map) is pruned at its next sample, so the bound holds across restarts.
+   */
+  const sinceLastPrune = new Map<string, number>()
 
   return {
     async touchAgent(userId, id, now) {
@@ -52,15 +68,20 @@ export function createAgentStore(db: Db): AgentStore {
       })!
     },
     async recordTelemetry(userId, id, { status, json }, now) {
+      const key = `${userId}\n${id}`
+      const count = sinceLastPrune.get(key) ?? 0
       sqlite
         .transaction(() => {
           q.heartbeat.run({ userId, id, now, status: status ?? null, sample: json })
           q.sample.run({ userId, id, now, sample: json })
+          if (count === 0) q.prune.run({ userId, id })
         })
         .immediate()
+      if (sinceLastPrune.size > 100_000) sinceLastPrune.clear()
+      sinceLastPrune.set(key, (count + 1) % TELEMETRY_PRUNE_EVERY)
     },
-    async listAgents(userId) {
-      return q.list.all({ userId })
+    async listAgents(userId, { limit, after }) {
+      return after ? q.after.all({ userId, limit, createdAt: after.createdAt, afterId: after.id }) : q.first.all({ userId, limit })
     },
   }
 }

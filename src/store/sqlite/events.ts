@@ -5,7 +5,7 @@
 import type { Statement } from 'bun:sqlite'
 import type { Db } from '../../db/open'
 import type { Database } from 'bun:sqlite'
-import { canonicalJson, canonicalPayload, canonicalPayloadOf, contentDigest, isRetryOf, type EventContent, type EventInput } from '../../domain/event'
+import { canonicalJson, canonicalPayload, contentDigest, isRetryOf, type EventContent, type EventInput } from '../../domain/event'
 import { parseJsonExact } from '../../domain/json'
 import { createEventIds } from '../../domain/ids'
 import type { RecordEventsInput, StoredEvent } from '../types'
@@ -79,7 +79,6 @@ export function createEventStatements(db: Db) {
       WHERE deployment_key = (SELECT event_key FROM deployments WHERE id = ?)
       ORDER BY event_timestamp, seq LIMIT ? OFFSET ?`),
   }
-  const digestOf = (event: Pick<EventInput, 'type' | 'jobId' | 'stepId' | 'payload' | 'payloadJson'>) => contentDigest(event, canonicalPayloadOf(event), secret)
 
   backfillDigests(sqlite, secret)
 
@@ -149,7 +148,7 @@ export function createEventStatements(db: Db) {
     return {
       /** Stores the event unless it retries a stored one: the id, and whether it was created. */
       record(deployment: DeploymentCursor, event: EventInput, key: string | null, now: number): { id: string; created: boolean } {
-        const digest = key === null ? digestOf(event) : null
+        const digest = key === null ? contentDigest(event, event.canonical, secret) : null
         const existing = findRetry(deployment, event, key, digest)
         if (existing !== null) return { id: existing, created: false }
         const id = eventId(now, ++seq)

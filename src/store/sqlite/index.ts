@@ -5,12 +5,15 @@ import { createAccountStore } from './accounts'
 import { createAgentStore } from './agents'
 import { createCatalogStore } from './catalog'
 import { createDeploymentStore } from './deployments'
+import { startCheckpointer } from './checkpointer'
 import { createDurableCommits, type DurableOptions } from './durable'
 
 /** DurableOptions: how event commits are flushed and what happens if a flush fails (src/store/sqlite/durable.ts). */
 export function createSqliteStore(path: string, options: OpenOptions & DurableOptions = {}): Store {
   const db = openDatabase(path, options)
   const durable = createDurableCommits(db.$client, path, options.durability ?? 'full', options)
+  // Checkpoints move off the event loop (src/store/sqlite/checkpointer.ts); an in-memory database has no WAL.
+  const checkpointer = path === ':memory:' ? null : startCheckpointer(db.$client, path)
   const ping = db.$client.prepare('SELECT 1')
   const authEpoch = db.$client.prepare("SELECT value FROM meta WHERE key = 'auth_epoch'")
   return {
@@ -21,6 +24,7 @@ export function createSqliteStore(path: string, options: OpenOptions & DurableOp
       return (authEpoch.get() as { value: number }).value
     },
     close() {
+      checkpointer?.stop()
       durable.close()
       db.$client.close()
     },

@@ -1,0 +1,86 @@
+// Paging of the newest-first lists (api.md §0 "Lists", docs/lists.md): `limit` and `cursor` read from the
+// query, and the opaque cursor — the last served row's sort key plus a fingerprint of the list and its
+// filters — that continues the list where the previous page stopped.
+import { createHash } from 'node:crypto'
+import { invalid } from '../domain/errors'
+import type { PageQuery, SortKey } from '../store/types'
+import { intParam } from './query'
+
+export const PAGE_LIMIT_DEFAULT = 100
+export const PAGE_LIMIT_MAX = 500
+/** Real cursors stay under ~300 characters (the longest id is 128 visible ASCII characters). */
+export const CURSOR_MAX_CHARS = 512
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/
+/** Every id in a list — server-made ones and agents' own (X-Agent-ID) — is 1 to 128 visible ASCII characters. */
+const ID = /^[\x21-\x7e]{1,128}$/
+const FINGERPRINT_CHARS = 16
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** The request's query string; every list parameter is read from it through `queryParam`. */
+export const queryOf = (request: Request) => new URL(request.url).searchParams
+
+/** A parameter given at most once (api.md §0: twice is 400); undefined when absent. */
+export function queryParam(query: URLSearchParams, name: string): string | undefined {
+  const values = query.getAll(name)
+  if (values.length > 1) throw invalid(name, 'must be given at most once')
+  return values[0]
+}
+
+/** `{next_cursor}` on a page that has a next one; nothing at all on the last page (api.md §0). */
+export type NextCursor = { next_cursor: string } | Record<string, never>
+
+/**
+ * Serves one page. `scope` names the list, its caller and its filters (e.g. ['plans', userId, missionId]);
+ * a cursor made under another scope is refused. `load` receives one row more than the page holds, which
+ * tells whether a next page exists without counting.
+ */
+export async function listPage<T extends SortKey>(
+  query: URLSearchParams,
+  scope: readonly (string | null)[],
+  load: (page: PageQuery) => Promise<T[]>,
+): Promise<{ items: T[]; next: NextCursor }> {
+  const limitText = queryParam(query, 'limit')
+  const limit = intParam({ limit: limitText }, 'limit', { min: 1, max: PAGE_LIMIT_MAX, fallback: PAGE_LIMIT_DEFAULT })
+  const fingerprint = fingerprintOf(scope)
+  const cursor = queryParam(query, 'cursor')
+  // These lists have no offset; one sent with a cursor is refused all the same (api.md §0), as the event list does.
+  if (cursor !== undefined && query.has('offset')) throw invalid('cursor', 'cannot be combined with offset')
+  const after = cursor === undefined ? null : decodeCursor(cursor, fingerprint)
+  const rows = await load({ limit: limit + 1, after })
+  if (rows.length <= limit) return { items: rows, next: {} }
+  const items = rows.slice(0, limit)
+  return { items, next: { next_cursor: encodeCursor(items[limit - 1]!, fingerprint) } }
+}
+
+export function fingerprintOf(scope: readonly (string | null)[]): string {
+  return createHash('sha256').update(JSON.stringify(scope)).digest('base64url').slice(0, FINGERPRINT_CHARS)
+}
+
+export function encodeCursor({ createdAt, id }: SortKey, fingerprint: string): string {
+  return Buffer.from(JSON.stringify([createdAt, id, fingerprint])).toString('base64url')
+}
+
+/**
+ * A cursor is client input like any other: nothing in it is trusted until it has been checked — its size
+ * first, then its alphabet, its JSON, and each value's type and length — so a forged one is a 400 and can
+ * only position the caller within the caller's own rows (every list query is scoped to the caller).
+ */
+export function decodeCursor(text: string, fingerprint: string): SortKey {
+  const malformed = () => invalid('cursor', 'is not a cursor of this list (use the next_cursor of the previous page)')
+  if (text.length > CURSOR_MAX_CHARS || !BASE64URL.test(text)) throw malformed()
+  const bytes = Buffer.from(text, 'base64url')
+  // Base64 has several spellings of the same bytes (the trailing bits); only the one we write is a cursor.
+  if (bytes.toString('base64url') !== text) throw malformed()
+  let value: unknown
+  try {
+    value = JSON.parse(utf8.decode(bytes))
+  } catch {
+    throw malformed()
+  }
+  if (!Array.isArray(value) || value.length !== 3) throw malformed()
+  const [createdAt, id, madeFor] = value as unknown[]
+  if (!Number.isSafeInteger(createdAt) || typeof id !== 'string' || !ID.test(id) || typeof madeFor !== 'string') throw malformed()
+  if (madeFor !== fingerprint) throw invalid('cursor', 'was made for another list or other filters (start again without it)')
+  return { createdAt: createdAt as number, id }
+}
