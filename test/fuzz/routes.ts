@@ -28,7 +28,9 @@ export type RouteCase = {
 
 const has = (o: Record<string, unknown>, k: string) => Object.hasOwn(o, k) && o[k] !== undefined
 const oneOf = (o: Record<string, unknown>, k: string, allowed: string[]): Check => (!has(o, k) || allowed.includes(o[k] as string) ? 'ok' : [v400(k)])
-const numberOrNull = (o: Record<string, unknown>, k: string): Check => (!has(o, k) || o[k] === null || typeof o[k] === 'number' ? 'ok' : [v400(k)])
+/** A number field; one past a double's range (1e400 reads as Infinity) may be refused or not. */
+const numberOrNull = (o: Record<string, unknown>, k: string): Check =>
+  !has(o, k) || o[k] === null ? 'ok' : typeof o[k] !== 'number' ? [v400(k)] : Number.isFinite(o[k]) ? 'ok' : { soft: k }
 const notObject: Alt[] = [v400('body')]
 
 async function get(c: Ctx, path: string) {
@@ -47,19 +49,24 @@ function planDataAlts(data: unknown): Check {
   if (!isObject(data)) return [v400('plan_data')]
   const events = data.events
   if (!Array.isArray(events) || events.length === 0) return [v400('plan_data.events')]
+  const hard: Alt[] = []
   let soft = false
   for (const [i, e] of events.entries()) {
     const at = `plan_data.events[${i}]`
-    if (!isObject(e)) return [v400(at)]
-    if (typeof e.type !== 'string' || e.type.length > 64 || !/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/.test(e.type)) return [v400(`${at}.type`)]
+    if (!isObject(e)) {
+      hard.push(v400(at))
+      continue
+    }
+    if (typeof e.type !== 'string' || e.type.length > 64 || !/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/.test(e.type)) hard.push(v400(`${at}.type`))
     const t = e.timestamp_s
-    if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) return [v400(`${at}.timestamp_s`)]
+    if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) hard.push(v400(`${at}.timestamp_s`))
     // 0 may have been 1e-400 (a number above 0 no double holds), and the upper bound is the server's own.
-    if (t === 0 || t > 1e9) soft = true
+    else if (t === 0 || t > 1e9) soft = true
     const step = e.step_id
-    if (step !== undefined && step !== null && (typeof step !== 'string' || step.length > 128 || isBadText(step))) return [v400(`${at}.step_id`)]
+    if (step !== undefined && step !== null && (typeof step !== 'string' || step.length > 128 || isBadText(step))) hard.push(v400(`${at}.step_id`))
     if (JSON.stringify(e).length > 60 * 1024) soft = true // its payload may pass 64 KiB (413)
   }
+  if (hard.length > 0) return soft ? [...hard, v400('plan_data', true)] : hard
   return soft ? { soft: 'plan_data' } : 'ok'
 }
 

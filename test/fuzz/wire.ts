@@ -65,14 +65,15 @@ export const topLevel = (field: string | null) => field?.split(/[.[]/)[0] ?? nul
  * agent request, even a refused one, creates it: api.md §4) and last_seen_at are left out.
  */
 export async function snapshot(h: Harness, userIds: string[]): Promise<string> {
-  const users = (await h.store.listUsers()).map((u) => [u.id, u.email, u.name, u.role])
+  const all = { limit: 100_000, after: null }
+  const users = (await h.store.listUsers(all)).map((u) => [u.id, u.email, u.name, u.role])
   const per = await Promise.all(
     userIds.map(async (id) => ({
-      keys: (await h.store.listApiKeys(id)).map((k) => [k.id, k.name, k.environment, k.revokedAt]),
-      missions: (await h.store.listMissions(id)).map((m) => [m.id, m.name, m.description]),
-      plans: (await h.store.listPlans(id)).map((p) => [p.id, p.label, p.satelliteId, p.eventCount]),
+      keys: (await h.store.listApiKeys(id, all)).map((k) => [k.id, k.name, k.environment, k.revokedAt]),
+      missions: (await h.store.listMissions(id, all)).map((m) => [m.id, m.name, m.description]),
+      plans: (await h.store.listPlans(id, null, all)).map((p) => [p.id, p.label, p.satelliteId, p.eventCount]),
       deployments: (await h.store.listDeployments(id, 100_000)).map((d) => [d.id, d.status, d.eventCount, d.agentId, d.mode, d.speedMultiplier]),
-      agents: (await h.store.listAgents(id))
+      agents: (await h.store.listAgents(id, all))
         .filter((a) => a.registeredAt !== null || a.lastHeartbeatAt !== null || a.lastTelemetry !== null)
         .map(({ lastSeenAt: _seen, ...rest }) => rest),
     })),
