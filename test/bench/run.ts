@@ -1,10 +1,12 @@
 // npm run bench: figures for ingestion and reads against a baseline measured in the same run, on this
-// machine, over 127.0.0.1 only, with bounded durations. It prints figures; it asserts nothing.
+// machine, over 127.0.0.1 only, with bounded durations, then the hostile-input stalls (test/bench/hostile.ts).
+// It prints figures; it asserts nothing. BENCH_ONLY=hostile skips straight to the hostile input.
 import autocannon from 'autocannon'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
+import { hostileInput } from './hostile'
 
 const ROOT = join(import.meta.dir, '../..')
 const BINARY = join(ROOT, 'dist/ground-console')
@@ -91,71 +93,76 @@ async function main() {
   const deployment = async () => ((await (await api(server.url, 'POST', '/api/deployments', { plan_id: plan, mode: 'live' }, asKey)).json()) as { id: string }).id
   const agentHeaders = { ...asKey, 'x-agent-id': 'sat-bench', 'content-type': 'application/json' }
 
-  console.log('single-event reports (after a 3 s warm-up each, the two servers take turns twice; the mean counts)')
-  const singleUrl = `${server.url}/api/deployments/${await deployment()}/events`
-  const base = await start([process.execPath, join(ROOT, 'test/bench/baseline.ts'), join(dir, 'baseline.db')], /listening (\d+)/)
-  const oursRun = (duration = SECONDS) =>
-    load({ url: singleUrl, method: 'POST', headers: agentHeaders, duration, requests: [{ setupRequest: (r) => ({ ...r, body: JSON.stringify(uniqueEvent()) }) }] }, server.proc.pid)
-  const baselineRun = (duration = SECONDS) =>
-    load({ url: `${base.url}/api/deployments/dep-bench/events`, method: 'POST', headers: { 'content-type': 'application/json' }, duration, requests: [{ setupRequest: (r) => ({ ...r, body: JSON.stringify(uniqueEvent()) }) }] })
-  await oursRun(3)
-  await baselineRun(3)
-  const runs = { ours: [] as Awaited<ReturnType<typeof load>>[], baseline: [] as Awaited<ReturnType<typeof load>>[] }
-  for (let round = 0; round < 2; round++) {
-    runs.ours.push(await oursRun())
-    runs.baseline.push(await baselineRun())
-  }
-  const mean = (list: typeof runs.ours, pick: (r: (typeof list)[number]) => number) => list.reduce((sum, r) => sum + pick(r), 0) / list.length
-  const summary = (list: typeof runs.ours) =>
-    `p50 ${mean(list, (r) => r.p50).toFixed(1)} ms, p99 ${mean(list, (r) => r.p99).toFixed(1)} ms; runs ${list.map((r) => r.perSecond.toFixed(0)).join(', ')}`
-  const ours = mean(runs.ours, (r) => r.perSecond)
-  const theirs = mean(runs.baseline, (r) => r.perSecond)
-  record('ground-console, durable (synchronous=FULL)', `${ours.toFixed(0)} reports/s`, summary(runs.ours))
-  record('baseline: Bun.serve + one insert per request (synchronous=NORMAL)', `${theirs.toFixed(0)} reports/s`, summary(runs.baseline))
-  record('ratio ground-console / baseline', `${(ours / theirs).toFixed(2)}×`, 'target ≥ 0.8×')
+  if (process.env.BENCH_ONLY !== 'hostile') {
+    console.log('single-event reports (after a 3 s warm-up each, the two servers take turns twice; the mean counts)')
+    const singleUrl = `${server.url}/api/deployments/${await deployment()}/events`
+    const base = await start([process.execPath, join(ROOT, 'test/bench/baseline.ts'), join(dir, 'baseline.db')], /listening (\d+)/)
+    const oursRun = (duration = SECONDS) =>
+      load({ url: singleUrl, method: 'POST', headers: agentHeaders, duration, requests: [{ setupRequest: (r) => ({ ...r, body: JSON.stringify(uniqueEvent()) }) }] }, server.proc.pid)
+    const baselineRun = (duration = SECONDS) =>
+      load({ url: `${base.url}/api/deployments/dep-bench/events`, method: 'POST', headers: { 'content-type': 'application/json' }, duration, requests: [{ setupRequest: (r) => ({ ...r, body: JSON.stringify(uniqueEvent()) }) }] })
+    await oursRun(3)
+    await baselineRun(3)
+    const runs = { ours: [] as Awaited<ReturnType<typeof load>>[], baseline: [] as Awaited<ReturnType<typeof load>>[] }
+    for (let round = 0; round < 2; round++) {
+      runs.ours.push(await oursRun())
+      runs.baseline.push(await baselineRun())
+    }
+    const mean = (list: typeof runs.ours, pick: (r: (typeof list)[number]) => number) => list.reduce((sum, r) => sum + pick(r), 0) / list.length
+    const summary = (list: typeof runs.ours) =>
+      `p50 ${mean(list, (r) => r.p50).toFixed(1)} ms, p99 ${mean(list, (r) => r.p99).toFixed(1)} ms; runs ${list.map((r) => r.perSecond.toFixed(0)).join(', ')}`
+    const ours = mean(runs.ours, (r) => r.perSecond)
+    const theirs = mean(runs.baseline, (r) => r.perSecond)
+    record('ground-console, durable (synchronous=FULL)', `${ours.toFixed(0)} reports/s`, summary(runs.ours))
+    record('baseline: Bun.serve + one insert per request (synchronous=NORMAL)', `${theirs.toFixed(0)} reports/s`, summary(runs.baseline))
+    record('ratio ground-console / baseline', `${(ours / theirs).toFixed(2)}×`, 'target ≥ 0.8×')
 
-  console.log('batch reports (100 events each; after a 3 s warm-up each, the two servers take turns twice)')
-  const batchBody = () => JSON.stringify({ events: Array.from({ length: 100 }, uniqueEvent) })
-  const batchUrl = `${server.url}/api/deployments/${await deployment()}/events/batch`
-  const batchRun = (url: string, headers: Record<string, string>, duration = SECONDS, pid?: number) =>
-    load({ url, method: 'POST', headers, duration, requests: [{ setupRequest: (r) => ({ ...r, body: batchBody() }) }] }, pid)
-  const baseBatchUrl = `${base.url}/api/deployments/dep-bench/events/batch`
-  const baseHeaders = { 'content-type': 'application/json' }
-  await batchRun(batchUrl, agentHeaders, 3)
-  await batchRun(baseBatchUrl, baseHeaders, 3)
-  const batchRuns = { ours: [] as Awaited<ReturnType<typeof load>>[], baseline: [] as Awaited<ReturnType<typeof load>>[] }
-  for (let round = 0; round < 2; round++) {
-    batchRuns.ours.push(await batchRun(batchUrl, agentHeaders, SECONDS, server.proc.pid))
-    batchRuns.baseline.push(await batchRun(baseBatchUrl, baseHeaders))
-  }
-  base.proc.kill()
-  const oursBatch = mean(batchRuns.ours, (r) => r.perSecond) * 100
-  const theirsBatch = mean(batchRuns.baseline, (r) => r.perSecond) * 100
-  record('batch ingestion, durable', `${oursBatch.toFixed(0)} events/s`, `${summary(batchRuns.ours)} (batches/s); target ≥ 150 000`)
-  record('baseline: Bun.serve + JSON.parse + one insert per event, one transaction per batch (synchronous=NORMAL)', `${theirsBatch.toFixed(0)} events/s`, `${summary(batchRuns.baseline)} (batches/s)`)
-  record('batch ratio ground-console / baseline', `${(oursBatch / theirsBatch).toFixed(2)}×`)
-  record('RSS under load (single and batch)', `${Math.max(...[...runs.ours, ...batchRuns.ours].map((r) => r.peakRss)).toFixed(1)} MB`)
+    console.log('batch reports (100 events each; after a 3 s warm-up each, the two servers take turns twice)')
+    const batchBody = () => JSON.stringify({ events: Array.from({ length: 100 }, uniqueEvent) })
+    const batchUrl = `${server.url}/api/deployments/${await deployment()}/events/batch`
+    const batchRun = (url: string, headers: Record<string, string>, duration = SECONDS, pid?: number) =>
+      load({ url, method: 'POST', headers, duration, requests: [{ setupRequest: (r) => ({ ...r, body: batchBody() }) }] }, pid)
+    const baseBatchUrl = `${base.url}/api/deployments/dep-bench/events/batch`
+    const baseHeaders = { 'content-type': 'application/json' }
+    await batchRun(batchUrl, agentHeaders, 3)
+    await batchRun(baseBatchUrl, baseHeaders, 3)
+    const batchRuns = { ours: [] as Awaited<ReturnType<typeof load>>[], baseline: [] as Awaited<ReturnType<typeof load>>[] }
+    for (let round = 0; round < 2; round++) {
+      batchRuns.ours.push(await batchRun(batchUrl, agentHeaders, SECONDS, server.proc.pid))
+      batchRuns.baseline.push(await batchRun(baseBatchUrl, baseHeaders))
+    }
+    base.proc.kill()
+    const oursBatch = mean(batchRuns.ours, (r) => r.perSecond) * 100
+    const theirsBatch = mean(batchRuns.baseline, (r) => r.perSecond) * 100
+    record('batch ingestion, durable', `${oursBatch.toFixed(0)} events/s`, `${summary(batchRuns.ours)} (batches/s); target ≥ 150 000`)
+    record('baseline: Bun.serve + JSON.parse + one insert per event, one transaction per batch (synchronous=NORMAL)', `${theirsBatch.toFixed(0)} events/s`, `${summary(batchRuns.baseline)} (batches/s)`)
+    record('batch ratio ground-console / baseline', `${(oursBatch / theirsBatch).toFixed(2)}×`)
+    record('RSS under load (single and batch)', `${Math.max(...[...runs.ours, ...batchRuns.ours].map((r) => r.peakRss)).toFixed(1)} MB`)
 
-  console.log(`reads on one deployment holding ${BIG_DEPLOYMENT_EVENTS.toLocaleString('en')} events`)
-  const big = await deployment()
-  const fill = performance.now()
-  const batches = Math.ceil(BIG_DEPLOYMENT_EVENTS / 500)
-  const fillBody = () => JSON.stringify({ events: Array.from({ length: 500 }, uniqueEvent) })
-  await autocannon({ url: `${server.url}/api/deployments/${big}/events/batch`, method: 'POST', headers: agentHeaders, connections: 8, amount: batches, requests: [{ setupRequest: (r) => ({ ...r, body: fillBody() }) }] })
-  const total = ((await (await fetch(`${server.url}/api/deployments/${big}/events?limit=1`, { headers: asKey })).json()) as { total: number }).total
-  record('fill with batches of 500', `${total.toLocaleString('en')} events in ${((performance.now() - fill) / 1000).toFixed(1)} s`)
-  const middle = Math.floor(total / 2)
-  for (const [name, query] of [['first page (100)', ''], [`offset=${middle}`, `?offset=${middle}`]] as const) {
-    const url = `${server.url}/api/deployments/${big}/events${query}`
-    // Latency of one client paging at a steady 100 requests/s (autocannon fires rate-limited connections
-    // in lockstep, so more connections here would measure their own queue, not the server).
-    const steady = await load({ url, headers: asKey, duration: Math.min(SECONDS, 5), connections: 1, overallRate: 100 })
-    record(`GET …/events ${name}, one client at 100 req/s`, `p50 ${steady.p50} ms, p99 ${steady.p99} ms`, name.startsWith('first') ? 'target p99 ≤ 10 ms' : '')
-    // Saturated: 50 connections as fast as they go; latency here is mostly waiting in line.
-    const saturated = await load({ url, headers: asKey, duration: Math.min(SECONDS, 5) })
-    record(`GET …/events ${name}, saturated`, `${saturated.perSecond.toFixed(0)} req/s`, `p50 ${saturated.p50} ms, p99 ${saturated.p99} ms`)
+    console.log(`reads on one deployment holding ${BIG_DEPLOYMENT_EVENTS.toLocaleString('en')} events`)
+    const big = await deployment()
+    const fill = performance.now()
+    const batches = Math.ceil(BIG_DEPLOYMENT_EVENTS / 500)
+    const fillBody = () => JSON.stringify({ events: Array.from({ length: 500 }, uniqueEvent) })
+    await autocannon({ url: `${server.url}/api/deployments/${big}/events/batch`, method: 'POST', headers: agentHeaders, connections: 8, amount: batches, requests: [{ setupRequest: (r) => ({ ...r, body: fillBody() }) }] })
+    const total = ((await (await fetch(`${server.url}/api/deployments/${big}/events?limit=1`, { headers: asKey })).json()) as { total: number }).total
+    record('fill with batches of 500', `${total.toLocaleString('en')} events in ${((performance.now() - fill) / 1000).toFixed(1)} s`)
+    const middle = Math.floor(total / 2)
+    for (const [name, query] of [['first page (100)', ''], [`offset=${middle}`, `?offset=${middle}`]] as const) {
+      const url = `${server.url}/api/deployments/${big}/events${query}`
+      // Latency of one client paging at a steady 100 requests/s (autocannon fires rate-limited connections
+      // in lockstep, so more connections here would measure their own queue, not the server).
+      const steady = await load({ url, headers: asKey, duration: Math.min(SECONDS, 5), connections: 1, overallRate: 100 })
+      record(`GET …/events ${name}, one client at 100 req/s`, `p50 ${steady.p50} ms, p99 ${steady.p99} ms`, name.startsWith('first') ? 'target p99 ≤ 10 ms' : '')
+      // Saturated: 50 connections as fast as they go; latency here is mostly waiting in line.
+      const saturated = await load({ url, headers: asKey, duration: Math.min(SECONDS, 5) })
+      record(`GET …/events ${name}, saturated`, `${saturated.perSecond.toFixed(0)} req/s`, `p50 ${saturated.p50} ms, p99 ${saturated.p99} ms`)
+    }
+    record('RSS after the reads', `${rssMb(server.proc.pid).toFixed(1)} MB`)
   }
-  record('RSS after the reads', `${rssMb(server.proc.pid).toFixed(1)} MB`)
+
+  await hostileInput({ url: server.url, asKey, agentHeaders, missionId: mission, deployment, record })
+  record('RSS after the hostile input', `${rssMb(server.proc.pid).toFixed(1)} MB`)
 
   server.proc.kill('SIGTERM')
   await server.proc.exited

@@ -1,0 +1,13 @@
+// Properties of the fuzz suite that fail on this revision, each with a minimal reproduction. Such a
+// property runs as test.failing (settings.ts) and what it checks is left out of the mixed properties, so
+// they still find other failures; when a fix makes it pass, `npm test` says so: delete its entry here.
+export const KEY_SCOPE = 'POST /api/keys: scope must be one of full, agent, read'
+export const TELEMETRY_UNKNOWN = 'POST /api/agent/telemetry: unknown fields are not stored'
+export const QUERY_TWICE = 'a query parameter given twice is 400 on every GET route'
+
+export const KNOWN_GAPS: Record<string, string> = {
+  [KEY_SCOPE]: 'POST /api/keys {"name":"k","scope":"bogus"} (session) → 201; api.md §1: scope is "full"|"agent"|"read", so 400 VALIDATION scope (and a valid scope is not applied either)',
+  [QUERY_TWICE]: 'GET /api/deployments/{id}/events?limit=1&limit=2 → 200 with limit 2 (also /api/plans?mission_id=a&mission_id=b, ?x=1&x=2 on any list); api.md §0: a query parameter given twice is 400',
+}
+
+export const isOpen = (name: string) => name in KNOWN_GAPS
