@@ -1,6 +1,7 @@
 // Users, sessions and API keys on SQLite, through drizzle's query builder.
 import { and, eq, isNull, ne, sql } from 'drizzle-orm'
 import type { Db } from '../../db/open'
+import type { DurableCommits } from './durable'
 import { apiKeys, sessions, users } from '../../db/schema'
 import { AppError } from '../../domain/errors'
 import type { ApiKey, Session, Store, User, UserWithPassword } from '../types'
@@ -39,7 +40,7 @@ const keyColumns = {
   revokedAt: apiKeys.revokedAt,
 }
 
-export function createAccountStore(db: Db): AccountStore {
+export function createAccountStore(db: Db, durable: DurableCommits): AccountStore {
   // Prepared once: these run on every authenticated request.
   const sessionById = db.select().from(sessions).where(eq(sessions.id, sql.placeholder('id'))).prepare()
   const keyByHash = db.select(keyColumns).from(apiKeys).where(eq(apiKeys.keyHash, sql.placeholder('hash'))).prepare()
@@ -123,8 +124,9 @@ export function createAccountStore(db: Db): AccountStore {
       db.update(apiKeys).set({ revokedAt: now }).where(and(mine, isNull(apiKeys.revokedAt))).run()
       return (db.select(keyColumns).from(apiKeys).where(mine).get() as ApiKey | undefined) ?? null
     },
+    // last_used_at is not acknowledged data: committed without waiting for a flush (durable.ts).
     async touchApiKey(id, now) {
-      db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, id)).run()
+      durable.commitUnflushed(() => db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, id)).run())
     },
   }
 }

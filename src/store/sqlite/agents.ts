@@ -2,6 +2,7 @@
 // Each agent keeps only its newest telemetry samples (docs/lists.md).
 import type { Statement } from 'bun:sqlite'
 import type { Db } from '../../db/open'
+import type { DurableCommits } from './durable'
 import { TELEMETRY_KEPT, TELEMETRY_PRUNE_EVERY, type Agent, type Store } from '../types'
 
 type AgentStore = Pick<Store, 'touchAgent' | 'registerAgent' | 'recordTelemetry' | 'listAgents'>
@@ -10,7 +11,7 @@ const AGENT_COLUMNS = `user_id AS userId, id, satellite_id AS satelliteId, satel
   agent_version AS agentVersion, orbit_altitude_km AS orbitAltitudeKm, status, registered_at AS registeredAt,
   last_seen_at AS lastSeenAt, last_heartbeat_at AS lastHeartbeatAt, last_telemetry AS lastTelemetry, created_at AS createdAt`
 
-export function createAgentStore(db: Db): AgentStore {
+export function createAgentStore(db: Db, durable: DurableCommits): AgentStore {
   const sqlite = db.$client
   const q = {
     touch: sqlite.prepare(`
@@ -53,11 +54,12 @@ export function createAgentStore(db: Db): AgentStore {
   const sinceLastPrune = new Map<string, number>()
 
   return {
+    // Presence is not acknowledged data: it commits without waiting for a flush (durable.ts).
     async touchAgent(userId, id, now) {
-      return q.touch.get({ userId, id, now })!
+      return durable.commitUnflushed(() => q.touch.get({ userId, id, now })!)
     },
     async registerAgent(userId, id, fields, now) {
-      return q.register.get({
+      return durable.commit(() => q.register.get({
         userId,
         id,
         now,
@@ -65,18 +67,21 @@ export function createAgentStore(db: Db): AgentStore {
         satelliteName: fields.satelliteName ?? null,
         agentVersion: fields.agentVersion ?? null,
         orbitAltitudeKm: fields.orbitAltitudeKm ?? null,
-      })!
+      })!)
     },
     async recordTelemetry(userId, id, { status, json }, now) {
       const key = `${userId}\n${id}`
       const count = sinceLastPrune.get(key) ?? 0
-      sqlite
-        .transaction(() => {
-          q.heartbeat.run({ userId, id, now, status: status ?? null, sample: json })
-          q.sample.run({ userId, id, now, sample: json })
-          if (count === 0) q.prune.run({ userId, id })
-        })
-        .immediate()
+      // Answered {"ok": true} once on disk, flushed off the event loop like event reports.
+      await durable.commit(() =>
+        sqlite
+          .transaction(() => {
+            q.heartbeat.run({ userId, id, now, status: status ?? null, sample: json })
+            q.sample.run({ userId, id, now, sample: json })
+            if (count === 0) q.prune.run({ userId, id })
+          })
+          .immediate(),
+      )
       if (sinceLastPrune.size > 100_000) sinceLastPrune.clear()
       sinceLastPrune.set(key, (count + 1) % TELEMETRY_PRUNE_EVERY)
     },

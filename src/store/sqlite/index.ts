@@ -28,9 +28,9 @@ export function createSqliteStore(path: string, options: OpenOptions & DurableOp
       durable.close()
       db.$client.close()
     },
-    ...createAccountStore(db),
+    ...createAccountStore(db, durable),
     ...createCatalogStore(db),
     ...createDeploymentStore(db, durable),
-    ...createAgentStore(db),
+    ...createAgentStore(db, durable),
   }
 }
