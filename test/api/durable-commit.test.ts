@@ -216,3 +216,19 @@ test('after a failed flush, a poll and a cancel refuse with 503 and change nothi
   expect((await h.request('GET', `/api/deployments/${waiting}`, { headers: t.asKey })).body).toMatchObject({ status: 'pending', agent_id: null })
   expect((await h.request('GET', `/api/deployments/${dep}`, { headers: t.asKey })).body.status).not.toBe('cancelled')
 })
+
+test('telemetry is answered only after its flush; presence (polls, last_seen_at) never waits for one', async () => {
+  const flushes = heldFlushes()
+  h = createHarness({ store: { syncFile: flushes.syncFile } })
+  const t = await createTenant(h)
+  // Polls from 20 agents touch 20 agent rows, none waits for a flush.
+  for (let i = 0; i < 20; i++) expect((await h.request('GET', '/api/agent/workloads', { headers: { ...t.asKey, 'x-agent-id': `sat-${i}` } })).status).toBe(204)
+  expect(flushes.waiting).toHaveLength(0)
+  let answered = false
+  const reply = h.request('POST', '/api/agent/telemetry', { body: { status: 'idle' }, headers: t.asAgent }).then((r) => ((answered = true), r))
+  await tick()
+  expect(flushes.waiting).toHaveLength(1)
+  expect(answered).toBe(false)
+  flushes.waiting[0]!.release()
+  expect((await reply).status).toBe(200)
+})
