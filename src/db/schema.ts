@@ -165,9 +165,18 @@ export const events = sqliteTable(
      * keyed ones, and for rows stored before 0.3 until the start-up backfill gives them one.
      */
     digest: integer('digest'),
+    /**
+     * For a large payload written ahead of its event (a big batch, staged in small transactions so that no
+     * single one holds the event loop long): the event_payloads key it was written under, a negative number.
+     * Null when the payload is inline, or kept in event_payloads under the event's own seq.
+     */
+    payloadRef: integer('payload_ref'),
   },
   (t) => [
     primaryKey({ columns: [t.deploymentKey, t.eventTimestamp, t.seq] }),
+    index('events_payload_ref_idx')
+      .on(t.payloadRef)
+      .where(sql`payload_ref is not null`),
     index('events_retry_idx')
       .on(t.deploymentKey, t.eventTimestamp, t.digest)
       .where(sql`idempotency_key is null`),
@@ -177,7 +186,10 @@ export const events = sqliteTable(
   ],
 )
 
-/** Payloads too large to stay in their events row (see events.payload), by the event's seq. */
+/**
+ * Payloads too large to stay in their events row (see events.payload), by the event's seq, or by a negative
+ * key for a payload staged ahead of its event (see events.payloadRef).
+ */
 export const eventPayloads = sqliteTable('event_payloads', {
   seq: integer('seq').primaryKey(),
   payload: text('payload').notNull(),

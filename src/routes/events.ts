@@ -52,13 +52,17 @@ export const eventRoutes = ({ store, ingest, rateLimits, guard, clock }: RouteDe
         const text = await readBody(request, BATCH_BODY_LIMIT)
         const reporter: Reporter = { kind: 'agent', agentId: principal.agentId! }
         const events = await parseOrExplain(() => parseBatch(parseJson(text, { exact: true })), userId, params.id, reporter)
-        const results = await ingest.submit({
-          userId,
-          deploymentId: params.id,
-          reporter,
-          events: events.map((event) => ({ event, key: null })),
-          now: clock(),
-        })
+        // Refused before anything is written ahead; a big batch's payloads are then written a little at a
+        // time, so that its transaction holds the server only for its rows (docs/limits.md).
+        await store.checkReportable(userId, params.id, reporter)
+        const staged = await store.stagePayloads(events)
+        let results
+        try {
+          results = await ingest.submit({ userId, deploymentId: params.id, reporter, events: events.map((event, i) => ({ event, key: null, staged: staged[i] })), now: clock() })
+        } catch (error) {
+          await store.dropStagedPayloads(staged).catch(() => {})
+          throw error
+        }
         const created = results.filter((r) => r.created).length
         return json({
           results: results.map((r) => ({ id: r.id, status: r.created ? 'created' : 'duplicate' })),

@@ -16,7 +16,7 @@ type Pending = { input: RecordEventsInput; size: number; resolve(results: Record
 export type Ingest = ReturnType<typeof createIngest>
 
 /** An input's weight against the group's byte bound: its payloads' JSON length (UTF-16 units, close enough). */
-const payloadSize = (input: RecordEventsInput) => input.events.reduce((sum, { event }) => sum + event.payloadJson.length, 0)
+const payloadSize = (input: RecordEventsInput) => input.events.reduce((sum, { event, staged }) => sum + (staged == null ? event.payloadJson.length : 0), 0)
 
 export function createIngest(store: Store) {
   /** Per user, in arrival order; a Map iterates in insertion order, which makes the round-robin. */

@@ -114,8 +114,11 @@ export type RecordEventsInput = {
   userId: string
   deploymentId: string
   reporter: Reporter
-  /** `key`: the Idempotency-Key, which then decides identity instead of the content (api.md §3.1). */
-  events: Array<{ event: EventInput; key: string | null }>
+  /**
+   * `key`: the Idempotency-Key, which then decides identity instead of the content (api.md §3.1).
+   * `staged`: what stagePayloads returned for the event, if it was called.
+   */
+  events: Array<{ event: EventInput; key: string | null; staged?: number | null }>
   now: number
   /** Replay progress, stored in the same transaction: the next plan event's index, and whether none is left. */
   replay?: { cursor: number; finished: boolean }
@@ -191,6 +194,14 @@ export interface Store {
    * Outcomes are in input order.
    */
   recordEventGroups(inputs: RecordEventsInput[]): Promise<GroupOutcome[]>
+  /**
+   * Writes a large input's big payloads ahead of its group, a little at a time, so that no single
+   * transaction holds the server long (docs/limits.md): per event, a key to pass as `staged`, or null.
+   * Whatever an input does not end up storing must be given to dropStagedPayloads.
+   */
+  stagePayloads(events: EventInput[]): Promise<Array<number | null>>
+  /** Deletes staged payloads that no stored event refers to; the others are left alone. */
+  dropStagedPayloads(staged: Array<number | null>): Promise<void>
   /** A page of the deployment's events in list order: event_timestamp, then arrival. */
   listEvents(deploymentId: string, page: { offset: number; limit: number }): Promise<StoredEvent[]>
   /** The deployment's event count, or null when it is unknown or not the user's. */

@@ -16,6 +16,8 @@ type DeploymentStore = Pick<
   | 'cancelDeployment'
   | 'checkReportable'
   | 'recordEventGroups'
+  | 'stagePayloads'
+  | 'dropStagedPayloads'
   | 'listEvents'
   | 'getEventCount'
   | 'dispatchNext'
@@ -115,8 +117,8 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
       touched.set(slot, state)
     }
     const results: RecordEventResult[] = []
-    for (const { event, key } of input.events) {
-      const result = writer.record(state.cursor, event, key, now)
+    for (const { event, key, staged } of input.events) {
+      const result = writer.record(state.cursor, event, key, now, staged ?? null)
       results.push(result)
       if (!result.created) continue
       state.created++
@@ -263,6 +265,12 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
     },
     async listActiveReplays() {
       return q.activeReplays.all().map(toReplayState)
+    },
+    async stagePayloads(inputs) {
+      return events.stagePayloads(inputs, (write) => durable.commitUnflushed(write))
+    },
+    async dropStagedPayloads(staged) {
+      events.dropStaged(staged, (write) => durable.commitUnflushed(write))
     },
     async listEvents(deploymentId, page) {
       return events.list(deploymentId, page)

@@ -13,14 +13,14 @@ import type { RecordEventsInput, StoredEvent } from '../types'
 /** Rows per multi-row INSERT: binding one statement of ten rows costs less than ten of one row. */
 const ROWS_PER_INSERT = 10
 
-type Row = [deploymentKey: number, timestamp: number, seq: number, type: string, jobId: string | null, stepId: string | null, payload: string | null, key: string | null, createdAt: number, digest: number | null]
+type Row = [deploymentKey: number, timestamp: number, seq: number, type: string, jobId: string | null, stepId: string | null, payload: string | null, key: string | null, createdAt: number, digest: number | null, payloadRef: number | null]
 type CandidateRow = [id: string | null, seq: number, createdAt: number, type: string, jobId: string | null, stepId: string | null, bytes: number]
 type EventRow = [number, string | null, string, number, string | null, string | null, string, number]
 type LegacyRow = [deploymentKey: number, timestamp: number, seq: number, type: string, jobId: string | null, stepId: string | null, payload: string]
 
 // No id: a new event's id derives from created_at and seq (src/domain/ids.ts createEventIds).
-const COLUMNS = 'deployment_key, event_timestamp, seq, event_type, job_id, step_id, payload, idempotency_key, created_at, digest'
-const ROW_WIDTH = 10
+const COLUMNS = 'deployment_key, event_timestamp, seq, event_type, job_id, step_id, payload, idempotency_key, created_at, digest, payload_ref'
+const ROW_WIDTH = 11
 const PLACEHOLDERS = `(${Array(ROW_WIDTH).fill('?').join(', ')})`
 
 /**
@@ -30,10 +30,21 @@ const PLACEHOLDERS = `(${Array(ROW_WIDTH).fill('?').join(', ')})`
  */
 const PAYLOAD_INLINE_MAX = 768
 
-/** The payload column, wherever the payload is kept. */
-const PAYLOAD = '(CASE WHEN e.payload IS NULL THEN (SELECT p.payload FROM event_payloads p WHERE p.seq = e.seq) ELSE e.payload END)'
+/** The payload column, wherever the payload is kept: inline, under the event's seq, or staged under its payload_ref. */
+const PAYLOAD = '(CASE WHEN e.payload IS NULL THEN (SELECT p.payload FROM event_payloads p WHERE p.seq = coalesce(e.payload_ref, e.seq)) ELSE e.payload END)'
 const PAYLOAD_BYTES =
-  '(CASE WHEN e.payload IS NULL THEN (SELECT octet_length(p.payload) FROM event_payloads p WHERE p.seq = e.seq) ELSE octet_length(e.payload) END)'
+  '(CASE WHEN e.payload IS NULL THEN (SELECT octet_length(p.payload) FROM event_payloads p WHERE p.seq = coalesce(e.payload_ref, e.seq)) ELSE octet_length(e.payload) END)'
+
+/**
+ * An input whose out-of-line payloads add up to this many bytes has them written ahead of it, in
+ * transactions of about STAGE_CHUNK_BYTES each with a turn of the event loop between them, so that the
+ * group's transaction holds the loop only for its rows. Measured: a 14.5 MiB batch of 500 payloads of
+ * 29 KiB held the loop 98 ms, almost all of it inserting the payloads in one transaction.
+ */
+const STAGE_MIN_BYTES = 1024 * 1024
+const STAGE_CHUNK_BYTES = 1024 * 1024
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
+const isInline = (payloadJson: string) => payloadJson.length * 3 <= PAYLOAD_INLINE_MAX || Buffer.byteLength(payloadJson) <= PAYLOAD_INLINE_MAX
 
 /** Rows given their digest per transaction by the start-up backfill. */
 const BACKFILL_BATCH = 2000
@@ -72,6 +83,10 @@ export function createEventStatements(db: Db) {
       seq: number
       createdAt: number
     }>,
+    stage: sqlite.prepare('INSERT INTO event_payloads (seq, payload) VALUES (?, ?)'),
+    stageSeq: sqlite.prepare("UPDATE meta SET value = value + ? WHERE key = 'payload_stage_seq' RETURNING value"),
+    // Only a staged payload that no stored event took: after a flush failure its event may be stored.
+    dropStaged: sqlite.prepare('DELETE FROM event_payloads WHERE seq = ?1 AND seq < 0 AND NOT EXISTS (SELECT 1 FROM events WHERE payload_ref = ?1)'),
     seq: sqlite.prepare("SELECT value FROM meta WHERE key = 'event_seq'"),
     setSeq: sqlite.prepare("UPDATE meta SET value = ? WHERE key = 'event_seq'"),
     list: sqlite.prepare(`
@@ -81,6 +96,8 @@ export function createEventStatements(db: Db) {
   }
 
   backfillDigests(sqlite, secret)
+  // Payloads staged for inputs that never committed (the server stopped between the two): nothing refers to them.
+  sqlite.run('DELETE FROM event_payloads WHERE seq < 0 AND NOT EXISTS (SELECT 1 FROM events WHERE payload_ref = event_payloads.seq)')
 
   /**
    * One transaction's writer. Rows wait in a buffer to be inserted ten at a time; the rows and keys the group
@@ -146,16 +163,22 @@ export function createEventStatements(db: Db) {
     }
 
     return {
-      /** Stores the event unless it retries a stored one: the id, and whether it was created. */
-      record(deployment: DeploymentCursor, event: EventInput, key: string | null, now: number): { id: string; created: boolean } {
+      /**
+       * Stores the event unless it retries a stored one: the id, and whether it was created. `staged`: the
+       * key its payload was written ahead under (stagePayloads), which a retry gives back.
+       */
+      record(deployment: DeploymentCursor, event: EventInput, key: string | null, now: number, staged: number | null = null): { id: string; created: boolean } {
         const digest = key === null ? contentDigest(event, event.canonical, secret) : null
         const existing = findRetry(deployment, event, key, digest)
-        if (existing !== null) return { id: existing, created: false }
+        if (existing !== null) {
+          if (staged !== null) q.dropStaged.run(staged)
+          return { id: existing, created: false }
+        }
         const id = eventId(now, ++seq)
         // Short text needs no byte count: a UTF-16 unit is at most 3 bytes of UTF-8.
-        const inline = event.payloadJson.length * 3 <= PAYLOAD_INLINE_MAX || Buffer.byteLength(event.payloadJson) <= PAYLOAD_INLINE_MAX
-        if (!inline) q.insertPayload.run(seq, event.payloadJson)
-        buffer.push(deployment.key, event.timestamp, seq, event.type, event.jobId, event.stepId, inline ? event.payloadJson : null, key, now, digest)
+        const inline = staged === null && isInline(event.payloadJson)
+        if (!inline && staged === null) q.insertPayload.run(seq, event.payloadJson)
+        buffer.push(deployment.key, event.timestamp, seq, event.type, event.jobId, event.stepId, inline ? event.payloadJson : null, key, now, digest, staged)
         if (buffer.length >= ROWS_PER_INSERT * ROW_WIDTH) flush()
         if (key !== null) recordedKeys.set(`${deployment.key}\n${key}`, id)
         else {
@@ -178,8 +201,60 @@ export function createEventStatements(db: Db) {
     }
   }
 
+  /**
+   * Writes an input's out-of-line payloads ahead of it when they are large together (STAGE_MIN_BYTES), a
+   * chunk per transaction with a turn of the event loop between: per event, its staged key or null. They
+   * commit without a flush of their own: the group's flush, later in the same WAL, covers them.
+   */
+  async function stagePayloads(events: EventInput[], commit: (write: () => void) => void): Promise<Array<number | null>> {
+    const refs: Array<number | null> = events.map(() => null)
+    const large = events.flatMap((event, i) => (isInline(event.payloadJson) ? [] : [i]))
+    if (large.reduce((sum, i) => sum + events[i]!.payloadJson.length, 0) < STAGE_MIN_BYTES) return refs
+    try {
+      await stageChunks(events, large, refs, commit)
+    } catch (error) {
+      // A chunk that failed wrote nothing; those before it go now, or at the next start.
+      try {
+        dropStaged(refs, commit)
+      } catch {}
+      throw error
+    }
+    return refs
+  }
+
+  async function stageChunks(events: EventInput[], large: number[], refs: Array<number | null>, commit: (write: () => void) => void) {
+    for (let at = 0; at < large.length; ) {
+      let bytes = 0
+      const chunk: number[] = []
+      while (at < large.length && (chunk.length === 0 || bytes < STAGE_CHUNK_BYTES)) {
+        chunk.push(large[at]!)
+        bytes += events[large[at]!]!.payloadJson.length
+        at++
+      }
+      commit(() =>
+        sqlite.transaction(() => {
+          const top = q.stageSeq.values(chunk.length)[0]![0] as number
+          chunk.forEach((i, k) => {
+            const ref = -(top - chunk.length + 1 + k)
+            q.stage.run(ref, events[i]!.payloadJson)
+            refs[i] = ref
+          })
+        }).immediate(),
+      )
+      if (at < large.length) await nextTurn()
+    }
+  }
+
+  /** Deletes staged payloads that no stored event took (after a refused or failed input). */
+  function dropStaged(refs: Array<number | null>, commit: (write: () => void) => void) {
+    const staged = refs.filter((ref): ref is number => ref !== null)
+    if (staged.length) commit(() => sqlite.transaction(() => staged.forEach((ref) => q.dropStaged.run(ref))).immediate())
+  }
+
   return {
     beginGroup,
+    stagePayloads,
+    dropStaged,
     list(deploymentId: string, { offset, limit }: { offset: number; limit: number }): StoredEvent[] {
       // values(): arrays are cheaper to materialise than objects keyed by column name.
       return (q.list.values(deploymentId, limit, offset) as EventRow[]).map(
