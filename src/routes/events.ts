@@ -50,6 +50,8 @@ export const eventRoutes = ({ store, ingest, rateLimits, guard, clock }: RouteDe
         const userId = principal.user.id
         rateLimits.check('batches', `${userId}\n${params.id}`)
         const text = await readBody(request, BATCH_BODY_LIMIT)
+        // Reading and decoding a big body, then parsing it, are two long steps: other requests go between.
+        if (text.length > BATCH_CHUNK_CHARS) await nextTurn()
         const reporter: Reporter = { kind: 'agent', agentId: principal.agentId! }
         const events = await parseOrExplain(() => parseBatch(parseJson(text, { exact: true })), userId, params.id, reporter)
         // Refused before anything is written ahead; a big batch's payloads are then written a little at a
