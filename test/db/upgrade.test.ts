@@ -90,3 +90,45 @@ describe('upgrading a 0.1.0 database', () => {
     expect((await store.listEvents('dep-a', { offset: 0, limit: 10 })).length).toBe(4)
   })
 })
+
+describe('upgrading a 0.2 database (migration 0003: digests)', () => {
+  /** Events as 0.2 stored them: several at one instant, one payload out of its row, one nested past today's limit. */
+  function write02Database(path: string) {
+    const db = drizzle(new Database(path, { create: true, strict: true }))
+    const internal = db as unknown as { dialect: { migrate(m: MigrationMeta[], s: unknown, c: object): void }; session: unknown }
+    internal.dialect.migrate(embeddedMigrations().slice(0, 3), internal.session, { migrationsFolder: 'embedded' })
+    const sqlite = db.$client
+    sqlite.run("INSERT INTO users VALUES ('usr-1', 'a@example.com', NULL, 'admin', 'x', 1)")
+    sqlite.run("INSERT INTO missions VALUES ('mis-1', 'usr-1', 'm', NULL, 1)")
+    sqlite.run(`INSERT INTO plans VALUES ('plan-1', 'usr-1', 'mis-1', 'p', 'sat', NULL, NULL, '{"events":[{"type":"job.accepted","timestamp_s":0}]}', 1, 1)`)
+    sqlite.run(`INSERT INTO deployments (id, user_id, mission_id, plan_id, satellite_id, status, mode, speed_multiplier, created_at, event_count, event_key)
+      VALUES ('dep-a', 'usr-1', 'mis-1', 'plan-1', 'sat', 'running', 'live', 1, 1, 203, 1)`)
+    const insert = sqlite.prepare('INSERT INTO events (deployment_key, event_timestamp, seq, event_type, job_id, step_id, payload, created_at) VALUES (1, ?, ?, ?, ?, NULL, ?, 5)')
+    for (let i = 1; i <= 200; i++) insert.run(T0, i, 'step.progress', 'j', `{"n":${i},"m":"same size"}`)
+    insert.run(T0, 201, 'step.progress', 'j', null)
+    sqlite.run('INSERT INTO event_payloads (seq, payload) VALUES (201, ?)', [JSON.stringify({ log: 'y'.repeat(5000) })])
+    insert.run(T0, 202, 'step.deep', 'j', `{"d":${'['.repeat(5000)}${']'.repeat(5000)}}`)
+    insert.run(T0, 203, 'step.progress', 'j', '{"b":72000,"a":1}')
+    sqlite.run("UPDATE meta SET value = 203 WHERE key = 'event_seq'")
+    sqlite.close()
+  }
+
+  test('every keyless event gets its digest at the first start, and retries of them are recognised at once', async () => {
+    store.close()
+    const path = join(dir.path, 'v02.db')
+    write02Database(path)
+    store = createSqliteStore(path)
+    const raw = new Database(path, { readonly: true })
+    expect(raw.query('SELECT count(*) FROM events WHERE digest IS NULL').values()[0]![0]).toBe(0)
+    expect(raw.query("SELECT value FROM meta WHERE key = 'events_digest_backfill'").values()[0]![0]).toBe(0)
+    raw.close()
+    const ids = (await store.listEvents('dep-a', { offset: 0, limit: 500 })).map((e) => e.id)
+    const at = '2026-03-07T12:00:00Z'
+    expect(await record('dep-a', { type: 'step.progress', timestamp: at, job_id: 'j', payload: { m: 'same size', n: 150 } })).toEqual({ id: ids[149]!, created: false })
+    expect(await record('dep-a', { type: 'step.progress', timestamp: at, job_id: 'j', payload: { log: 'y'.repeat(5000) } })).toEqual({ id: ids[200]!, created: false })
+    expect(await record('dep-a', { type: 'step.progress', timestamp: at, job_id: 'j', payload: { a: 1, b: 72000.0 } })).toEqual({ id: ids[202]!, created: false })
+    // The payload nested past the limit got a digest of its text: nothing new matches it, nothing breaks.
+    expect((await record('dep-a', { type: 'step.deep', timestamp: at, job_id: 'j', payload: { d: [] } })).created).toBe(true)
+    expect((await record('dep-a', { type: 'step.progress', timestamp: at, job_id: 'j', payload: { m: 'same size', n: 201 } })).created).toBe(true)
+  })
+})
