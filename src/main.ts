@@ -60,6 +60,9 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
       process.exitCode = 75
       stop()
     },
+    onCheckpointError(message) {
+      log.warn('a WAL checkpoint failed; the log grows until one succeeds', { error: message })
+    },
   })
   const app = createApp({ store, secureCookies: config.secureCookies, rateLimits: config.rateLimits, trustProxy: config.trustProxy })
   const admin = await ensureAdmin(store, app.services.auth, config.admin, { terminal: Boolean(process.stdout.isTTY), dbPath: config.db })

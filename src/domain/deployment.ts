@@ -77,14 +77,16 @@ export function triggerForEventType(type: string): Trigger | null {
 /**
  * Whether an event reporter may write to a deployment (api.md §3.1): only the agent it was dispatched to
  * (403 otherwise), and never to a simulated one, whose events come from the server's own replay (409).
- * The replay itself stops once its deployment is cancelled. The server fails only a deployment that has
- * not ended (api.md §2.1, last row).
+ * The replay itself stops once its deployment is cancelled. The server fails any deployment not cancelled
+ * (api.md §2.1, last row): on one already completed or failed its event is stored as late data, moving no
+ * status, and still ends the replay.
  */
 export function decideReportAccess(
   deployment: { status: DeploymentStatus; mode: DeploymentMode; agentId: string | null },
   reporter: { kind: 'agent'; agentId: string } | { kind: 'replay' } | { kind: 'server' },
 ): AppError | null {
-  if (reporter.kind === 'server') return isTerminal(deployment.status) ? new AppError('CONFLICT', `deployment is already ${deployment.status}`) : null
+  if (reporter.kind === 'server')
+    return deployment.status === 'cancelled' ? new AppError('CONFLICT', 'deployment was cancelled: there is nothing to fail') : null
   if (reporter.kind === 'replay')
     return deployment.status === 'cancelled' ? new AppError('CONFLICT', 'deployment was cancelled: its replay has stopped') : null
   if (deployment.agentId !== null && deployment.agentId !== reporter.agentId)

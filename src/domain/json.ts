@@ -15,6 +15,11 @@ export const MAX_DEPTH = 64
 const MAX_EXPANDED_DIGITS = 400
 /** An exponent of more significant digits than this is refused: no value needs it, and none fits a double. */
 const MAX_EXPONENT_DIGITS = 15
+/**
+ * Numbers kept exact per body at most: each costs a string of up to 400 digits, so a 16 MiB batch of
+ * `1e-399` would otherwise take gigabytes. 20 000 is 40 per event of a full batch.
+ */
+export const MAX_EXACT_NUMBERS = 20_000
 
 /** Why a JSON text is refused before it is parsed: the top-level field that holds the problem, and why. */
 export class JsonLimitError extends Error {
@@ -27,8 +32,8 @@ export class JsonLimitError extends Error {
   }
 }
 
-/** A number literal the scan found that a double would alter, with where it stands in the value. */
-type ExactNumber = { start: number; end: number; canonical: string; path: Array<string | number> }
+/** A number literal the scan found that a double would alter: where it stands in the text, and its exact value. */
+type ExactNumber = { start: number; end: number; canonical: string }
 
 const QUOTE = 34
 const BACKSLASH = 92
@@ -43,7 +48,6 @@ const isNumberChar = (c: number) => (c >= 48 && c <= 57) || c === 46 || c === 43
 
 const allocateLevels = (maxDepth: number) => ({
   isArray: new Uint8Array(maxDepth + 2),
-  index: new Int32Array(maxDepth + 2),
   keyStart: new Int32Array(maxDepth + 2),
   keyEnd: new Int32Array(maxDepth + 2),
 })
@@ -68,10 +72,10 @@ function stringEnd(text: string, open: number): number {
  */
 function scan(text: string, maxDepth: number, collectExact: boolean): ExactNumber[] {
   const exact: ExactNumber[] = []
-  // Per depth (1-based): whether it is an array, the current element index or key span. Reused: the scan
-  // is synchronous, and allocating them cost more than scanning a small body.
+  // Per depth (1-based): whether it is an array, and the span of the current key (for the error's field).
+  // Reused: the scan is synchronous, and allocating them cost more than scanning a small body.
   if (maxDepth + 2 > levels.isArray.length) levels = allocateLevels(maxDepth)
-  const { isArray, index, keyStart, keyEnd } = levels
+  const { isArray, keyStart, keyEnd } = levels
   let depth = 0
   let expectKey = false
   const topField = () => (depth >= 1 && !isArray[1] && keyEnd[1]! > keyStart[1]! ? decodeKey(text, keyStart[1]!, keyEnd[1]!) : 'body')
@@ -91,23 +95,26 @@ function scan(text: string, maxDepth: number, collectExact: boolean): ExactNumbe
       if (depth === maxDepth) throw new JsonLimitError(topField(), `is nested deeper than ${maxDepth} levels (the body's root is level 1)`)
       depth++
       isArray[depth] = c === OPEN_ARRAY ? 1 : 0
-      index[depth] = 0
       keyStart[depth] = keyEnd[depth] = 0
       expectKey = c === OPEN_OBJECT
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
       if (depth > 0) depth--
       expectKey = false
     } else if (c === COMMA) {
-      if (isArray[depth]) index[depth]!++
-      else expectKey = true
+      if (!isArray[depth]) expectKey = true
     } else if (c === MINUS || (c >= 48 && c <= 57)) {
       let end = i + 1
       let exponent = false
       for (let d: number; end < length && isNumberChar((d = text.charCodeAt(end))); end++) if (d === 101 || d === 69) exponent = true
       // Up to 15 characters without an exponent hold at most 15 significant digits: a double keeps them.
-      if (collectExact && (end - i >= 16 || exponent)) {
+      // Where a key is due, a number is not JSON: left as it is, for JSON.parse to refuse.
+      if (collectExact && !expectKey && (end - i >= 16 || exponent)) {
         const canonical = exactText(text.slice(i, end), topField)
-        if (canonical !== null) exact.push({ start: i, end, canonical, path: pathAt(text, depth, isArray, index, keyStart, keyEnd) })
+        if (canonical !== null) {
+          if (exact.length === MAX_EXACT_NUMBERS)
+            throw new JsonLimitError(topField(), `holds more than ${MAX_EXACT_NUMBERS} numbers that a double cannot hold exactly`)
+          exact.push({ start: i, end, canonical })
+        }
       }
       i = end - 1
     }
@@ -123,17 +130,13 @@ function decodeKey(text: string, start: number, end: number): string {
   }
 }
 
-function pathAt(text: string, depth: number, isArray: Uint8Array, index: Int32Array, keyStart: Int32Array, keyEnd: Int32Array) {
-  const path: Array<string | number> = []
-  for (let d = 1; d <= depth; d++) path.push(isArray[d] ? index[d]! : decodeKey(text, keyStart[d]!, keyEnd[d]!))
-  return path
-}
-
 const NUMBER = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?)(\d+))?$/
+/** JSON's own number grammar: no leading zeros, digits on both sides of a point. */
+const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/
 
 /** The literal's canonical text when a double would alter it, else null (a plain number will do). */
 function exactText(literal: string, field: () => string): string | null {
-  const m = NUMBER.exec(literal)
+  const m = JSON_NUMBER.test(literal) ? NUMBER.exec(literal) : null
   if (!m) return null // not a JSON number: JSON.parse refuses it
   if (m[5] !== undefined && m[5].replace(/^0+/, '').length > MAX_EXPONENT_DIGITS)
     throw new JsonLimitError(field(), `holds the number ${literal.slice(0, 40)}…, whose exponent is out of range`)
@@ -152,40 +155,43 @@ function exactText(literal: string, field: () => string): string | null {
 export function parseJsonExact(text: string, maxDepth = MAX_DEPTH): unknown {
   const exact = scan(text, maxDepth, true)
   if (exact.length === 0) return JSON.parse(text)
-  // Each such literal becomes a unique string for the parse, then its exact value where that string landed:
-  // a duplicate key that JSON.parse let win over it is left alone.
-  const marker = uniqueMarker(text)
+  // Each such literal becomes a marker string for the parse, then its exact value wherever that string
+  // landed (a duplicate key that JSON.parse let win over it is thereby left alone). Raw text cannot hold
+  // U+0000 in a string, so a marker starting with it is ours unless the text escapes one (then a random one).
+  const marker = /\\u0000/i.test(text) ? `\u0000${crypto.randomUUID()}#` : '\u0000'
+  const escaped = JSON.stringify(marker).slice(1, -1)
   const parts: string[] = []
   let at = 0
   exact.forEach(({ start, end }, k) => {
-    parts.push(text.slice(at, start), `"\\u0000${marker}${k}"`)
+    parts.push(text.slice(at, start), `"${escaped}${k}"`)
     at = end
   })
   parts.push(text.slice(at))
-  const root = { value: JSON.parse(parts.join('')) as unknown }
-  exact.forEach(({ path, canonical }, k) => {
-    let holder: unknown = root
-    let slot: string | number = 'value'
-    for (const step of path) {
-      const next = ownValue(holder, slot)
-      if (typeof next !== 'object' || next === null) return
-      holder = next
-      slot = step
-    }
-    if (ownValue(holder, slot) === `\u0000${marker}${k}`) (holder as Record<string | number, unknown>)[slot] = rawJSON(canonical)
-  })
-  return root.value
+  return restoreExact(JSON.parse(parts.join('')), marker, exact)
 }
 
-const ownValue = (holder: unknown, key: string | number) =>
-  typeof holder === 'object' && holder !== null && Object.hasOwn(holder, key) ? (holder as Record<string | number, unknown>)[key] : undefined
-
-/** A random marker the text does not hold: no string of the input can equal it but by guessing it. */
-function uniqueMarker(text: string): string {
-  for (;;) {
-    const marker = `exact-${crypto.randomUUID()}#`
-    if (!text.includes(marker)) return marker
+/** Puts each number's exact value where its marker landed: one walk, without recursion. */
+function restoreExact(root: unknown, marker: string, exact: ExactNumber[]): unknown {
+  const exactOf = (value: unknown) => {
+    if (typeof value !== 'string' || !value.startsWith(marker)) return undefined
+    const k = Number(value.slice(marker.length))
+    return Number.isInteger(k) && k >= 0 && k < exact.length && value === `${marker}${k}` ? rawJSON(exact[k]!.canonical) : undefined
   }
+  const top = exactOf(root)
+  if (top !== undefined) return top
+  const stack: unknown[] = [root]
+  while (stack.length > 0) {
+    const node = stack.pop()
+    if (typeof node !== 'object' || node === null) continue
+    for (const key of Object.keys(node)) {
+      const value = (node as Record<string, unknown>)[key]
+      const restored = exactOf(value)
+      // defineProperty, not assignment: a key named "__proto__" would otherwise set the prototype.
+      if (restored !== undefined) Object.defineProperty(node, key, { value: restored, writable: true, enumerable: true, configurable: true })
+      else if (typeof value === 'object' && value !== null) stack.push(value)
+    }
+  }
+  return root
 }
 
 /** JSON.parse within the depth limit, numbers as doubles: for bodies whose numbers are checked as numbers. */

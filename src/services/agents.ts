@@ -1,5 +1,6 @@
 // The agent protocol's use cases (api.md §4): presence, registration, polling for work, telemetry.
 import { satellitesOf } from '../domain/agent'
+import { AppError } from '../domain/errors'
 import { parseStoredPlan, playOrder, toAgentEvent } from '../domain/plan'
 import type { Clock } from '../domain/time'
 import type { AgentRegistration, Store } from '../store/types'
@@ -49,7 +50,12 @@ export function createAgentService({ store, clock, failures }: { store: Store; c
         if (outcome.kind === 'none') return null
         if (outcome.kind === 'dispatched') return outcome.value
         const { deployment, error } = outcome
-        await failures.fail({ userId, deploymentId: deployment.id }, 'plan_invalid', `its plan cannot be built into a workload: ${describeError(error)}`)
+        try {
+          await failures.fail({ userId, deploymentId: deployment.id }, 'plan_invalid', `its plan cannot be built into a workload: ${describeError(error)}`)
+        } catch (failure) {
+          // Cancelled (or gone) since it was picked: nothing to fail, go on to the next one.
+          if (!(failure instanceof AppError && (failure.code === 'CONFLICT' || failure.code === 'NOT_FOUND'))) throw failure
+        }
       }
       return null
     },

@@ -8,13 +8,17 @@ import type { Ingest } from './ingest'
 
 export type FailureReason = 'plan_invalid' | 'replay_failed'
 
+const SERVER_FAILURE_KEY = 'server failed'
+
 export type Failures = ReturnType<typeof createFailures>
 
 export function createFailures({ ingest, clock, log }: { ingest: Ingest; clock: Clock; log: Logger }) {
   return {
     /**
      * Fails the deployment with a stored job.failed event `{reason, message}`. Its key makes it stored once
-     * however often this runs; a simulated deployment's replay ends with it (`replayCursor` where it stood).
+     * however often this runs — a key with a space, which no agent can send (Idempotency-Key is visible
+     * ASCII), so no report can take its place; a simulated deployment's replay ends with it (`replayCursor`
+     * where it stood). Throws CONFLICT when the deployment was cancelled meanwhile.
      */
     async fail(target: { userId: string; deploymentId: string; replayCursor?: number }, reason: FailureReason, message: string) {
       log.warn('deployment failed by the server', { deployment: target.deploymentId, reason, message })
@@ -24,7 +28,7 @@ export function createFailures({ ingest, clock, log }: { ingest: Ingest; clock: 
         userId: target.userId,
         deploymentId: target.deploymentId,
         reporter: { kind: 'server' },
-        events: [{ event, key: 'server:failed' }],
+        events: [{ event, key: SERVER_FAILURE_KEY }],
         now,
         ...(target.replayCursor === undefined ? {} : { replay: { cursor: target.replayCursor, finished: true } }),
       })

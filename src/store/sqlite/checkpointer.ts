@@ -40,6 +40,9 @@ self.onmessage = (message) => {
 
 export type Checkpointer = { stop(): void; onCheckpoint(listener: (frames: number) => void): void }
 
+/** Failures reported at most this often: a checkpoint that keeps failing (the WAL then grows) is said once a minute. */
+const ERROR_REPORT_EVERY_MS = 60_000
+
 /** Turns off the in-commit checkpoint of `sqlite` and starts the worker that does it instead. */
 export function startCheckpointer(sqlite: Database, path: string, onError: (message: string) => void = () => {}): Checkpointer {
   sqlite.run('PRAGMA wal_autocheckpoint = 0')
@@ -48,8 +51,13 @@ export function startCheckpointer(sqlite: Database, path: string, onError: (mess
   const worker = new Worker(URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'application/javascript' })))
   worker.unref()
   const listeners: Array<(frames: number) => void> = []
+  let reportedAt = Number.NEGATIVE_INFINITY
   worker.onmessage = ({ data }: MessageEvent<{ checkpointed?: number; error?: string }>) => {
-    if (data.error) onError(data.error)
+    if (data.error) {
+      if (Date.now() - reportedAt < ERROR_REPORT_EVERY_MS) return
+      reportedAt = Date.now()
+      onError(data.error)
+    }
     else if (data.checkpointed !== undefined) for (const listener of listeners) listener(data.checkpointed)
   }
   worker.postMessage({ command: 'start', path, intervalMs: INTERVAL_MS })

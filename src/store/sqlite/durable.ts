@@ -38,6 +38,8 @@ export type DurableCommits = {
 
 export type DurableOptions = {
   syncFile?: SyncFile
+  /** Told when a WAL checkpoint fails (src/store/sqlite/checkpointer.ts), at most once a minute. */
+  onCheckpointError?: (message: string) => void
   /**
    * Called once when a flush fails. After that, nothing more is committed (503): once the kernel has
    * reported a failed write-back it may have dropped those pages and still let a later flush succeed, so no

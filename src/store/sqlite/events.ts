@@ -14,7 +14,7 @@ import type { RecordEventsInput, StoredEvent } from '../types'
 const ROWS_PER_INSERT = 10
 
 type Row = [deploymentKey: number, timestamp: number, seq: number, type: string, jobId: string | null, stepId: string | null, payload: string | null, key: string | null, createdAt: number, digest: number | null, payloadRef: number | null]
-type CandidateRow = [id: string | null, seq: number, createdAt: number, type: string, jobId: string | null, stepId: string | null, bytes: number]
+type CandidateRow = [id: string | null, seq: number, createdAt: number, type: string, jobId: string | null, stepId: string | null]
 type EventRow = [number, string | null, string, number, string | null, string | null, string, number]
 type LegacyRow = [deploymentKey: number, timestamp: number, seq: number, type: string, jobId: string | null, stepId: string | null, payload: string]
 
@@ -32,8 +32,6 @@ const PAYLOAD_INLINE_MAX = 768
 
 /** The payload column, wherever the payload is kept: inline, under the event's seq, or staged under its payload_ref. */
 const PAYLOAD = '(CASE WHEN e.payload IS NULL THEN (SELECT p.payload FROM event_payloads p WHERE p.seq = coalesce(e.payload_ref, e.seq)) ELSE e.payload END)'
-const PAYLOAD_BYTES =
-  '(CASE WHEN e.payload IS NULL THEN (SELECT octet_length(p.payload) FROM event_payloads p WHERE p.seq = coalesce(e.payload_ref, e.seq)) ELSE octet_length(e.payload) END)'
 
 /**
  * An input whose out-of-line payloads add up to this many bytes has them written ahead of it, in
@@ -51,9 +49,9 @@ const BACKFILL_BATCH = 2000
 
 /**
  * A stored keyless event that a report could be a retry of: same deployment, instant and digest. Its
- * payload is read only when everything else matches, its size included.
+ * payload is read only when everything else matches.
  */
-type Candidate = Omit<EventContent, 'payloadJson'> & { id: string; timestamp: number; seq: number; bytes: number; payloadJson: string | null }
+type Candidate = Omit<EventContent, 'payloadJson'> & { id: string; timestamp: number; seq: number; payloadJson: string | null }
 
 /** What the group writer keeps per deployment while a transaction lasts: its key and the newest instant stored (null until read). */
 export type DeploymentCursor = { key: number; latest: number | null }
@@ -72,10 +70,9 @@ export function createEventStatements(db: Db) {
     insertPayload: sqlite.prepare('INSERT INTO event_payloads (seq, payload) VALUES (?, ?)'),
     // The newest instant stored for the deployment: one step down the primary key.
     latest: sqlite.prepare('SELECT max(event_timestamp) FROM events WHERE deployment_key = ?'),
-    // One step down events_retry_idx, however many events share the instant. Candidates carry their
-    // payload's size in bytes, which SQLite knows without reading the payload.
+    // One step down events_retry_idx, however many events share the instant.
     byDigest: sqlite.prepare(`
-      SELECT id, seq, created_at, event_type, job_id, step_id, ${PAYLOAD_BYTES} FROM events e INDEXED BY events_retry_idx
+      SELECT id, seq, created_at, event_type, job_id, step_id FROM events e INDEXED BY events_retry_idx
       WHERE deployment_key = ? AND event_timestamp = ? AND digest = ? AND idempotency_key IS NULL`),
     payloadOf: sqlite.prepare(`SELECT ${PAYLOAD} FROM events e WHERE deployment_key = ? AND event_timestamp = ? AND seq = ?`),
     byKey: sqlite.prepare('SELECT id, seq, created_at AS createdAt FROM events WHERE deployment_key = ? AND idempotency_key = ?') as Statement<{
@@ -133,11 +130,11 @@ export function createEventStatements(db: Db) {
     }
 
     /**
-     * Whether the event retries this candidate. Equal payloads, both serialised by JSON.stringify from parsed
-     * values, differ at most in key order, so they have the same size: the payload is read only then.
+     * Whether the event retries this candidate, whose digest it shares. No size shortcut: an older version
+     * wrote some numbers another way (`10e399` for `1e400`), so equal payloads may differ in length.
      */
-    function retries(deployment: DeploymentCursor, candidate: Candidate, event: EventInput, bytes: number): boolean {
-      if (candidate.type !== event.type || candidate.jobId !== event.jobId || candidate.stepId !== event.stepId || candidate.bytes !== bytes) return false
+    function retries(deployment: DeploymentCursor, candidate: Candidate, event: EventInput): boolean {
+      if (candidate.type !== event.type || candidate.jobId !== event.jobId || candidate.stepId !== event.stepId) return false
       candidate.payloadJson ??= q.payloadOf.values(deployment.key, candidate.timestamp, candidate.seq)[0]![0] as string
       return isRetryOf(candidate as EventContent, event, canonical)
     }
@@ -152,12 +149,10 @@ export function createEventStatements(db: Db) {
       }
       // Events mostly arrive in time order: one later than every stored event cannot be a retry.
       if (event.timestamp > latest(deployment)) return null
-      const bytes = Buffer.byteLength(event.payloadJson)
-      for (const candidate of recorded.get(`${deployment.key}\n${event.timestamp}\n${digest}`) ?? [])
-        if (retries(deployment, candidate, event, bytes)) return candidate.id
-      for (const [id, rowSeq, createdAt, type, jobId, stepId, rowBytes] of q.byDigest.values(deployment.key, event.timestamp, digest) as CandidateRow[]) {
-        const candidate: Candidate = { id: idOf(id, createdAt, rowSeq), type, jobId, stepId, timestamp: event.timestamp, seq: rowSeq, bytes: rowBytes, payloadJson: null }
-        if (retries(deployment, candidate, event, bytes)) return candidate.id
+      for (const candidate of recorded.get(`${deployment.key}\n${event.timestamp}\n${digest}`) ?? []) if (retries(deployment, candidate, event)) return candidate.id
+      for (const [id, rowSeq, createdAt, type, jobId, stepId] of q.byDigest.values(deployment.key, event.timestamp, digest) as CandidateRow[]) {
+        const candidate: Candidate = { id: idOf(id, createdAt, rowSeq), type, jobId, stepId, timestamp: event.timestamp, seq: rowSeq, payloadJson: null }
+        if (retries(deployment, candidate, event)) return candidate.id
       }
       return null
     }
@@ -184,7 +179,7 @@ export function createEventStatements(db: Db) {
         else {
           const { type, jobId, stepId, timestamp, payloadJson } = event
           const slot = `${deployment.key}\n${timestamp}\n${digest}`
-          const candidate = { id, type, jobId, stepId, timestamp, seq, bytes: Buffer.byteLength(payloadJson), payloadJson }
+          const candidate = { id, type, jobId, stepId, timestamp, seq, payloadJson }
           const same = recorded.get(slot)
           if (same) same.push(candidate)
           else recorded.set(slot, [candidate])

@@ -13,7 +13,7 @@ export function createSqliteStore(path: string, options: OpenOptions & DurableOp
   const db = openDatabase(path, options)
   const durable = createDurableCommits(db.$client, path, options.durability ?? 'full', options)
   // Checkpoints move off the event loop (src/store/sqlite/checkpointer.ts); an in-memory database has no WAL.
-  const checkpointer = path === ':memory:' ? null : startCheckpointer(db.$client, path)
+  const checkpointer = path === ':memory:' ? null : startCheckpointer(db.$client, path, options.onCheckpointError)
   const ping = db.$client.prepare('SELECT 1')
   const authEpoch = db.$client.prepare("SELECT value FROM meta WHERE key = 'auth_epoch'")
   return {
