@@ -11,15 +11,20 @@ export const isRawJson = (value: unknown): boolean => (JSON as unknown as { isRa
 
 /** The deepest nesting accepted: the body's root value is depth 1, each object or array inside adds 1. */
 export const MAX_DEPTH = 64
-/** Beyond this many digits a literal is written in scientific form rather than expanded. */
-const MAX_EXPANDED_DIGITS = 400
+/**
+ * A number is written in plain decimal unless that takes more than this many zeros beyond its significant
+ * digits (as JavaScript writes 1e21 in full and 1e22 with an exponent): so its canonical form is never much
+ * longer than the literal sent, whatever the exponent (`1e-399` once became 400 characters).
+ */
+const MAX_PADDING_ZEROS = 21
 /** An exponent of more significant digits than this is refused: no value needs it, and none fits a double. */
 const MAX_EXPONENT_DIGITS = 15
 /**
- * Numbers kept exact per body at most: each costs a string of up to 400 digits, so a 16 MiB batch of
- * `1e-399` would otherwise take gigabytes. 20 000 is 40 per event of a full batch.
+ * Numbers kept exact per body at most: each costs a few microseconds and objects of its own, so a 16 MiB
+ * batch of them would otherwise hold the loop for seconds (measured: 20 000 of them, 65-87 ms). 5 000 is
+ * ten per event of a full batch: nanosecond clocks and 64-bit counters fit.
  */
-export const MAX_EXACT_NUMBERS = 20_000
+export const MAX_EXACT_NUMBERS = 5_000
 
 /** Why a JSON text is refused before it is parsed: the top-level field that holds the problem, and why. */
 export class JsonLimitError extends Error {
@@ -78,6 +83,7 @@ function scan(text: string, maxDepth: number, collectExact: boolean): ExactNumbe
   const { isArray, keyStart, keyEnd } = levels
   let depth = 0
   let expectKey = false
+  const judged = new Map<string, string | null>()
   const topField = () => (depth >= 1 && !isArray[1] && keyEnd[1]! > keyStart[1]! ? decodeKey(text, keyStart[1]!, keyEnd[1]!) : 'body')
   const length = text.length
   for (let i = 0; i < length; i++) {
@@ -109,7 +115,10 @@ function scan(text: string, maxDepth: number, collectExact: boolean): ExactNumbe
       // Up to 15 characters without an exponent hold at most 15 significant digits: a double keeps them.
       // Where a key is due, a number is not JSON: left as it is, for JSON.parse to refuse.
       if (collectExact && !expectKey && (end - i >= 16 || exponent)) {
-        const canonical = exactText(text.slice(i, end), topField)
+        const literal = text.slice(i, end)
+        // Hostile bodies repeat one literal thousands of times: each is judged once.
+        let canonical = judged.get(literal)
+        if (canonical === undefined) judged.set(literal, (canonical = exactText(literal, topField)))
         if (canonical !== null) {
           if (exact.length === MAX_EXACT_NUMBERS)
             throw new JsonLimitError(topField(), `holds more than ${MAX_EXACT_NUMBERS} numbers that a double cannot hold exactly`)
@@ -172,10 +181,17 @@ export function parseJsonExact(text: string, maxDepth = MAX_DEPTH): unknown {
 
 /** Puts each number's exact value where its marker landed: one walk, without recursion. */
 function restoreExact(root: unknown, marker: string, exact: ExactNumber[]): unknown {
+  // A raw JSON value is immutable: one object serves every place that holds the same number.
+  const raws = new Map<string, object>()
+  const rawOf = (canonical: string) => {
+    let raw = raws.get(canonical)
+    if (raw === undefined) raws.set(canonical, (raw = rawJSON(canonical)))
+    return raw
+  }
   const exactOf = (value: unknown) => {
     if (typeof value !== 'string' || !value.startsWith(marker)) return undefined
     const k = Number(value.slice(marker.length))
-    return Number.isInteger(k) && k >= 0 && k < exact.length && value === `${marker}${k}` ? rawJSON(exact[k]!.canonical) : undefined
+    return Number.isInteger(k) && k >= 0 && k < exact.length && value === `${marker}${k}` ? rawOf(exact[k]!.canonical) : undefined
   }
   const top = exactOf(root)
   if (top !== undefined) return top
@@ -202,8 +218,8 @@ export function parseJsonBounded(text: string, maxDepth = MAX_DEPTH): unknown {
 
 /**
  * A number literal in one canonical form: plain decimal without an exponent or needless zeros (`1.50e3` →
- * `1500`, `-0.0` → `0`) when that takes at most 400 digits; past that, one digit, a point, the other
- * significant digits and an exponent (`10e399` → `1e400`, `-12.5e500` → `-1.25e501`).
+ * `1500`, `-0.0` → `0`, `1e-7` → `0.0000001`) when that pads at most 21 zeros; past that, one digit, a point,
+ * the other significant digits and an exponent (`10e399` → `1e400`, `-12.5e500` → `-1.25e501`, `1e-400`).
  */
 export function canonicalDecimal(literal: string): string {
   const m = NUMBER.exec(literal)
@@ -215,7 +231,8 @@ export function canonicalDecimal(literal: string): string {
   if (leading === digits.length) return '0'
   digits = digits.slice(leading).replace(/0+$/, '')
   point -= leading
-  if (point > MAX_EXPANDED_DIGITS || point < -MAX_EXPANDED_DIGITS || digits.length > MAX_EXPANDED_DIGITS) {
+  const padding = point > digits.length ? point - digits.length : point <= 0 ? 1 - point : 0
+  if (padding > MAX_PADDING_ZEROS) {
     const mantissa = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits
     return `${sign}${mantissa}e${point - 1}`
   }

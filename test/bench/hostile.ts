@@ -128,4 +128,17 @@ export async function hostileInput({ url, asKey, agentHeaders, missionId, deploy
     const list = await stallDuring(url, () => fetch(`${url}/api/agents`, { headers: asKey }))
     report(record, `(e) GET /api/agents after them (${(list.text.length / 2 ** 20).toFixed(1)} MiB answer)`, list, parseMs(list.text))
   }
+
+  // (f) Numbers that need exact handling, as many as a body may hold, under a 100 KiB key (the scan's cost
+  // once grew with the key for every such number: an 800 KB report held the loop 56 s), and a full
+  // batch of 1e-399 (each kept as 400 digits).
+  {
+    const body = `{"type":"step.progress","timestamp":"2026-03-07T12:00:00Z","job_id":"hostile-f","x":{"${'k'.repeat(100 * 1024)}":[${Array(5_000).fill('1e400').join(',')}]}}`
+    const result = await stallDuring(url, post(url, `/api/deployments/${await deployment()}/events`, agentHeaders, body))
+    report(record, '(f) report with 5 000 exact numbers under a 100 KiB key', result, parseMs(body))
+    const numbers = Array(10).fill('1e-399').join(',')
+    const batch = `{"events":[${Array.from({ length: 500 }, (_, i) => `{"type":"step.progress","timestamp":"${new Date(BASE_MS + i).toISOString()}","job_id":"hostile-f","payload":{"n":[${numbers}]}}`).join(',')}]}`
+    const many = await stallDuring(url, post(url, `/api/deployments/${await deployment()}/events/batch`, agentHeaders, batch))
+    report(record, '(f) batch of 500 events holding 5 000 numbers 1e-399', many, parseMs(batch))
+  }
 }

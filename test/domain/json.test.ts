@@ -9,9 +9,16 @@ describe('parseJsonExact', () => {
     ['{"n":9007199254740993.0}', '{"n":9007199254740993}'],
     ['{"n":9.007199254740993e15}', '{"n":9007199254740993}'],
     ['{"n":9007199254740993.50}', '{"n":9007199254740993.5}'],
-    ['{"n":1e300}', `{"n":1${'0'.repeat(300)}}`],
-    ['{"n":1e400}', '{"n":1e400}'], // past a double and too long to expand: kept as written, never null
-    ['{"n":1e-400}', `{"n":0.${'0'.repeat(399)}1}`],
+    // Plain decimal while that pads at most 21 zeros, as JavaScript writes numbers; past it an exponent, so
+    // a canonical form is never much longer than the literal sent.
+    ['{"n":1e21}', `{"n":1${'0'.repeat(21)}}`],
+    ['{"n":1e22}', '{"n":1e22}'],
+    ['{"n":1e300}', '{"n":1e300}'],
+    ['{"n":1e400}', '{"n":1e400}'], // past a double: kept exact, never null
+    ['{"n":1e-400}', '{"n":1e-400}'],
+    ['{"n":1.00000000000000001e-5}', '{"n":0.0000100000000000000001}'],
+    ['{"n":1.00000000000000001e-30}', '{"n":1.00000000000000001e-30}'],
+    ['{"n":1.5e-22}', '{"n":1.5e-22}'], // a double's own value stays a number
     ['{"a":[{"b":12345678901234567890}],"c":1.5,"d":72000.0}', '{"a":[{"b":12345678901234567890}],"c":1.5,"d":72000}'],
     ['{"small":1e10,"x":123}', '{"small":10000000000,"x":123}'],
     // 2^53 + 1 with the point moved: no 16-digit run without the point, a one-digit exponent.
