@@ -170,35 +170,39 @@ export function parseJsonExact(text: string, maxDepth = MAX_DEPTH): unknown {
   const marker = /\\u0000/i.test(text) ? `\u0000${crypto.randomUUID()}#` : '\u0000'
   const escaped = JSON.stringify(marker).slice(1, -1)
   const parts: string[] = []
+  // A raw JSON value is immutable: one object serves every place that holds the same number.
+  const raws = new Map<string, object>()
+  const byMarker = new Map<string, object>()
   let at = 0
-  exact.forEach(({ start, end }, k) => {
+  exact.forEach(({ start, end, canonical }, k) => {
     parts.push(text.slice(at, start), `"${escaped}${k}"`)
+    let raw = raws.get(canonical)
+    if (raw === undefined) raws.set(canonical, (raw = rawJSON(canonical)))
+    byMarker.set(`${marker}${k}`, raw)
     at = end
   })
   parts.push(text.slice(at))
-  return restoreExact(JSON.parse(parts.join('')), marker, exact)
+  return restoreExact(JSON.parse(parts.join('')), marker, byMarker)
 }
 
 /** Puts each number's exact value where its marker landed: one walk, without recursion. */
-function restoreExact(root: unknown, marker: string, exact: ExactNumber[]): unknown {
-  // A raw JSON value is immutable: one object serves every place that holds the same number.
-  const raws = new Map<string, object>()
-  const rawOf = (canonical: string) => {
-    let raw = raws.get(canonical)
-    if (raw === undefined) raws.set(canonical, (raw = rawJSON(canonical)))
-    return raw
-  }
-  const exactOf = (value: unknown) => {
-    if (typeof value !== 'string' || !value.startsWith(marker)) return undefined
-    const k = Number(value.slice(marker.length))
-    return Number.isInteger(k) && k >= 0 && k < exact.length && value === `${marker}${k}` ? rawOf(exact[k]!.canonical) : undefined
-  }
+function restoreExact(root: unknown, marker: string, byMarker: Map<string, object>): unknown {
+  const exactOf = (value: unknown) => (typeof value === 'string' && value.startsWith(marker) ? byMarker.get(value) : undefined)
   const top = exactOf(root)
   if (top !== undefined) return top
   const stack: unknown[] = [root]
   while (stack.length > 0) {
     const node = stack.pop()
     if (typeof node !== 'object' || node === null) continue
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) {
+        const value: unknown = node[i]
+        const restored = exactOf(value)
+        if (restored !== undefined) node[i] = restored
+        else if (typeof value === 'object' && value !== null) stack.push(value)
+      }
+      continue
+    }
     for (const key of Object.keys(node)) {
       const value = (node as Record<string, unknown>)[key]
       const restored = exactOf(value)
