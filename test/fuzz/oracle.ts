@@ -116,16 +116,20 @@ export const isObject = (v: unknown): v is Record<string, unknown> => typeof v =
 /** A field's verdict: refusals, fine, or a limit the contract leaves open (refused or not, naming `soft`). */
 export type Check = Alt[] | 'ok' | { soft: string }
 
-/** A text field: absent allowed when optional, null when nullable; a lone surrogate or U+0000 is a 400. */
+/**
+ * A text field: absent allowed when optional; a lone surrogate or U+0000 is a 400. Null is refused when
+ * required; for an optional field the contract does not say whether null stands for absent (it says so
+ * only of step_id, api.md §3.1), so it is accepted or refused naming the field unless `nullable` is given.
+ */
 export function textField(
   body: Record<string, unknown>,
   name: string,
-  { required = false, nullable = !required, min = 0, max = Infinity, softMax = false, prefix = '' }: { required?: boolean; nullable?: boolean; min?: number; max?: number; softMax?: boolean; prefix?: string } = {},
+  { required = false, nullable = required ? false : 'open', min = 0, max = Infinity, softMax = false, prefix = '' }: { required?: boolean; nullable?: boolean | 'open'; min?: number; max?: number; softMax?: boolean; prefix?: string } = {},
 ): Check {
   const v = Object.hasOwn(body, name) ? body[name] : undefined
   const field = `${prefix}${name}`
   if (v === undefined) return required ? [v400(field)] : 'ok'
-  if (v === null) return nullable ? 'ok' : [v400(field)]
+  if (v === null) return nullable === 'open' ? { soft: field } : nullable ? 'ok' : [v400(field)]
   if (typeof v !== 'string' || v.length < min || isBadText(v)) return [v400(field)]
   if (v.length > max) return softMax ? { soft: field } : [v400(field)]
   return 'ok'

@@ -11,7 +11,7 @@ import { KEY_SCOPE, TELEMETRY_UNKNOWN } from './known-gaps'
 import { ROUTES, TELEMETRY_FIELDS, lastTelemetry, type Ctx, type RouteCase } from './routes'
 import { params, property } from './settings'
 import { decodeStrict, expectHealthy, expectWellFormed, sendBytes } from './wire'
-import { createWorld, type World } from './world'
+import { createWorld, login, type World } from './world'
 
 let w: World
 let serial = 0
@@ -77,6 +77,7 @@ function exactOf(bytes: Uint8Array): Record<string, unknown> | null {
 
 /** Sends one request and holds it to the contract: the allowed replies, nothing stored when refused, a read-back when accepted. */
 async function check(route: RouteCase, c: Ctx, bytes: Uint8Array | undefined, type: string | undefined, alts: Alt[], extraHeaders: Record<string, string> = {}) {
+  await route.before?.(c, alts)
   const before = await w.snapshot()
   const headers = { ...route.headers(c), ...(type !== undefined ? { 'content-type': type } : {}), ...extraHeaders }
   const reply = await sendBytes(w.h.app, 'POST', route.path(c), { bytes, headers })
@@ -85,12 +86,14 @@ async function check(route: RouteCase, c: Ctx, bytes: Uint8Array | undefined, ty
   expectOneOf(reply, alts, what)
   if (reply.status >= 400) expect(await w.snapshot(), `${what}: a refusal stored something`).toBe(before)
   else if (route.readBack) await route.readBack(c, (bytes && exactOf(bytes)) ?? {}, parseExact(reply.text))
+  await route.after?.(c, bytes ? exactOf(bytes) : null, reply)
   return reply
 }
 
 describe('fuzz: every write route', () => {
   for (const route of ROUTES.filter((r) => r.rules !== null)) {
     property(`${route.name}: hostile bodies get the reply the contract allows and store nothing when refused`, async () => {
+      route.setup?.(w)
       await fc.assert(
         fc.asyncProperty(mutations(route), wire, contentType, async (ms, wr, type) => {
           const c = await context()
@@ -133,8 +136,10 @@ describe('fuzz: every write route', () => {
 describe('fuzz: the input limits on every JSON route (api.md §0)', () => {
   const routes = ROUTES.filter((r) => r.rules !== null && r.fields.length > 0)
   const route = fc.constantFrom(...routes)
+  const start = () => routes.forEach((r) => r.setup?.(w))
 
   property('a field nested deeper than 64 from the root is 400 VALIDATION naming that top-level field', async () => {
+    start()
     const nested = fc.record({ depth: fc.oneof(fc.integer({ min: 60, max: 70 }), fc.constantFrom(100, 1000, 15_000, 100_000)), kind: fc.constantFrom('[', '{') as fc.Arbitrary<'[' | '{'>, junk: fc.boolean() })
     await fc.assert(
       fc.asyncProperty(route, nested, async (r, { depth, kind, junk }) => {
@@ -152,6 +157,7 @@ describe('fuzz: the input limits on every JSON route (api.md §0)', () => {
   })
 
   property('a body that is not valid UTF-8 is 400 BAD_REQUEST', async () => {
+    start()
     await fc.assert(
       fc.asyncProperty(route, fc.constantFrom(...([[0xff], [0xc0, 0x80], [0xed, 0xa0, 0x80], [0xe2, 0x82], [0x80], [0xf4, 0x90, 0x80, 0x80]] as number[][])), fc.double({ min: 0, max: 1, noNaN: true }), async (r, bad, at) => {
         const c = await context()
@@ -164,6 +170,7 @@ describe('fuzz: the input limits on every JSON route (api.md §0)', () => {
   })
 
   property('a lone surrogate or U+0000 in a text field is 400 VALIDATION naming it', async () => {
+    start()
     const withText = routes.filter((r) => r.textFields.length > 0)
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...withText), fc.nat(), badText, async (r, pick, value) => {
@@ -179,6 +186,7 @@ describe('fuzz: the input limits on every JSON route (api.md §0)', () => {
   })
 
   property('a body over 1 MiB is 413 and one of another media type 415, before anything else', async () => {
+    start()
     await fc.assert(
       fc.asyncProperty(route, fc.oneof(fc.constant('big'), fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx', '')), async (r, kind) => {
         const c = await context()
@@ -217,6 +225,51 @@ describe('fuzz: odd X-Agent-ID headers on the agent routes', () => {
         await check(route, c, bytes, 'application/json', alts)
       }),
       params(30),
+    )
+  })
+})
+
+describe('fuzz: POST /api/auth/password beyond its body (api.md §1)', () => {
+  const route = ROUTES.find((r) => r.name === 'POST /api/auth/password')!
+  property(`${route.name}: without a session of its own (none, an API key, a forged or ended session) it is 401 whatever the body`, async () => {
+    route.setup!(w)
+    const who = fc.constantFrom('none', 'key', 'bearer', 'garbage', 'wrong secret', 'ended')
+    await fc.assert(
+      fc.asyncProperty(who, mutations(route), wire, contentType, async (kind, ms, wr, type) => {
+        const c = await context()
+        const [id] = w.pw.cookie.slice('session='.length).split('.')
+        let headers: Record<string, string> = {}
+        if (kind === 'key') headers = w.a.asKey
+        else if (kind === 'bearer') headers = { authorization: `Bearer ${w.a.key}` }
+        else if (kind === 'garbage') headers = { cookie: 'session=garbage' }
+        else if (kind === 'wrong secret') headers = { cookie: `session=${id}.${'A'.repeat(43)}` }
+        else if (kind === 'ended') {
+          const ended = (await login(w.h, w.pw.email, w.pw.password))!
+          await sendBytes(w.h.app, 'POST', '/api/auth/logout', { headers: { cookie: ended } })
+          headers = { cookie: ended }
+        }
+        const bytes = toBytes(write(obj(ms.reduce(apply, route.template(c)))), wr)
+        // 401 comes first of all (api.md §0 order), so the body is never judged.
+        await check({ ...route, headers: () => headers }, c, bytes, type, [{ status: 401, code: 'UNAUTHORIZED' }])
+      }),
+      params(15),
+    )
+  })
+
+  const step = fc.oneof({ weight: 4, arbitrary: fc.constant('wrong' as const) }, { weight: 1, arbitrary: fc.constantFrom('right' as const, 'short' as const) })
+  property(`${route.name}: wrong current passwords count; past 10 in the window it is 429 even for the right one; a success clears the count`, async () => {
+    route.setup!(w)
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 8, maxLength: 24 }), async (steps) => {
+        for (const kind of steps) {
+          const c: Ctx = { w, dep: '', cancelled: '', serial: ++serial }
+          const template = route.template(c)
+          const entries = kind === 'wrong' ? setField('current_password', str(`not ${w.pw.password}`))(template) : kind === 'short' ? setField('new_password', str('short'))(template) : template
+          const bytes = toBytes(write(obj(entries)), { badUtf8: null, at: 0, cut: null, tail: '' })
+          await check(route, c, bytes, 'application/json', judgeBody(bytes, 'application/json', MiB, (v) => route.rules!(v, c)).alts)
+        }
+      }),
+      params(3),
     )
   })
 })

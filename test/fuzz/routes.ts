@@ -7,6 +7,8 @@ import { canon, parseExact } from './canonical'
 import { num, obj, str, type J } from './json-text'
 import { combine, isBadText, isObject, textField, v400, type Alt, type Check } from './oracle'
 import { KEY_SCOPE, TELEMETRY_UNKNOWN, isOpen } from './known-gaps'
+import type { Reply } from '../helpers'
+import { PASSWORD_ROUTE } from './password-route'
 import { sendBytes } from './wire'
 import type { World } from './world'
 
@@ -24,6 +26,10 @@ export type RouteCase = {
   rules: ((v: unknown, c: Ctx) => Alt[]) | null
   /** After a 2xx: what was written reads back as sent (`sent` parsed exactly). */
   readBack?(c: Ctx, sent: Record<string, unknown>, reply: unknown): Promise<void>
+  /** At the start of a property that sends to this route; before and after every request (`sent` null when not JSON). */
+  setup?(w: World): void
+  before?(c: Ctx, alts: Alt[]): Promise<void>
+  after?(c: Ctx, sent: unknown, reply: Reply): Promise<void>
 }
 
 const has = (o: Record<string, unknown>, k: string) => Object.hasOwn(o, k) && o[k] !== undefined
@@ -72,10 +78,24 @@ function planDataAlts(data: unknown): Check {
 
 const SOFT_413: Alt = { status: 413, code: 'PAYLOAD_TOO_LARGE' }
 
+/** Every item of a paged list (api.md §0 "Lists"), page after page. */
+export async function listAll(c: Ctx, path: string, key: string): Promise<Array<Record<string, unknown>>> {
+  const items: Array<Record<string, unknown>> = []
+  let cursor: string | undefined
+  do {
+    const page = await get(c, `${path}?limit=500${cursor ? `&cursor=${cursor}` : ''}`)
+    items.push(...(page[key] as Array<Record<string, unknown>>))
+    cursor = page.next_cursor as string | undefined
+  } while (cursor)
+  return items
+}
+
+/** The world's agent as GET /api/agents lists it. */
+export const worldAgent = async (c: Ctx) => (await listAll(c, '/api/agents', 'agents')).find((a) => a.id === c.w.a.asAgent['x-agent-id'])!
+
 /** The fields of the last telemetry sample stored for the world's agent. */
 export async function lastTelemetry(c: Ctx): Promise<Record<string, unknown>> {
-  const agents = (await get(c, '/api/agents')).agents as Array<Record<string, unknown>>
-  return agents.find((a) => a.id === c.w.a.asAgent['x-agent-id'])!.last_telemetry as Record<string, unknown>
+  return (await worldAgent(c)).last_telemetry as Record<string, unknown>
 }
 
 export const TELEMETRY_FIELDS = ['agent_id', 'status', 'timestamp', 'cpu_percent', 'memory_mb', 'battery_percent', 'temperature_c', 'position', 'compute_capacity']
@@ -234,8 +254,7 @@ export const ROUTES: RouteCase[] = [
       )
     },
     readBack: async (c, sent) => {
-      const agents = (await get(c, '/api/agents')).agents as Array<Record<string, unknown>>
-      const agent = agents.find((a) => a.id === c.w.a.asAgent['x-agent-id'])!
+      const agent = await worldAgent(c)
       for (const f of ['satellite_id', 'satellite_name', 'agent_version']) if (typeof sent[f] === 'string') expect(agent[f], `agent.${f}`).toBe(sent[f])
     },
   },
@@ -260,4 +279,5 @@ export const ROUTES: RouteCase[] = [
       expect(Object.keys(await lastTelemetry(c)).filter((k) => !TELEMETRY_FIELDS.includes(k)), 'unknown telemetry fields stored').toEqual([])
     },
   },
+  PASSWORD_ROUTE,
 ]

@@ -43,6 +43,8 @@ export function expectWellFormed(reply: Reply, what = '') {
   const where = `${what} → ${reply.status} ${reply.text.slice(0, 300)}`
   expect(reply.status, where).toBeLessThan(500)
   if (reply.status >= 200 && reply.status < 300) return
+  // api.md §0: 429 comes with Retry-After in seconds.
+  if (reply.status === 429) expect(reply.headers.get('retry-after') ?? '', where).toMatch(/^[1-9]\d*$/)
   expect(reply.headers.get('content-type'), where).toBe('application/json; charset=utf-8')
   const body = reply.body as Record<string, unknown>
   expect(body !== null && typeof body === 'object' && !Array.isArray(body), where).toBe(true)
@@ -61,14 +63,16 @@ export const refusal = (reply: Reply) => {
 export const topLevel = (field: string | null) => field?.split(/[.[]/)[0] ?? null
 
 /**
- * Everything a write could have changed, for the given users. An agent record made by presence alone (any
- * agent request, even a refused one, creates it: api.md §4) and last_seen_at are left out.
+ * Everything a write could have changed, for the given users, their password hashes included. An agent
+ * record made by presence alone (any agent request, even a refused one, creates it: api.md §4) and
+ * last_seen_at are left out.
  */
 export async function snapshot(h: Harness, userIds: string[]): Promise<string> {
   const all = { limit: 100_000, after: null }
   const users = (await h.store.listUsers(all)).map((u) => [u.id, u.email, u.name, u.role])
   const per = await Promise.all(
     userIds.map(async (id) => ({
+      passwordHash: await h.store.getPasswordHash(id),
       keys: (await h.store.listApiKeys(id, all)).map((k) => [k.id, k.name, k.environment, k.revokedAt]),
       missions: (await h.store.listMissions(id, all)).map((m) => [m.id, m.name, m.description]),
       plans: (await h.store.listPlans(id, null, all)).map((p) => [p.id, p.label, p.satelliteId, p.eventCount]),
