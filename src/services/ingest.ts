@@ -4,7 +4,7 @@
 // groups grow by themselves, up to a bound in inputs, events and bytes, so that no group holds the event
 // loop for long. Waiting reports are queued per user and taken round-robin: one tenant's flood cannot
 // starve another's reports, which go into the very next group (docs/limits.md).
-import type { RecordEventResult, RecordEventsInput, Store } from '../store/types'
+import type { GroupOutcome, RecordEventResult, RecordEventsInput, Store } from '../store/types'
 
 /** A group's bounds; the first input taken always fits, whatever its size. */
 const MAX_GROUP_INPUTS = 1000
@@ -52,15 +52,22 @@ export function createIngest(store: Store) {
     if (committing || queues.size === 0) return
     committing = true
     const group = takeGroup()
+    let written: Promise<GroupOutcome[]>
     try {
-      const outcomes = await store.recordEventGroups(group.map((p) => p.input))
+      written = store.recordEventGroups(group.map((p) => p.input))
+    } finally {
+      // The store has run the group's transaction by the time it returns (SQLite writes synchronously),
+      // and only its flush is pending: the next group may commit now and share that flush or the next.
+      // Groups stay bounded, and the event loop gets a turn between them.
+      committing = false
+      if (queues.size > 0) schedule()
+    }
+    try {
+      const outcomes = await written
       outcomes.forEach((outcome, i) => (outcome.ok ? group[i]!.resolve(outcome.results) : group[i]!.reject(outcome.error)))
     } catch (error) {
       // The whole transaction failed (disk full, locked): nothing of the group was stored.
       for (const p of group) p.reject(error)
-    } finally {
-      committing = false
-      if (queues.size > 0) schedule()
     }
   }
 

@@ -191,7 +191,8 @@ export interface Store {
    * share its instant. An input refused by those checks (404/403/409) is refused alone, having written
    * nothing; an input whose handling throws anything else fails alone too, with that error, and the others
    * commit as if it had not been there. Only a storage failure fails the whole group (it rejects).
-   * Outcomes are in input order.
+   * Outcomes are in input order. The transaction has run by the time this returns, and the promise waits
+   * only for its durability, so group commit hands over the next group at once (services/ingest.ts).
    */
   recordEventGroups(inputs: RecordEventsInput[]): Promise<GroupOutcome[]>
   /**

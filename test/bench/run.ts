@@ -1,6 +1,7 @@
 // npm run bench: figures for ingestion and reads against a baseline measured in the same run, on this
 // machine, over 127.0.0.1 only, with bounded durations, then the hostile-input stalls (test/bench/hostile.ts).
-// It prints figures; it asserts nothing. BENCH_ONLY=hostile skips straight to the hostile input.
+// It prints figures; it asserts nothing. BENCH_ONLY=hostile skips straight to the hostile input;
+// BENCH_ONLY=ingest runs the single-event and batch rows alone.
 import autocannon from 'autocannon'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
@@ -139,6 +140,8 @@ async function main() {
     record('batch ratio ground-console / baseline', `${(oursBatch / theirsBatch).toFixed(2)}×`)
     record('RSS under load (single and batch)', `${Math.max(...[...runs.ours, ...batchRuns.ours].map((r) => r.peakRss)).toFixed(1)} MB`)
 
+  }
+  if (!process.env.BENCH_ONLY) {
     console.log(`reads on one deployment holding ${BIG_DEPLOYMENT_EVENTS.toLocaleString('en')} events`)
     const big = await deployment()
     const fill = performance.now()
@@ -161,8 +164,10 @@ async function main() {
     record('RSS after the reads', `${rssMb(server.proc.pid).toFixed(1)} MB`)
   }
 
-  await hostileInput({ url: server.url, asKey, agentHeaders, missionId: mission, deployment, record })
-  record('RSS after the hostile input', `${rssMb(server.proc.pid).toFixed(1)} MB`)
+  if (process.env.BENCH_ONLY !== 'ingest') {
+    await hostileInput({ url: server.url, asKey, agentHeaders, missionId: mission, deployment, record })
+    record('RSS after the hostile input', `${rssMb(server.proc.pid).toFixed(1)} MB`)
+  }
 
   server.proc.kill('SIGTERM')
   await server.proc.exited
