@@ -52,13 +52,13 @@ test('commits made while a flush runs wait for the next flush, which they share'
   const first = report(0).then((r) => (answered.push(0), r))
   await tick()
   expect(flushes.waiting).toHaveLength(1)
-  // Group commit holds the next group until the first is answered; these wait in line meanwhile.
+  // These commit while the first group's flush is held (group commit does not wait for it) ...
   const later = Array.from({ length: 10 }, (_, i) => report(i + 1).then((r) => (answered.push(i + 1), r)))
   await tick()
   flushes.waiting[0]!.release()
   expect((await first).status).toBe(201)
   await tick()
-  // The ten committed together, after the first flush ended, and wait for a flush of their own.
+  // ... and none is answered by it: the ten wait for the next flush, which starts after it and they share.
   expect(flushes.waiting).toHaveLength(2)
   expect(answered).toEqual([0])
   flushes.waiting[1]!.release()
