@@ -52,15 +52,20 @@ export function createIngest(store: Store) {
     if (committing || queues.size === 0) return
     committing = true
     const group = takeGroup()
+    // A group cut short by its bounds leaves reports waiting: the store has run the group's transaction by
+    // the time it returns (SQLite writes synchronously) and only its flush is pending, so the next group
+    // may commit at once and share that flush or the next. Otherwise the next group waits for this one's
+    // flush, and grows meanwhile: fewer, larger transactions under a steady stream of single reports.
+    const handOver = queues.size > 0
+    const release = () => {
+      committing = false
+      if (queues.size > 0) schedule()
+    }
     let written: Promise<GroupOutcome[]>
     try {
       written = store.recordEventGroups(group.map((p) => p.input))
     } finally {
-      // The store has run the group's transaction by the time it returns (SQLite writes synchronously),
-      // and only its flush is pending: the next group may commit now and share that flush or the next.
-      // Groups stay bounded, and the event loop gets a turn between them.
-      committing = false
-      if (queues.size > 0) schedule()
+      if (handOver) release()
     }
     try {
       const outcomes = await written
@@ -68,6 +73,8 @@ export function createIngest(store: Store) {
     } catch (error) {
       // The whole transaction failed (disk full, locked): nothing of the group was stored.
       for (const p of group) p.reject(error)
+    } finally {
+      if (!handOver) release()
     }
   }
 
