@@ -3,25 +3,17 @@
 import { Database } from 'bun:sqlite'
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
-import { drizzle } from 'drizzle-orm/bun-sqlite'
-import type { MigrationMeta } from 'drizzle-orm/migrator'
-import { embeddedMigrations } from '../../src/db/open'
 import { parseEventInput } from '../../src/domain/event'
 import { createSqliteStore } from '../../src/store/sqlite'
 import type { Store } from '../../src/store/types'
 import { tempDir } from '../helpers'
+import { openAtMigration } from './old-database'
 
 const T0 = Date.parse('2026-03-07T12:00:00Z') * 1000
 
 /** A database as release 0.1.0 left it: migrations 0000 and 0001 only, two deployments with events. */
 function writeOldDatabase(path: string) {
-  const db = drizzle(new Database(path, { create: true, strict: true }))
-  const internal = db as unknown as { dialect: { migrate(m: MigrationMeta[], s: unknown, c: object): void }; session: unknown }
-  internal.dialect.migrate(embeddedMigrations().slice(0, 2), internal.session, { migrationsFolder: 'embedded' })
-  const sqlite = db.$client
-  sqlite.run("INSERT INTO users VALUES ('usr-1', 'a@example.com', NULL, 'admin', 'x', 1)")
-  sqlite.run("INSERT INTO missions VALUES ('mis-1', 'usr-1', 'm', NULL, 1)")
-  sqlite.run(`INSERT INTO plans VALUES ('plan-1', 'usr-1', 'mis-1', 'p', 'sat', NULL, NULL, '{"events":[{"type":"job.accepted","timestamp_s":0}]}', 1, 1)`)
+  const sqlite = openAtMigration(path, 2)
   for (const [id, count] of [['dep-a', 3], ['dep-b', 1]] as const)
     sqlite.run(`INSERT INTO deployments (id, user_id, mission_id, plan_id, satellite_id, status, mode, speed_multiplier, created_at, event_count)
       VALUES ('${id}', 'usr-1', 'mis-1', 'plan-1', 'sat', 'running', 'live', 1, 1, ${count})`)
@@ -94,13 +86,7 @@ describe('upgrading a 0.1.0 database', () => {
 describe('upgrading a 0.2 database (migration 0003: digests)', () => {
   /** Events as 0.2 stored them: several at one instant, one payload out of its row, one nested past today's limit. */
   function write02Database(path: string) {
-    const db = drizzle(new Database(path, { create: true, strict: true }))
-    const internal = db as unknown as { dialect: { migrate(m: MigrationMeta[], s: unknown, c: object): void }; session: unknown }
-    internal.dialect.migrate(embeddedMigrations().slice(0, 3), internal.session, { migrationsFolder: 'embedded' })
-    const sqlite = db.$client
-    sqlite.run("INSERT INTO users VALUES ('usr-1', 'a@example.com', NULL, 'admin', 'x', 1)")
-    sqlite.run("INSERT INTO missions VALUES ('mis-1', 'usr-1', 'm', NULL, 1)")
-    sqlite.run(`INSERT INTO plans VALUES ('plan-1', 'usr-1', 'mis-1', 'p', 'sat', NULL, NULL, '{"events":[{"type":"job.accepted","timestamp_s":0}]}', 1, 1)`)
+    const sqlite = openAtMigration(path, 3)
     sqlite.run(`INSERT INTO deployments (id, user_id, mission_id, plan_id, satellite_id, status, mode, speed_multiplier, created_at, event_count, event_key)
       VALUES ('dep-a', 'usr-1', 'mis-1', 'plan-1', 'sat', 'running', 'live', 1, 1, 203, 1)`)
     const insert = sqlite.prepare('INSERT INTO events (deployment_key, event_timestamp, seq, event_type, job_id, step_id, payload, created_at) VALUES (1, ?, ?, ?, ?, NULL, ?, 5)')

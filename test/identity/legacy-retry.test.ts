@@ -1,27 +1,18 @@
 // A retry of an event stored before 0.3, whose payload holds a number that version wrote another way
 // (a literal past 400 digits kept as written: 10e399, 1e+400, …), is recognised: its backfilled digest
 // matches, and no size shortcut turns the candidate away before the canonical comparison.
-import { Database } from 'bun:sqlite'
 import { expect, test } from 'bun:test'
 import { join } from 'node:path'
-import { drizzle } from 'drizzle-orm/bun-sqlite'
-import type { MigrationMeta } from 'drizzle-orm/migrator'
-import { embeddedMigrations } from '../../src/db/open'
 import { parseEventInput } from '../../src/domain/event'
 import { parseJsonExact } from '../../src/domain/json'
 import { createSqliteStore } from '../../src/store/sqlite'
+import { openAtMigration } from '../db/old-database'
 import { tempDir } from '../helpers'
 
 const T0 = Date.parse('2026-03-07T12:00:00Z') * 1000
 
 function writeOldDatabase(path: string, payloads: string[]) {
-  const db = drizzle(new Database(path, { create: true, strict: true }))
-  const internal = db as unknown as { dialect: { migrate(m: MigrationMeta[], s: unknown, c: object): void }; session: unknown }
-  internal.dialect.migrate(embeddedMigrations().slice(0, 2), internal.session, { migrationsFolder: 'embedded' })
-  const sqlite = db.$client
-  sqlite.run("INSERT INTO users VALUES ('usr-1', 'a@example.com', NULL, 'admin', 'x', 1)")
-  sqlite.run("INSERT INTO missions VALUES ('mis-1', 'usr-1', 'm', NULL, 1)")
-  sqlite.run(`INSERT INTO plans VALUES ('plan-1', 'usr-1', 'mis-1', 'p', 'sat', NULL, NULL, '{"events":[{"type":"job.accepted","timestamp_s":0}]}', 1, 1)`)
+  const sqlite = openAtMigration(path, 2)
   sqlite.run(`INSERT INTO deployments (id, user_id, mission_id, plan_id, satellite_id, status, mode, speed_multiplier, created_at, event_count)
       VALUES ('dep-a', 'usr-1', 'mis-1', 'plan-1', 'sat', 'running', 'live', 1, 1, ${payloads.length})`)
   const insert = sqlite.prepare(`INSERT INTO deployment_events (seq, id, deployment_id, event_type, event_timestamp, job_id, step_id, payload, content_hash, idempotency_key, created_at)
