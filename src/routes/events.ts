@@ -109,18 +109,18 @@ async function parseBatch(body: unknown): Promise<EventInput[]> {
   for (let i = 0; i < events.length; i++) {
     const event: unknown = events[i]
     if (invalidEvent !== null) {
-      if (isPlainObject(event) && isPlainObject(event.payload) && Buffer.byteLength(JSON.stringify(event.payload)) > PAYLOAD_MAX_BYTES)
-        throw new AppError('PAYLOAD_TOO_LARGE', `events[${i}].payload: must be at most 64 KiB serialised`)
-      continue
-    }
-    try {
-      const input = parseEventInput(event, `events[${i}].`)
-      inputs.push(input)
-      chars += input.payloadJson.length
-    } catch (error) {
-      if (error instanceof AppError && error.code === 'PAYLOAD_TOO_LARGE') throw error
-      invalidEvent = error
-    }
+      const payloadJson = isPlainObject(event) && isPlainObject(event.payload) ? JSON.stringify(event.payload) : ''
+      if (Buffer.byteLength(payloadJson) > PAYLOAD_MAX_BYTES) throw new AppError('PAYLOAD_TOO_LARGE', `events[${i}].payload: must be at most 64 KiB serialised`)
+      chars += payloadJson.length
+    } else
+      try {
+        const input = parseEventInput(event, `events[${i}].`)
+        inputs.push(input)
+        chars += input.payloadJson.length
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'PAYLOAD_TOO_LARGE') throw error
+        invalidEvent = error
+      }
     if (chars >= BATCH_CHUNK_CHARS) {
       chars = 0
       await nextTurn()
