@@ -51,12 +51,8 @@ const MINUS = 45
 
 const isNumberChar = (c: number) => (c >= 48 && c <= 57) || c === 46 || c === 43 || c === MINUS || c === 101 || c === 69
 
-const allocateLevels = (maxDepth: number) => ({
-  isArray: new Uint8Array(maxDepth + 2),
-  keyStart: new Int32Array(maxDepth + 2),
-  keyEnd: new Int32Array(maxDepth + 2),
-})
-let levels = allocateLevels(MAX_DEPTH)
+/** Per depth (1-based): whether it is an array. Reused: the scan is synchronous, and allocating cost more than scanning a small body. */
+let isArrayAt = new Uint8Array(MAX_DEPTH + 2)
 
 /** The index of the quote that closes the string opening at `open`, or -1. */
 function stringEnd(text: string, open: number): number {
@@ -77,14 +73,15 @@ function stringEnd(text: string, open: number): number {
  */
 function scan(text: string, maxDepth: number, collectExact: boolean): ExactNumber[] {
   const exact: ExactNumber[] = []
-  // Per depth (1-based): whether it is an array, and the span of the current key (for the error's field).
-  // Reused: the scan is synchronous, and allocating them cost more than scanning a small body.
-  if (maxDepth + 2 > levels.isArray.length) levels = allocateLevels(maxDepth)
-  const { isArray, keyStart, keyEnd } = levels
+  if (maxDepth + 2 > isArrayAt.length) isArrayAt = new Uint8Array(maxDepth + 2)
+  const isArray = isArrayAt
   let depth = 0
   let expectKey = false
+  // The span of the current top-level key: errors name the field that holds the problem.
+  let topKeyStart = 0
+  let topKeyEnd = 0
   const judged = new Map<string, string | null>()
-  const topField = () => (depth >= 1 && !isArray[1] && keyEnd[1]! > keyStart[1]! ? decodeKey(text, keyStart[1]!, keyEnd[1]!) : 'body')
+  const topField = () => (depth >= 1 && topKeyEnd > topKeyStart ? decodeKey(text, topKeyStart, topKeyEnd) : 'body')
   const length = text.length
   for (let i = 0; i < length; i++) {
     const c = text.charCodeAt(i)
@@ -92,8 +89,10 @@ function scan(text: string, maxDepth: number, collectExact: boolean): ExactNumbe
       const end = stringEnd(text, i)
       if (end < 0) return exact // unterminated: JSON.parse will say so
       if (expectKey) {
-        keyStart[depth] = i
-        keyEnd[depth] = end + 1
+        if (depth === 1) {
+          topKeyStart = i
+          topKeyEnd = end + 1
+        }
         expectKey = false
       }
       i = end
@@ -101,7 +100,6 @@ function scan(text: string, maxDepth: number, collectExact: boolean): ExactNumbe
       if (depth === maxDepth) throw new JsonLimitError(topField(), `is nested deeper than ${maxDepth} levels (the body's root is level 1)`)
       depth++
       isArray[depth] = c === OPEN_ARRAY ? 1 : 0
-      keyStart[depth] = keyEnd[depth] = 0
       expectKey = c === OPEN_OBJECT
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
       if (depth > 0) depth--
