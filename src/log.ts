@@ -13,4 +13,7 @@ export const stderrLogger: Logger = {
   error: (msg, fields) => write('error', msg, fields),
 }
 
+/** What a log line says of a thrown value: its stack when it has one. */
+export const errorDetail = (error: unknown) => (error instanceof Error ? error.stack : String(error))
+
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} }

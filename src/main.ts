@@ -9,7 +9,7 @@ import { ensureAdmin } from './bootstrap'
 import { loadConfig, USAGE, type Config } from './config'
 import { SOCKET_HEAD_MINIMUM } from './http/request-guard'
 import { systemClock } from './domain/time'
-import { stderrLogger as log } from './log'
+import { errorDetail, stderrLogger as log } from './log'
 import { serve } from './server'
 import { createSqliteStore } from './store/sqlite'
 
@@ -100,7 +100,7 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
 // A last guard, never the plan: background work catches its own failures (src/services/replay.ts), but a
 // promise rejected where nobody waits must not stop a server that agents depend on. Logged with its stack.
 process.on('unhandledRejection', (reason) => {
-  log.error('unhandled rejection (a bug: please report it)', { error: reason instanceof Error ? reason.stack : String(reason) })
+  log.error('unhandled rejection (a bug: please report it)', { error: errorDetail(reason) })
 })
 
 const loaded = loadConfig({ argv: process.argv.slice(2), env: process.env })

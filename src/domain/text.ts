@@ -7,6 +7,11 @@ export const TEXT_RULE = 'must be Unicode text without lone surrogates or U+0000
 
 export const isCleanText = (value: string): boolean => value.isWellFormed() && !value.includes('\0')
 
+/** Throws VALIDATION naming `field` if `value` holds a lone surrogate (a secret: U+0000 is allowed). */
+export function requireWellFormed(value: string, field: string) {
+  if (!value.isWellFormed()) throw invalid(field, 'must not contain a lone surrogate (\\ud800 without its pair)')
+}
+
 /** Throws VALIDATION naming `field` unless `value` (when a string) is clean text. */
 export function requireCleanText(value: unknown, field: string) {
   if (typeof value === 'string' && !isCleanText(value)) throw invalid(field, TEXT_RULE)

@@ -2,7 +2,7 @@
 // failures become 503, and anything unexpected is logged and answered 500 without internals.
 import { Elysia } from 'elysia'
 import { AppError, type ErrorCode } from '../domain/errors'
-import type { Logger } from '../log'
+import { errorDetail, type Logger } from '../log'
 import { json } from './json'
 
 const STATUS: Record<ErrorCode, number> = {
@@ -35,7 +35,7 @@ export function toAppError(error: unknown, log: Logger, where: string): AppError
     log.error('storage unavailable', { where, code, message: (error as Error).message })
     return new AppError('UNAVAILABLE', 'storage is unavailable (disk full, read-only or locked); retry later')
   }
-  log.error('unexpected error', { where, error: error instanceof Error ? error.stack : String(error) })
+  log.error('unexpected error', { where, error: errorDetail(error) })
   return new AppError('INTERNAL', 'internal server error')
 }
 

@@ -20,12 +20,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true })
 /** The request's query string; every list parameter is read from it through `queryParam`. */
 export const queryOf = (request: Request) => new URL(request.url).searchParams
 
-/** A parameter given at most once (api.md §0: twice is 400); undefined when absent. */
-export function queryParam(query: URLSearchParams, name: string): string | undefined {
-  const values = query.getAll(name)
-  if (values.length > 1) throw invalid(name, 'must be given at most once')
-  return values[0]
-}
+/** A parameter's value, undefined when absent. Given twice, the request guard has refused it already (src/http/request-guard.ts). */
+export const queryParam = (query: URLSearchParams, name: string): string | undefined => query.get(name) ?? undefined
 
 /** `{next_cursor}` on a page that has a next one; nothing at all on the last page (api.md §0). */
 export type NextCursor = { next_cursor: string } | Record<string, never>

@@ -6,7 +6,7 @@ import { Kind, type Static, type TSchema } from '@sinclair/typebox'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
 import type { ValueError } from '@sinclair/typebox/errors'
 import { invalid } from '../domain/errors'
-import { requireCleanText } from '../domain/text'
+import { requireCleanText, requireWellFormed } from '../domain/text'
 
 const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>()
 
@@ -38,9 +38,7 @@ function deepest(error: ValueError): ValueError {
 function checkTexts(schema: TSchema, value: unknown, field: string) {
   if (schema[Kind] === 'Unknown') return
   if (typeof value === 'string') {
-    if (!(schema as { secret?: boolean }).secret) return requireCleanText(value, field || 'body')
-    if (!value.isWellFormed()) throw invalid(field || 'body', 'must not contain a lone surrogate (\\ud800 without its pair)')
-    return
+    return (schema as { secret?: boolean }).secret ? requireWellFormed(value, field || 'body') : requireCleanText(value, field || 'body')
   }
   const properties = (schema as { properties?: Record<string, TSchema> }).properties
   if (properties && typeof value === 'object' && value !== null)

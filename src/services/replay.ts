@@ -8,9 +8,9 @@
 import { AppError } from '../domain/errors'
 import { parseStoredPlan, playOrder, replayDueAt, toReplayEvent, type PlanEvent } from '../domain/plan'
 import type { Clock } from '../domain/time'
-import type { Logger } from '../log'
+import { errorDetail, type Logger } from '../log'
 import type { RecordEventsInput, ReplayState, Store } from '../store/types'
-import { describeError, type Failures } from './failures'
+import { describeError, type FailureReason, type Failures } from './failures'
 import { MinHeap } from './min-heap'
 
 /** Replays handled in one transaction; more wait for the next turn of the event loop. */
@@ -61,7 +61,7 @@ export function createReplayScheduler({ store, clock, log, failures }: { store: 
   }
 
   /** Fails a replay's deployment with a stored reason; if even that cannot be stored, logs it and gives up. */
-  async function fail(target: { id: string; userId: string }, cursor: number, message: string, reason: 'plan_invalid' | 'replay_failed' = 'replay_failed') {
+  async function fail(target: { id: string; userId: string }, cursor: number, message: string, reason: FailureReason = 'replay_failed') {
     active.delete(target.id)
     try {
       await failures.fail({ userId: target.userId, deploymentId: target.id, replayCursor: cursor }, reason, message)
@@ -73,7 +73,7 @@ export function createReplayScheduler({ store, clock, log, failures }: { store: 
   /** Adds a replay without ever throwing: whatever goes wrong fails that deployment alone. */
   function addSafely(state: ReplayState, planData?: string): Promise<void> {
     return add(state, planData).catch((error: unknown) => {
-      log.error('simulated replay could not start', { deployment: state.id, error: error instanceof Error ? error.stack : String(error) })
+      log.error('simulated replay could not start', { deployment: state.id, error: errorDetail(error) })
       return fail(state, state.replayCursor, `its replay could not start: ${describeError(error)}`)
     })
   }
@@ -121,7 +121,7 @@ export function createReplayScheduler({ store, clock, log, failures }: { store: 
             return
           }
           // Something unexpected, for this replay alone: it cannot go on, and its deployment says why.
-          log.error('simulated replay failed', { deployment: replay.id, error: outcome.error instanceof Error ? outcome.error.stack : String(outcome.error) })
+          log.error('simulated replay failed', { deployment: replay.id, error: errorDetail(outcome.error) })
           void fail(replay, replay.cursor, `its replay failed: ${describeError(outcome.error)}`)
           return
         }

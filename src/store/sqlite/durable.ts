@@ -23,7 +23,7 @@ export type DurableCommits = {
    * Runs a synchronous transaction under synchronous=NORMAL and does not wait for a flush: for writes that
    * nobody is told are durable (an agent's last_seen_at, a key's last_used_at), whose loss on a power cut
    * is harmless. The next flush or checkpoint makes them durable. Under FULL each such write fsynced on
-   * the event loop: 0.65 ms here, many milliseconds on an SD card, once a second for every agent.
+   * the event loop (0.65 ms each here, more on a slower disk), once a second for every agent.
    */
   commitUnflushed<T>(transaction: () => T): T
   /**
