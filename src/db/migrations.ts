@@ -5,12 +5,14 @@ import m0000 from '../../drizzle/0000_init.sql' with { type: 'text' }
 import m0001 from '../../drizzle/0001_auth_epoch.sql' with { type: 'text' }
 import m0002 from '../../drizzle/0002_clustered_events.sql' with { type: 'text' }
 import m0003 from '../../drizzle/0003_integrity.sql' with { type: 'text' }
+import m0004 from '../../drizzle/0004_stream.sql' with { type: 'text' }
 
 export const MIGRATION_SQL: Record<string, string> = {
   '0000_init': m0000,
   '0001_auth_epoch': m0001,
   '0002_clustered_events': m0002,
   '0003_integrity': m0003,
+  '0004_stream': m0004,
 }
 
 export type JournalEntry = { idx: number; when: number; tag: string; breakpoints: boolean }

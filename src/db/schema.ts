@@ -114,6 +114,12 @@ export const deployments = sqliteTable(
     replayCursor: integer('replay_cursor').notNull().default(0),
     /** 1 from a simulated deployment's creation until its last plan event is stored or it is cancelled. */
     replayActive: integer('replay_active').notNull().default(0),
+    /**
+     * The deployment's place in its owner's change sequence (api.md §3.3 GET /api/deployments/stream): set
+     * to the owner's highest value plus one at creation, at each status change and, at most once a second,
+     * when its event count moved. Only the latest change of each deployment is kept.
+     */
+    changeSeq: integer('change_seq').notNull().default(0),
   },
   (t) => [
     index('deployments_user_idx').on(t.userId, t.createdAt),
@@ -124,6 +130,8 @@ export const deployments = sqliteTable(
       .where(sql`status = 'pending' and mode = 'live'`),
     // The replays to resume at start.
     index('deployments_replay_idx').on(t.replayActive).where(sql`replay_active = 1`),
+    // The owner's highest change (the next one's number) and the changes after a resume point.
+    index('deployments_change_idx').on(t.userId, t.changeSeq),
   ],
 )
 
@@ -171,6 +179,12 @@ export const events = sqliteTable(
      * Null when the payload is inline, or kept in event_payloads under the event's own seq.
      */
     payloadRef: integer('payload_ref'),
+    /**
+     * The event's position in its deployment's arrival order, 1, 2, 3, … assigned at commit and never
+     * reused (api.md §3.3): the stream's `id:`. Per deployment, not global, so that it tells a tenant
+     * nothing about how much others ingest.
+     */
+    arrival: integer('arrival'),
   },
   (t) => [
     primaryKey({ columns: [t.deploymentKey, t.eventTimestamp, t.seq] }),
@@ -180,6 +194,7 @@ export const events = sqliteTable(
     index('events_retry_idx')
       .on(t.deploymentKey, t.eventTimestamp, t.digest)
       .where(sql`idempotency_key is null`),
+    uniqueIndex('events_arrival_idx').on(t.deploymentKey, t.arrival),
     uniqueIndex('events_key_idx')
       .on(t.deploymentKey, t.idempotencyKey)
       .where(sql`idempotency_key is not null`),

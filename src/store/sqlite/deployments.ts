@@ -57,10 +57,11 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
   const q = {
     insert: sqlite.prepare(`
       INSERT INTO deployments (id, user_id, mission_id, plan_id, satellite_id, status, mode, speed_multiplier,
-        agent_id, created_at, dispatched_at, started_at, completed_at, event_count, replay_active, event_key)
+        agent_id, created_at, dispatched_at, started_at, completed_at, event_count, replay_active, event_key, change_seq)
       VALUES ($id, $userId, $missionId, $planId, $satelliteId, $status, $mode, $speedMultiplier,
         $agentId, $createdAt, $dispatchedAt, $startedAt, $completedAt, $eventCount, $replayActive,
-        (SELECT coalesce(max(event_key), 0) + 1 FROM deployments))`),
+        (SELECT coalesce(max(event_key), 0) + 1 FROM deployments),
+        (SELECT coalesce(max(change_seq), 0) + 1 FROM deployments WHERE user_id = $userId))`),
     // The oldest pending live deployment for one of the agent's satellites (deployments_dispatch_idx).
     nextPending: sqlite.prepare(`
       SELECT id FROM deployments
@@ -113,7 +114,7 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
     const checked = requireReportable(input.userId, deploymentId, input.reporter, state)
     if (!state) {
       const { eventKey, ...rest } = checked as ReportState & { eventKey: number }
-      state = { ...rest, created: 0, cursor: { key: eventKey, latest: null } }
+      state = { ...rest, created: 0, cursor: { key: eventKey, latest: null, arrival: null } }
       touched.set(slot, state)
     }
     const results: RecordEventResult[] = []

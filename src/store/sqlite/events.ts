@@ -13,14 +13,14 @@ import type { RecordEventsInput, StoredEvent } from '../types'
 /** Rows per multi-row INSERT: binding one statement of ten rows costs less than ten of one row. */
 const ROWS_PER_INSERT = 10
 
-type Row = [deploymentKey: number, timestamp: number, seq: number, type: string, jobId: string | null, stepId: string | null, payload: string | null, key: string | null, createdAt: number, digest: number | null, payloadRef: number | null]
+type Row = [deploymentKey: number, timestamp: number, seq: number, type: string, jobId: string | null, stepId: string | null, payload: string | null, key: string | null, createdAt: number, digest: number | null, payloadRef: number | null, arrival: number]
 type CandidateRow = [id: string | null, seq: number, createdAt: number, type: string, jobId: string | null, stepId: string | null]
 type EventRow = [number, string | null, string, number, string | null, string | null, string, number]
 type LegacyRow = [deploymentKey: number, timestamp: number, seq: number, type: string, jobId: string | null, stepId: string | null, payload: string]
 
 // No id: a new event's id derives from created_at and seq (src/domain/ids.ts createEventIds).
-const COLUMNS = 'deployment_key, event_timestamp, seq, event_type, job_id, step_id, payload, idempotency_key, created_at, digest, payload_ref'
-const ROW_WIDTH = 11
+const COLUMNS = 'deployment_key, event_timestamp, seq, event_type, job_id, step_id, payload, idempotency_key, created_at, digest, payload_ref, arrival'
+const ROW_WIDTH = 12
 const PLACEHOLDERS = `(${Array(ROW_WIDTH).fill('?').join(', ')})`
 
 /**
@@ -54,7 +54,7 @@ const BACKFILL_BATCH = 2000
 type Candidate = Omit<EventContent, 'payloadJson'> & { id: string; timestamp: number; seq: number; payloadJson: string | null }
 
 /** What the group writer keeps per deployment while a transaction lasts: its key and the newest instant stored (null until read). */
-export type DeploymentCursor = { key: number; latest: number | null }
+export type DeploymentCursor = { key: number; latest: number | null; arrival: number | null }
 
 export type EventGroupWriter = ReturnType<ReturnType<typeof createEventStatements>['beginGroup']>
 
@@ -70,6 +70,8 @@ export function createEventStatements(db: Db) {
     insertPayload: sqlite.prepare('INSERT INTO event_payloads (seq, payload) VALUES (?, ?)'),
     // The newest instant stored for the deployment: one step down the primary key.
     latest: sqlite.prepare('SELECT max(event_timestamp) FROM events WHERE deployment_key = ?'),
+    // The deployment's last arrival number: one step down events_arrival_idx.
+    lastArrival: sqlite.prepare('SELECT max(arrival) FROM events WHERE deployment_key = ?'),
     // One step down events_retry_idx, however many events share the instant.
     byDigest: sqlite.prepare(`
       SELECT id, seq, created_at, event_type, job_id, step_id FROM events e INDEXED BY events_retry_idx
@@ -162,7 +164,7 @@ export function createEventStatements(db: Db) {
        * Stores the event unless it retries a stored one: the id, and whether it was created. `staged`: the
        * key its payload was written ahead under (stagePayloads), which a retry gives back.
        */
-      record(deployment: DeploymentCursor, event: EventInput, key: string | null, now: number, staged: number | null = null): { id: string; created: boolean } {
+      record(deployment: DeploymentCursor, event: EventInput, key: string | null, now: number, staged: number | null = null): { id: string; created: boolean; arrival?: number } {
         const digest = key === null ? contentDigest(event, event.canonical, secret) : null
         const existing = findRetry(deployment, event, key, digest)
         if (existing !== null) {
@@ -173,7 +175,9 @@ export function createEventStatements(db: Db) {
         // Short text needs no byte count: a UTF-16 unit is at most 3 bytes of UTF-8.
         const inline = staged === null && isInline(event.payloadJson)
         if (!inline && staged === null) q.insertPayload.run(seq, event.payloadJson)
-        buffer.push(deployment.key, event.timestamp, seq, event.type, event.jobId, event.stepId, inline ? event.payloadJson : null, key, now, digest, staged)
+        deployment.arrival ??= (q.lastArrival.values(deployment.key)[0]![0] as number | null) ?? 0
+        const arrival = ++deployment.arrival
+        buffer.push(deployment.key, event.timestamp, seq, event.type, event.jobId, event.stepId, inline ? event.payloadJson : null, key, now, digest, staged, arrival)
         if (buffer.length >= ROWS_PER_INSERT * ROW_WIDTH) flush()
         if (key !== null) recordedKeys.set(`${deployment.key}\n${key}`, id)
         else {
@@ -186,7 +190,7 @@ export function createEventStatements(db: Db) {
         }
         // Only a known bound moves: one made up from this event alone could hide a stored later one.
         if (deployment.latest !== null && event.timestamp > deployment.latest) deployment.latest = event.timestamp
-        return { id, created: true }
+        return { id, created: true, arrival }
       },
       /** Writes what is buffered and the sequence counter. */
       finish() {
