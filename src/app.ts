@@ -4,7 +4,8 @@ import { createAuthService, type PasswordOptions } from './auth/service'
 import { createSessionSweeper } from './auth/session-sweep'
 import { createAgentService } from './services/agents'
 import { createFailures } from './services/failures'
-import { createIngest } from './services/ingest'
+import { createBus } from './services/bus'
+import { createReports } from './services/reports'
 import { createRateLimits, type RateLimitConfig } from './services/rate-limits'
 import { createReplayScheduler } from './services/replay'
 import type { Cidr } from './domain/ip'
@@ -47,17 +48,19 @@ export function createApp(options: AppOptions) {
   const secureCookies = options.secureCookies ?? false
   const store = options.store
   const auth = createAuthService({ store, clock, password: options.password })
-  const ingest = createIngest(store)
-  const failures = createFailures({ ingest, clock, log })
-  const agents = createAgentService({ store, clock, failures })
-  const replay = createReplayScheduler({ store, clock, log, failures })
+  const bus = createBus({ onListenerError: (error) => log.error('a stream listener failed', { error: String(error) }) })
+  const reports = createReports({ store, bus, log })
+  const failures = createFailures({ reports, clock, log })
+  const agents = createAgentService({ store, clock, failures, reports })
+  const replay = createReplayScheduler({ store, clock, log, failures, reports })
   const sessions = createSessionSweeper({ store, clock, log, everyMs: options.sessionSweepEveryMs })
   const trustProxy = options.trustProxy ?? []
   const deps: RouteDeps = {
     store,
     auth,
     agents,
-    ingest,
+    reports,
+    bus,
     replay,
     rateLimits: createRateLimits(options.rateLimits ?? null, clock),
     clock,
@@ -83,7 +86,7 @@ export function createApp(options: AppOptions) {
     .use(agentRoutes(deps))
     .use(fleetRoutes(deps))
   return Object.assign(app, {
-    services: { auth, replay, sessions, ingest },
+    services: { auth, replay, sessions, reports, bus },
     /**
      * Tells the app how to find a request's socket peer; the client address is resolved from it and the
      * trusted proxies (src/http/client-address.ts). Only password checks ask, so it is lazy.

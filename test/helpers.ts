@@ -6,6 +6,8 @@ import { join } from 'node:path'
 import { createApp, type App } from '../src/app'
 import { silentLogger } from '../src/log'
 import type { RateLimitConfig } from '../src/services/rate-limits'
+import { createBus } from '../src/services/bus'
+import { createReports } from '../src/services/reports'
 import { createSqliteStore } from '../src/store/sqlite'
 import type { Store } from '../src/store/types'
 
@@ -55,6 +57,7 @@ export function createHarness(
   const stop = () => {
     harness.app.services.replay.stop()
     harness.app.services.sessions.stop()
+    harness.app.services.reports.stop()
     harness.store.close()
   }
   const harness: Harness = {
@@ -167,3 +170,8 @@ export const event = (type: string, timestamp = '2026-03-07T12:00:00Z', extra: R
   payload: {},
   ...extra,
 })
+
+/** The reports service over a bare store, for tests that write event groups without an app. */
+export function reportsOf(store: Store) {
+  return createReports({ store, bus: createBus(), log: silentLogger })
+}

@@ -16,7 +16,7 @@ const NewDeploymentBody = t.Object({
   mode: t.Optional(t.UnionEnum(DEPLOYMENT_MODES, { error: 'must be "simulated" or "live"' })),
 })
 
-export const deploymentRoutes = ({ store, replay, guard, clock }: RouteDeps) =>
+export const deploymentRoutes = ({ store, replay, reports, guard, clock }: RouteDeps) =>
   new Elysia({ name: 'routes/deployments', prefix: '/api/deployments' })
     .use(guard)
     .post(
@@ -50,7 +50,7 @@ export const deploymentRoutes = ({ store, replay, guard, clock }: RouteDeps) =>
           eventCount: 0,
           replayActive: start !== null,
         }
-        await store.insertDeployment(deployment)
+        reports.changed(await store.insertDeployment(deployment))
         if (start) replay.track({ ...deployment, replayCursor: 0 }, plan!.planData)
         // The answer keeps the compat shape of a created deployment.
         return json({ id: deployment.id, status: 'pending' }, 201)
@@ -74,9 +74,10 @@ export const deploymentRoutes = ({ store, replay, guard, clock }: RouteDeps) =>
     .post(
       '/:id/cancel',
       async ({ params, principal }) => {
-        const deployment = await store.cancelDeployment(principal.user.id, params.id, clock())
-        replay.forget(deployment.id)
-        return json({ id: deployment.id, status: deployment.status })
+        const change = await store.cancelDeployment(principal.user.id, params.id, clock())
+        replay.forget(change.deployment.id)
+        reports.changed(change)
+        return json({ id: change.deployment.id, status: change.deployment.status })
       },
       { auth: 'any' },
     )

@@ -4,7 +4,8 @@ import type { Clock } from '../domain/time'
 import type { authPlugin } from '../http/auth'
 import type { Logger } from '../log'
 import type { AgentService } from '../services/agents'
-import type { Ingest } from '../services/ingest'
+import type { Reports } from '../services/reports'
+import type { Bus } from '../services/bus'
 import type { RateLimits } from '../services/rate-limits'
 import type { ReplayScheduler } from '../services/replay'
 import type { Store } from '../store/types'
@@ -13,7 +14,8 @@ export type RouteDeps = {
   store: Store
   auth: AuthService
   agents: AgentService
-  ingest: Ingest
+  reports: Reports
+  bus: Bus
   replay: ReplayScheduler
   rateLimits: RateLimits
   clock: Clock

@@ -1,5 +1,5 @@
 // Deployment events (api.md §3): agents report them one by one or in batches, anyone with access lists
-// them in mission order. Reports go through group commit (src/services/ingest.ts).
+// them in mission order. Reports go through the reports service's group commit (src/services/reports.ts).
 import { Elysia } from 'elysia'
 import { AppError, invalid, notFound } from '../domain/errors'
 import { PAYLOAD_MAX_BYTES, isPlainObject, parseEventInput, type EventInput } from '../domain/event'
@@ -15,13 +15,13 @@ const BATCH_BODY_LIMIT = 16 * MiB
 const IDEMPOTENCY_KEY_MAX = 255
 const IDEMPOTENCY_KEY_PATTERN = new RegExp(`^[\\x21-\\x7e]{1,${IDEMPOTENCY_KEY_MAX}}$`)
 
-export const eventRoutes = ({ store, ingest, rateLimits, guard, clock }: RouteDeps) => {
+export const eventRoutes = ({ store, reports, rateLimits, guard, clock }: RouteDeps) => {
   /** Parses the body; if it is bad, the deployment checks (404/403/409) still speak first (api.md §0), but a 413 speaks before them. */
   async function parseOrExplain<T>(parse: () => T | Promise<T>, userId: string, deploymentId: string, reporter: Reporter): Promise<T> {
     try {
       return await parse()
     } catch (error) {
-      if (!(error instanceof AppError && error.code === 'PAYLOAD_TOO_LARGE')) await store.checkReportable(userId, deploymentId, reporter)
+      if (!(error instanceof AppError && error.code === 'PAYLOAD_TOO_LARGE')) await reports.checkReportable(userId, deploymentId, reporter)
       throw error
     }
   }
@@ -39,7 +39,7 @@ export const eventRoutes = ({ store, ingest, rateLimits, guard, clock }: RouteDe
         const key = request.headers.get('idempotency-key')
         if (key !== null && !IDEMPOTENCY_KEY_PATTERN.test(key))
           throw new AppError('BAD_REQUEST', `Idempotency-Key must be 1 to ${IDEMPOTENCY_KEY_MAX} visible ASCII characters`)
-        const [result] = await ingest.submit({ userId, deploymentId: params.id, reporter, events: [{ event, key }], now: clock() })
+        const [result] = await reports.submit({ userId, deploymentId: params.id, reporter, events: [{ event, key }], now: clock() })
         return json({ id: result!.id }, result!.created ? 201 : 200)
       },
       { auth: 'agent' },
@@ -56,11 +56,11 @@ export const eventRoutes = ({ store, ingest, rateLimits, guard, clock }: RouteDe
         const events = await parseOrExplain(() => parseBatch(parseJson(text, { exact: true })), userId, params.id, reporter)
         // Refused before anything is written ahead; a big batch's payloads are then written a little at a
         // time, so that its transaction holds the server only for its rows (docs/limits.md).
-        await store.checkReportable(userId, params.id, reporter)
+        await reports.checkReportable(userId, params.id, reporter)
         const staged = await store.stagePayloads(events)
         let results
         try {
-          results = await ingest.submit({ userId, deploymentId: params.id, reporter, events: events.map((event, i) => ({ event, key: null, staged: staged[i] })), now: clock() })
+          results = await reports.submit({ userId, deploymentId: params.id, reporter, events: events.map((event, i) => ({ event, key: null, staged: staged[i] })), now: clock() })
         } catch (error) {
           await store.dropStagedPayloads(staged).catch(() => {})
           throw error

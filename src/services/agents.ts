@@ -6,6 +6,7 @@ import type { Clock } from '../domain/time'
 import type { AgentRegistration, Store } from '../store/types'
 import type { AgentStatus } from '../db/schema'
 import { describeError, type Failures } from './failures'
+import type { Reports } from './reports'
 
 /** last_seen_at is written at most this often per agent from event reports (the hot path). */
 const SEEN_RESOLUTION_MICROS = 1_000_000
@@ -14,7 +15,7 @@ const UNBUILDABLE_PER_POLL = 10
 
 export type AgentService = ReturnType<typeof createAgentService>
 
-export function createAgentService({ store, clock, failures }: { store: Store; clock: Clock; failures: Failures }) {
+export function createAgentService({ store, clock, failures, reports }: { store: Store; clock: Clock; failures: Failures; reports: Reports }) {
   const lastWritten = new Map<string, number>()
 
   return {
@@ -48,7 +49,10 @@ export function createAgentService({ store, clock, failures }: { store: Store; c
           return `{"plan_id":${JSON.stringify(deployment.planId)},"deployment_id":${JSON.stringify(deployment.id)},"satellite_id":${JSON.stringify(deployment.satelliteId)},"plan_data":${planData},"events":${JSON.stringify(playOrder(events).map((event) => toAgentEvent(event, deployment.dispatchedAt!, deployment.id)))}}`
         })
         if (outcome.kind === 'none') return null
-        if (outcome.kind === 'dispatched') return outcome.value
+        if (outcome.kind === 'dispatched') {
+          reports.changed(outcome.change)
+          return outcome.value
+        }
         const { deployment, error } = outcome
         try {
           await failures.fail({ userId, deploymentId: deployment.id }, 'plan_invalid', `its plan cannot be built into a workload: ${describeError(error)}`)

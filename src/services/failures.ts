@@ -1,10 +1,10 @@
 // The server failing a deployment it cannot go on with (api.md §2.1, last row): a plan that cannot be
-// built or played. It stores a `job.failed` event saying why, through the same ingestion as any report,
+// built or played. It stores a `job.failed` event saying why, through the reports service like any report,
 // so the status moves in the same transaction, and it logs the reason once.
 import { makeEventInput } from '../domain/event'
 import type { Clock } from '../domain/time'
 import type { Logger } from '../log'
-import type { Ingest } from './ingest'
+import type { Reports } from './reports'
 
 export type FailureReason = 'plan_invalid' | 'replay_failed'
 
@@ -12,7 +12,7 @@ const SERVER_FAILURE_KEY = 'server failed'
 
 export type Failures = ReturnType<typeof createFailures>
 
-export function createFailures({ ingest, clock, log }: { ingest: Ingest; clock: Clock; log: Logger }) {
+export function createFailures({ reports, clock, log }: { reports: Reports; clock: Clock; log: Logger }) {
   return {
     /**
      * Fails the deployment with a stored job.failed event `{reason, message}`. Its key makes it stored once
@@ -24,7 +24,7 @@ export function createFailures({ ingest, clock, log }: { ingest: Ingest; clock: 
       log.warn('deployment failed by the server', { deployment: target.deploymentId, reason, message })
       const now = clock()
       const event = makeEventInput({ type: 'job.failed', timestamp: now, jobId: target.deploymentId, stepId: null, payload: { reason, message } })
-      await ingest.submit({
+      await reports.submit({
         userId: target.userId,
         deploymentId: target.deploymentId,
         reporter: { kind: 'server' },

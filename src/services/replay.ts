@@ -1,8 +1,8 @@
 // The simulated replay (api.md §5): one scheduler for every simulated deployment, with one timer armed
 // for the earliest due event and a min-heap of each replay's next due time, so hundreds of replays cost
-// no busy loop and no timer per event. Events go through the same ingestion path as agents' reports;
-// each tick commits every due event of every due replay in one transaction, cursor included, so a
-// restart resumes exactly where the last commit left off.
+// no busy loop and no timer per event. Events go through the reports service like agents' reports
+// (src/services/reports.ts); each tick commits every due event of every due replay in one transaction,
+// cursor included, so a restart resumes exactly where the last commit left off.
 // Nothing here may throw out of the scheduler: a plan that cannot be played, or an input that fails
 // unexpectedly, fails its own deployment with a stored reason (services/failures.ts), and the rest go on.
 import { AppError } from '../domain/errors'
@@ -12,6 +12,7 @@ import { errorDetail, type Logger } from '../log'
 import type { RecordEventsInput, ReplayState, Store } from '../store/types'
 import { describeError, type FailureReason, type Failures } from './failures'
 import { MinHeap } from './min-heap'
+import type { Reports } from './reports'
 
 /** Replays handled in one transaction; more wait for the next turn of the event loop. */
 const MAX_REPLAYS_PER_TICK = 500
@@ -21,7 +22,7 @@ type Replay = { id: string; userId: string; startedAt: number; speed: number; cu
 
 export type ReplayScheduler = ReturnType<typeof createReplayScheduler>
 
-export function createReplayScheduler({ store, clock, log, failures }: { store: Store; clock: Clock; log: Logger; failures: Failures }) {
+export function createReplayScheduler({ store, clock, log, failures, reports }: { store: Store; clock: Clock; log: Logger; failures: Failures; reports: Reports }) {
   const queue = new MinHeap<Replay>()
   const active = new Map<string, Replay>()
   const planCache = new Map<string, PlanEvent[]>()
@@ -106,7 +107,7 @@ export function createReplayScheduler({ store, clock, log, failures }: { store: 
       }
     }
     try {
-      const outcomes = batches.length ? await store.recordEventGroups(batches.map((b) => b.input)) : []
+      const outcomes = batches.length ? await reports.storeGroup(batches.map((b) => b.input)) : []
       outcomes.forEach((outcome, k) => {
         const replay = due[k]!
         if (!outcome.ok) {

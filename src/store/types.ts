@@ -1,7 +1,7 @@
 // The storage interface: what the rest of the server may ask of a database. Routes and services see only
 // this; src/store/sqlite/ implements it on bun:sqlite, and a PostgreSQL backend would implement it again.
 // Methods are async so that a networked backend fits without touching callers.
-import type { DeploymentMode, DeploymentStatus } from '../domain/deployment'
+import type { DeploymentMode, DeploymentStatus, StampedField } from '../domain/deployment'
 import type { EventInput } from '../domain/event'
 import type { AgentStatus, KeyEnvironment, Role } from '../db/schema'
 
@@ -59,6 +59,8 @@ export type StoredEvent = {
   /** JSON text, served as it is. */
   payload: string
   createdAt: number
+  /** The event's position in its deployment's arrival order (api.md §3.3), where the reader asked for it. */
+  arrival?: number
 }
 
 export type Agent = {
@@ -123,10 +125,55 @@ export type RecordEventsInput = {
   /** Replay progress, stored in the same transaction: the next plan event's index, and whether none is left. */
   replay?: { cursor: number; finished: boolean }
 }
-export type RecordEventResult = { id: string; created: boolean }
+/** `arrival`: the new event's position in its deployment's arrival order (api.md §3.3); absent for a retry. */
+export type RecordEventResult = { id: string; created: boolean; arrival?: number }
 export type GroupOutcome = { ok: true; results: RecordEventResult[] } | { ok: false; error: unknown }
+
+/** What a report is checked against and what its events move. */
+export type ReportState = Pick<Deployment, 'status' | 'mode' | 'agentId' | 'startedAt' | 'completedAt'>
+
+/**
+ * One deployment as an event group's transaction sees it: its state as the group has left it so far. The
+ * store makes it (EventGroupWrites.target) and keeps its own bookkeeping on it; callers read the fields
+ * and change them only through EventGroupWrites.
+ */
+export type ReportTarget = ReportState & { readonly userId: string; readonly deploymentId: string }
+
+/**
+ * The writes of one event group, all inside its transaction (Store.writeEventGroup). Synchronous: the
+ * transaction holds the write lock, and nothing else runs until it ends.
+ */
+export interface EventGroupWrites {
+  /** The deployment, read once per group and then kept current; null when unknown or not the user's. */
+  target(userId: string, deploymentId: string): ReportTarget | null
+  /**
+   * Stores the event unless it retries one stored before (api.md §3.1: same content, or same key): its id,
+   * whether it was created, and its arrival number if so. `staged`: the key its payload was written ahead
+   * under (Store.stagePayloads), which a retry gives back. Counts the deployment's events.
+   */
+  append(target: ReportTarget, event: EventInput, key: string | null, now: number, staged: number | null): RecordEventResult
+  /** Moves the deployment (a transition of src/domain/deployment.ts), stamping the fields it names. */
+  setStatus(target: ReportTarget, to: DeploymentStatus, stamps: readonly StampedField[], now: number): void
+  /** The deployment's last arrival number so far (0 before its first event). */
+  lastArrival(target: ReportTarget): number
+  /** Stores a simulated deployment's replay progress: the next plan event's index, and whether none is left. */
+  setReplayCursor(target: ReportTarget, cursor: number, finished: boolean): void
+  /**
+   * Gives the deployment the next number of its owner's change sequence (api.md §3.3) and returns it as
+   * the list shows it, in the state this transaction leaves it.
+   */
+  markChanged(target: ReportTarget): DeploymentChange
+  /** Whether an error thrown inside the transaction is the storage's own (disk full, locked, I/O). */
+  isStorageFailure(error: unknown): boolean
+}
+
+/** A deployment at one point of its owner's change sequence: what GET /api/deployments/stream sends. */
+export type DeploymentChange = { seq: number; deployment: Deployment }
 /** A poll's outcome: nothing waits, a deployment was handed out, or the oldest one's workload could not be built. */
-export type DispatchResult<T> = { kind: 'none' } | { kind: 'dispatched'; value: T } | { kind: 'unbuildable'; deployment: Deployment; error: unknown }
+export type DispatchResult<T> =
+  | { kind: 'none' }
+  | { kind: 'dispatched'; value: T; change: DeploymentChange }
+  | { kind: 'unbuildable'; deployment: Deployment; error: unknown }
 
 export interface Store {
   /** Throws when the database does not answer. */
@@ -176,25 +223,36 @@ export interface Store {
   getPlan(userId: string, id: string): Promise<PlanWithData | null>
 
   /** `replayActive`: a simulated deployment inserted already started (see ReplayState). */
-  insertDeployment(deployment: Omit<Deployment, 'missionName' | 'planLabel'> & { replayActive: boolean }): Promise<void>
+  insertDeployment(deployment: Omit<Deployment, 'missionName' | 'planLabel'> & { replayActive: boolean }): Promise<DeploymentChange>
   listDeployments(userId: string, limit: number): Promise<Deployment[]>
   getDeployment(userId: string, id: string): Promise<Deployment | null>
-  /** Throws NOT_FOUND, or CONFLICT when the deployment is already terminal. */
-  cancelDeployment(userId: string, id: string, now: number): Promise<Deployment>
-
-  /** The checks a report must pass before its body is read: NOT_FOUND, FORBIDDEN, CONFLICT. */
-  checkReportable(userId: string, deploymentId: string, reporter: Reporter): Promise<void>
+  /** Throws NOT_FOUND, or CONFLICT when the deployment is already terminal. Answers once the cancel is durable. */
+  cancelDeployment(userId: string, id: string, now: number): Promise<DeploymentChange>
   /**
-   * Group commit: several inputs in one transaction (one fsync). Each input's events are stored in order
-   * and move the deployment as they arrive, after the same checks as checkReportable; a retry of a stored
-   * event (same identity) stores nothing and returns the first id, found in O(log n) however many events
-   * share its instant. An input refused by those checks (404/403/409) is refused alone, having written
-   * nothing; an input whose handling throws anything else fails alone too, with that error, and the others
-   * commit as if it had not been there. Only a storage failure fails the whole group (it rejects).
-   * Outcomes are in input order. The transaction has run by the time this returns, and the promise waits
-   * only for its durability, so group commit hands over the next group at once (services/ingest.ts).
+   * The owner's deployments changed after change `afterSeq`, in change order, at most `limit`; each in its
+   * latest state (api.md §3.3 GET /api/deployments/stream).
    */
-  recordEventGroups(inputs: RecordEventsInput[]): Promise<GroupOutcome[]>
+  listDeploymentChanges(userId: string, afterSeq: number, limit: number): Promise<DeploymentChange[]>
+  /** The owner's latest change number (0 when none). */
+  lastChangeSeq(userId: string): Promise<number>
+  /**
+   * Gives each of these deployments (their event counts moved) the next change number of its owner, in
+   * one transaction, and returns them as changed; unknown ids are skipped. Answers once durable.
+   */
+  markDeploymentsChanged(ids: string[]): Promise<DeploymentChange[]>
+  /** Resolves once everything committed so far is durable: what a reader saw may not be on disk yet. */
+  whenDurable(): Promise<void>
+
+  /** The state a report is checked against (api.md §3.1), or null when the deployment is unknown or not the user's. */
+  getReportTarget(userId: string, deploymentId: string): Promise<ReportState | null>
+  /**
+   * Runs `work` in one write transaction, given the writes an event group may make (EventGroupWrites),
+   * and answers once the transaction has committed: its value, and `durable`, which settles when the
+   * commit is on disk (it rejects with 503 UNAVAILABLE when the flush failed). If `work` throws, nothing
+   * is written and this rejects with that error. The use case itself — checks, transitions, failures of
+   * one input — is src/services/report-group.ts.
+   */
+  writeEventGroup<T>(work: (writes: EventGroupWrites) => T): Promise<{ value: T; durable: Promise<void> }>
   /**
    * Writes a large input's big payloads ahead of its group, a little at a time, so that no single
    * transaction holds the server long (docs/limits.md): per event, a key to pass as `staged`, or null.
@@ -203,6 +261,8 @@ export interface Store {
   stagePayloads(events: EventInput[]): Promise<Array<number | null>>
   /** Deletes staged payloads that no stored event refers to; the others are left alone. */
   dropStagedPayloads(staged: Array<number | null>): Promise<void>
+  /** The deployment's events after arrival number `after`, in arrival order, at most `limit` (api.md §3.3 stream). */
+  listEventsByArrival(deploymentId: string, after: number, limit: number): Promise<StoredEvent[]>
   /** A page of the deployment's events in list order: event_timestamp, then arrival. */
   listEvents(deploymentId: string, page: { offset: number; limit: number }): Promise<StoredEvent[]>
   /** The deployment's event count, or null when it is unknown or not the user's. */

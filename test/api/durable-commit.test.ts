@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { parseEventInput } from '../../src/domain/event'
 import { createSqliteStore } from '../../src/store/sqlite'
 import { fdatasyncFile } from '../../src/store/sqlite/durable'
-import { createHarness, createTenant, event, tempDir, type Harness } from '../helpers'
+import { createHarness, createTenant, event, tempDir, type Harness, reportsOf } from '../helpers'
 
 let h: Harness | undefined
 afterEach(() => h?.close())
@@ -135,7 +135,7 @@ test('a database reached through a symbolic link is flushed where SQLite keeps i
     const flushed: number[] = []
     const store = createSqliteStore(join(dir.path, 'links/gc.db'), { syncFile: (fd) => (flushed.push(fstatSync(fd).ino), fdatasyncFile(fd)) })
     // No deployment: the group is refused (404), but it still commits and flushes.
-    await store.recordEventGroups([{ userId: 'u', deploymentId: 'd', reporter: { kind: 'replay' }, events: [{ event: parseEventInput({ type: 'a.b', timestamp: '2026-03-07T12:00:00Z' }), key: null }], now: 1 }])
+    await reportsOf(store).storeGroup([{ userId: 'u', deploymentId: 'd', reporter: { kind: 'replay' }, events: [{ event: parseEventInput({ type: 'a.b', timestamp: '2026-03-07T12:00:00Z' }), key: null }], now: 1 }])
     expect(flushed).toEqual([statSync(join(dir.path, 'real/gc.db-wal')).ino])
     store.close()
   } finally {
@@ -187,8 +187,8 @@ test('a commit made while a flush that fails is running is not acknowledged, eve
   h = createHarness({ store: { syncFile: flushes.syncFile, onFlushFailure: () => {} } })
   const t = await createTenant(h)
   const dep = await t.createDeployment('live')
-  // A replay tick calls the store directly; its commit starts the first flush.
-  const first = h.store.recordEventGroups([
+  // A replay tick stores its group directly (reports.storeGroup); its commit starts the first flush.
+  const first = h.app.services.reports.storeGroup([
     { userId: (await h.request('GET', '/api/auth/me', { headers: { cookie: t.cookie } })).body.user.id, deploymentId: dep, reporter: { kind: 'agent', agentId: 'sat-25544' }, events: [{ event: parseEventInput(event('step.progress', undefined, { payload: { a: 1 } })), key: null }], now: 1 },
   ])
   await tick()

@@ -2,7 +2,9 @@
 import { afterEach, beforeEach, expect, test } from 'bun:test'
 import { createApp } from '../../src/app'
 import { parseEventInput } from '../../src/domain/event'
-import { createIngest } from '../../src/services/ingest'
+import { createBus } from '../../src/services/bus'
+import type { GroupRecord } from '../../src/services/report-group'
+import { createReports } from '../../src/services/reports'
 import { silentLogger } from '../../src/log'
 import type { Store } from '../../src/store/types'
 import { createHarness, createTenant, event, send, TEST_PASSWORD_OPTIONS, type Harness } from '../helpers'
@@ -17,14 +19,18 @@ test('50 concurrent reports are committed in a few group transactions, all ackno
   const t = await createTenant(h)
   const dep = await t.createDeployment('live')
   const groups: number[] = []
-  const committed = new Set<number>()
+  const committed = new Set<string>()
+  // Each group's transaction, observed: how many inputs it held, and the events it stored once durable.
   const store: Store = {
     ...h.store,
-    async recordEventGroups(inputs) {
-      const outcomes = await h.store.recordEventGroups(inputs)
-      groups.push(inputs.length)
-      for (const input of inputs) for (const { event } of input.events) committed.add(event.payload.i as number)
-      return outcomes
+    async writeEventGroup(work) {
+      const written = await h.store.writeEventGroup(work)
+      const record = written.value as GroupRecord
+      groups.push(record.outcomes.length)
+      const durable = written.durable.then(() => {
+        for (const outcome of record.outcomes) if (outcome.ok) for (const r of outcome.results) committed.add(r.id)
+      })
+      return { ...written, durable }
     },
   }
   const app = createApp({ store, log: silentLogger, password: TEST_PASSWORD_OPTIONS })
@@ -32,7 +38,7 @@ test('50 concurrent reports are committed in a few group transactions, all ackno
   const replies = await Promise.all(
     Array.from({ length: 50 }, async (_, i) => {
       const reply = await send(app, 'POST', `/api/deployments/${dep}/events`, { body: event('step.progress', undefined, { payload: { i } }), headers: t.asAgent })
-      if (!committed.has(i)) acknowledgedBeforeCommit.push(i)
+      if (!committed.has(reply.body.id)) acknowledgedBeforeCommit.push(i)
       return reply
     }),
   )
@@ -81,14 +87,25 @@ test('groups take waiting reports round-robin by user within their bounds: a flo
   const [floodDep, quietDep] = [await flooder.createDeployment('live'), await quiet.createDeployment('live')]
   const [floodUser, quietUser] = [(await h.store.getUserByEmail(flooder.email))!.id, (await h.store.getUserByEmail(quiet.email))!.id]
   const groups: Array<Array<{ user: string; events: number }>> = []
+  // Each group's transaction, observed: whose inputs it held (each input looks its deployment up once) and their sizes.
   const store: Store = {
     ...h.store,
-    async recordEventGroups(inputs) {
-      groups.push(inputs.map((input) => ({ user: input.userId, events: input.events.length })))
-      return h.store.recordEventGroups(inputs)
+    async writeEventGroup(work) {
+      const users: string[] = []
+      const written = await h.store.writeEventGroup((writes) =>
+        work({
+          ...writes,
+          target(userId, deploymentId) {
+            users.push(userId)
+            return writes.target(userId, deploymentId)
+          },
+        }),
+      )
+      groups.push((written.value as GroupRecord).outcomes.map((outcome, i) => ({ user: users[i]!, events: outcome.ok ? outcome.results.length : 0 })))
+      return written
     },
   }
-  const ingest = createIngest(store)
+  const ingest = createReports({ store, bus: createBus(), log: silentLogger })
   const input = (userId: string, deploymentId: string, from: number, count: number) => ({
     userId,
     deploymentId,

@@ -161,7 +161,7 @@ describe('one input of a group that throws fails alone', () => {
     })
     // The poisoned input stores one good event before its bad one.
     const bad = { ...good(b, theirs, 0), events: [{ event: parseEventInput(event('step.started', '2026-03-07T12:00:00Z')), key: null }, { event: poisoned(), key: null }] }
-    const outcomes = await h.store.recordEventGroups([good(a, mine, 1), bad, good(a, mine, 2)])
+    const outcomes = await h.app.services.reports.storeGroup([good(a, mine, 1), bad, good(a, mine, 2)])
     expect(outcomes.map((o) => o.ok)).toEqual([true, false, true])
     expect(String((outcomes[1] as { error: unknown }).error)).toContain('poisoned')
     expect((await deploymentOf(mine)).event_count).toBe(2)
@@ -178,7 +178,7 @@ describe('one input of a group that throws fails alone', () => {
       ),
     )
     // Through the app's own group commit, so that it shares groups with the reports.
-    const poison = h.app.services.ingest.submit({
+    const poison = h.app.services.reports.submit({
       userId: await userIdOf(t),
       deploymentId: mine,
       reporter: { kind: 'agent', agentId: 'sat-25544' },

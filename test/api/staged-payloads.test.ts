@@ -76,7 +76,7 @@ test('dropStagedPayloads leaves a payload that a stored event refers to', async 
   const events = bigBatch('x').events.map((e) => parseEventInput(e))
   const refs = await h.store.stagePayloads(events)
   const user = await h.store.getUserByEmail(t.email)
-  await h.app.services.ingest.submit({ userId: user!.id, deploymentId: dep, reporter: { kind: 'agent', agentId: 'sat-25544' }, events: events.map((event, i) => ({ event, key: null, staged: refs[i] })), now: 1 })
+  await h.app.services.reports.submit({ userId: user!.id, deploymentId: dep, reporter: { kind: 'agent', agentId: 'sat-25544' }, events: events.map((event, i) => ({ event, key: null, staged: refs[i] })), now: 1 })
   await h.store.dropStagedPayloads(refs)
   expect(staged()).toBe(100)
   expect((await h.request('GET', `/api/deployments/${dep}/events`, { headers: t.asKey })).body.total).toBe(100)

@@ -71,7 +71,7 @@ test('another process writing all the while: every report still lands (transacti
   for (const end = Date.now() + 1000; Date.now() < end; stored++) {
     const e = parseEventInput(event('step.progress', undefined, { payload: { stored } }))
     try {
-      const [outcome] = await h.store.recordEventGroups([
+      const [outcome] = await h.app.services.reports.storeGroup([
         { userId: user.id, deploymentId: dep, reporter: { kind: 'agent', agentId: 'sat-25544' }, events: [{ event: e, key: null }], now: 1 },
       ])
       if (!outcome!.ok) throw outcome!.error

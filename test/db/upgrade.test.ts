@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { parseEventInput } from '../../src/domain/event'
 import { createSqliteStore } from '../../src/store/sqlite'
 import type { Store } from '../../src/store/types'
-import { tempDir } from '../helpers'
+import { tempDir, reportsOf } from '../helpers'
 import { openAtMigration } from './old-database'
 
 const T0 = Date.parse('2026-03-07T12:00:00Z') * 1000
@@ -44,7 +44,7 @@ afterEach(() => {
 
 const reporter = { kind: 'agent', agentId: 'sat' } as const
 async function record(deploymentId: string, body: object, key: string | null = null) {
-  const [outcome] = await store.recordEventGroups([{ userId: 'usr-1', deploymentId, reporter, events: [{ event: parseEventInput(body), key }], now: T0 }])
+  const [outcome] = await reportsOf(store).storeGroup([{ userId: 'usr-1', deploymentId, reporter, events: [{ event: parseEventInput(body), key }], now: T0 }])
   if (!outcome!.ok) throw outcome!.error
   return outcome!.results[0]!
 }

@@ -7,7 +7,7 @@ import { parseEventInput } from '../../src/domain/event'
 import { parseJsonExact } from '../../src/domain/json'
 import { createSqliteStore } from '../../src/store/sqlite'
 import { openAtMigration } from '../db/old-database'
-import { tempDir } from '../helpers'
+import { tempDir, reportsOf } from '../helpers'
 
 const T0 = Date.parse('2026-03-07T12:00:00Z') * 1000
 
@@ -31,7 +31,7 @@ test('retries of legacy events whose numbers were written the old way are recogn
     const results = []
     for (const [i, payload] of sent.entries()) {
       const body = parseJsonExact(`{"type":"step.progress","timestamp":"2026-03-07T12:00:0${i}Z","job_id":"j","payload":${payload}}`)
-      const [outcome] = await store.recordEventGroups([{ userId: 'usr-1', deploymentId: 'dep-a', reporter: { kind: 'agent', agentId: 'sat' }, events: [{ event: parseEventInput(body), key: null }], now: T0 }])
+      const [outcome] = await reportsOf(store).storeGroup([{ userId: 'usr-1', deploymentId: 'dep-a', reporter: { kind: 'agent', agentId: 'sat' }, events: [{ event: parseEventInput(body), key: null }], now: T0 }])
       results.push(outcome!.ok ? outcome!.results[0] : outcome)
     }
     expect(results).toEqual(sent.map((_, i) => ({ id: `evt-old${i}`, created: false })))

@@ -2,11 +2,12 @@
 // once; every write that changes more than one row runs in one transaction.
 import type { Statement } from 'bun:sqlite'
 import type { Db } from '../../db/open'
-import { decideReportAccess, decideTransition, triggerForEventType, type DeploymentStatus } from '../../domain/deployment'
+import { decideTransition, type DeploymentStatus, type StampedField } from '../../domain/deployment'
 import { AppError, notFound } from '../../domain/errors'
-import type { Deployment, DispatchResult, GroupOutcome, RecordEventResult, RecordEventsInput, ReplayState, Reporter, Store } from '../types'
+import type { EventInput } from '../../domain/event'
+import type { Deployment, DeploymentChange, DispatchResult, EventGroupWrites, ReplayState, ReportState, ReportTarget, Store } from '../types'
 import type { DurableCommits } from './durable'
-import { createEventStatements, type DeploymentCursor, type EventGroupWriter } from './events'
+import { createEventStatements, type DeploymentCursor, type EventAppender } from './events'
 
 type DeploymentStore = Pick<
   Store,
@@ -14,8 +15,13 @@ type DeploymentStore = Pick<
   | 'listDeployments'
   | 'getDeployment'
   | 'cancelDeployment'
-  | 'checkReportable'
-  | 'recordEventGroups'
+  | 'getReportTarget'
+  | 'writeEventGroup'
+  | 'listDeploymentChanges'
+  | 'lastChangeSeq'
+  | 'markDeploymentsChanged'
+  | 'whenDurable'
+  | 'listEventsByArrival'
   | 'stagePayloads'
   | 'dropStagedPayloads'
   | 'listEvents'
@@ -31,23 +37,41 @@ const DEPLOYMENT_SELECT = `
   SELECT d.id, d.user_id AS userId, d.mission_id AS missionId, d.plan_id AS planId, d.satellite_id AS satelliteId,
          d.status, d.mode, d.speed_multiplier AS speedMultiplier, d.agent_id AS agentId, d.created_at AS createdAt,
          d.dispatched_at AS dispatchedAt, d.started_at AS startedAt, d.completed_at AS completedAt,
-         d.event_count AS eventCount, m.name AS missionName, p.label AS planLabel
+         d.event_count AS eventCount, m.name AS missionName, p.label AS planLabel, d.change_seq AS changeSeq
   FROM deployments d JOIN missions m ON m.id = d.mission_id JOIN plans p ON p.id = d.plan_id`
 
 type ReplayRow = Omit<ReplayState, 'replayActive'> & { replayActive: number }
 const toReplayState = (row: ReplayRow): ReplayState => ({ ...row, replayActive: row.replayActive === 1 })
 
-type ReportState = Pick<Deployment, 'status' | 'mode' | 'agentId' | 'startedAt'>
+type DeploymentRow = Deployment & { changeSeq: number }
+const toDeployment = ({ changeSeq: _seq, ...deployment }: DeploymentRow): Deployment => deployment
+const toChange = ({ changeSeq, ...deployment }: DeploymentRow): DeploymentChange => ({ seq: changeSeq, deployment })
 
-/** An unexpected error from one input of a group, carried out of the transaction to roll it back. */
-class InputFailure {
+/** A deployment as one event group's transaction has left it, with what the store keeps for it meanwhile. */
+class GroupTarget implements ReportTarget {
+  /** Events created for it in this transaction, not yet added to its event_count. */
+  created = 0
+  status: DeploymentStatus
+  mode: Deployment['mode']
+  agentId: string | null
+  startedAt: number | null
+  completedAt: number | null
   constructor(
-    readonly index: number,
-    readonly error: unknown,
-  ) {}
+    readonly userId: string,
+    readonly deploymentId: string,
+    state: ReportState,
+    /** Where its events go: its event key, its newest instant and its last arrival, read when first needed. */
+    readonly cursor: DeploymentCursor,
+  ) {
+    this.status = state.status
+    this.mode = state.mode
+    this.agentId = state.agentId
+    this.startedAt = state.startedAt
+    this.completedAt = state.completedAt
+  }
 }
 
-/** SQLite's own failures (disk full, locked, I/O): the group cannot commit, whichever input met them. */
+/** SQLite's own failures (disk full, locked, I/O): a transaction that met one cannot commit. */
 const isStorageError = (error: unknown) => typeof (error as { code?: unknown })?.code === 'string' && (error as { code: string }).code.startsWith('SQLITE_')
 
 export function createDeploymentStore(db: Db, durable: DurableCommits): DeploymentStore {
@@ -77,10 +101,16 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
       'UPDATE deployments SET replay_cursor = $cursor, replay_active = CASE WHEN $finished THEN 0 ELSE replay_active END WHERE id = $id',
     ),
     list: sqlite.prepare(`${DEPLOYMENT_SELECT} WHERE d.user_id = $userId ORDER BY d.created_at DESC, d.rowid DESC LIMIT $limit`),
-    get: sqlite.prepare(`${DEPLOYMENT_SELECT} WHERE d.id = $id AND d.user_id = $userId`) as Statement<Deployment>,
+    get: sqlite.prepare(`${DEPLOYMENT_SELECT} WHERE d.id = $id AND d.user_id = $userId`) as Statement<DeploymentRow>,
+    changesAfter: sqlite.prepare(`${DEPLOYMENT_SELECT} WHERE d.user_id = $userId AND d.change_seq > $after ORDER BY d.change_seq LIMIT $limit`) as Statement<DeploymentRow>,
+    lastChange: sqlite.prepare('SELECT coalesce(max(change_seq), 0) FROM deployments WHERE user_id = ?'),
+    // The owner's next change number: one step down deployments_change_idx.
+    markChanged: sqlite.prepare(`
+      UPDATE deployments SET change_seq = (SELECT coalesce(max(change_seq), 0) + 1 FROM deployments WHERE user_id = $userId)
+      WHERE id = $id AND user_id = $userId`),
     // Only what a report needs, without the joins.
     reportState: sqlite.prepare(
-      'SELECT status, mode, agent_id AS agentId, started_at AS startedAt, event_key AS eventKey FROM deployments WHERE id = $id AND user_id = $userId',
+      'SELECT status, mode, agent_id AS agentId, started_at AS startedAt, completed_at AS completedAt, event_key AS eventKey FROM deployments WHERE id = $id AND user_id = $userId',
     ) as Statement<ReportState & { eventKey: number }>,
     // A cancel also ends the replay, if any.
     setStatus: sqlite.prepare(`
@@ -91,94 +121,78 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
       WHERE id = $id`),
     countEvents: sqlite.prepare('UPDATE deployments SET event_count = event_count + $created WHERE id = $id'),
     eventCount: sqlite.prepare('SELECT event_count FROM deployments WHERE id = $id AND user_id = $userId') as Statement<{ event_count: number }>,
+    owner: sqlite.prepare('SELECT user_id AS userId FROM deployments WHERE id = $id') as Statement<{ userId: string }>,
   }
 
-  /** Throws NOT_FOUND for an unknown (or another user's) deployment, or the reporter's refusal. */
-  function requireReportable(userId: string, deploymentId: string, reporter: Reporter, known?: ReportState) {
-    const state = known ?? q.reportState.get({ id: deploymentId, userId })
-    if (!state) throw notFound('deployment')
-    const refusal = decideReportAccess(state, reporter)
-    if (refusal) throw refusal
-    return state
+  /** The writes of one event group's transaction (EventGroupWrites), over its own targets and appender. */
+  function groupWrites(targets: Map<string, GroupTarget>, appender: EventAppender): EventGroupWrites {
+    const own = (target: ReportTarget) => target as GroupTarget
+    /** Adds the events created so far to the deployment's event_count: one update per deployment per group. */
+    const writeCount = (target: GroupTarget) => {
+      if (target.created) q.countEvents.run({ id: target.deploymentId, created: target.created })
+      target.created = 0
+    }
+    return {
+      target(userId, deploymentId) {
+        const slot = `${userId}\n${deploymentId}`
+        let target = targets.get(slot)
+        if (!target) {
+          const row = q.reportState.get({ id: deploymentId, userId })
+          if (!row) return null
+          const { eventKey, ...state } = row
+          target = new GroupTarget(userId, deploymentId, state, { key: eventKey, latest: null, arrival: null })
+          targets.set(slot, target)
+        }
+        return target
+      },
+      append(target, event: EventInput, key, now, staged) {
+        const result = appender.append(own(target).cursor, event, key, now, staged)
+        if (result.created) own(target).created++
+        return result
+      },
+      setStatus(target, to, stamps, now) {
+        applyTransition(target.deploymentId, to, stamps, now)
+        const t = own(target)
+        t.status = to
+        if (stamps.includes('started_at')) t.startedAt ??= now
+        if (stamps.includes('completed_at')) t.completedAt = now
+      },
+      lastArrival(target) {
+        return appender.lastArrival(own(target).cursor)
+      },
+      setReplayCursor(target, cursor, finished) {
+        q.setCursor.run({ id: target.deploymentId, cursor, finished: finished ? 1 : 0 })
+      },
+      markChanged(target) {
+        writeCount(own(target))
+        return markChanged(target.userId, target.deploymentId)
+      },
+      isStorageFailure: isStorageError,
+    }
   }
 
-  /** Per group commit, the state of each deployment touched, kept current as the group's events move it. */
-  type Touched = ReportState & { created: number; cursor: DeploymentCursor }
-
-  /** One input of a group. Every check precedes every write, so a refused input leaves nothing behind. */
-  function recordInGroup(input: RecordEventsInput, touched: Map<string, Touched>, writer: EventGroupWriter): RecordEventResult[] {
-    const { deploymentId, now } = input
-    const slot = `${input.userId}\n${deploymentId}`
-    // Checked against the state as this group has left it, read from the table only the first time.
-    let state = touched.get(slot)
-    const checked = requireReportable(input.userId, deploymentId, input.reporter, state)
-    if (!state) {
-      const { eventKey, ...rest } = checked as ReportState & { eventKey: number }
-      state = { ...rest, created: 0, cursor: { key: eventKey, latest: null, arrival: null } }
-      touched.set(slot, state)
-    }
-    const results: RecordEventResult[] = []
-    for (const { event, key, staged } of input.events) {
-      const result = writer.record(state.cursor, event, key, now, staged ?? null)
-      results.push(result)
-      if (!result.created) continue
-      state.created++
-      const trigger = triggerForEventType(event.type)
-      const transition = trigger && decideTransition(state, trigger)
-      if (transition) state.status = applyTransition(deploymentId, transition.to, transition.stamps, now)
-    }
-    if (input.replay) {
-      q.setCursor.run({ id: deploymentId, cursor: input.replay.cursor, finished: input.replay.finished ? 1 : 0 })
-      const end = input.replay.finished && decideTransition(state, 'replay_end')
-      if (end) state.status = applyTransition(deploymentId, end.to, end.stamps, now)
-    }
-    return results
+  /** Gives the deployment its owner's next change number; returns it as changed. Inside a transaction. */
+  function markChanged(userId: string, id: string): DeploymentChange {
+    q.markChanged.run({ id, userId })
+    return toChange(q.get.get({ id, userId })!)
   }
 
   // Every transaction that reads and then writes starts IMMEDIATE: it takes the write lock first (waiting
   // up to busy_timeout for another process), so a concurrent writer can never invalidate what it read.
-  // `failed`: inputs that threw unexpectedly in an earlier try of this group, answered with their error.
-  const recordGroupOnce = immediate((inputs: RecordEventsInput[], failed: Map<number, unknown>): GroupOutcome[] => {
-    const touched = new Map<string, Touched>()
-    const writer = events.beginGroup()
-    const outcomes = inputs.map((input, i): GroupOutcome => {
-      if (failed.has(i)) return { ok: false, error: failed.get(i) }
-      try {
-        return { ok: true, results: recordInGroup(input, touched, writer) }
-      } catch (error) {
-        if (error instanceof AppError) return { ok: false, error }
-        // A storage failure fails the whole group; anything else is this input's own.
-        if (isStorageError(error)) throw error
-        throw new InputFailure(i, error)
-      }
-    })
-    writer.finish()
-    // One counter update per deployment per group, however many reports it took.
-    for (const [slot, state] of touched) if (state.created) q.countEvents.run({ id: slot.slice(slot.indexOf('\n') + 1), created: state.created })
-    return outcomes
+  const writeGroup = immediate(<T>(work: (writes: EventGroupWrites) => T): T => {
+    const targets = new Map<string, GroupTarget>()
+    const appender = events.openAppender()
+    const value = work(groupWrites(targets, appender))
+    appender.close()
+    for (const target of targets.values()) if (target.created) q.countEvents.run({ id: target.deploymentId, created: target.created })
+    return value
   })
-
-  /**
-   * An input that throws unexpectedly may have written rows already: the transaction is rolled back and the
-   * group tried again without it, so the others commit exactly as if it had not been sent.
-   */
-  function recordEventGroups(inputs: RecordEventsInput[]): GroupOutcome[] {
-    const failed = new Map<number, unknown>()
-    for (;;) {
-      try {
-        return recordGroupOnce(inputs, failed)
-      } catch (error) {
-        if (!(error instanceof InputFailure)) throw error
-        failed.set(error.index, error.error)
-      }
-    }
-  }
 
   const dispatchNext = immediate(
     (userId: string, agentId: string, satelliteIds: string[], now: number, prepare: (d: Deployment, planData: string) => unknown): DispatchResult<unknown> => {
       const next = q.nextPending.get({ userId, satellites: JSON.stringify(satelliteIds) })
       if (!next) return { kind: 'none' }
-      const pending = q.get.get({ id: next.id, userId })!
+      const pending = toDeployment(q.get.get({ id: next.id, userId })!)
       const transition = decideTransition(pending, 'dispatch')!
       const deployment = { ...pending, status: transition.to, agentId, dispatchedAt: now }
       // Built before anything is written: a workload that cannot be built leaves the deployment as it was.
@@ -189,7 +203,7 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
         return { kind: 'unbuildable', deployment: pending, error }
       }
       q.dispatch.run({ id: next.id, agentId, now })
-      return { kind: 'dispatched', value }
+      return { kind: 'dispatched', value, change: markChanged(userId, next.id) }
     },
   )
 
@@ -212,7 +226,7 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
     return outcome.value
   }
 
-  function applyTransition(id: string, status: DeploymentStatus, stamps: string[], now: number): DeploymentStatus {
+  function applyTransition(id: string, status: DeploymentStatus, stamps: readonly StampedField[], now: number): DeploymentStatus {
     q.setStatus.run({
       id,
       status,
@@ -226,12 +240,14 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
   return {
     async insertDeployment(deployment) {
       q.insert.run({ ...deployment, replayActive: deployment.replayActive ? 1 : 0 })
+      return toChange(q.get.get({ id: deployment.id, userId: deployment.userId })!)
     },
     async listDeployments(userId, limit) {
-      return q.list.all({ userId, limit }) as Deployment[]
+      return (q.list.all({ userId, limit }) as DeploymentRow[]).map(toDeployment)
     },
     async getDeployment(userId, id) {
-      return q.get.get({ id, userId }) ?? null
+      const row = q.get.get({ id, userId })
+      return row ? toDeployment(row) : null
     },
     async cancelDeployment(userId, id, now) {
       return settledAfter(
@@ -241,25 +257,38 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
           const transition = decideTransition(deployment, 'cancel')
           if (!transition) throw new AppError('CONFLICT', `deployment is already ${deployment.status}`)
           applyTransition(id, transition.to, transition.stamps, now)
-          return q.get.get({ id, userId })!
+          return markChanged(userId, id)
         }),
       )
     },
-    async checkReportable(userId, deploymentId, reporter) {
-      requireReportable(userId, deploymentId, reporter)
+    async listDeploymentChanges(userId, afterSeq, limit) {
+      return q.changesAfter.all({ userId, after: afterSeq, limit }).map(toChange)
     },
-    async recordEventGroups(inputs) {
-      // The hot path: committed without holding up the event loop for the flush, answered after it.
-      let outcomes: GroupOutcome[] = []
-      try {
-        return await durable.commit(() => (outcomes = recordEventGroups(inputs)))
-      } catch (error) {
-        // The transaction failed: nothing was stored, every input fails with it.
-        if (outcomes.length === 0) throw error
-        // The flush failed after the commit: what was stored may not be on disk, so nothing stored is
-        // acknowledged; inputs refused by their checks keep their own answer.
-        return outcomes.map((outcome) => (outcome.ok ? { ok: false, error } : outcome))
-      }
+    async lastChangeSeq(userId) {
+      return q.lastChange.values(userId)[0]![0] as number
+    },
+    async markDeploymentsChanged(ids) {
+      return durable.commit(
+        immediate(() =>
+          ids.flatMap((id) => {
+            const owner = q.owner.get({ id })
+            return owner ? [markChanged(owner.userId, id)] : []
+          }),
+        ),
+      )
+    },
+    async whenDurable() {
+      await durable.settled()
+    },
+    async getReportTarget(userId, deploymentId) {
+      const row = q.reportState.get({ id: deploymentId, userId })
+      if (!row) return null
+      const { eventKey: _key, ...state } = row
+      return state
+    },
+    async writeEventGroup(work) {
+      // The hot path: committed without holding up the event loop for the WAL's flush, which `durable` awaits.
+      return durable.commitThenFlush(() => writeGroup(work))
     },
     async dispatchNext<T>(userId: string, agentId: string, satelliteIds: string[], now: number, prepare: (d: Deployment, planData: string) => T) {
       return settledAfter(() => dispatchNext(userId, agentId, satelliteIds, now, prepare) as DispatchResult<T>)
@@ -275,6 +304,9 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
     },
     async listEvents(deploymentId, page) {
       return events.list(deploymentId, page)
+    },
+    async listEventsByArrival(deploymentId, after, limit) {
+      return events.listByArrival(deploymentId, after, limit)
     },
     async getEventCount(userId, deploymentId) {
       return q.eventCount.get({ id: deploymentId, userId })?.event_count ?? null

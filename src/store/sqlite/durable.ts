@@ -20,6 +20,12 @@ export type DurableCommits = {
   /** Runs a synchronous transaction; resolves once its commit is durable (as `--durability` asks). */
   commit<T>(transaction: () => T): Promise<T>
   /**
+   * Runs a synchronous transaction and returns at once what it returned, with `durable`: settles once the
+   * commit is durable, or rejects (503 UNAVAILABLE) when its flush failed. A transaction that throws
+   * throws here, and nothing is flushed for it.
+   */
+  commitThenFlush<T>(transaction: () => T): { value: T; durable: Promise<void> }
+  /**
    * Runs a synchronous transaction under synchronous=NORMAL and does not wait for a flush: for writes that
    * nobody is told are durable (an agent's last_seen_at, a key's last_used_at), whose loss on a power cut
    * is harmless. The next flush or checkpoint makes them durable. Under FULL each such write fsynced on
@@ -52,7 +58,14 @@ export function createDurableCommits(sqlite: Database, path: string, durability:
   const { syncFile = fdatasyncFile, onFlushFailure } = options
   // Nothing to flush: an in-memory database, or `--durability normal`, which already commits without fsync.
   if (durability === 'normal' || path === ':memory:')
-    return { commit: async (transaction) => transaction(), commitUnflushed: (transaction) => transaction(), settled: async () => {}, check() {}, close() {} }
+    return {
+      commit: async (transaction) => transaction(),
+      commitThenFlush: (transaction) => ({ value: transaction(), durable: Promise.resolve() }),
+      commitUnflushed: (transaction) => transaction(),
+      settled: async () => {},
+      check() {},
+      close() {},
+    }
 
   // SQLite keeps the WAL beside the real file, wherever a symbolic link in the path leads.
   const walPath = `${realpathSync(path)}-wal`
@@ -84,7 +97,8 @@ export function createDurableCommits(sqlite: Database, path: string, durability:
     return fd
   }
 
-  function flush(): Promise<void> {
+  /** Flushes the WAL file to disk (fdatasync on the thread pool). */
+  function syncWal(): Promise<void> {
     const started = (async () => {
       try {
         await syncFile(walFd())
@@ -103,12 +117,12 @@ export function createDurableCommits(sqlite: Database, path: string, durability:
 
   /** A flush that starts after this moment: the one in flight may have started before the commit. */
   function durable(): Promise<void> {
-    if (!inFlight) return flush()
+    if (!inFlight) return syncWal()
     const after = () => {
       next = null
       // Frames written after a failed write-back are no safer for a later flush succeeding.
       if (failed) throw failed
-      return flush()
+      return syncWal()
     }
     next ??= inFlight.then(after, after)
     return next
@@ -129,14 +143,24 @@ export function createDurableCommits(sqlite: Database, path: string, durability:
     }
   }
 
+  function commitThenFlush<T>(transaction: () => T): { value: T; durable: Promise<void> } {
+    const value = commitUnflushed(transaction)
+    return {
+      value,
+      durable: durable().then(() => {
+        // Even a flush that succeeded cannot vouch for this commit if an earlier one failed meanwhile.
+        if (failed) throw failed
+      }),
+    }
+  }
+
   return {
     commitUnflushed,
+    commitThenFlush,
     async commit(transaction) {
-      const result = commitUnflushed(transaction)
-      await durable()
-      // Even a flush that succeeded cannot vouch for this commit if an earlier one failed meanwhile.
-      if (failed) throw failed
-      return result
+      const { value, durable } = commitThenFlush(transaction)
+      await durable
+      return value
     },
     settled,
     check() {

@@ -8,14 +8,14 @@ import type { Database } from 'bun:sqlite'
 import { canonicalJson, canonicalPayload, contentDigest, isRetryOf, type EventContent, type EventInput } from '../../domain/event'
 import { parseJsonExact } from '../../domain/json'
 import { createEventIds } from '../../domain/ids'
-import type { RecordEventsInput, StoredEvent } from '../types'
+import type { StoredEvent } from '../types'
 
 /** Rows per multi-row INSERT: binding one statement of ten rows costs less than ten of one row. */
 const ROWS_PER_INSERT = 10
 
 type Row = [deploymentKey: number, timestamp: number, seq: number, type: string, jobId: string | null, stepId: string | null, payload: string | null, key: string | null, createdAt: number, digest: number | null, payloadRef: number | null, arrival: number]
 type CandidateRow = [id: string | null, seq: number, createdAt: number, type: string, jobId: string | null, stepId: string | null]
-type EventRow = [number, string | null, string, number, string | null, string | null, string, number]
+type EventRow = [number, string | null, string, number, string | null, string | null, string, number, number?]
 type LegacyRow = [deploymentKey: number, timestamp: number, seq: number, type: string, jobId: string | null, stepId: string | null, payload: string]
 
 // No id: a new event's id derives from created_at and seq (src/domain/ids.ts createEventIds).
@@ -56,7 +56,7 @@ type Candidate = Omit<EventContent, 'payloadJson'> & { id: string; timestamp: nu
 /** What the group writer keeps per deployment while a transaction lasts: its key and the newest instant stored (null until read). */
 export type DeploymentCursor = { key: number; latest: number | null; arrival: number | null }
 
-export type EventGroupWriter = ReturnType<ReturnType<typeof createEventStatements>['beginGroup']>
+export type EventAppender = ReturnType<ReturnType<typeof createEventStatements>['openAppender']>
 
 export function createEventStatements(db: Db) {
   const sqlite = db.$client
@@ -92,25 +92,62 @@ export function createEventStatements(db: Db) {
       SELECT seq, id, event_type, event_timestamp, job_id, step_id, ${PAYLOAD}, created_at FROM events e
       WHERE deployment_key = (SELECT event_key FROM deployments WHERE id = ?)
       ORDER BY event_timestamp, seq LIMIT ? OFFSET ?`),
+    // The stream's order: along events_arrival_idx.
+    byArrival: sqlite.prepare(`
+      SELECT seq, id, event_type, event_timestamp, job_id, step_id, ${PAYLOAD}, created_at, arrival FROM events e INDEXED BY events_arrival_idx
+      WHERE deployment_key = (SELECT event_key FROM deployments WHERE id = ?) AND arrival > ?
+      ORDER BY arrival LIMIT ?`),
   }
+
+  const toStoredEvent = ([seq, id, eventType, eventTimestamp, jobId, stepId, payload, createdAt, arrival]: EventRow): StoredEvent => ({
+    seq,
+    id: idOf(id, createdAt, seq),
+    eventType,
+    eventTimestamp,
+    jobId,
+    stepId,
+    payload,
+    createdAt,
+    ...(arrival === undefined ? {} : { arrival }),
+  })
 
   backfillDigests(sqlite, secret)
   // Payloads staged for inputs that never committed (the server stopped between the two): nothing refers to them.
   sqlite.run('DELETE FROM event_payloads WHERE seq < 0 AND NOT EXISTS (SELECT 1 FROM events WHERE payload_ref = event_payloads.seq)')
 
   /**
-   * One transaction's writer. Rows wait in a buffer to be inserted ten at a time; the rows and keys the group
-   * has recorded are also kept in memory, so a lookup finds them without writing the buffer out first.
-   * Must be used inside a transaction, and finish()ed before it commits.
+   * Rows wait here to be inserted ten to a statement (binding one statement of ten rows costs less than
+   * ten of one row); insertBuffered() writes them out. Within one transaction only.
    */
-  function beginGroup() {
-    let seq = (q.seq.values()[0]![0] as number) ?? 0
+  function openRowBuffer() {
     /** Rows to insert, flat: ROW_WIDTH values each. */
     const buffer: Row[number][] = []
-    /** The keyless rows this group recorded, by deployment, instant and digest; its keyed ones by key. */
-    const recorded = new Map<string, Candidate[]>()
-    const recordedKeys = new Map<string, string>()
-    /** Canonical payloads computed in this group, by payload text. */
+    function insertBuffered() {
+      const chunk = ROWS_PER_INSERT * ROW_WIDTH
+      let at = 0
+      for (; buffer.length - at >= chunk; at += chunk) q.insertMany.run(...buffer.slice(at, at + chunk))
+      for (; at < buffer.length; at += ROW_WIDTH) q.insertOne.run(...buffer.slice(at, at + ROW_WIDTH))
+      buffer.length = 0
+    }
+    return {
+      add(...row: Row) {
+        buffer.push(...row)
+        if (buffer.length >= ROWS_PER_INSERT * ROW_WIDTH) insertBuffered()
+      },
+      insertBuffered,
+    }
+  }
+
+  /**
+   * Finds the stored event a report retries (api.md §3.1), among the table's rows and the rows this
+   * transaction has added: those are remembered in memory, so finding them needs no write of the buffer.
+   * Within one transaction only.
+   */
+  function openRetryLookup() {
+    /** The keyless rows added in this transaction, by deployment, instant and digest; keyed ones by key. */
+    const added = new Map<string, Candidate[]>()
+    const addedKeys = new Map<string, string>()
+    /** Canonical payloads computed in this transaction, by payload text. */
     const canonicals = new Map<string, string>()
     const canonical = (payloadJson: string) => {
       let text = canonicals.get(payloadJson)
@@ -118,14 +155,7 @@ export function createEventStatements(db: Db) {
       return text
     }
 
-    function flush() {
-      const chunk = ROWS_PER_INSERT * ROW_WIDTH
-      let at = 0
-      for (; buffer.length - at >= chunk; at += chunk) q.insertMany.run(...buffer.slice(at, at + chunk))
-      for (; at < buffer.length; at += ROW_WIDTH) q.insertOne.run(...buffer.slice(at, at + ROW_WIDTH))
-      buffer.length = 0
-    }
-
+    /** The newest instant stored for the deployment, read once. */
     function latest(deployment: DeploymentCursor): number {
       deployment.latest ??= (q.latest.values(deployment.key)[0]![0] as number | null) ?? -Infinity
       return deployment.latest
@@ -141,60 +171,74 @@ export function createEventStatements(db: Db) {
       return isRetryOf(candidate as EventContent, event, canonical)
     }
 
-    /** The id of the stored event this one retries, if any (api.md §3.1). */
-    function findRetry(deployment: DeploymentCursor, event: EventInput, key: string | null, digest: number | null): string | null {
-      if (key !== null) {
-        const id = recordedKeys.get(`${deployment.key}\n${key}`)
-        if (id !== undefined) return id
-        const row = q.byKey.get(deployment.key, key)
-        return row ? idOf(row.id, row.createdAt, row.seq) : null
-      }
-      // Events mostly arrive in time order: one later than every stored event cannot be a retry.
-      if (event.timestamp > latest(deployment)) return null
-      for (const candidate of recorded.get(`${deployment.key}\n${event.timestamp}\n${digest}`) ?? []) if (retries(deployment, candidate, event)) return candidate.id
-      for (const [id, rowSeq, createdAt, type, jobId, stepId] of q.byDigest.values(deployment.key, event.timestamp, digest) as CandidateRow[]) {
-        const candidate: Candidate = { id: idOf(id, createdAt, rowSeq), type, jobId, stepId, timestamp: event.timestamp, seq: rowSeq, payloadJson: null }
-        if (retries(deployment, candidate, event)) return candidate.id
-      }
-      return null
-    }
-
     return {
-      /**
-       * Stores the event unless it retries a stored one: the id, and whether it was created. `staged`: the
-       * key its payload was written ahead under (stagePayloads), which a retry gives back.
-       */
-      record(deployment: DeploymentCursor, event: EventInput, key: string | null, now: number, staged: number | null = null): { id: string; created: boolean; arrival?: number } {
+      /** The id of the stored event this one retries, or null. `digest`: the event's, when it has no key. */
+      find(deployment: DeploymentCursor, event: EventInput, key: string | null, digest: number | null): string | null {
+        if (key !== null) {
+          const id = addedKeys.get(`${deployment.key}\n${key}`)
+          if (id !== undefined) return id
+          const row = q.byKey.get(deployment.key, key)
+          return row ? idOf(row.id, row.createdAt, row.seq) : null
+        }
+        // Events mostly arrive in time order: one later than every stored event cannot be a retry.
+        if (event.timestamp > latest(deployment)) return null
+        for (const candidate of added.get(`${deployment.key}\n${event.timestamp}\n${digest}`) ?? []) if (retries(deployment, candidate, event)) return candidate.id
+        for (const [id, rowSeq, createdAt, type, jobId, stepId] of q.byDigest.values(deployment.key, event.timestamp, digest) as CandidateRow[]) {
+          const candidate: Candidate = { id: idOf(id, createdAt, rowSeq), type, jobId, stepId, timestamp: event.timestamp, seq: rowSeq, payloadJson: null }
+          if (retries(deployment, candidate, event)) return candidate.id
+        }
+        return null
+      },
+      /** Remembers a row just added, so that a later report in the same transaction finds it. */
+      remember(deployment: DeploymentCursor, event: EventInput, key: string | null, digest: number | null, id: string, seq: number) {
+        if (key !== null) addedKeys.set(`${deployment.key}\n${key}`, id)
+        else {
+          const { type, jobId, stepId, timestamp, payloadJson } = event
+          const slot = `${deployment.key}\n${timestamp}\n${digest}`
+          const candidate = { id, type, jobId, stepId, timestamp, seq, payloadJson }
+          const same = added.get(slot)
+          if (same) same.push(candidate)
+          else added.set(slot, [candidate])
+        }
+        // Only a known bound moves: one made up from this event alone could hide a stored later one.
+        if (deployment.latest !== null && event.timestamp > deployment.latest) deployment.latest = event.timestamp
+      },
+    }
+  }
+
+  /**
+   * One transaction's event appender: each event is looked up as a possible retry, else given the next
+   * seq (global, the table's tie-break and the id's source) and the next arrival number of its deployment,
+   * and buffered. Must be used inside a transaction, and close()d before it commits.
+   */
+  function openAppender() {
+    let seq = (q.seq.values()[0]![0] as number) ?? 0
+    const rows = openRowBuffer()
+    const lookup = openRetryLookup()
+    /** The deployment's last arrival number, read once. */
+    const lastArrival = (deployment: DeploymentCursor) => (deployment.arrival ??= (q.lastArrival.values(deployment.key)[0]![0] as number | null) ?? 0)
+    return {
+      lastArrival,
+      append(deployment: DeploymentCursor, event: EventInput, key: string | null, now: number, staged: number | null): { id: string; created: boolean; arrival?: number } {
         const digest = key === null ? contentDigest(event, event.canonical, secret) : null
-        const existing = findRetry(deployment, event, key, digest)
+        const existing = lookup.find(deployment, event, key, digest)
         if (existing !== null) {
           if (staged !== null) q.dropStaged.run(staged)
           return { id: existing, created: false }
         }
         const id = eventId(now, ++seq)
+        const arrival = lastArrival(deployment) + 1
+        deployment.arrival = arrival
         // Short text needs no byte count: a UTF-16 unit is at most 3 bytes of UTF-8.
         const inline = staged === null && isInline(event.payloadJson)
         if (!inline && staged === null) q.insertPayload.run(seq, event.payloadJson)
-        deployment.arrival ??= (q.lastArrival.values(deployment.key)[0]![0] as number | null) ?? 0
-        const arrival = ++deployment.arrival
-        buffer.push(deployment.key, event.timestamp, seq, event.type, event.jobId, event.stepId, inline ? event.payloadJson : null, key, now, digest, staged, arrival)
-        if (buffer.length >= ROWS_PER_INSERT * ROW_WIDTH) flush()
-        if (key !== null) recordedKeys.set(`${deployment.key}\n${key}`, id)
-        else {
-          const { type, jobId, stepId, timestamp, payloadJson } = event
-          const slot = `${deployment.key}\n${timestamp}\n${digest}`
-          const candidate = { id, type, jobId, stepId, timestamp, seq, payloadJson }
-          const same = recorded.get(slot)
-          if (same) same.push(candidate)
-          else recorded.set(slot, [candidate])
-        }
-        // Only a known bound moves: one made up from this event alone could hide a stored later one.
-        if (deployment.latest !== null && event.timestamp > deployment.latest) deployment.latest = event.timestamp
+        rows.add(deployment.key, event.timestamp, seq, event.type, event.jobId, event.stepId, inline ? event.payloadJson : null, key, now, digest, staged, arrival)
+        lookup.remember(deployment, event, key, digest, id, seq)
         return { id, created: true, arrival }
       },
-      /** Writes what is buffered and the sequence counter. */
-      finish() {
-        flush()
+      /** Writes the buffered rows and the seq counter. */
+      close() {
+        rows.insertBuffered()
         q.setSeq.run(seq)
       },
     }
@@ -251,23 +295,15 @@ export function createEventStatements(db: Db) {
   }
 
   return {
-    beginGroup,
+    openAppender,
     stagePayloads,
     dropStaged,
     list(deploymentId: string, { offset, limit }: { offset: number; limit: number }): StoredEvent[] {
       // values(): arrays are cheaper to materialise than objects keyed by column name.
-      return (q.list.values(deploymentId, limit, offset) as EventRow[]).map(
-        ([seq, id, eventType, eventTimestamp, jobId, stepId, payload, createdAt]): StoredEvent => ({
-          seq,
-          id: idOf(id, createdAt, seq),
-          eventType,
-          eventTimestamp,
-          jobId,
-          stepId,
-          payload,
-          createdAt,
-        }),
-      )
+      return (q.list.values(deploymentId, limit, offset) as EventRow[]).map(toStoredEvent)
+    },
+    listByArrival(deploymentId: string, after: number, limit: number): StoredEvent[] {
+      return (q.byArrival.values(deploymentId, after, limit) as EventRow[]).map(toStoredEvent)
     },
   }
 }
