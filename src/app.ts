@@ -5,6 +5,8 @@ import { createSessionSweeper } from './auth/session-sweep'
 import { createAgentService } from './services/agents'
 import { createFailures } from './services/failures'
 import { createBus } from './services/bus'
+import { createStreams } from './http/streams'
+import { streamRoutes } from './routes/streams'
 import { createReports } from './services/reports'
 import { createRateLimits, type RateLimitConfig } from './services/rate-limits'
 import { createReplayScheduler } from './services/replay'
@@ -18,7 +20,7 @@ import { stderrLogger, type Logger } from './log'
 import { agentRoutes } from './routes/agent'
 import { fleetRoutes } from './routes/agents'
 import { authRoutes } from './routes/auth'
-import type { RouteDeps } from './routes/deps'
+import type { RouteDeps, SocketControl } from './routes/deps'
 import { deploymentRoutes } from './routes/deployments'
 import { eventRoutes } from './routes/events'
 import { healthRoutes } from './routes/health'
@@ -54,13 +56,18 @@ export function createApp(options: AppOptions) {
   const agents = createAgentService({ store, clock, failures, reports })
   const replay = createReplayScheduler({ store, clock, log, failures, reports })
   const sessions = createSessionSweeper({ store, clock, log, everyMs: options.sessionSweepEveryMs })
+  const streams = createStreams({ store, bus, log, stillValid: auth.stillValid })
   const trustProxy = options.trustProxy ?? []
+  // Set by src/server.ts once the app is served on a socket.
+  let sockets: SocketControl = { keepOpen() {}, cutOff() {} }
   const deps: RouteDeps = {
     store,
     auth,
     agents,
     reports,
     bus,
+    streams,
+    sockets: { keepOpen: (request) => sockets.keepOpen(request), cutOff: (request) => sockets.cutOff(request) },
     replay,
     rateLimits: createRateLimits(options.rateLimits ?? null, clock),
     clock,
@@ -81,18 +88,23 @@ export function createApp(options: AppOptions) {
     .use(keyRoutes(deps))
     .use(missionRoutes(deps))
     .use(planRoutes(deps))
+    .use(streamRoutes(deps))
     .use(deploymentRoutes(deps))
     .use(eventRoutes(deps))
     .use(agentRoutes(deps))
     .use(fleetRoutes(deps))
   return Object.assign(app, {
-    services: { auth, replay, sessions, reports, bus },
+    services: { auth, replay, sessions, reports, bus, streams },
     /**
      * Tells the app how to find a request's socket peer; the client address is resolved from it and the
      * trusted proxies (src/http/client-address.ts). Only password checks ask, so it is lazy.
      */
     locatePeersWith(locate: (request: Request) => string) {
       locatePeer = locate
+    },
+    /** Gives routes a hold on the sockets behind their requests (src/server.ts). */
+    controlSocketsWith(control: SocketControl) {
+      sockets = control
     },
   })
 }

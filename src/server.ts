@@ -33,6 +33,12 @@ export function serve(app: App, { hostname, port }: { hostname: string; port: nu
       return app.handle(normalised)
     },
   })
-  app.locatePeersWith((request) => server.requestIP(originals.get(request) ?? request)?.address ?? 'unknown')
+  const socketRequest = (request: Request) => originals.get(request) ?? request
+  app.locatePeersWith((request) => server.requestIP(socketRequest(request))?.address ?? 'unknown')
+  app.controlSocketsWith({
+    keepOpen: (request) => server.timeout(socketRequest(request), 0),
+    // An idle timeout of a second: a socket whose client stopped reading is idle, and is closed.
+    cutOff: (request) => server.timeout(socketRequest(request), 1),
+  })
   return server
 }

@@ -73,6 +73,19 @@ export function createAuthService({ store, clock, password = { algorithm: 'argon
   }
 
   /**
+   * Whether a credential an open stream was authenticated with still holds (api.md §3.3: a revoked key, a
+   * logout or a password change ends the stream): read-only, it neither renews nor deletes a session.
+   */
+  async function stillValid(credential: { via: 'key'; key: string } | { via: 'session'; token: string }): Promise<boolean> {
+    if (credential.via === 'key') return (await authenticateKey(credential.key)) !== null
+    const parts = splitSessionToken(credential.token)
+    if (!parts) return false
+    const session = await store.getSession(parts.id)
+    if (!session || !hashesEqual(session.secretHash, sha256Hex(parts.secret)) || session.expiresAt <= clock()) return false
+    return (await store.getUserById(session.userId)) !== null
+  }
+
+  /**
    * Changes the caller's password after checking the current one (throttled like a login, per user), and
    * ends every other session of the caller; the session making the change stays valid.
    */
@@ -138,5 +151,5 @@ export function createAuthService({ store, clock, password = { algorithm: 'argon
     return { apiKey, key: generated.key }
   }
 
-  return { createUser, login, logout, changePassword, authenticateSession, authenticateKey, createKey, revokeKey }
+  return { createUser, login, logout, changePassword, authenticateSession, authenticateKey, stillValid, createKey, revokeKey }
 }

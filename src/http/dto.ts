@@ -70,6 +70,6 @@ export const agentDto = (a: Agent) => ({
  * One event list item as JSON text; the stored payload text is spliced in without a parse/serialise round.
  * Event ids and types need no escaping (server-made ids; types match [a-z0-9_.]); job and step ids may.
  */
-export function eventJson(e: StoredEvent): string {
+export function eventJson(e: Omit<StoredEvent, 'seq'>): string {
   return `{"id":"${e.id}","event_type":"${e.eventType}","step_id":${JSON.stringify(e.stepId)},"job_id":${JSON.stringify(e.jobId)},"payload":${e.payload},"event_timestamp":"${formatTimestamp(e.eventTimestamp)}","created_at":"${formatTimestamp(e.createdAt)}"}`
 }

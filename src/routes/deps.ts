@@ -6,6 +6,7 @@ import type { Logger } from '../log'
 import type { AgentService } from '../services/agents'
 import type { Reports } from '../services/reports'
 import type { Bus } from '../services/bus'
+import type { Streams } from '../http/streams'
 import type { RateLimits } from '../services/rate-limits'
 import type { ReplayScheduler } from '../services/replay'
 import type { Store } from '../store/types'
@@ -16,6 +17,9 @@ export type RouteDeps = {
   agents: AgentService
   reports: Reports
   bus: Bus
+  streams: Streams
+  /** The sockets behind requests, when served on a port (src/server.ts); no-ops in process. */
+  sockets: SocketControl
   replay: ReplayScheduler
   rateLimits: RateLimits
   clock: Clock
@@ -24,4 +28,12 @@ export type RouteDeps = {
   secureCookies: boolean
   /** The client's address for a request (docs/auth.md), for throttling; "unknown" when not served over a socket. */
   clientAddress: (request: Request) => string
+}
+
+/** What a route may do to the socket behind its request. */
+export type SocketControl = {
+  /** No idle timeout for this request's socket (a stream). */
+  keepOpen(request: Request): void
+  /** Closes this request's socket within about a second, even if its client has stopped reading. */
+  cutOff(request: Request): void
 }

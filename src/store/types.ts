@@ -184,6 +184,8 @@ export interface Store {
    * to ask on every request.
    */
   authVersion(): Promise<number>
+  /** A number that changes whenever a session is deleted, by any process (open streams recheck theirs). */
+  sessionVersion(): Promise<number>
   close(): void
 
   countUsers(): Promise<number>

@@ -16,12 +16,16 @@ export function createSqliteStore(path: string, options: OpenOptions & DurableOp
   const checkpointer = path === ':memory:' ? null : startCheckpointer(db.$client, path, options.onCheckpointError)
   const ping = db.$client.prepare('SELECT 1')
   const authEpoch = db.$client.prepare("SELECT value FROM meta WHERE key = 'auth_epoch'")
+  const sessionEpoch = db.$client.prepare("SELECT value FROM meta WHERE key = 'session_epoch'")
   return {
     async ping() {
       ping.get()
     },
     async authVersion() {
       return (authEpoch.get() as { value: number }).value
+    },
+    async sessionVersion() {
+      return (sessionEpoch.get() as { value: number }).value
     },
     close() {
       checkpointer?.stop()

@@ -1,0 +1,310 @@
+// The live streams of api.md §3.3 as Server-Sent Events (docs/streams.md): a deployment's events in
+// arrival order, and a user's deployments as they change. Each connection catches up from the database,
+// then follows the bus (src/services/bus.ts); whenever what it hears does not follow on from what it has
+// sent (a gap), it catches up from the database again, so it never skips and never repeats. Nothing read
+// from the database is sent before it is durable (Store.whenDurable); the bus only carries durable news.
+//
+// Frames are written by hand rather than with Elysia's `sse()` helper, which cannot write a comment
+// (`: keep-alive`); they go out through Elysia's own generator streaming, which pulls the next frame only
+// when the socket has taken the previous ones. What a slow client has not taken waits in a bounded inbox;
+// past the bound the connection is cut off (its socket's idle timeout set to a second: a generator stuck
+// in a write that will never finish cannot end the response itself), and the client resumes with
+// Last-Event-ID. Stream sockets otherwise have no idle timeout (Bun closes idle sockets after 10 s).
+import { isTerminal, type DeploymentStatus } from '../domain/deployment'
+import type { Logger } from '../log'
+import type { Bus, DeploymentNews, PublishedEvent, StatusView } from '../services/bus'
+import type { DeploymentChange, Store } from '../store/types'
+import { deploymentDto, eventJson } from './dto'
+import { formatNullableTimestamp } from '../domain/time'
+import { errorDetail } from '../log'
+
+export const KEEP_ALIVE_MS = 15_000
+/** Items a connection may hold unsent before it is closed as too slow. */
+export const STREAM_QUEUE_MAX = 10_000
+/** Rows read from the database per step of a catch-up. */
+const CATCH_UP_PAGE = 500
+
+/** One frame, ready to write; Elysia's stream handler writes what toSSE returns as it is. */
+type Frame = { toSSE(): string }
+const frame = (text: string): Frame => ({ toSSE: () => text })
+const KEEP_ALIVE = frame(': keep-alive\n\n')
+
+// Rendered once per published item, however many connections send it.
+const eventFrames = new WeakMap<object, Frame>()
+function eventFrame(event: PublishedEvent): Frame {
+  let f = eventFrames.get(event)
+  if (!f) eventFrames.set(event, (f = frame(`id: ${event.arrival}\ndata: ${eventJson(event)}\n\n`)))
+  return f
+}
+const changeFrames = new WeakMap<object, Frame>()
+function changeFrame(change: DeploymentChange): Frame {
+  let f = changeFrames.get(change)
+  if (!f) changeFrames.set(change, (f = frame(`id: ${change.seq}\ndata: ${JSON.stringify(deploymentDto(change.deployment))}\n\n`)))
+  return f
+}
+const statusFrame = ({ status, startedAt, completedAt }: StatusView) =>
+  frame(`event: status\ndata: ${JSON.stringify({ status, started_at: formatNullableTimestamp(startedAt), completed_at: formatNullableTimestamp(completedAt) })}\n\n`)
+const endFrame = (status: DeploymentStatus) => frame(`event: end\ndata: ${JSON.stringify({ status })}\n\n`)
+
+/** Statuses only move forward (api.md §2.1): a status of lower or equal rank than one sent is old news. */
+const RANK: Record<DeploymentStatus, number> = { pending: 0, dispatched: 1, running: 2, completed: 3, failed: 3, cancelled: 3 }
+
+export type CloseReason = 'gone' | 'slow' | 'credentials' | 'stopped'
+
+/**
+ * What a connection has been told and not yet sent, and the means to wait for more. Closes (and says why)
+ * when the client is gone, when more than STREAM_QUEUE_MAX items wait, or when told to; on closing it
+ * drops what waits and runs its close hooks at once, even while the stream is stuck writing.
+ */
+class Inbox<T> {
+  items: T[] = []
+  closed: CloseReason | null = null
+  private weight = 0
+  private wake: (() => void) | null = null
+  private hooks: Array<(reason: CloseReason) => void> = []
+
+  constructor(private readonly weigh: (item: T) => number) {}
+
+  push(item: T) {
+    if (this.closed) return
+    this.weight += this.weigh(item)
+    if (this.weight > STREAM_QUEUE_MAX) return this.close('slow')
+    this.items.push(item)
+    this.notify()
+  }
+  onClose(hook: (reason: CloseReason) => void) {
+    if (this.closed) hook(this.closed)
+    else this.hooks.push(hook)
+  }
+  close(reason: CloseReason) {
+    if (this.closed) return
+    this.closed = reason
+    this.items = []
+    for (const hook of this.hooks.splice(0)) hook(reason)
+    this.notify()
+  }
+  private notify() {
+    const wake = this.wake
+    this.wake = null
+    wake?.()
+  }
+  /** Resolves when there is something to send, the inbox closed, or `ms` passed (false: nothing came). */
+  wait(ms: number): Promise<boolean> {
+    if (this.items.length || this.closed) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = null
+        resolve(false)
+      }, ms)
+      this.wake = () => {
+        clearTimeout(timer)
+        resolve(true)
+      }
+    })
+  }
+  take(): T[] {
+    const items = this.items
+    this.items = []
+    this.weight = 0
+    return items
+  }
+}
+
+/** The connection a stream is written to: the client's going away, and a way to cut it off. */
+export type StreamSocket = { signal: AbortSignal; cutOff(): void }
+
+/** A credential an open stream was authenticated with, and how to close the stream. */
+type OpenStream = { credential: { via: 'key'; key: string } | { via: 'session'; token: string }; inbox: { close(reason: CloseReason): void } }
+
+export type StreamDeps = {
+  store: Store
+  bus: Bus
+  log: Logger
+  /** Whether a stream's credential still holds (src/auth/service.ts stillValid). */
+  stillValid(credential: OpenStream['credential']): Promise<boolean>
+}
+
+export type Streams = ReturnType<typeof createStreams>
+
+export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
+  const open = new Set<OpenStream>()
+  let timer: ReturnType<typeof setInterval> | undefined
+  let versions = ''
+
+  /**
+   * Once a second while streams are open: when a key or user changed or a session was deleted (by any
+   * process), every open stream's credential is checked again, and a stream whose credential no longer
+   * holds is closed. So a revocation, a logout or a password change ends its streams within a second.
+   */
+  async function recheck() {
+    try {
+      const now = `${await store.authVersion()}/${await store.sessionVersion()}`
+      if (now === versions) return
+      versions = now
+      for (const stream of [...open]) if (!(await stillValid(stream.credential))) stream.inbox.close('credentials')
+    } catch (error) {
+      log.error('could not check the credentials of open streams', { error: errorDetail(error) })
+    }
+  }
+
+  /**
+   * Makes the inbox a live stream's: subscribed (before the first read, so whatever is published meanwhile
+   * waits in it), its credential checked with the others, closed when the client goes, and on closing
+   * unsubscribed at once and — when the server closed it — its socket cut off.
+   */
+  async function attach<T>(inbox: Inbox<T>, subscribe: (push: (item: T) => void) => () => void, credential: OpenStream['credential'], socket: StreamSocket) {
+    const unsubscribe = subscribe((item) => inbox.push(item))
+    if (open.size === 0) versions = `${await store.authVersion()}/${await store.sessionVersion()}`
+    const stream: OpenStream = { credential, inbox }
+    open.add(stream)
+    timer ??= setInterval(recheck, 1000)
+    inbox.onClose((reason) => {
+      unsubscribe()
+      open.delete(stream)
+      if (open.size === 0) {
+        clearInterval(timer)
+        timer = undefined
+      }
+      if (reason !== 'gone') socket.cutOff()
+    })
+    if (socket.signal.aborted) inbox.close('gone')
+    else socket.signal.addEventListener('abort', () => inbox.close('gone'), { once: true })
+  }
+
+  /**
+   * GET /api/deployments/{id}/events/stream, after the route has checked the caller may see the
+   * deployment and read the resume point: the frames to send, in order, until the stream ends.
+   */
+  async function* deploymentEvents(userId: string, deploymentId: string, after: number, credential: OpenStream['credential'], socket: StreamSocket): AsyncGenerator<Frame> {
+    const inbox = new Inbox<DeploymentNews>((news) => news.items.length)
+    await attach(inbox, (push) => bus.subscribeDeployment(deploymentId, push), credential, socket)
+    let lastSent = after
+    let sentRank = -1
+
+    /** Everything stored after lastSent, then the current status if it is news: the frames to send. */
+    async function* catchUp(first: boolean): AsyncGenerator<Frame, DeploymentStatus | null> {
+      const deployment = await store.getDeployment(userId, deploymentId)
+      if (!deployment) return null
+      // Read before the events: the events that moved it to this status are among those read next.
+      await store.whenDurable()
+      if (first || RANK[deployment.status] > sentRank) {
+        sentRank = RANK[deployment.status]
+        yield statusFrame(deployment)
+      }
+      for (;;) {
+        const rows = await store.listEventsByArrival(deploymentId, lastSent, CATCH_UP_PAGE)
+        await store.whenDurable()
+        for (const row of rows) {
+          yield eventFrame(row as PublishedEvent)
+          lastSent = row.arrival!
+        }
+        if (rows.length < CATCH_UP_PAGE || inbox.closed) return deployment.status
+      }
+    }
+
+    try {
+      let status = yield* catchUp(true)
+      for (;;) {
+        if (status === null || inbox.closed) return
+        if (isTerminal(status)) return yield endFrame(status)
+        if (!(await inbox.wait(KEEP_ALIVE_MS))) {
+          yield KEEP_ALIVE
+          continue
+        }
+        let gap = false
+        for (const news of inbox.take()) {
+          for (const item of news.items) {
+            if (gap) break
+            if (item.kind === 'event') {
+              if (item.event.arrival <= lastSent) continue
+              if (item.event.arrival !== lastSent + 1) {
+                gap = true
+                break
+              }
+              yield eventFrame(item.event)
+              lastSent = item.event.arrival
+            } else {
+              // A status that follows events not sent yet: they are missing here, and the database has them.
+              if (item.afterArrival > lastSent) {
+                gap = true
+                break
+              }
+              if (RANK[item.status] <= sentRank) continue
+              sentRank = RANK[item.status]
+              status = item.status
+              yield statusFrame(item)
+            }
+          }
+        }
+        if (gap) status = yield* catchUp(false)
+      }
+    } catch (error) {
+      log.error('an event stream failed', { deployment: deploymentId, error: errorDetail(error) })
+    } finally {
+      inbox.close('gone')
+    }
+  }
+
+  /**
+   * GET /api/deployments/stream: the user's deployments as they change, from change `after` (or from
+   * now when null), never ending on its own.
+   */
+  async function* deploymentChanges(userId: string, after: number | null, credential: OpenStream['credential'], socket: StreamSocket): AsyncGenerator<Frame> {
+    const inbox = new Inbox<DeploymentChange>(() => 1)
+    await attach(inbox, (push) => bus.subscribeChanges(userId, push), credential, socket)
+    let lastSent = after ?? (await store.lastChangeSeq(userId))
+
+    async function* catchUp(): AsyncGenerator<Frame> {
+      for (;;) {
+        const changes = await store.listDeploymentChanges(userId, lastSent, CATCH_UP_PAGE)
+        await store.whenDurable()
+        for (const change of changes) {
+          yield changeFrame(change)
+          lastSent = change.seq
+        }
+        if (changes.length < CATCH_UP_PAGE || inbox.closed) return
+      }
+    }
+
+    try {
+      if (after !== null) yield* catchUp()
+      // Something to write at once, so that the client knows it is connected.
+      else yield KEEP_ALIVE
+      for (;;) {
+        if (inbox.closed) return
+        if (!(await inbox.wait(KEEP_ALIVE_MS))) {
+          yield KEEP_ALIVE
+          continue
+        }
+        let gap = false
+        for (const change of inbox.take()) {
+          if (change.seq <= lastSent) continue
+          if (change.seq !== lastSent + 1) {
+            gap = true
+            break
+          }
+          yield changeFrame(change)
+          lastSent = change.seq
+        }
+        if (gap) yield* catchUp()
+      }
+    } catch (error) {
+      log.error('a deployment list stream failed', { error: errorDetail(error) })
+    } finally {
+      inbox.close('gone')
+    }
+  }
+
+  return {
+    deploymentEvents,
+    deploymentChanges,
+    get openCount() {
+      return open.size
+    },
+    stop() {
+      for (const stream of [...open]) stream.inbox.close('stopped')
+      clearInterval(timer)
+      timer = undefined
+    },
+  }
+}

@@ -1,0 +1,63 @@
+// The live streams (api.md §3.3, docs/streams.md): a deployment's events as Server-Sent Events, and the
+// caller's deployments as they change. The routes check access and the resume point; src/http/streams.ts
+// does the rest.
+import { Elysia } from 'elysia'
+import { invalid, notFound } from '../domain/errors'
+import { apiKeyFrom, type Principal } from '../http/auth'
+import { queryOf, queryParam } from '../http/paging'
+import type { StreamSocket } from '../http/streams'
+import type { RouteDeps } from './deps'
+
+const RESUME_POINT = /^\d{1,16}$/
+
+/**
+ * Where a stream resumes: the Last-Event-ID header if present, else `?after=`, else null (api.md §3.3);
+ * a decimal integer from 0 to 2^53 − 1, anything else a 400 naming where it came from.
+ */
+export function resumePoint(request: Request): number | null {
+  const header = request.headers.get('last-event-id')
+  const [name, text] = header !== null ? ['Last-Event-ID', header] : ['after', queryParam(queryOf(request), 'after')]
+  if (text === undefined) return null
+  const value = RESUME_POINT.test(text) ? Number(text) : Number.NaN
+  if (!(value <= Number.MAX_SAFE_INTEGER)) throw invalid(name, 'must be a decimal integer from 0 to 9007199254740991')
+  return value
+}
+
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache',
+  // A reverse proxy (nginx) would otherwise hold messages back to fill its buffer.
+  'x-accel-buffering': 'no',
+}
+
+export const streamRoutes = ({ store, streams, sockets, guard }: RouteDeps) => {
+  const credentialOf = (principal: Principal, request: Request) =>
+    principal.via === 'key' ? { via: 'key' as const, key: apiKeyFrom(request.headers)! } : { via: 'session' as const, token: principal.sessionToken! }
+  const socketOf = (request: Request): StreamSocket => {
+    // No idle timeout on a stream: it may be quiet for a long time (keep-alives come every 15 s).
+    sockets.keepOpen(request)
+    return { signal: request.signal, cutOff: () => sockets.cutOff(request) }
+  }
+
+  return new Elysia({ name: 'routes/streams', prefix: '/api/deployments' })
+    .use(guard)
+    .get(
+      '/stream',
+      async ({ request, principal, set }) => {
+        const after = resumePoint(request)
+        Object.assign(set.headers, SSE_HEADERS)
+        return streams.deploymentChanges(principal.user.id, after, credentialOf(principal, request), socketOf(request))
+      },
+      { auth: 'any' },
+    )
+    .get(
+      '/:id/events/stream',
+      async ({ params, request, principal, set }) => {
+        if (!(await store.getDeployment(principal.user.id, params.id))) throw notFound('deployment')
+        const after = resumePoint(request) ?? 0
+        Object.assign(set.headers, SSE_HEADERS)
+        return streams.deploymentEvents(principal.user.id, params.id, after, credentialOf(principal, request), socketOf(request))
+      },
+      { auth: 'any' },
+    )
+}
