@@ -181,16 +181,18 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
     let lastSent = after
     let sentRank = -1
 
-    /** Everything stored after lastSent, then the current status if it is news: the frames to send. */
+    /**
+     * The frames of everything stored after lastSent and of the current status: on connecting, the status
+     * first (api.md §3.3); after a gap, the status after the events, as it came about.
+     */
     async function* catchUp(first: boolean): AsyncGenerator<Frame, DeploymentStatus | null> {
+      // Read before the events: the events that moved it to this status are among those read next.
       const deployment = await store.getDeployment(userId, deploymentId)
       if (!deployment) return null
-      // Read before the events: the events that moved it to this status are among those read next.
       await store.whenDurable()
-      if (first || RANK[deployment.status] > sentRank) {
-        sentRank = RANK[deployment.status]
-        yield statusFrame(deployment)
-      }
+      const news = first || RANK[deployment.status] > sentRank
+      if (news) sentRank = RANK[deployment.status]
+      if (news && first) yield statusFrame(deployment)
       for (;;) {
         const rows = await store.listEventsByArrival(deploymentId, lastSent, CATCH_UP_PAGE)
         await store.whenDurable()
@@ -198,8 +200,10 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
           yield eventFrame(row as PublishedEvent)
           lastSent = row.arrival!
         }
-        if (rows.length < CATCH_UP_PAGE || inbox.closed) return deployment.status
+        if (rows.length < CATCH_UP_PAGE || inbox.closed) break
       }
+      if (news && !first) yield statusFrame(deployment)
+      return deployment.status
     }
 
     try {
