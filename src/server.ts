@@ -37,7 +37,8 @@ export function serve(app: App, { hostname, port }: { hostname: string; port: nu
   app.locatePeersWith((request) => server.requestIP(socketRequest(request))?.address ?? 'unknown')
   app.controlSocketsWith({
     keepOpen: (request) => server.timeout(socketRequest(request), 0),
-    // An idle timeout of a second: a socket whose client stopped reading is idle, and is closed.
+    // An idle timeout of a second: a socket whose client stopped reading is idle, and is closed (Bun
+    // checks timeouts every few seconds, so within about ten: docs/streams.md).
     cutOff: (request) => server.timeout(socketRequest(request), 1),
   })
   return server

@@ -34,6 +34,6 @@ export type RouteDeps = {
 export type SocketControl = {
   /** No idle timeout for this request's socket (a stream). */
   keepOpen(request: Request): void
-  /** Closes this request's socket within about a second, even if its client has stopped reading. */
+  /** Closes this request's socket within seconds, even if its client has stopped reading. */
   cutOff(request: Request): void
 }

@@ -58,6 +58,8 @@ describe('event stream over a socket', () => {
       slow.on('close', () => (closed = true))
       slow.on('error', () => {})
       const reader = await stream(server.url, op.deploymentId, op.asKey)
+      // The reading client reads all along.
+      const reading = reader.messages(1 + 15_000, 60_000)
       await Bun.sleep(200)
       // 30 batches of 500 events with 2 KiB payloads: 15 000 events, past the slow one's bound.
       const blob = 'x'.repeat(2048)
@@ -68,14 +70,15 @@ describe('event stream over a socket', () => {
       }
       expect(results).toEqual(Array(30).fill(200))
       // The reading client gets all of them, in order.
-      const got = await reader.messages(1 + 15_000, 30_000)
+      const got = await reading
       expect(got.slice(1).map((m) => Number(m.id))).toEqual(Array.from({ length: 15_000 }, (_, i) => i + 1))
       reader.cancel()
       // The slow one: once it reads again, what the socket held drains and then the server has closed it.
-      slow.resume()
       let bytes = 0
       slow.on('data', (chunk) => (bytes += chunk.length))
-      const deadline = Date.now() + 15_000
+      slow.resume()
+      // Bun's idle timeouts tick every few seconds: the socket is closed within about ten.
+      const deadline = Date.now() + 20_000
       while (!closed && Date.now() < deadline) await Bun.sleep(50)
       expect(closed).toBe(true)
       expect(bytes).toBeLessThan(15_000 * 2048)
