@@ -21,6 +21,8 @@ import { errorDetail } from '../log'
 export const KEEP_ALIVE_MS = 15_000
 /** Items a connection may hold unsent before it is closed as too slow. */
 export const STREAM_QUEUE_MAX = 10_000
+/** Characters of frames written to a socket at once, at most (past one frame). */
+const CHUNK_MAX = 64 * 1024
 /** Rows read from the database per step of a catch-up. */
 const CATCH_UP_PAGE = 500
 
@@ -216,6 +218,9 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
           continue
         }
         let gap = false
+        // What one wake-up took goes out in one write (one per CHUNK_MAX), not one per frame: under load a
+        // wake-up takes several groups' news, and a write to each of many sockets costs far more than its bytes.
+        let chunk = ''
         for (const news of inbox.take()) {
           for (const item of news.items) {
             if (gap) break
@@ -225,7 +230,7 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
                 gap = true
                 break
               }
-              yield eventFrame(item.event)
+              chunk += eventFrame(item.event).toSSE()
               lastSent = item.event.arrival
             } else {
               // A status that follows events not sent yet: they are missing here, and the database has them.
@@ -236,10 +241,15 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
               if (RANK[item.status] <= sentRank) continue
               sentRank = RANK[item.status]
               status = item.status
-              yield statusFrame(item)
+              chunk += statusFrame(item).toSSE()
+            }
+            if (chunk.length >= CHUNK_MAX) {
+              yield frame(chunk)
+              chunk = ''
             }
           }
         }
+        if (chunk) yield frame(chunk)
         if (gap) status = yield* catchUp(false)
       }
     } catch (error) {

@@ -1,13 +1,14 @@
 // npm run bench: figures for ingestion and reads against a baseline measured in the same run, on this
 // machine, over 127.0.0.1 only, with bounded durations, then the hostile-input stalls (test/bench/hostile.ts).
 // It prints figures; it asserts nothing. BENCH_ONLY=hostile skips straight to the hostile input;
-// BENCH_ONLY=ingest runs the single-event and batch rows alone.
+// BENCH_ONLY=ingest runs the single-event and batch rows alone; BENCH_ONLY=streams the streams (test/bench/streams.ts).
 import autocannon from 'autocannon'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
 import { hostileInput } from './hostile'
+import { streamFanOut } from './streams'
 
 const ROOT = join(import.meta.dir, '../..')
 const BINARY = join(ROOT, 'dist/ground-console')
@@ -94,7 +95,7 @@ async function main() {
   const deployment = async () => ((await (await api(server.url, 'POST', '/api/deployments', { plan_id: plan, mode: 'live' }, asKey)).json()) as { id: string }).id
   const agentHeaders = { ...asKey, 'x-agent-id': 'sat-bench', 'content-type': 'application/json' }
 
-  if (process.env.BENCH_ONLY !== 'hostile') {
+  if (!process.env.BENCH_ONLY || process.env.BENCH_ONLY === 'ingest') {
     console.log('single-event reports (after a 3 s warm-up each, the two servers take turns twice; the mean counts)')
     const singleUrl = `${server.url}/api/deployments/${await deployment()}/events`
     const base = await start([process.execPath, join(ROOT, 'test/bench/baseline.ts'), join(dir, 'baseline.db')], /listening (\d+)/)
@@ -164,7 +165,8 @@ async function main() {
     record('RSS after the reads', `${rssMb(server.proc.pid).toFixed(1)} MB`)
   }
 
-  if (process.env.BENCH_ONLY !== 'ingest') {
+  if (!process.env.BENCH_ONLY || process.env.BENCH_ONLY === 'streams') await streamFanOut({ url: server.url, pid: server.proc.pid, asKey, agentHeaders, deployment, record })
+  if (!process.env.BENCH_ONLY || process.env.BENCH_ONLY === 'hostile') {
     await hostileInput({ url: server.url, asKey, agentHeaders, missionId: mission, deployment, record })
     record('RSS after the hostile input', `${rssMb(server.proc.pid).toFixed(1)} MB`)
   }
