@@ -185,6 +185,9 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
     async function* catchUp(first: boolean): AsyncGenerator<Frame, DeploymentStatus | null> {
       const deployment = await store.getDeployment(userId, deploymentId)
       if (!deployment) return null
+      // A resume point past the last event means "nothing yet" (api.md §3.3): the live events follow.
+      // Arrival numbers run 1, 2, 3…, so the last one stored is the event count.
+      if (first) lastSent = Math.min(lastSent, deployment.eventCount)
       // Read before the events: the events that moved it to this status are among those read next.
       await store.whenDurable()
       if (first || RANK[deployment.status] > sentRank) {
@@ -252,7 +255,9 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
   async function* deploymentChanges(userId: string, after: number | null, credential: OpenStream['credential'], socket: StreamSocket): AsyncGenerator<Frame> {
     const inbox = new Inbox<DeploymentChange>(() => 1)
     await attach(inbox, (push) => bus.subscribeChanges(userId, push), credential, socket)
-    let lastSent = after ?? (await store.lastChangeSeq(userId))
+    // From now without a resume point; one past the latest change means "nothing yet" (api.md §3.3).
+    const latest = await store.lastChangeSeq(userId)
+    let lastSent = after === null ? latest : Math.min(after, latest)
 
     async function* catchUp(): AsyncGenerator<Frame> {
       for (;;) {
