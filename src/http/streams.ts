@@ -183,13 +183,15 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
 
     /** Everything stored after lastSent, then the current status if it is news: the frames to send. */
     async function* catchUp(first: boolean): AsyncGenerator<Frame, DeploymentStatus | null> {
+      // Read before the events: the events that moved it to this status are among those read next.
       const deployment = await store.getDeployment(userId, deploymentId)
       if (!deployment) return null
       // A resume point past the last event means "nothing yet" (api.md §3.3): the live events follow.
       // Arrival numbers run 1, 2, 3…, so the last one stored is the event count.
       if (first) lastSent = Math.min(lastSent, deployment.eventCount)
-      // Read before the events: the events that moved it to this status are among those read next.
       await store.whenDurable()
+      // A closed stream sends nothing more (a revoked credential's above all), whatever it had read.
+      if (inbox.closed) return null
       if (first || RANK[deployment.status] > sentRank) {
         sentRank = RANK[deployment.status]
         yield statusFrame(deployment)
@@ -198,6 +200,7 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
         const rows = await store.listEventsByArrival(deploymentId, lastSent, CATCH_UP_PAGE)
         await store.whenDurable()
         for (const row of rows) {
+          if (inbox.closed) return null
           yield eventFrame(row as PublishedEvent)
           lastSent = row.arrival!
         }
@@ -217,7 +220,7 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
         let gap = false
         for (const news of inbox.take()) {
           for (const item of news.items) {
-            if (gap) break
+            if (gap || inbox.closed) break
             if (item.kind === 'event') {
               if (item.event.arrival <= lastSent) continue
               if (item.event.arrival !== lastSent + 1) {
@@ -264,6 +267,7 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
         const changes = await store.listDeploymentChanges(userId, lastSent, CATCH_UP_PAGE)
         await store.whenDurable()
         for (const change of changes) {
+          if (inbox.closed) return
           yield changeFrame(change)
           lastSent = change.seq
         }
@@ -283,6 +287,7 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
         }
         let gap = false
         for (const change of inbox.take()) {
+          if (inbox.closed) break
           if (change.seq <= lastSent) continue
           if (change.seq !== lastSent + 1) {
             gap = true
