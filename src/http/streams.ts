@@ -169,6 +169,9 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
     })
     if (socket.signal.aborted) inbox.close('gone')
     else socket.signal.addEventListener('abort', () => inbox.close('gone'), { once: true })
+    // The route checked the credential before the stream was counted here: a revocation in between is
+    // in the versions read above, and no recheck would look at it again.
+    if (!inbox.closed && !(await stillValid(credential))) inbox.close('credentials')
   }
 
   /**

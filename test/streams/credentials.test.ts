@@ -73,6 +73,30 @@ test('a revoked key, a logout and a password change (the other session’s strea
   expect(h.app.services.bus.listenerCount).toBe(0)
 })
 
+test('a credential revoked while its stream is being opened (after the route checked it) still ends the stream', async () => {
+  const me = (await h.request('GET', '/api/auth/me', { headers: { cookie: t.cookie } })).body.user.id
+  const session = await login()
+  for (const [headers, revoke] of [
+    [t.asKey, () => h.app.services.auth.revokeKey(me, t.keyId)],
+    [{ cookie: session }, () => h.request('POST', '/api/auth/logout', { headers: { cookie: session } })],
+  ] as const) {
+    const getDeployment = h.store.getDeployment
+    // The route's own look-up is the last step before the stream attaches: revoke right there.
+    h.store.getDeployment = async (...args) => {
+      h.store.getDeployment = getDeployment
+      await revoke()
+      return getDeployment(...args)
+    }
+    const started = Date.now()
+    const s = await eventStream(h, dep, headers)
+    // Not even the status: the stream ends at once (a reconnect would be refused 401).
+    expect(await s.rest(2000)).toEqual([])
+    expect(Date.now() - started).toBeLessThan(1500)
+    expect((await h.request('GET', `/api/deployments/${dep}/events/stream`, { headers })).status).toBe(401)
+  }
+  expect(h.app.services.bus.listenerCount).toBe(0)
+})
+
 test('a stream ended for its credential sends nothing more, even what it had taken to send', async () => {
   const s = await live(t.asKey)
   // The client stops reading while a flood comes: the stream holds what it took and what waits.
