@@ -130,6 +130,7 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
   const open = new Set<OpenStream>()
   let timer: ReturnType<typeof setInterval> | undefined
   let versions = ''
+  let rechecking = false
 
   /**
    * Once a second while streams are open: when a key or user changed or a session was deleted (by any
@@ -137,13 +138,25 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
    * holds is closed. So a revocation, a logout or a password change ends its streams within a second.
    */
   async function recheck() {
+    if (rechecking) return
+    rechecking = true
     try {
       const now = `${await store.authVersion()}/${await store.sessionVersion()}`
       if (now === versions) return
-      versions = now
-      for (const stream of [...open]) if (!(await stillValid(stream.credential))) stream.inbox.close('credentials')
+      let unsure = false
+      for (const stream of [...open])
+        try {
+          if (!(await stillValid(stream.credential))) stream.inbox.close('credentials')
+        } catch (error) {
+          // One check that could not be made must not spare the others; it is made again next time.
+          if (!unsure) log.error('could not check the credentials of open streams', { error: errorDetail(error) })
+          unsure = true
+        }
+      if (!unsure) versions = now
     } catch (error) {
       log.error('could not check the credentials of open streams', { error: errorDetail(error) })
+    } finally {
+      rechecking = false
     }
   }
 

@@ -108,3 +108,23 @@ test('a stream ended for its credential sends nothing more, even what it had tak
   expect(after.length).toBeLessThanOrEqual(2)
   expectArrivals(after, 1, eventsOf(after).length)
 })
+
+test('a credential check that fails (the database did not answer) does not keep the other streams from theirs, and is tried again', async () => {
+  const sessionA = await login()
+  const sessionB = await login()
+  const a = await live({ cookie: sessionA })
+  const b = await live({ cookie: sessionB })
+  const getSession = h.store.getSession
+  const idOf = (cookie: string) => cookie.slice(cookie.indexOf('=') + 1).split('.')[0]
+  let failures = 1
+  // Stream a's check, which comes first, fails once; then the database answers again.
+  h.store.getSession = async (id) => {
+    if (id === idOf(sessionA) && failures > 0 && failures--) throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' })
+    return getSession(id)
+  }
+  // Both sessions end; b's check must not wait for a's to succeed, and a's is tried again.
+  expect(await endsAfter(b, () => h.request('POST', '/api/auth/logout', { headers: { cookie: sessionB } }))).toBeLessThan(1500)
+  await h.store.deleteSession(idOf(sessionA)!)
+  expect(await a.rest(4000)).toEqual([])
+  expect(failures).toBe(0)
+})
