@@ -292,9 +292,10 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
     }
 
     try {
+      // Something to write at once, so that the client knows it is connected: a catch-up may have nothing
+      // to send (and the response starts only with its first frame).
+      yield KEEP_ALIVE
       if (after !== null) yield* catchUp()
-      // Something to write at once, so that the client knows it is connected.
-      else yield KEEP_ALIVE
       for (;;) {
         if (inbox.closed) return
         if (!(await inbox.wait(KEEP_ALIVE_MS))) {
