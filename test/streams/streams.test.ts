@@ -181,6 +181,24 @@ describe('who may open it, and from where', () => {
     s.close()
   })
 
+  test('HEAD answers at once with the stream’s headers and opens no stream; it checks access like GET', async () => {
+    const dep = await t.createDeployment('live')
+    const other = await createTenant(h)
+    for (const [path, headers, status] of [
+      [`/api/deployments/${dep}/events/stream`, t.asKey, 200],
+      ['/api/deployments/stream', { cookie: t.cookie }, 200],
+      [`/api/deployments/${dep}/events/stream`, other.asKey, 404],
+      ['/api/deployments/stream', {}, 401],
+    ] as const) {
+      const reply = await Promise.race([send(h.app, 'HEAD', path, { headers }), Bun.sleep(1000).then(() => null)])
+      expect([path, reply?.status]).toEqual([path, status])
+      if (status === 200) expect(reply!.headers.get('content-type')).toStartWith('text/event-stream')
+      expect(reply!.text).toBe('')
+      expect(h.app.services.bus.listenerCount).toBe(0)
+      expect(h.app.services.streams.openCount).toBe(0)
+    }
+  })
+
   const BAD = ['-1', '1.5', 'abc', '', '9007199254740992', '1e3', '12345678901234567', '0x10', '+1', '1 ']
   test('a bad Last-Event-ID or ?after= is 400 VALIDATION naming it, on both streams', async () => {
     const dep = await t.createDeployment('live')
