@@ -115,3 +115,25 @@ test('if the flush fails, the group’s events and status are never sent, to ope
   }
   for (const s of [events, list, ...streams]) s.close()
 })
+
+test('a client that goes away while its stream waits for a flush leaves nothing behind', async () => {
+  const { reply } = await heldReport(event('job.accepted'))
+  const controllers = [new AbortController(), new AbortController()]
+  const responses = [
+    h.app.handle(new Request(`http://localhost/api/deployments/${dep}/events/stream`, { headers: t.asKey, signal: controllers[0]!.signal })),
+    h.app.handle(new Request('http://localhost/api/deployments/stream?after=0', { headers: t.asKey, signal: controllers[1]!.signal })),
+  ]
+  await tick()
+  expect(h.app.services.streams.openCount).toBe(2)
+  for (const c of controllers) c.abort()
+  expect(h.app.services.bus.listenerCount).toBe(0)
+  expect(h.app.services.streams.openCount).toBe(0)
+  flushes.release()
+  expect((await reply).status).toBe(201)
+  // Whatever the responses are now, nothing of the deployment's news was written to them.
+  for (const response of await Promise.all(responses)) {
+    const text = await Promise.race([response.text().catch(() => ''), Bun.sleep(200).then(() => '')])
+    expect(text).not.toContain('running')
+  }
+  expect(h.app.services.bus.listenerCount).toBe(0)
+})

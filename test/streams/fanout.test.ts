@@ -60,14 +60,22 @@ test('a subscriber that stops reading is cut off past STREAM_QUEUE_MAX items, wi
   const seen = await slow.messages(4)
   expectArrivals(seen, 1, 3)
   const fastReading = fast.rest(20_000)
-  // The slow one reads no more: a flood of batches, and single reports among them.
-  const batches = Math.ceil((STREAM_QUEUE_MAX * 1.2) / 500)
+  // The slow one reads no more: a flood of batches, and single reports among them. Short of the bound it
+  // is kept; past it, cut off.
   const replies: Promise<Reply>[] = []
   let n = 3
-  for (let b = 0; b < batches; b++) {
-    replies.push(batch(h, t, dep, Array.from({ length: 500 }, () => progress(n++, -b))))
-    replies.push(report(h, t, dep, progress(n++, b)))
+  const flood = (batches: number) => {
+    for (let b = 0; b < batches; b++) {
+      replies.push(batch(h, t, dep, Array.from({ length: 500 }, () => progress(n++, -b))))
+      replies.push(report(h, t, dep, progress(n++, b)))
+    }
   }
+  flood(Math.floor((STREAM_QUEUE_MAX * 0.8) / 501))
+  answeredAll(await Promise.all(replies))
+  await Bun.sleep(50)
+  expect(bus.listenerCount).toBe(2)
+  expect(cutOff).toEqual([])
+  flood(Math.ceil((STREAM_QUEUE_MAX * 0.4) / 501))
   answeredAll(await Promise.all(replies))
   await until(() => bus.listenerCount === 1, 5000, 'the slow stream unsubscribed')
   expect(streams.openCount).toBe(1)

@@ -93,6 +93,21 @@ describe('what a connection is sent', () => {
   })
 })
 
+test('large payloads (kept out of line, written ahead of the batch) go out exactly as the list shows them, live and caught up', async () => {
+  const dep = await t.createDeployment('live')
+  const s = await eventStream(h, dep, t.asKey)
+  await s.next()
+  const big = Array.from({ length: 60 }, (_, i) => progress(i, i, { payload: { i, blob: 'é\u2028"'.repeat(7000) + String(i), n: [1.5e300, -0.0, 1e-7] } }))
+  expect((await batch(h, t, dep, [...big, progress(60)])).body.created).toBe(61)
+  const live = await s.messages(61)
+  expectArrivals(live, 1, 61)
+  await expectListItems(h, t, dep, live)
+  s.close()
+  const caughtUp = await eventStream(h, dep, t.asKey).then(async (r) => (await r.messages(62)).slice(1))
+  expect(caughtUp.map((m) => JSON.parse(m.data!))).toEqual(live.map((m) => JSON.parse(m.data!)))
+  expect(caughtUp.map((m) => m.data)).toEqual(live.map((m) => m.data))
+})
+
 describe('arrival order', () => {
   test('a batch whose timestamps run backwards arrives in input order; resuming in the middle works; retries get no arrival and are not sent', async () => {
     const dep = await t.createDeployment('live')
