@@ -14,6 +14,8 @@ type Route = {
   body?(w: World): unknown
   /** Another user's resource is named in the URL: that user gets 404. */
   owned?: boolean
+  /** A live stream (api.md §3.3): its body never ends, so only its status and error body are read. */
+  stream?: boolean
 }
 
 const ROUTES: Route[] = [
@@ -38,6 +40,8 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/api/deployments/:id/events', kind: 'agent', url: (w) => `/api/deployments/${w.dep}/events`, body: () => event('step.progress'), owned: true },
   { method: 'POST', path: '/api/deployments/:id/events/batch', kind: 'agent', url: (w) => `/api/deployments/${w.dep}/events/batch`, body: () => ({ events: [event('step.progress')] }), owned: true },
   { method: 'GET', path: '/api/deployments/:id/events', kind: 'any', url: (w) => `/api/deployments/${w.dep}/events`, owned: true },
+  { method: 'GET', path: '/api/deployments/stream', kind: 'any', url: () => '/api/deployments/stream', stream: true },
+  { method: 'GET', path: '/api/deployments/:id/events/stream', kind: 'any', url: (w) => `/api/deployments/${w.dep}/events/stream`, owned: true, stream: true },
   { method: 'POST', path: '/api/agent/register', kind: 'agent', url: () => '/api/agent/register', body: () => ({ agent_id: 'sat-25544' }) },
   { method: 'GET', path: '/api/agent/workloads', kind: 'agent', url: () => '/api/agent/workloads' },
   { method: 'POST', path: '/api/agent/telemetry', kind: 'agent', url: () => '/api/agent/telemetry', body: () => ({ status: 'idle' }) },
@@ -59,7 +63,14 @@ beforeAll(async () => {
 })
 afterAll(() => h.close())
 
-const call = (route: Route, headers: Record<string, string>) => h.request(route.method, route.url(w), { body: route.body?.(w), headers })
+async function call(route: Route, headers: Record<string, string>) {
+  if (!route.stream) return h.request(route.method, route.url(w), { body: route.body?.(w), headers })
+  const client = new AbortController()
+  const response = await h.app.handle(new Request(`http://localhost${route.url(w)}`, { headers, signal: client.signal }))
+  const body = response.headers.get('content-type')?.startsWith('application/json') ? await response.json() : null
+  client.abort()
+  return { status: response.status, body }
+}
 const expect401 = async (route: Route, headers: Record<string, string>) => {
   const reply = await call(route, headers)
   expect(reply.status).toBe(401)
