@@ -63,6 +63,17 @@ describe('what a connection is sent', () => {
     expect(JSON.parse(rest[2]!.data!)).toEqual({ status: 'failed' })
   })
 
+  test('one batch that moves the deployment twice: each status right after the event that caused it', async () => {
+    const dep = await t.createDeployment('live')
+    const s = await eventStream(h, dep, t.asKey)
+    await s.next()
+    await batch(h, t, dep, [event('job.accepted'), progress(1), event('job.completed'), progress(2)])
+    const shape = (all: Array<{ event?: string; id?: string; data?: string }>) => all.map((m) => (m.event ? `${m.event}:${JSON.parse(m.data!).status}` : m.id))
+    expect(shape(await s.rest())).toEqual(['1', 'status:running', '2', '3', 'status:completed', '4', 'end:completed'])
+    // Opened afterwards: the status it is in now, every event, end.
+    expect(shape(await eventStream(h, dep, t.asKey).then((r) => r.rest()))).toEqual(['status:completed', '1', '2', '3', '4', 'end:completed'])
+  })
+
   test('a cancel is a status, then end', async () => {
     const dep = await t.createDeployment('live')
     await report(h, t, dep, event('job.accepted'))
