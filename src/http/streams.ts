@@ -22,7 +22,7 @@ export const KEEP_ALIVE_MS = 15_000
 /** Items a connection may hold unsent before it is closed as too slow. */
 export const STREAM_QUEUE_MAX = 10_000
 /** Characters of frames written to a socket at once, at most (past one frame). */
-const CHUNK_MAX = 64 * 1024
+export const CHUNK_MAX = 64 * 1024
 /** Rows read from the database per step of a catch-up. */
 const CATCH_UP_PAGE = 500
 /**
@@ -164,6 +164,7 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
   const open = new Set<OpenStream>()
   let timer: ReturnType<typeof setInterval> | undefined
   let versions = ''
+  let rechecking = false
 
   /**
    * Once a second while streams are open: when a key or user changed or a session was deleted (by any
@@ -171,13 +172,25 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
    * holds is closed. So a revocation, a logout or a password change ends its streams within a second.
    */
   async function recheck() {
+    if (rechecking) return
+    rechecking = true
     try {
       const now = `${await store.authVersion()}/${await store.sessionVersion()}`
       if (now === versions) return
-      versions = now
-      for (const stream of [...open]) if (!(await stillValid(stream.credential))) stream.inbox.close('credentials')
+      let unsure = false
+      for (const stream of [...open])
+        try {
+          if (!(await stillValid(stream.credential))) stream.inbox.close('credentials')
+        } catch (error) {
+          // One check that could not be made must not spare the others; it is made again next time.
+          if (!unsure) log.error('could not check the credentials of open streams', { error: errorDetail(error) })
+          unsure = true
+        }
+      if (!unsure) versions = now
     } catch (error) {
       log.error('could not check the credentials of open streams', { error: errorDetail(error) })
+    } finally {
+      rechecking = false
     }
   }
 
@@ -203,6 +216,9 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
     })
     if (socket.signal.aborted) inbox.close('gone')
     else socket.signal.addEventListener('abort', () => inbox.close('gone'), { once: true })
+    // The route checked the credential before the stream was counted here: a revocation in between is
+    // in the versions read above, and no recheck would look at it again.
+    if (!inbox.closed && !(await stillValid(credential))) inbox.close('credentials')
   }
 
   /**
@@ -223,7 +239,12 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
       // Read before the events: the events that moved it to this status are among those read next.
       const deployment = await store.getDeployment(userId, deploymentId)
       if (!deployment) return null
+      // A resume point past the last event means "nothing yet" (api.md §3.3): the live events follow.
+      // Arrival numbers run 1, 2, 3…, so the last one stored is the event count.
+      if (first) lastSent = Math.min(lastSent, deployment.eventCount)
       await store.whenDurable()
+      // A closed stream sends nothing more (a revoked credential's above all), whatever it had read.
+      if (inbox.closed) return null
       const news = first || RANK[deployment.status] > sentRank
       if (news) sentRank = RANK[deployment.status]
       if (news && first) yield statusFrame(deployment)
@@ -232,12 +253,13 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
         await store.whenDurable()
         const chunker = new Chunker()
         for (const row of rows) {
+          if (inbox.closed) return null
           const full = chunker.add(eventFrame(row as PublishedEvent))
           lastSent = row.arrival!
           if (full) yield full
         }
         const last = chunker.take()
-        if (last) yield last
+        if (last && !inbox.closed) yield last
         if (rows.length < CATCH_UP_PAGE || inbox.closed) break
       }
       if (news && !first) yield statusFrame(deployment)
@@ -262,7 +284,7 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
         const chunker = new Chunker()
         for (const news of inbox.take()) {
           for (const item of news.items) {
-            if (gap) break
+            if (gap || inbox.closed) break
             if (item.kind === 'event') {
               if (item.event.arrival <= lastSent) continue
               if (item.event.arrival !== lastSent + 1) {
@@ -287,7 +309,7 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
           }
         }
         const last = chunker.take()
-        if (last) yield last
+        if (last && !inbox.closed) yield last
         wrote = performance.now()
         if (gap) status = yield* catchUp(false)
       }
@@ -305,7 +327,9 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
   async function* deploymentChanges(userId: string, after: number | null, credential: OpenStream['credential'], socket: StreamSocket): AsyncGenerator<Frame> {
     const inbox = new Inbox<DeploymentChange>(() => 1)
     await attach(inbox, (push) => bus.subscribeChanges(userId, push), credential, socket)
-    let lastSent = after ?? (await store.lastChangeSeq(userId))
+    // From now without a resume point; one past the latest change means "nothing yet" (api.md §3.3).
+    const latest = await store.lastChangeSeq(userId)
+    let lastSent = after === null ? latest : Math.min(after, latest)
 
     async function* catchUp(): AsyncGenerator<Frame> {
       for (;;) {
@@ -313,20 +337,22 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
         await store.whenDurable()
         const chunker = new Chunker()
         for (const change of changes) {
+          if (inbox.closed) return
           const full = chunker.add(changeFrame(change))
           lastSent = change.seq
           if (full) yield full
         }
         const last = chunker.take()
-        if (last) yield last
+        if (last && !inbox.closed) yield last
         if (changes.length < CATCH_UP_PAGE || inbox.closed) return
       }
     }
 
     try {
+      // Something to write at once, so that the client knows it is connected: a catch-up may have nothing
+      // to send (and the response starts only with its first frame).
+      yield KEEP_ALIVE
       if (after !== null) yield* catchUp()
-      // Something to write at once, so that the client knows it is connected.
-      else yield KEEP_ALIVE
       let wrote = 0
       for (;;) {
         if (inbox.closed) return
@@ -339,6 +365,7 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
         let gap = false
         const chunker = new Chunker()
         for (const change of inbox.take()) {
+          if (inbox.closed) break
           if (change.seq <= lastSent) continue
           if (change.seq !== lastSent + 1) {
             gap = true
@@ -349,7 +376,7 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
           if (full) yield full
         }
         const last = chunker.take()
-        if (last) yield last
+        if (last && !inbox.closed) yield last
         wrote = performance.now()
         if (gap) yield* catchUp()
       }

@@ -33,6 +33,9 @@ const SSE_HEADERS = {
 export const streamRoutes = ({ store, streams, sockets, guard }: RouteDeps) => {
   const credentialOf = (principal: Principal, request: Request) =>
     principal.via === 'key' ? { via: 'key' as const, key: apiKeyFrom(request.headers)! } : { via: 'session' as const, token: principal.sessionToken! }
+  // Elysia answers HEAD with the GET handler and the length of its whole body, which a stream never ends:
+  // the answer never came, and the stream ran (subscribed, reading) until the client went away.
+  const headOnly = (request: Request) => (request.method === 'HEAD' ? new Response(null, { headers: SSE_HEADERS }) : null)
   const socketOf = (request: Request): StreamSocket => {
     // No idle timeout on a stream: it may be quiet for a long time (keep-alives come every 15 s).
     sockets.keepOpen(request)
@@ -46,7 +49,7 @@ export const streamRoutes = ({ store, streams, sockets, guard }: RouteDeps) => {
       async ({ request, principal, set }) => {
         const after = resumePoint(request)
         Object.assign(set.headers, SSE_HEADERS)
-        return streams.deploymentChanges(principal.user.id, after, credentialOf(principal, request), socketOf(request))
+        return headOnly(request) ?? streams.deploymentChanges(principal.user.id, after, credentialOf(principal, request), socketOf(request))
       },
       { auth: 'any' },
     )
@@ -56,7 +59,7 @@ export const streamRoutes = ({ store, streams, sockets, guard }: RouteDeps) => {
         if (!(await store.getDeployment(principal.user.id, params.id))) throw notFound('deployment')
         const after = resumePoint(request) ?? 0
         Object.assign(set.headers, SSE_HEADERS)
-        return streams.deploymentEvents(principal.user.id, params.id, after, credentialOf(principal, request), socketOf(request))
+        return headOnly(request) ?? streams.deploymentEvents(principal.user.id, params.id, after, credentialOf(principal, request), socketOf(request))
       },
       { auth: 'any' },
     )

@@ -7,6 +7,8 @@ export class SseReader {
   private decoder = new TextDecoder()
   private reader: { read(): Promise<{ done: boolean; value?: Uint8Array | string }>; cancel(): Promise<void> }
   private pending: SseMessage[] = []
+  /** A read that outlived a timeout: the next wait takes it up, so that no chunk is ever dropped. */
+  private reading: Promise<{ done: boolean; value?: Uint8Array | string }> | null = null
   ended = false
 
   constructor(readonly response: Response) {
@@ -23,13 +25,29 @@ export class SseReader {
       if (left <= 0) throw new Error(`no SSE message within ${ms} ms`)
       let timer: ReturnType<typeof setTimeout> | undefined
       const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), left)))
-      const read = await Promise.race([this.reader.read(), timeout])
+      this.reading ??= this.reader.read()
+      const read = await Promise.race([this.reading, timeout])
       clearTimeout(timer)
       if (read === 'timeout') throw new Error(`no SSE message within ${ms} ms`)
+      this.reading = null
       if (read.done || read.value === undefined) this.ended = true
       // In process, Elysia's stream hands over the strings it was given; over a socket they are bytes.
       else this.buffer += typeof read.value === 'string' ? read.value : this.decoder.decode(read.value, { stream: true })
       this.parse()
+    }
+  }
+
+  /** The next message (not a comment) within `ms`, null when the stream ended, or 'quiet' when none came. */
+  async within(ms: number): Promise<SseMessage | null | 'quiet'> {
+    const deadline = Date.now() + ms
+    for (;;) {
+      let m: SseMessage | null
+      try {
+        m = await this.next(Math.max(1, deadline - Date.now()))
+      } catch {
+        return 'quiet'
+      }
+      if (m === null || m.comment === undefined) return m
     }
   }
 
