@@ -92,10 +92,19 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
   log.info('shutting down')
   app.services.replay.stop()
   app.services.sessions.stop()
+  // Streams end now (their clients resume with Last-Event-ID), so that only requests in flight are waited for.
+  app.services.streams.stop()
+  await app.services.reports.stop()
+  // A stream whose client stopped reading may hold its socket until its cut-off: not past a few seconds.
+  const forced = setTimeout(() => void server.stop(true), SHUTDOWN_GRACE_MS)
   await server.stop()
+  clearTimeout(forced)
   store.close()
   return Number(process.exitCode ?? 0)
 }
+
+/** How long a shutdown waits for requests in flight before it closes their connections. */
+const SHUTDOWN_GRACE_MS = 5000
 
 // A last guard, never the plan: background work catches its own failures (src/services/replay.ts), but a
 // promise rejected where nobody waits must not stop a server that agents depend on. Logged with its stack.

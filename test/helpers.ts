@@ -57,7 +57,8 @@ export function createHarness(
   const stop = () => {
     harness.app.services.replay.stop()
     harness.app.services.sessions.stop()
-    harness.app.services.reports.stop()
+    harness.app.services.streams.stop()
+    void harness.app.services.reports.stop()
     harness.store.close()
   }
   const harness: Harness = {

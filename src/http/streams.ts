@@ -11,6 +11,7 @@
 // in a write that will never finish cannot end the response itself), and the client resumes with
 // Last-Event-ID. Stream sockets otherwise have no idle timeout (Bun closes idle sockets after 10 s).
 import { isTerminal, type DeploymentStatus } from '../domain/deployment'
+import { AppError } from '../domain/errors'
 import type { Logger } from '../log'
 import type { Bus, DeploymentNews, PublishedEvent, StatusView } from '../services/bus'
 import type { DeploymentChange, Store } from '../store/types'
@@ -23,6 +24,8 @@ export const KEEP_ALIVE_MS = 15_000
 export const STREAM_QUEUE_MAX = 10_000
 /** Characters of frames written to a socket at once, at most (past one frame). */
 export const CHUNK_MAX = 64 * 1024
+/** Streams one user may have open at once; past it a new one is 429 (one tenant cannot hold every socket). */
+export const STREAMS_PER_USER_MAX = 1000
 /** Rows read from the database per step of a catch-up. */
 const CATCH_UP_PAGE = 500
 /**
@@ -162,6 +165,7 @@ export type Streams = ReturnType<typeof createStreams>
 
 export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
   const open = new Set<OpenStream>()
+  const openByUser = new Map<string, number>()
   let timer: ReturnType<typeof setInterval> | undefined
   let versions = ''
   let rechecking = false
@@ -199,14 +203,18 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
    * waits in it), its credential checked with the others, closed when the client goes, and on closing
    * unsubscribed at once and — when the server closed it — its socket cut off.
    */
-  async function attach<T>(inbox: Inbox<T>, subscribe: (push: (item: T) => void) => () => void, credential: OpenStream['credential'], socket: StreamSocket) {
+  async function attach<T>(userId: string, inbox: Inbox<T>, subscribe: (push: (item: T) => void) => () => void, credential: OpenStream['credential'], socket: StreamSocket) {
     const unsubscribe = subscribe((item) => inbox.push(item))
+    openByUser.set(userId, (openByUser.get(userId) ?? 0) + 1)
     if (open.size === 0) versions = `${await store.authVersion()}/${await store.sessionVersion()}`
     const stream: OpenStream = { credential, inbox }
     open.add(stream)
     timer ??= setInterval(recheck, 1000)
     inbox.onClose((reason) => {
       unsubscribe()
+      const left = openByUser.get(userId)! - 1
+      if (left > 0) openByUser.set(userId, left)
+      else openByUser.delete(userId)
       open.delete(stream)
       if (open.size === 0) {
         clearInterval(timer)
@@ -227,7 +235,7 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
    */
   async function* deploymentEvents(userId: string, deploymentId: string, after: number, credential: OpenStream['credential'], socket: StreamSocket): AsyncGenerator<Frame> {
     const inbox = new Inbox<DeploymentNews>((news) => news.items.length)
-    await attach(inbox, (push) => bus.subscribeDeployment(deploymentId, push), credential, socket)
+    await attach(userId, inbox, (push) => bus.subscribeDeployment(deploymentId, push), credential, socket)
     let lastSent = after
     let sentRank = -1
 
@@ -326,7 +334,7 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
    */
   async function* deploymentChanges(userId: string, after: number | null, credential: OpenStream['credential'], socket: StreamSocket): AsyncGenerator<Frame> {
     const inbox = new Inbox<DeploymentChange>(() => 1)
-    await attach(inbox, (push) => bus.subscribeChanges(userId, push), credential, socket)
+    await attach(userId, inbox, (push) => bus.subscribeChanges(userId, push), credential, socket)
     // From now without a resume point; one past the latest change means "nothing yet" (api.md §3.3).
     const latest = await store.lastChangeSeq(userId)
     let lastSent = after === null ? latest : Math.min(after, latest)
@@ -390,6 +398,11 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
   return {
     deploymentEvents,
     deploymentChanges,
+    /** Refuses a new stream (429) to a user who has STREAMS_PER_USER_MAX open already. */
+    admit(userId: string) {
+      if ((openByUser.get(userId) ?? 0) >= STREAMS_PER_USER_MAX)
+        throw new AppError('RATE_LIMITED', `at most ${STREAMS_PER_USER_MAX} streams may be open at once per user; close some first`, 5)
+    },
     get openCount() {
       return open.size
     },

@@ -48,6 +48,7 @@ export const streamRoutes = ({ store, streams, sockets, guard }: RouteDeps) => {
       '/stream',
       async ({ request, principal, set }) => {
         const after = resumePoint(request)
+        streams.admit(principal.user.id)
         Object.assign(set.headers, SSE_HEADERS)
         return headOnly(request) ?? streams.deploymentChanges(principal.user.id, after, credentialOf(principal, request), socketOf(request))
       },
@@ -58,6 +59,7 @@ export const streamRoutes = ({ store, streams, sockets, guard }: RouteDeps) => {
       async ({ params, request, principal, set }) => {
         if (!(await store.getDeployment(principal.user.id, params.id))) throw notFound('deployment')
         const after = resumePoint(request) ?? 0
+        streams.admit(principal.user.id)
         Object.assign(set.headers, SSE_HEADERS)
         return headOnly(request) ?? streams.deploymentEvents(principal.user.id, params.id, after, credentialOf(principal, request), socketOf(request))
       },

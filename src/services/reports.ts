@@ -37,6 +37,7 @@ export function createReports({ store, bus, log }: { store: Store; bus: Bus; log
   /** Deployments whose event count moved since their last change was published, by id. */
   const countsMoved = new Set<string>()
   let countTimer: ReturnType<typeof setTimeout> | undefined
+  let countsFailing = false
   let stopped = false
 
   /**
@@ -95,10 +96,12 @@ export function createReports({ store, bus, log }: { store: Store; bus: Bus; log
     countsMoved.clear()
     try {
       publishChanges(await store.markDeploymentsChanged(ids))
+      countsFailing = false
     } catch (error) {
-      // Not stored: they stay to be tried at the next tick.
+      // Not stored: they stay to be tried at the next tick; said once until it works again.
       for (const id of ids) countsMoved.add(id)
-      log.error('could not record deployment event counts for the list stream', { error: String(error) })
+      if (!countsFailing) log.error('could not record deployment event counts for the list stream; retrying every second', { error: String(error) })
+      countsFailing = true
     } finally {
       countTimer = undefined
       if (countsMoved.size && !stopped) armCountTimer()
@@ -205,10 +208,12 @@ export function createReports({ store, bus, log }: { store: Store; bus: Bus; log
         items: [{ kind: 'status', afterArrival: deployment.eventCount, status: deployment.status, startedAt: deployment.startedAt, completedAt: deployment.completedAt }],
       })
     },
-    stop() {
+    /** Stops the count timer, recording the counts that moved since its last tick first. */
+    async stop() {
       stopped = true
       clearTimeout(countTimer)
       countTimer = undefined
+      if (countsMoved.size) await publishCounts()
     },
   }
 }

@@ -150,3 +150,30 @@ describe('event stream over a socket', () => {
     }
   }, 90_000)
 })
+
+test('a shutdown ends open streams (also one whose client stopped reading) and exits promptly', async () => {
+  const dir = tempDir()
+  const server = await startServer({ db: join(dir.path, 'gc.db') })
+  try {
+    const op = await setUpOperator(server.url)
+    const reader = await stream(server.url, op.deploymentId, op.asKey)
+    expect((await reader.next())!.event).toBe('status')
+    const { hostname, port } = new URL(server.url)
+    const stuck = connect(Number(port), hostname, () => {
+      stuck.write(`GET /api/deployments/${op.deploymentId}/events/stream HTTP/1.1\r\nHost: x\r\nX-API-Key: ${op.key}\r\n\r\n`)
+      stuck.pause()
+    })
+    stuck.on('error', () => {})
+    await Bun.sleep(200)
+    const started = Date.now()
+    server.proc.kill('SIGTERM')
+    // The reading client's stream ends (it would reconnect with Last-Event-ID).
+    expect(await reader.rest(10_000)).toEqual([])
+    expect(await server.proc.exited).toBe(0)
+    expect(Date.now() - started).toBeLessThan(8000)
+    stuck.destroy()
+  } finally {
+    server.proc.kill('SIGKILL')
+    dir.remove()
+  }
+}, 30_000)
