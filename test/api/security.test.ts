@@ -38,6 +38,7 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/api/deployments/:id/events', kind: 'agent', url: (w) => `/api/deployments/${w.dep}/events`, body: () => event('step.progress'), owned: true },
   { method: 'POST', path: '/api/deployments/:id/events/batch', kind: 'agent', url: (w) => `/api/deployments/${w.dep}/events/batch`, body: () => ({ events: [event('step.progress')] }), owned: true },
   { method: 'GET', path: '/api/deployments/:id/events', kind: 'any', url: (w) => `/api/deployments/${w.dep}/events`, owned: true },
+  { method: 'GET', path: '/api/deployments/:id/events/export', kind: 'any', url: (w) => `/api/deployments/${w.dep}/events/export`, owned: true },
   { method: 'POST', path: '/api/agent/register', kind: 'agent', url: () => '/api/agent/register', body: () => ({ agent_id: 'sat-25544' }) },
   { method: 'GET', path: '/api/agent/workloads', kind: 'agent', url: () => '/api/agent/workloads' },
   { method: 'POST', path: '/api/agent/telemetry', kind: 'agent', url: () => '/api/agent/telemetry', body: () => ({ status: 'idle' }) },
