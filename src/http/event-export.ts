@@ -12,7 +12,7 @@ import { queryParam } from './paging'
 export const EXPORT_PAGE = 1000
 
 export const EXPORT_FORMATS = {
-  ndjson: { extension: 'ndjson', contentType: 'application/x-ndjson', head: '', line: (e: StoredEvent) => `${eventJson(e)}\n` },
+  ndjson: { extension: 'ndjson', contentType: 'application/x-ndjson', head: '', line: ndjsonLine },
   csv: { extension: 'csv', contentType: 'text/csv; charset=utf-8', head: 'id,event_type,event_timestamp,created_at,job_id,step_id,payload\r\n', line: csvLine },
 } as const
 export type ExportFormat = (typeof EXPORT_FORMATS)[keyof typeof EXPORT_FORMATS]
@@ -22,6 +22,15 @@ export function readExportFormat(query: URLSearchParams): ExportFormat {
   const name = queryParam(query, 'format') ?? 'ndjson'
   if (!Object.hasOwn(EXPORT_FORMATS, name)) throw invalid('format', 'must be "ndjson" or "csv"')
   return EXPORT_FORMATS[name as keyof typeof EXPORT_FORMATS]
+}
+
+/**
+ * The list item on one line. Valid JSON can hold a raw CR or LF only as whitespace between tokens (inside a
+ * string they are escaped), so a stored payload spelled over several lines is put on one without change.
+ */
+function ndjsonLine(e: StoredEvent): string {
+  const json = eventJson(e)
+  return `${json.includes('\n') || json.includes('\r') ? json.replace(/[\r\n]/g, ' ') : json}\n`
 }
 
 /** RFC 4180: a field holding a quote, a comma, CR or LF is quoted, its quotes doubled. */
