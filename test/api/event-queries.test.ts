@@ -295,3 +295,61 @@ describe('cursor misuse and bad values', () => {
     expect((await list(other, dep, '?type=bad&cursor=zzz')).status).toBe(404)
   })
 })
+
+describe('long reads go a stretch at a time', () => {
+  /** 100 000 events written straight into the file (the API would take seconds): 100 per instant, a `rare.x` every 9 973rd. */
+  async function seedDeep() {
+    const t = await createTenant(h)
+    const dep = await t.createDeployment('live')
+    const db = new Database(h.dbPath)
+    const key = db.query('SELECT event_key FROM deployments WHERE id = ?').values(dep)[0]![0] as number
+    const insert = db.prepare("INSERT INTO events (deployment_key, event_timestamp, seq, event_type, job_id, step_id, payload, created_at, arrival) VALUES (?, ?, ?, ?, NULL, NULL, ?, 1, ?)")
+    db.transaction(() => {
+      for (let n = 0; n < 100_000; n++) insert.run(key, T0 * 1000 + Math.floor(n / 100) * 1_000_000, 1_000_000 + n, n % 9973 === 5 ? 'rare.x' : 'step.progress', `{"n":${n}}`, n + 1)
+    })()
+    db.run("UPDATE deployments SET event_count = 100000 WHERE id = ?", [dep])
+    db.run("UPDATE meta SET value = 2000000 WHERE key = 'event_seq'")
+    db.close()
+    return { t, dep }
+  }
+  const rare = Array.from({ length: 100_000 }, (_, n) => n).filter((n) => n % 9973 === 5)
+
+  test('deep offsets, sparse filters, filtered totals and their cursors over 100 000 events', async () => {
+    const { t, dep } = await seedDeep()
+    expect(ns(await list(t, dep, '?offset=70000&limit=3'))).toEqual([70000, 70001, 70002])
+    expect(ns(await list(t, dep, '?offset=99999'))).toEqual([99999])
+    expect(ns(await list(t, dep, '?offset=100000'))).toEqual([])
+    const sparse = await list(t, dep, '?type=rare.*&limit=500')
+    expect([ns(sparse), sparse.body.total]).toEqual([rare, rare.length])
+    expect(ns(await list(t, dep, '?type=rare.x&offset=4&limit=3'))).toEqual(rare.slice(4, 7))
+    const pages = await walk(t, dep, '&type=rare.x', 3)
+    expect(pages.flatMap(ns)).toEqual(rare)
+    // A window of 45 000 events across stretches: counted exactly; its last page continues to its end.
+    const window = `&since=${at(300)}&until=${at(750)}`
+    const first = await list(t, dep, `?limit=2${window}`)
+    expect([ns(first), first.body.total]).toEqual([[30000, 30001], 45000])
+    expect(ns(await list(t, dep, `?offset=44999${window}`))).toEqual([74999])
+    const lines = (await h.request('GET', `/api/deployments/${dep}/events/export?type=rare.x${window}`, { headers: t.asKey })).text.split('\n').filter(Boolean)
+    expect(lines.map((line) => JSON.parse(line).payload.n)).toEqual(rare.filter((n) => n >= 30000 && n < 75000))
+  })
+
+  test('a filtered count and a sparse page give other work a turn between stretches', async () => {
+    const { dep } = await seedDeep()
+    const turnsDuring = async (work: () => Promise<unknown>) => {
+      let turns = 0
+      let done = false
+      const tick = () => {
+        turns++
+        if (!done) setImmediate(tick)
+      }
+      setImmediate(tick)
+      await work()
+      done = true
+      return turns
+    }
+    const filter = { ...NO_EVENT_FILTER, type: 'rare.x' }
+    expect(await turnsDuring(() => h.store.countEvents(dep, filter))).toBeGreaterThanOrEqual(3)
+    expect(await turnsDuring(() => h.store.listEvents(dep, { filter, limit: 100 }))).toBeGreaterThanOrEqual(3)
+    expect(await turnsDuring(() => h.store.listEvents(dep, { offset: 90_000, limit: 100 }))).toBeGreaterThanOrEqual(2)
+  })
+})

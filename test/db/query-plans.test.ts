@@ -1,6 +1,6 @@
 // The read statements of the lists use the indexes they were written for (docs/events.md, docs/lists.md):
-// an event page is one range of the primary key without a sort, a position's seq one step down
-// events_arrival_idx, the deployments list a range of deployments_user_idx sorting only ties by id. Checked
+// an event page, count or stretch is one range of the primary key without a sort, a position's seq one
+// step down events_arrival_idx, the deployments list a range of deployments_user_idx sorting only ties by id. Checked
 // with EXPLAIN QUERY PLAN, with and without ANALYZE statistics, on a database holding rows to choose among
 // (the server never runs ANALYZE; with statistics, missions and plans must be many for the plan to hold).
 import { Database } from 'bun:sqlite'
@@ -52,7 +52,7 @@ describe.each([false, true])('query plans (ANALYZE statistics: %p)', (analyzed) 
 
   test('an event page (first, after a position, filtered, exported) is one range of the primary key, in its order', () => {
     const steps = plan(EVENT_PAGE_SQL.page)
-    expect(steps).toContain('SEARCH e USING PRIMARY KEY (deployment_key=? AND (event_timestamp,seq)>(?,?) AND event_timestamp<?)')
+    expect(steps).toContain('SEARCH e USING PRIMARY KEY (deployment_key=? AND (event_timestamp,seq)>(?,?) AND (event_timestamp,seq)<(?,?))')
     expect(steps.join('\n')).not.toContain('TEMP B-TREE')
     expect(steps.join('\n')).not.toMatch(/SCAN (e|events)\b/)
   })
@@ -62,9 +62,11 @@ describe.each([false, true])('query plans (ANALYZE statistics: %p)', (analyzed) 
     expect(plan(EVENT_PAGE_SQL.lastArrival)).toContain('SEARCH events USING COVERING INDEX events_arrival_idx (deployment_key=?)')
   })
 
-  test('a filtered count reads the instant range of the primary key', () => {
-    const steps = plan(EVENT_PAGE_SQL.count)
-    expect(steps).toContain('SEARCH e USING PRIMARY KEY (deployment_key=? AND event_timestamp>? AND event_timestamp<?)')
+  test('a stretch of a filtered read or count is a range of the primary key; its end is found walking the key', () => {
+    expect(plan(EVENT_PAGE_SQL.count)).toContain('SEARCH e USING PRIMARY KEY (deployment_key=? AND (event_timestamp,seq)>(?,?) AND (event_timestamp,seq)<(?,?))')
+    const steps = plan(EVENT_PAGE_SQL.keyAfter)
+    expect(steps).toContain('SEARCH events USING PRIMARY KEY (deployment_key=? AND (event_timestamp,seq)>(?,?) AND event_timestamp<?)')
+    expect(steps.join('\n')).not.toContain('TEMP B-TREE')
   })
 
   test('the deployments list: a range of deployments_user_idx, newest first, only ties sorted by id', () => {
