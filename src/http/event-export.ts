@@ -1,6 +1,7 @@
 // The export's formats and its stream (api.md §3.3, docs/events.md): NDJSON lines that are the list's items,
 // or RFC 4180 CSV. The stream reads the events a page at a time, only when the client takes more, with a
-// turn of the event loop before each page, so one export holds neither memory nor the server for long.
+// turn of the event loop before each page and a garbage collection now and then, so one export holds
+// neither memory nor the server for long.
 import { invalid } from '../domain/errors'
 import { formatTimestamp } from '../domain/time'
 import type { EventPosition, StoredEvent } from '../store/types'
@@ -8,8 +9,12 @@ import { eventJson } from './dto'
 import { positionOf } from './event-query'
 import { queryParam } from './paging'
 
-/** Events read per page of an export: about 0.3 MB of text for ordinary events, a few ms of the loop. */
-export const EXPORT_PAGE = 1000
+/**
+ * Events read per page of an export: about 60 KB of text for ordinary events, about a millisecond of the
+ * loop. Measured at 1 000 000 events, pages of 1 000 took the server from 59 MB to a peak of 109-118 MB,
+ * pages of 250 to 99-107 MB (the garbage of the pages, not what they keep), at the same rate.
+ */
+export const EXPORT_PAGE = 250
 
 export const EXPORT_FORMATS = {
   ndjson: { extension: 'ndjson', contentType: 'application/x-ndjson', head: '', line: ndjsonLine },
@@ -45,6 +50,22 @@ export function csvLine(e: StoredEvent): string {
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 /**
+ * A long export asks for a full garbage collection every this many pages (100 000 events), at most once a
+ * second across the server. Measured at 1 000 000 events: the pages' garbage took the server from 59 MB
+ * to 99-112 MB before the collector ran on its own; with these collections the peak stays at 88-90 MB,
+ * at the same rate, for one collection of up to about 15 ms per 100 000 events.
+ */
+const COLLECT_EVERY_PAGES = 400
+const COLLECT_GAP_MS = 1000
+let lastCollection = 0
+function collectGarbage() {
+  const now = performance.now()
+  if (now - lastCollection < COLLECT_GAP_MS) return
+  lastCollection = now
+  Bun.gc(true)
+}
+
+/**
  * The export's body. `first` is the first page, read before the answer starts (so that a failure there is
  * still an error answer); `read` reads the page after a position. A page shorter than EXPORT_PAGE is the
  * last. A client that goes away cancels the stream, and no further page is read.
@@ -59,6 +80,7 @@ export function exportStream(
   let pending: StoredEvent[] | null = first
   let after: EventPosition | null = null
   let cancelled = false
+  let pages = 0
   return new ReadableStream<Uint8Array>(
     {
       start(controller) {
@@ -76,6 +98,7 @@ export function exportStream(
           let text = ''
           for (const event of events) text += format.line(event)
           if (text) controller.enqueue(encoder.encode(text))
+          if (++pages % COLLECT_EVERY_PAGES === 0) collectGarbage()
           if (events.length < EXPORT_PAGE) controller.close()
           else after = positionOf(events[events.length - 1]!)
         } catch (error) {
