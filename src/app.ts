@@ -22,6 +22,7 @@ import { fleetRoutes } from './routes/agents'
 import { authRoutes } from './routes/auth'
 import type { RouteDeps, SocketControl } from './routes/deps'
 import { deploymentRoutes } from './routes/deployments'
+import { eventExportRoutes } from './routes/event-export'
 import { eventRoutes } from './routes/events'
 import { healthRoutes } from './routes/health'
 import { keyRoutes } from './routes/keys'
@@ -91,6 +92,7 @@ export function createApp(options: AppOptions) {
     .use(streamRoutes(deps))
     .use(deploymentRoutes(deps))
     .use(eventRoutes(deps))
+    .use(eventExportRoutes(deps))
     .use(agentRoutes(deps))
     .use(fleetRoutes(deps))
   return Object.assign(app, {

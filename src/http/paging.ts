@@ -1,6 +1,7 @@
 // Paging of the newest-first lists (api.md §0 "Lists", docs/lists.md): `limit` and `cursor` read from the
 // query, and the opaque cursor — the last served row's sort key plus a fingerprint of the list and its
-// filters — that continues the list where the previous page stopped.
+// filters — that continues the list where the previous page stopped. The event list's cursors use the
+// same codec with a position of their own (src/http/event-query.ts).
 import { createHash } from 'node:crypto'
 import { invalid } from '../domain/errors'
 import type { PageQuery, SortKey } from '../store/types'
@@ -35,9 +36,10 @@ export async function listPage<T extends SortKey>(
   query: URLSearchParams,
   scope: readonly (string | null)[],
   load: (page: PageQuery) => Promise<T[]>,
+  { limitDefault = PAGE_LIMIT_DEFAULT } = {},
 ): Promise<{ items: T[]; next: NextCursor }> {
   const limitText = queryParam(query, 'limit')
-  const limit = intParam({ limit: limitText }, 'limit', { min: 1, max: PAGE_LIMIT_MAX, fallback: PAGE_LIMIT_DEFAULT })
+  const limit = intParam({ limit: limitText }, 'limit', { min: 1, max: PAGE_LIMIT_MAX, fallback: limitDefault })
   const fingerprint = fingerprintOf(scope)
   const cursor = queryParam(query, 'cursor')
   // These lists have no offset; one sent with a cursor is refused all the same (api.md §0), as the event list does.
@@ -54,15 +56,27 @@ export function fingerprintOf(scope: readonly (string | null)[]): string {
 }
 
 export function encodeCursor({ createdAt, id }: SortKey, fingerprint: string): string {
-  return Buffer.from(JSON.stringify([createdAt, id, fingerprint])).toString('base64url')
+  return encodePosition([createdAt, id], fingerprint)
+}
+
+export function decodeCursor(text: string, fingerprint: string): SortKey {
+  return decodePosition(text, fingerprint, 2, ([createdAt, id]) =>
+    Number.isSafeInteger(createdAt) && typeof id === 'string' && ID.test(id) ? { createdAt: createdAt as number, id } : null,
+  )
+}
+
+/** A cursor's text: base64url of the JSON array of a position's values, then the fingerprint. */
+export function encodePosition(values: readonly (number | string)[], fingerprint: string): string {
+  return Buffer.from(JSON.stringify([...values, fingerprint])).toString('base64url')
 }
 
 /**
  * A cursor is client input like any other: nothing in it is trusted until it has been checked — its size
- * first, then its alphabet, its JSON, and each value's type and length — so a forged one is a 400 and can
- * only position the caller within the caller's own rows (every list query is scoped to the caller).
+ * first, then its alphabet, its JSON, its number of values, and each value's type and length (`read`
+ * returns null when one is wrong) — so a forged one is a 400 and can only position the caller within the
+ * caller's own rows (every list query is scoped to the caller).
  */
-export function decodeCursor(text: string, fingerprint: string): SortKey {
+export function decodePosition<T>(text: string, fingerprint: string, arity: number, read: (values: unknown[]) => T | null): T {
   const malformed = () => invalid('cursor', 'is not a cursor of this list (use the next_cursor of the previous page)')
   if (text.length > CURSOR_MAX_CHARS || !BASE64URL.test(text)) throw malformed()
   const bytes = Buffer.from(text, 'base64url')
@@ -74,9 +88,10 @@ export function decodeCursor(text: string, fingerprint: string): SortKey {
   } catch {
     throw malformed()
   }
-  if (!Array.isArray(value) || value.length !== 3) throw malformed()
-  const [createdAt, id, madeFor] = value as unknown[]
-  if (!Number.isSafeInteger(createdAt) || typeof id !== 'string' || !ID.test(id) || typeof madeFor !== 'string') throw malformed()
+  if (!Array.isArray(value) || value.length !== arity + 1) throw malformed()
+  const madeFor: unknown = value[value.length - 1]
+  const position = typeof madeFor === 'string' ? read(value.slice(0, -1)) : null
+  if (position === null) throw malformed()
   if (madeFor !== fingerprint) throw invalid('cursor', 'was made for another list or other filters (start again without it)')
-  return { createdAt: createdAt as number, id }
+  return position
 }

@@ -1,13 +1,16 @@
-// Deployments (api.md §2): made from a plan, listed newest first, read one by one, cancelled.
+// Deployments (api.md §2): made from a plan, listed newest first (filtered and paged, docs/lists.md), read
+// one by one, cancelled.
 import { Elysia, t } from 'elysia'
-import { DEPLOYMENT_MODES, decideTransition } from '../domain/deployment'
-import { notFound } from '../domain/errors'
+import { DEPLOYMENT_MODES, DEPLOYMENT_STATUSES, decideTransition, type DeploymentMode, type DeploymentStatus } from '../domain/deployment'
+import { invalid, notFound } from '../domain/errors'
 import { newId } from '../domain/ids'
 import { deploymentDto } from '../http/dto'
 import { json, parseJson, readBody } from '../http/json'
+import { listPage, queryOf, queryParam } from '../http/paging'
 import { validate } from '../http/validate'
 import type { RouteDeps } from './deps'
 
+/** The compat page: the 50 most recent (api.md §2). */
 export const DEPLOYMENT_LIST_LIMIT = 50
 
 const NewDeploymentBody = t.Object({
@@ -59,7 +62,16 @@ export const deploymentRoutes = ({ store, replay, reports, guard, clock }: Route
     )
     .get(
       '/',
-      async ({ principal }) => json({ deployments: (await store.listDeployments(principal.user.id, DEPLOYMENT_LIST_LIMIT)).map(deploymentDto) }),
+      async ({ request, principal }) => {
+        const userId = principal.user.id
+        const query = queryOf(request)
+        const filters = readDeploymentFilters(query)
+        const scope = ['deployments', userId, filters.statuses?.join(',') ?? null, filters.missionId, filters.mode, filters.satelliteId]
+        const { items, next } = await listPage(query, scope, (page) => store.listDeployments(userId, { ...page, ...filters }), { limitDefault: DEPLOYMENT_LIST_LIMIT })
+        // A status or count read may come from a commit whose flush is still running: shown once durable.
+        await store.whenDurable()
+        return json({ deployments: items.map(deploymentDto), ...next })
+      },
       { auth: 'any' },
     )
     .get(
@@ -67,6 +79,7 @@ export const deploymentRoutes = ({ store, replay, reports, guard, clock }: Route
       async ({ params, principal }) => {
         const deployment = await store.getDeployment(principal.user.id, params.id)
         if (!deployment) throw notFound('deployment')
+        await store.whenDurable()
         return json(deploymentDto(deployment))
       },
       { auth: 'any' },
@@ -81,3 +94,25 @@ export const deploymentRoutes = ({ store, replay, reports, guard, clock }: Route
       },
       { auth: 'any' },
     )
+
+const isStatus = (value: string): value is DeploymentStatus => (DEPLOYMENT_STATUSES as readonly string[]).includes(value)
+const isMode = (value: string): value is DeploymentMode => (DEPLOYMENT_MODES as readonly string[]).includes(value)
+
+/**
+ * The list's filters (docs/lists.md): `status` a comma list of statuses, `mode` one mode, `mission_id` and
+ * `satellite_id` exact (empty: no filter, as `mission_id` of the plan list). Statuses are kept sorted and
+ * once each, so `running,failed` and `failed,running` are one filter and take each other's cursors.
+ */
+function readDeploymentFilters(query: URLSearchParams) {
+  const status = queryParam(query, 'status')
+  const statuses = status === undefined ? null : status.split(',')
+  if (statuses && !statuses.every(isStatus)) throw invalid('status', `must be a comma list of ${DEPLOYMENT_STATUSES.join(', ')}`)
+  const mode = queryParam(query, 'mode') ?? null
+  if (mode !== null && !isMode(mode)) throw invalid('mode', 'must be "simulated" or "live"')
+  return {
+    statuses: statuses && DEPLOYMENT_STATUSES.filter((s) => statuses.includes(s)),
+    missionId: queryParam(query, 'mission_id') || null,
+    mode,
+    satelliteId: queryParam(query, 'satellite_id') || null,
+  }
+}

@@ -1,15 +1,16 @@
 // Deployment events (api.md §3): agents report them one by one or in batches, anyone with access lists
-// them in mission order. Reports go through the reports service's group commit (src/services/reports.ts).
+// them in mission order, filtered and paged (docs/events.md). Reports go through the reports service's
+// group commit (src/services/reports.ts).
 import { Elysia } from 'elysia'
 import { AppError, invalid, notFound } from '../domain/errors'
 import { PAYLOAD_MAX_BYTES, isPlainObject, parseEventInput, type EventInput } from '../domain/event'
 import { eventJson } from '../http/dto'
 import { MiB, json, parseJson, rawJson, readBody } from '../http/json'
-import { intParam } from '../http/query'
+import { encodeEventCursor, hasFilter, isEmptyRange, positionOf, readEventList } from '../http/event-query'
+import { queryOf } from '../http/paging'
 import type { Reporter } from '../store/types'
 import type { RouteDeps } from './deps'
 
-export const EVENTS_PAGE_MAX = 500
 export const BATCH_MAX = 500
 const BATCH_BODY_LIMIT = 16 * MiB
 const IDEMPOTENCY_KEY_MAX = 255
@@ -76,13 +77,20 @@ export const eventRoutes = ({ store, reports, rateLimits, guard, clock }: RouteD
     )
     .get(
       '/',
-      async ({ params, query, principal }) => {
-        const total = await store.getEventCount(principal.user.id, params.id)
-        if (total === null) throw notFound('deployment')
-        const offset = intParam(query, 'offset', { min: 0, max: Number.MAX_SAFE_INTEGER, fallback: 0 })
-        const limit = intParam(query, 'limit', { min: 1, max: EVENTS_PAGE_MAX, fallback: 100 })
-        const events = offset < total ? await store.listEvents(params.id, { offset, limit }) : []
-        return rawJson(`{"events":[${events.map(eventJson).join(',')}],"total":${total},"offset":${offset},"limit":${limit}}`)
+      async ({ request, params, principal }) => {
+        const userId = principal.user.id
+        const count = await store.getEventCount(userId, params.id)
+        if (count === null) throw notFound('deployment')
+        const { filter, after, offset, limit, fingerprint } = readEventList(queryOf(request), userId, params.id)
+        // Unfiltered, the total is the deployment's own counter; filtered, it is counted (docs/events.md).
+        const total = isEmptyRange(filter) ? 0 : hasFilter(filter) ? await store.countEvents(params.id, filter) : count
+        // One more than the page holds tells whether there is a next page.
+        const rows = offset < total ? await store.listEvents(params.id, { filter, after, offset, limit: limit + 1 }) : []
+        const events = rows.slice(0, limit)
+        // What was read may come from a commit whose flush is still running: shown once it is durable.
+        await store.whenDurable()
+        const next = rows.length > limit ? `,"next_cursor":"${encodeEventCursor(positionOf(events[limit - 1]!), fingerprint)}"` : ''
+        return rawJson(`{"events":[${events.map(eventJson).join(',')}],"total":${total},"offset":${offset},"limit":${limit}${next}}`)
       },
       { auth: 'any' },
     )

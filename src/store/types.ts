@@ -59,8 +59,8 @@ export type StoredEvent = {
   /** JSON text, served as it is. */
   payload: string
   createdAt: number
-  /** The event's position in its deployment's arrival order (api.md §3.3), where the reader asked for it. */
-  arrival?: number
+  /** The event's position in its deployment's arrival order (1, 2, 3, …). */
+  arrival: number
 }
 
 export type Agent = {
@@ -92,6 +92,30 @@ export type SortKey = { createdAt: number; id: string }
  * pages never skip or repeat a row — starting just after `after` (from the first row when null).
  */
 export type PageQuery = { limit: number; after: SortKey | null }
+
+/**
+ * Which of a deployment's events a list or an export reads (docs/events.md): a type exactly or by prefix
+ * (`prefix` ends with a dot: `transfer.`), a step, and an instant range [since, until). Null: no filter.
+ */
+export type EventFilter = { type: string | null; typePrefix: string | null; stepId: string | null; since: number | null; until: number | null }
+export const NO_EVENT_FILTER: EventFilter = { type: null, typePrefix: null, stepId: null, since: null, until: null }
+/** A place in a deployment's list order: an instant, and an arrival number among the events at it. */
+export type EventPosition = { timestamp: number; arrival: number }
+/**
+ * A page of a deployment's events in list order (event_timestamp, then arrival): the filter's matches
+ * after `after` (from the first when absent) that arrived by `arrivedBy` (an arrival number; all when
+ * absent), `offset` of them skipped, at most `limit`.
+ */
+export type EventPage = { filter?: EventFilter; after?: EventPosition | null; arrivedBy?: number | null; offset?: number; limit: number }
+
+/** A page of the deployments list: newest first, as PageQuery, with its filters (null: no filter). */
+export type DeploymentPage = PageQuery & {
+  statuses: DeploymentStatus[] | null
+  missionId: string | null
+  mode: DeploymentMode | null
+  satelliteId: string | null
+}
+export const NO_DEPLOYMENT_FILTER = { statuses: null, missionId: null, mode: null, satelliteId: null } satisfies Omit<DeploymentPage, keyof PageQuery>
 
 /** A simulated deployment's replay, as the scheduler needs it. */
 export type ReplayState = {
@@ -226,7 +250,7 @@ export interface Store {
 
   /** `replayActive`: a simulated deployment inserted already started (see ReplayState). */
   insertDeployment(deployment: Omit<Deployment, 'missionName' | 'planLabel'> & { replayActive: boolean }): Promise<DeploymentChange>
-  listDeployments(userId: string, limit: number): Promise<Deployment[]>
+  listDeployments(userId: string, page: DeploymentPage): Promise<Deployment[]>
   getDeployment(userId: string, id: string): Promise<Deployment | null>
   /** Throws NOT_FOUND, or CONFLICT when the deployment is already terminal. Answers once the cancel is durable. */
   cancelDeployment(userId: string, id: string, now: number): Promise<DeploymentChange>
@@ -265,8 +289,15 @@ export interface Store {
   dropStagedPayloads(staged: Array<number | null>): Promise<void>
   /** The deployment's events after arrival number `after`, in arrival order, at most `limit` (api.md §3.3 stream). */
   listEventsByArrival(deploymentId: string, after: number, limit: number): Promise<StoredEvent[]>
-  /** A page of the deployment's events in list order: event_timestamp, then arrival. */
-  listEvents(deploymentId: string, page: { offset: number; limit: number }): Promise<StoredEvent[]>
+  /**
+   * A page of the deployment's events in list order: event_timestamp, then arrival. Continuing after a
+   * position costs the same at any depth (one index probe, then one range read); `offset` costs what it skips.
+   */
+  listEvents(deploymentId: string, page: EventPage): Promise<StoredEvent[]>
+  /** How many of the deployment's events match: time proportional to the matches' instant range. */
+  countEvents(deploymentId: string, filter: EventFilter): Promise<number>
+  /** The arrival number of the deployment's latest event, 0 when it has none: every event up to it is committed. */
+  lastArrival(deploymentId: string): Promise<number>
   /** The deployment's event count, or null when it is unknown or not the user's. */
   getEventCount(userId: string, deploymentId: string): Promise<number | null>
 

@@ -14,7 +14,7 @@ harnessPerTest((harness, fixed) => {
 })
 
 type ListCase = {
-  name: 'agents' | 'keys' | 'users' | 'missions' | 'plans'
+  name: 'agents' | 'keys' | 'users' | 'missions' | 'plans' | 'deployments'
   role: 'admin' | 'operator'
   /** The caller's credentials for this list. */
   auth(t: Tenant): Record<string, string>
@@ -22,6 +22,8 @@ type ListCase = {
   seed(t: Tenant, n: number): Promise<string[]>
   /** The list's filters as its cursors' scope holds them when none is given. */
   filters?: null[]
+  /** A page without `limit`: 100, or the compat 50 of the deployments (api.md §2). */
+  defaultLimit?: number
 }
 
 let agentCounter = 0
@@ -78,6 +80,15 @@ const LISTS: ListCase[] = [
     seed: (t, n) =>
       times(n, (i) => created(h.request('POST', '/api/plans', { body: { mission_id: t.missionId, label: `p${i}`, satellite_id: '1', plan_data: PLAN_DATA }, headers: t.asKey }))),
   },
+  {
+    name: 'deployments',
+    role: 'operator',
+    // statuses, mission_id, mode, satellite_id (src/routes/deployments.ts)
+    filters: [null, null, null, null],
+    defaultLimit: 50,
+    auth: (t) => t.asKey,
+    seed: (t, n) => times(n, () => t.createDeployment('live')),
+  },
 ]
 
 const get = (path: string, headers: Record<string, string>) => h.request('GET', path, { headers })
@@ -120,9 +131,9 @@ describe.each(LISTS)('GET /api/$name', (list) => {
     const pages = await allPages(path, list.name, list.auth(t), 100)
     expect(pages.map((page) => page.length)).toEqual([100, 100, 50 + before.length])
     expect(pages.flat()).toEqual([...seeded.toReversed(), ...before])
-    // The default page is 100; 500 at most serves everything here in one page, with no next_cursor.
+    // The default page is 100 (deployments: 50); 500 at most serves everything here in one page, with no next_cursor.
     const first = await get(path, list.auth(t))
-    expect(idsOf(first, list.name)).toEqual(pages[0]!)
+    expect(idsOf(first, list.name)).toEqual(pages.flat().slice(0, list.defaultLimit ?? 100))
     const whole = await get(`${path}?limit=500`, list.auth(t))
     expect(idsOf(whole, list.name)).toEqual(pages.flat())
     expect(Object.keys(whole.body)).toEqual([list.name])

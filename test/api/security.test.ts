@@ -42,6 +42,7 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/api/deployments/:id/events', kind: 'any', url: (w) => `/api/deployments/${w.dep}/events`, owned: true },
   { method: 'GET', path: '/api/deployments/:id/events/stream', kind: 'any', url: (w) => `/api/deployments/${w.dep}/events/stream`, owned: true, stream: true },
   { method: 'GET', path: '/api/deployments/stream', kind: 'any', url: () => '/api/deployments/stream', stream: true },
+  { method: 'GET', path: '/api/deployments/:id/events/export', kind: 'any', url: (w) => `/api/deployments/${w.dep}/events/export`, owned: true },
   { method: 'POST', path: '/api/agent/register', kind: 'agent', url: () => '/api/agent/register', body: () => ({ agent_id: 'sat-25544' }) },
   { method: 'GET', path: '/api/agent/workloads', kind: 'agent', url: () => '/api/agent/workloads' },
   { method: 'POST', path: '/api/agent/telemetry', kind: 'agent', url: () => '/api/agent/telemetry', body: () => ({ status: 'idle' }) },

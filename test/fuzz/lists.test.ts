@@ -27,6 +27,7 @@ beforeAll(async () => {
       await post(t, '/api/plans', { mission_id: i % 2 && t === w.a ? otherMission : t.missionId, label: `p${i}`, satellite_id: '25544', plan_data: PLAN_DATA })
       await post(t, '/api/keys', { name: `k${i}` }, { cookie: t.cookie })
       await post(t, '/api/agent/telemetry', { status: 'idle' }, { ...t.asKey, 'x-agent-id': `sat-${t === w.a ? 'a' : 'c'}${i}` })
+      await post(t, '/api/deployments', { plan_id: t.planId, mode: 'live' })
     }
     await post(w.a, '/api/users', { email: `listed${i}@example.test`, password: 'long enough password' }, { cookie: w.a.cookie })
   }
@@ -41,6 +42,8 @@ const LISTS: List[] = [
   { name: 'missions', path: () => '/api/missions', key: 'missions', headers: (t) => t.asKey },
   { name: 'plans', path: () => '/api/plans', key: 'plans', headers: (t) => t.asKey },
   { name: 'plans of a mission', path: (t) => `/api/plans?mission_id=${t === c ? c.missionId : otherMission}`, key: 'plans', headers: (t) => t.asKey },
+  { name: 'deployments', path: () => '/api/deployments', key: 'deployments', headers: (t) => t.asKey },
+  { name: 'deployments, filtered', path: (t) => `/api/deployments?status=running,pending&mode=live&mission_id=${t.missionId}`, key: 'deployments', headers: (t) => t.asKey },
 ]
 const callers = () => [w.a, c]
 

@@ -4,8 +4,8 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect } from 'bun:test'
 import { v400, expectOneOf, type Alt } from './oracle'
-import { DEPLOYMENTS_PAGING, EVENTS_QUERY, QUERY_TWICE, isOpen } from './known-gaps'
-import { cursorWithOffset, decodeForm, garbageCursor, intRule, judgeQuery, textRule, timestampRule, type QueryRules } from './query-oracle'
+import { QUERY_TWICE, isOpen } from './known-gaps'
+import { cursorWithOffset, decodeForm, enumListRule, enumRule, eventTypeRule, garbageCursor, intRule, judgeQuery, textRule, timestampRule, type QueryRules } from './query-oracle'
 import { params, property } from './settings'
 import { expectHealthy, expectWellFormed, sendBytes } from './wire'
 import { createWorld, type World } from './world'
@@ -24,11 +24,26 @@ const EVENT_RULES = (): QueryRules => ({
   params: {
     offset: intRule('offset', 0, Number.MAX_SAFE_INTEGER),
     limit: intRule('limit', 1, 500),
-    // api.md §3.3 filters; while the route does not read them they are unknown parameters (ignored).
-    ...(isOpen(EVENTS_QUERY) ? {} : { type: textRule('type'), step_id: textRule('step_id'), since: timestampRule('since'), until: timestampRule('until'), cursor: garbageCursor }),
+    // api.md §3.3 filters (docs/events.md): a type or a `prefix.*`; a step id exactly as given.
+    type: eventTypeRule,
+    step_id: textRule('step_id'),
+    since: timestampRule('since'),
+    until: timestampRule('until'),
+    cursor: garbageCursor,
   },
-  together: isOpen(EVENTS_QUERY) ? undefined : cursorWithOffset,
+  together: cursorWithOffset,
 })
+/** docs/lists.md: statuses as a comma list, one mode; the id filters take any text (empty: no filter). */
+const DEPLOYMENT_RULES: QueryRules = {
+  ...LIST_RULES,
+  params: {
+    ...LIST_RULES.params,
+    status: enumListRule('status', ['pending', 'dispatched', 'running', 'completed', 'failed', 'cancelled']),
+    mode: enumRule('mode', ['simulated', 'live']),
+    mission_id: textRule('mission_id'),
+    satellite_id: textRule('satellite_id'),
+  },
+}
 const PLAN_RULES = (): QueryRules => ({
   ...LIST_RULES,
   params: {
@@ -38,11 +53,17 @@ const PLAN_RULES = (): QueryRules => ({
   },
 })
 const NONE: QueryRules = { params: {} }
+/** The export takes the list's filters and a format; paging parameters are unknown to it (ignored). */
+const EXPORT_RULES = (): QueryRules => {
+  const { type, step_id, since, until } = EVENT_RULES().params
+  return { params: { format: enumRule('format', ['ndjson', 'csv']), type: type!, step_id: step_id!, since: since!, until: until! } }
+}
 
 type Get = { path: () => string; headers: () => Record<string, string>; names: string[]; rules: () => QueryRules; list?: { key: string; fallback: number } }
 const GETS: Get[] = [
   { path: () => `/api/deployments/${dep}/events`, headers: () => w.a.asKey, names: ['offset', 'limit', 'type', 'step_id', 'since', 'until', 'cursor'], rules: EVENT_RULES },
-  { path: () => '/api/deployments', headers: () => w.a.asKey, names: ['limit', 'cursor', 'status', 'offset'], rules: () => (isOpen(DEPLOYMENTS_PAGING) ? NONE : LIST_RULES), list: { key: 'deployments', fallback: 50 } },
+  { path: () => '/api/deployments', headers: () => w.a.asKey, names: ['limit', 'cursor', 'status', 'mode', 'mission_id', 'satellite_id', 'offset'], rules: () => DEPLOYMENT_RULES, list: { key: 'deployments', fallback: 50 } },
+  { path: () => `/api/deployments/${dep}/events/export`, headers: () => w.a.asKey, names: ['format', 'type', 'step_id', 'since', 'until'], rules: EXPORT_RULES },
   { path: () => `/api/deployments/${dep}`, headers: () => w.a.asKey, names: [], rules: () => NONE },
   { path: () => '/api/missions', headers: () => w.a.asKey, names: ['limit', 'cursor', 'offset'], rules: () => LIST_RULES, list: { key: 'missions', fallback: 100 } },
   { path: () => `/api/missions/${w.a.missionId}`, headers: () => w.a.asKey, names: [], rules: () => NONE },
@@ -81,7 +102,7 @@ async function ask(i: number, pairs: Pairs, extra: Alt[] = []) {
   const what = `GET ${target.slice(0, 300)}`
   expectWellFormed(reply, what)
   expectOneOf(reply, [...judgeQuery(target, route.headers(), route.rules()), ...extra], what)
-  if (reply.status === 200 && route.list && !isOpen(DEPLOYMENTS_PAGING)) {
+  if (reply.status === 200 && route.list) {
     const limit = decodeForm(pairs.find(([k]) => decodeForm(k) === 'limit')?.[1] ?? '')
     const items = (reply.body as Record<string, unknown[]>)[route.list.key]!
     expect(items.length, `${what}: items on the page`).toBeLessThanOrEqual(limit ? Number(limit) : route.list.fallback)
@@ -137,9 +158,9 @@ describe('fuzz: query strings of the GET routes', () => {
   })
 })
 
-describe('fuzz: query gaps, each on its own', () => {
+describe('fuzz: list parameters, each on its own', () => {
   const bad = fc.constantFrom('0', '501', '-1', '1.0', '', 'x', '%FF')
-  property(DEPLOYMENTS_PAGING, async () => {
+  property('GET /api/deployments takes limit and cursor like every list', async () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom('limit', 'cursor'), bad, async (name, v) => {
         const reply = await sendBytes(w.h.app, 'GET', `/api/deployments?${name}=${v}`, { headers: w.a.asKey })
@@ -150,7 +171,7 @@ describe('fuzz: query gaps, each on its own', () => {
     )
   })
 
-  property(EVENTS_QUERY, async () => {
+  property('GET /api/deployments/{id}/events reads since, until and cursor', async () => {
     const cases = fc.constantFrom('since=yesterday', 'until=2026-03-07T12:00:00', 'since=2026-02-30T00:00:00Z', 'cursor=zzz', 'cursor=zzz&offset=0')
     await fc.assert(
       fc.asyncProperty(cases, async (q) => {

@@ -49,6 +49,16 @@ export const garbageCursor: ParamRule = () => [v400('cursor')]
 /** A timestamp filter (api.md §0: a timestamp without an offset, or an impossible date, is a 400). */
 export const timestampRule = (name: string): ParamRule => (v) => (v !== null && parseTimestamp(v) !== null ? 'ok' : [v400(name)])
 
+/** docs/events.md: the type filter is an event type (api.md §3.1) or a dotted prefix then `.*`, at most 64 characters. */
+export const eventTypeRule: ParamRule = (v) =>
+  v !== null && v.length <= 64 && (/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/.test(v) || /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*\.\*$/.test(v)) ? 'ok' : [v400('type')]
+
+/** One value of a fixed list. */
+export const enumRule = (name: string, values: string[]): ParamRule => (v) => (v !== null && values.includes(v) ? 'ok' : [v400(name)])
+
+/** A comma list of values of a fixed list (api.md §0: `status=running,failed`). */
+export const enumListRule = (name: string, values: string[]): ParamRule => (v) => (v !== null && v.split(',').every((x) => values.includes(x)) ? 'ok' : [v400(name)])
+
 /** A text filter: any text; one that is not UTF-8 or holds U+0000 may be refused. */
 export const textRule = (name: string): ParamRule => (v) => (v === null || v.includes('\u0000') ? { soft: [v400(name)] } : 'ok')
 

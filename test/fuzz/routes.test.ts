@@ -3,6 +3,7 @@
 // reply the contract allows, nothing stored on a refusal, an accepted write reads back as sent.
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect } from 'bun:test'
+import { NO_DEPLOYMENT_FILTER } from '../../src/store/types'
 import { parseExact } from './canonical'
 import { badText, contentType, eventType, goodId, toBytes, wire, type Wire } from './event-arbitraries'
 import { hostileValue, num, numberLiteral, obj, str, write, jsonValue, type J } from './json-text'
@@ -119,7 +120,7 @@ describe('fuzz: every write route', () => {
       fc.asyncProperty(path, body, async (which, sent) => {
         const c = await context()
         if (which === 'again') await sendBytes(w.h.app, 'POST', `/api/deployments/${c.dep}/cancel`, { headers: w.a.asKey })
-        const other = (await w.h.store.listDeployments(w.userIds[1]!, 1))[0]!.id
+        const other = (await w.h.store.listDeployments(w.userIds[1]!, { limit: 1, after: null, ...NO_DEPLOYMENT_FILTER }))[0]!.id
         const id = which === 'own' || which === 'again' ? c.dep : which === 'other' ? other : which
         const bytes = sent ? toBytes(write(sent[0]), sent[1]) : undefined
         const route = { ...cancel, path: () => `/api/deployments/${id}/cancel`, readBack: which === 'own' ? cancel.readBack : undefined }

@@ -3,6 +3,7 @@
 import { expect } from 'bun:test'
 import type { App } from '../../src/app'
 import { ERROR_CODES } from '../../src/domain/errors'
+import { NO_DEPLOYMENT_FILTER } from '../../src/store/types'
 import type { Harness, Reply } from '../helpers'
 
 const encoder = new TextEncoder()
@@ -76,7 +77,7 @@ export async function snapshot(h: Harness, userIds: string[]): Promise<string> {
       keys: (await h.store.listApiKeys(id, all)).map((k) => [k.id, k.name, k.environment, k.revokedAt]),
       missions: (await h.store.listMissions(id, all)).map((m) => [m.id, m.name, m.description]),
       plans: (await h.store.listPlans(id, null, all)).map((p) => [p.id, p.label, p.satelliteId, p.eventCount]),
-      deployments: (await h.store.listDeployments(id, 100_000)).map((d) => [d.id, d.status, d.eventCount, d.agentId, d.mode, d.speedMultiplier]),
+      deployments: (await h.store.listDeployments(id, { ...all, ...NO_DEPLOYMENT_FILTER })).map((d) => [d.id, d.status, d.eventCount, d.agentId, d.mode, d.speedMultiplier]),
       agents: (await h.store.listAgents(id, all))
         .filter((a) => a.registeredAt !== null || a.lastHeartbeatAt !== null || a.lastTelemetry !== null)
         .map(({ lastSeenAt: _seen, ...rest }) => rest),

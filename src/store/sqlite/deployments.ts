@@ -7,6 +7,7 @@ import { AppError, notFound } from '../../domain/errors'
 import type { EventInput } from '../../domain/event'
 import type { Deployment, DeploymentChange, DispatchResult, EventGroupWrites, ReplayState, ReportState, ReportTarget, Store } from '../types'
 import type { DurableCommits } from './durable'
+import { createEventPages } from './event-pages'
 import { createEventStatements, type DeploymentCursor, type EventAppender } from './events'
 
 type DeploymentStore = Pick<
@@ -25,6 +26,8 @@ type DeploymentStore = Pick<
   | 'stagePayloads'
   | 'dropStagedPayloads'
   | 'listEvents'
+  | 'countEvents'
+  | 'lastArrival'
   | 'getEventCount'
   | 'dispatchNext'
   | 'listActiveReplays'
@@ -39,6 +42,19 @@ const DEPLOYMENT_SELECT = `
          d.dispatched_at AS dispatchedAt, d.started_at AS startedAt, d.completed_at AS completedAt,
          d.event_count AS eventCount, m.name AS missionName, p.label AS planLabel, d.change_seq AS changeSeq
   FROM deployments d JOIN missions m ON m.id = d.mission_id JOIN plans p ON p.id = d.plan_id`
+
+/**
+ * A page of the list (docs/lists.md): newest first along deployments_user_idx (user_id, created_at), ties
+ * of one instant sorted by id; the filters are tested on the rows in that range. Exported for the
+ * query-plan test (test/db/query-plans.test.ts).
+ */
+export const DEPLOYMENT_LIST_SQL = `${DEPLOYMENT_SELECT}
+  WHERE d.user_id = $userId AND d.created_at <= $createdAt AND (d.created_at < $createdAt OR d.id < $id)
+    AND ($statuses IS NULL OR d.status IN (SELECT value FROM json_each($statuses)))
+    AND ($missionId IS NULL OR d.mission_id = $missionId)
+    AND ($mode IS NULL OR d.mode = $mode)
+    AND ($satelliteId IS NULL OR d.satellite_id = $satelliteId)
+  ORDER BY d.created_at DESC, d.id DESC LIMIT $limit`
 
 type ReplayRow = Omit<ReplayState, 'replayActive'> & { replayActive: number }
 const toReplayState = (row: ReplayRow): ReplayState => ({ ...row, replayActive: row.replayActive === 1 })
@@ -78,6 +94,7 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
   const sqlite = db.$client
   const immediate = <A extends unknown[], R>(fn: (...args: A) => R) => sqlite.transaction(fn).immediate
   const events = createEventStatements(db)
+  const eventPages = createEventPages(db)
   const q = {
     insert: sqlite.prepare(`
       INSERT INTO deployments (id, user_id, mission_id, plan_id, satellite_id, status, mode, speed_multiplier,
@@ -100,7 +117,7 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
     setCursor: sqlite.prepare(
       'UPDATE deployments SET replay_cursor = $cursor, replay_active = CASE WHEN $finished THEN 0 ELSE replay_active END WHERE id = $id',
     ),
-    list: sqlite.prepare(`${DEPLOYMENT_SELECT} WHERE d.user_id = $userId ORDER BY d.created_at DESC, d.rowid DESC LIMIT $limit`),
+    list: sqlite.prepare(DEPLOYMENT_LIST_SQL),
     get: sqlite.prepare(`${DEPLOYMENT_SELECT} WHERE d.id = $id AND d.user_id = $userId`) as Statement<DeploymentRow>,
     changesAfter: sqlite.prepare(`${DEPLOYMENT_SELECT} WHERE d.user_id = $userId AND d.change_seq > $after ORDER BY d.change_seq LIMIT $limit`) as Statement<DeploymentRow>,
     lastChange: sqlite.prepare('SELECT coalesce(max(change_seq), 0) FROM deployments WHERE user_id = ?'),
@@ -242,8 +259,11 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
       q.insert.run({ ...deployment, replayActive: deployment.replayActive ? 1 : 0 })
       return toChange(q.get.get({ id: deployment.id, userId: deployment.userId })!)
     },
-    async listDeployments(userId, limit) {
-      return (q.list.all({ userId, limit }) as DeploymentRow[]).map(toDeployment)
+    async listDeployments(userId, { limit, after, statuses, missionId, mode, satelliteId }) {
+      // Without a cursor: from after the last instant (created_at is never that large).
+      const from = after ?? { createdAt: Number.MAX_SAFE_INTEGER, id: '' }
+      const filters = { statuses: statuses && JSON.stringify(statuses), missionId, mode, satelliteId }
+      return (q.list.all({ userId, limit, createdAt: from.createdAt, id: from.id, ...filters }) as DeploymentRow[]).map(toDeployment)
     },
     async getDeployment(userId, id) {
       const row = q.get.get({ id, userId })
@@ -303,7 +323,13 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
       events.dropStaged(staged, (write) => durable.commitUnflushed(write))
     },
     async listEvents(deploymentId, page) {
-      return events.list(deploymentId, page)
+      return eventPages.list(deploymentId, page)
+    },
+    async countEvents(deploymentId, filter) {
+      return eventPages.count(deploymentId, filter)
+    },
+    async lastArrival(deploymentId) {
+      return eventPages.lastArrival(deploymentId)
     },
     async listEventsByArrival(deploymentId, after, limit) {
       return events.listByArrival(deploymentId, after, limit)

@@ -1,4 +1,4 @@
-// The events table on SQLite (drizzle/0002): writing a group's events and reading pages. The table is
+// The events table on SQLite (drizzle/0002): writing a group's events; event-pages.ts reads them. The table is
 // clustered by (deployment_key, event_timestamp, seq), so the list order is the table's own order and an
 // insert touches one b-tree. This is the hottest code in the server: statements are prepared once, bound
 // positionally, and rows are inserted ten to a statement.
@@ -15,7 +15,7 @@ const ROWS_PER_INSERT = 10
 
 type Row = [deploymentKey: number, timestamp: number, seq: number, type: string, jobId: string | null, stepId: string | null, payload: string | null, key: string | null, createdAt: number, digest: number | null, payloadRef: number | null, arrival: number]
 type CandidateRow = [id: string | null, seq: number, createdAt: number, type: string, jobId: string | null, stepId: string | null]
-type EventRow = [number, string | null, string, number, string | null, string | null, string, number, number?]
+type EventRow = [seq: number, id: string | null, type: string, timestamp: number, jobId: string | null, stepId: string | null, payload: string, createdAt: number, arrival: number]
 type LegacyRow = [deploymentKey: number, timestamp: number, seq: number, type: string, jobId: string | null, stepId: string | null, payload: string]
 
 // No id: a new event's id derives from created_at and seq (src/domain/ids.ts createEventIds).
@@ -31,7 +31,7 @@ const PLACEHOLDERS = `(${Array(ROW_WIDTH).fill('?').join(', ')})`
 const PAYLOAD_INLINE_MAX = 768
 
 /** The payload column, wherever the payload is kept: inline, under the event's seq, or staged under its payload_ref. */
-const PAYLOAD = '(CASE WHEN e.payload IS NULL THEN (SELECT p.payload FROM event_payloads p WHERE p.seq = coalesce(e.payload_ref, e.seq)) ELSE e.payload END)'
+export const PAYLOAD = '(CASE WHEN e.payload IS NULL THEN (SELECT p.payload FROM event_payloads p WHERE p.seq = coalesce(e.payload_ref, e.seq)) ELSE e.payload END)'
 
 /**
  * An input whose out-of-line payloads add up to this many bytes has them written ahead of it, in
@@ -88,10 +88,6 @@ export function createEventStatements(db: Db) {
     dropStaged: sqlite.prepare('DELETE FROM event_payloads WHERE seq = ?1 AND seq < 0 AND NOT EXISTS (SELECT 1 FROM events WHERE payload_ref = ?1)'),
     seq: sqlite.prepare("SELECT value FROM meta WHERE key = 'event_seq'"),
     setSeq: sqlite.prepare("UPDATE meta SET value = ? WHERE key = 'event_seq'"),
-    list: sqlite.prepare(`
-      SELECT seq, id, event_type, event_timestamp, job_id, step_id, ${PAYLOAD}, created_at FROM events e
-      WHERE deployment_key = (SELECT event_key FROM deployments WHERE id = ?)
-      ORDER BY event_timestamp, seq LIMIT ? OFFSET ?`),
     // The stream's order: along events_arrival_idx.
     byArrival: sqlite.prepare(`
       SELECT seq, id, event_type, event_timestamp, job_id, step_id, ${PAYLOAD}, created_at, arrival FROM events e INDEXED BY events_arrival_idx
@@ -108,7 +104,7 @@ export function createEventStatements(db: Db) {
     stepId,
     payload,
     createdAt,
-    ...(arrival === undefined ? {} : { arrival }),
+    arrival,
   })
 
   backfillDigests(sqlite, secret)
@@ -298,10 +294,6 @@ export function createEventStatements(db: Db) {
     openAppender,
     stagePayloads,
     dropStaged,
-    list(deploymentId: string, { offset, limit }: { offset: number; limit: number }): StoredEvent[] {
-      // values(): arrays are cheaper to materialise than objects keyed by column name.
-      return (q.list.values(deploymentId, limit, offset) as EventRow[]).map(toStoredEvent)
-    },
     listByArrival(deploymentId: string, after: number, limit: number): StoredEvent[] {
       return (q.byArrival.values(deploymentId, after, limit) as EventRow[]).map(toStoredEvent)
     },
