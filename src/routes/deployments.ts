@@ -68,8 +68,6 @@ export const deploymentRoutes = ({ store, replay, reports, guard, clock }: Route
         const filters = readDeploymentFilters(query)
         const scope = ['deployments', userId, filters.statuses?.join(',') ?? null, filters.missionId, filters.mode, filters.satelliteId]
         const { items, next } = await listPage(query, scope, (page) => store.listDeployments(userId, { ...page, ...filters }), { limitDefault: DEPLOYMENT_LIST_LIMIT })
-        // A status or count read may come from a commit whose flush is still running: shown once durable.
-        await store.whenDurable()
         return json({ deployments: items.map(deploymentDto), ...next })
       },
       { auth: 'any' },
@@ -79,7 +77,6 @@ export const deploymentRoutes = ({ store, replay, reports, guard, clock }: Route
       async ({ params, principal }) => {
         const deployment = await store.getDeployment(principal.user.id, params.id)
         if (!deployment) throw notFound('deployment')
-        await store.whenDurable()
         return json(deploymentDto(deployment))
       },
       { auth: 'any' },

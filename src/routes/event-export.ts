@@ -21,8 +21,6 @@ export const eventExportRoutes = ({ store, guard, log }: RouteDeps) =>
       // Exactly the events stored when the export starts (all of them committed): none stored later, even
       // one whose place is still ahead, so the export ends and holds what the deployment held at one moment.
       const arrivedBy = await store.lastArrival(deploymentId)
-      // Every event up to there is committed; exported once durable, like everything shown.
-      await store.whenDurable()
       const read = (after: EventPosition | null) => store.listEvents(deploymentId, { filter, after, arrivedBy, limit: EXPORT_PAGE })
       const first = isEmptyRange(filter) ? [] : await read(null)
       const body = exportStream(format, first, read, (error) => log.error('event export broken off', { deployment: deploymentId, error: errorDetail(error) }))
