@@ -94,11 +94,12 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
   app.services.sessions.stop()
   // Streams end now (their clients resume with Last-Event-ID), so that only requests in flight are waited for.
   app.services.streams.stop()
-  await app.services.reports.stop()
   // A stream whose client stopped reading may hold its socket until its cut-off: not past a few seconds.
   const forced = setTimeout(() => void server.stop(true), SHUTDOWN_GRACE_MS)
   await server.stop()
   clearTimeout(forced)
+  // After the requests in flight: the event counts they moved get their change numbers too.
+  await app.services.reports.stop()
   store.close()
   return Number(process.exitCode ?? 0)
 }

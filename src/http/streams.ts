@@ -150,6 +150,9 @@ class Inbox<T> {
 /** The connection a stream is written to: the client's going away, and a way to cut it off. */
 export type StreamSocket = { signal: AbortSignal; cutOff(): void }
 
+/** A user's place among their open streams (Streams.admit), given back once the stream is closed. */
+export type Slot = { release(): void }
+
 /** A credential an open stream was authenticated with, and how to close the stream. */
 type OpenStream = { credential: { via: 'key'; key: string } | { via: 'session'; token: string }; inbox: { close(reason: CloseReason): void } }
 
@@ -203,18 +206,12 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
    * waits in it), its credential checked with the others, closed when the client goes, and on closing
    * unsubscribed at once and — when the server closed it — its socket cut off.
    */
-  async function attach<T>(userId: string, inbox: Inbox<T>, subscribe: (push: (item: T) => void) => () => void, credential: OpenStream['credential'], socket: StreamSocket) {
+  async function attach<T>(slot: Slot, inbox: Inbox<T>, subscribe: (push: (item: T) => void) => () => void, credential: OpenStream['credential'], socket: StreamSocket) {
     const unsubscribe = subscribe((item) => inbox.push(item))
-    openByUser.set(userId, (openByUser.get(userId) ?? 0) + 1)
-    if (open.size === 0) versions = `${await store.authVersion()}/${await store.sessionVersion()}`
     const stream: OpenStream = { credential, inbox }
-    open.add(stream)
-    timer ??= setInterval(recheck, 1000)
     inbox.onClose((reason) => {
       unsubscribe()
-      const left = openByUser.get(userId)! - 1
-      if (left > 0) openByUser.set(userId, left)
-      else openByUser.delete(userId)
+      slot.release()
       open.delete(stream)
       if (open.size === 0) {
         clearInterval(timer)
@@ -222,20 +219,36 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
       }
       if (reason !== 'gone') socket.cutOff()
     })
-    if (socket.signal.aborted) inbox.close('gone')
-    else socket.signal.addEventListener('abort', () => inbox.close('gone'), { once: true })
-    // The route checked the credential before the stream was counted here: a revocation in between is
-    // in the versions read above, and no recheck would look at it again.
-    if (!inbox.closed && !(await stillValid(credential))) inbox.close('credentials')
+    // Whatever fails from here on (the database did not answer) closes the inbox: nothing is left behind.
+    try {
+      if (open.size === 0) versions = `${await store.authVersion()}/${await store.sessionVersion()}`
+      open.add(stream)
+      timer ??= setInterval(recheck, 1000)
+      if (socket.signal.aborted) inbox.close('gone')
+      else socket.signal.addEventListener('abort', () => inbox.close('gone'), { once: true })
+      // The route checked the credential before the stream was counted here: a revocation in between is
+      // in the versions read above, and no recheck would look at it again.
+      if (!inbox.closed && !(await stillValid(credential))) {
+        inbox.close('credentials')
+        throw new AppError('UNAUTHORIZED', 'invalid or revoked credentials')
+      }
+    } catch (error) {
+      inbox.close('gone')
+      throw error
+    }
   }
 
   /**
    * GET /api/deployments/{id}/events/stream, after the route has checked the caller may see the
    * deployment and read the resume point: the frames to send, in order, until the stream ends.
    */
-  async function* deploymentEvents(userId: string, deploymentId: string, after: number, credential: OpenStream['credential'], socket: StreamSocket): AsyncGenerator<Frame> {
+  async function deploymentEvents(slot: Slot, userId: string, deploymentId: string, after: number, credential: OpenStream['credential'], socket: StreamSocket) {
     const inbox = new Inbox<DeploymentNews>((news) => news.items.length)
-    await attach(userId, inbox, (push) => bus.subscribeDeployment(deploymentId, push), credential, socket)
+    await attach(slot, inbox, (push) => bus.subscribeDeployment(deploymentId, push), credential, socket)
+    return eventFrames(inbox, userId, deploymentId, after)
+  }
+
+  async function* eventFrames(inbox: Inbox<DeploymentNews>, userId: string, deploymentId: string, after: number): AsyncGenerator<Frame> {
     let lastSent = after
     let sentRank = -1
 
@@ -256,8 +269,12 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
       const news = first || RANK[deployment.status] > sentRank
       if (news) sentRank = RANK[deployment.status]
       if (news && first) yield statusFrame(deployment)
-      for (;;) {
-        const rows = await store.listEventsByArrival(deploymentId, lastSent, CATCH_UP_PAGE)
+      // After a gap, only the events stored before that status, which follows them; later ones come after
+      // it, from the inbox or the next catch-up (late data after a terminal status is not sent at all).
+      const upTo = first ? Number.POSITIVE_INFINITY : deployment.eventCount
+      while (lastSent < upTo) {
+        const limit = Math.min(CATCH_UP_PAGE, upTo - lastSent)
+        const rows = await store.listEventsByArrival(deploymentId, lastSent, limit)
         await store.whenDurable()
         const chunker = new Chunker()
         for (const row of rows) {
@@ -268,7 +285,7 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
         }
         const last = chunker.take()
         if (last && !inbox.closed) yield last
-        if (rows.length < CATCH_UP_PAGE || inbox.closed) break
+        if (rows.length < limit || inbox.closed) break
       }
       if (news && !first) yield statusFrame(deployment)
       return deployment.status
@@ -290,9 +307,10 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
         // What one wake-up took goes out in one write (one per CHUNK_MAX), not one per frame: under load a
         // wake-up takes several groups' news, and a write to each of many sockets costs far more than its bytes.
         const chunker = new Chunker()
-        for (const news of inbox.take()) {
+        taking: for (const news of inbox.take()) {
           for (const item of news.items) {
-            if (gap || inbox.closed) break
+            // Nothing after a terminal status: `end` comes next (late data is for a reconnect to fetch).
+            if (gap || inbox.closed || isTerminal(status)) break taking
             if (item.kind === 'event') {
               if (item.event.arrival <= lastSent) continue
               if (item.event.arrival !== lastSent + 1) {
@@ -332,12 +350,22 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
    * GET /api/deployments/stream: the user's deployments as they change, from change `after` (or from
    * now when null), never ending on its own.
    */
-  async function* deploymentChanges(userId: string, after: number | null, credential: OpenStream['credential'], socket: StreamSocket): AsyncGenerator<Frame> {
+  async function deploymentChanges(slot: Slot, userId: string, after: number | null, credential: OpenStream['credential'], socket: StreamSocket) {
     const inbox = new Inbox<DeploymentChange>(() => 1)
-    await attach(userId, inbox, (push) => bus.subscribeChanges(userId, push), credential, socket)
+    await attach(slot, inbox, (push) => bus.subscribeChanges(userId, push), credential, socket)
+    let latest: number
+    try {
+      latest = await store.lastChangeSeq(userId)
+    } catch (error) {
+      inbox.close('gone')
+      throw error
+    }
     // From now without a resume point; one past the latest change means "nothing yet" (api.md §3.3).
-    const latest = await store.lastChangeSeq(userId)
-    let lastSent = after === null ? latest : Math.min(after, latest)
+    return changeFrames(inbox, userId, after, after === null ? latest : Math.min(after, latest))
+  }
+
+  async function* changeFrames(inbox: Inbox<DeploymentChange>, userId: string, after: number | null, from: number): AsyncGenerator<Frame> {
+    let lastSent = from
 
     async function* catchUp(): AsyncGenerator<Frame> {
       for (;;) {
@@ -399,9 +427,22 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
     deploymentEvents,
     deploymentChanges,
     /** Refuses a new stream (429) to a user who has STREAMS_PER_USER_MAX open already. */
-    admit(userId: string) {
-      if ((openByUser.get(userId) ?? 0) >= STREAMS_PER_USER_MAX)
+    admit(userId: string): Slot {
+      const count = openByUser.get(userId) ?? 0
+      if (count >= STREAMS_PER_USER_MAX)
         throw new AppError('RATE_LIMITED', `at most ${STREAMS_PER_USER_MAX} streams may be open at once per user; close some first`, 5)
+      // Taken now, before anything is awaited: concurrent opens cannot all pass the check.
+      openByUser.set(userId, count + 1)
+      let released = false
+      return {
+        release() {
+          if (released) return
+          released = true
+          const left = openByUser.get(userId)! - 1
+          if (left > 0) openByUser.set(userId, left)
+          else openByUser.delete(userId)
+        },
+      }
     },
     get openCount() {
       return open.size

@@ -53,7 +53,7 @@ export const deploymentRoutes = ({ store, replay, reports, guard, clock }: Route
           eventCount: 0,
           replayActive: start !== null,
         }
-        reports.changed(await store.insertDeployment(deployment))
+        await store.insertDeployment(deployment, reports.changed)
         if (start) replay.track({ ...deployment, replayCursor: 0 }, plan!.planData)
         // The answer keeps the compat shape of a created deployment.
         return json({ id: deployment.id, status: 'pending' }, 201)
@@ -84,9 +84,8 @@ export const deploymentRoutes = ({ store, replay, reports, guard, clock }: Route
     .post(
       '/:id/cancel',
       async ({ params, principal }) => {
-        const change = await store.cancelDeployment(principal.user.id, params.id, clock())
+        const change = await store.cancelDeployment(principal.user.id, params.id, clock(), reports.changed)
         replay.forget(change.deployment.id)
-        reports.changed(change)
         return json({ id: change.deployment.id, status: change.deployment.status })
       },
       { auth: 'any' },

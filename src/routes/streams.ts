@@ -5,7 +5,7 @@ import { Elysia } from 'elysia'
 import { invalid, notFound } from '../domain/errors'
 import { apiKeyFrom, type Principal } from '../http/auth'
 import { queryOf, queryParam } from '../http/paging'
-import type { StreamSocket } from '../http/streams'
+import type { Slot, StreamSocket } from '../http/streams'
 import type { RouteDeps } from './deps'
 
 const RESUME_POINT = /^\d{1,16}$/
@@ -36,6 +36,16 @@ export const streamRoutes = ({ store, streams, sockets, guard }: RouteDeps) => {
   // Elysia answers HEAD with the GET handler and the length of its whole body, which a stream never ends:
   // the answer never came, and the stream ran (subscribed, reading) until the client went away.
   const headOnly = (request: Request) => (request.method === 'HEAD' ? new Response(null, { headers: SSE_HEADERS }) : null)
+  /** Opens a stream in one of the user's slots (429 when none is left); the slot is given back if it fails to open. */
+  async function opened<T>(userId: string, open: (slot: Slot) => Promise<T>): Promise<T> {
+    const slot = streams.admit(userId)
+    try {
+      return await open(slot)
+    } catch (error) {
+      slot.release()
+      throw error
+    }
+  }
   const socketOf = (request: Request): StreamSocket => {
     // No idle timeout on a stream: it may be quiet for a long time (keep-alives come every 15 s).
     sockets.keepOpen(request)
@@ -48,9 +58,10 @@ export const streamRoutes = ({ store, streams, sockets, guard }: RouteDeps) => {
       '/stream',
       async ({ request, principal, set }) => {
         const after = resumePoint(request)
-        streams.admit(principal.user.id)
         Object.assign(set.headers, SSE_HEADERS)
-        return headOnly(request) ?? streams.deploymentChanges(principal.user.id, after, credentialOf(principal, request), socketOf(request))
+        const head = headOnly(request)
+        if (head) return head
+        return opened(principal.user.id, (slot) => streams.deploymentChanges(slot, principal.user.id, after, credentialOf(principal, request), socketOf(request)))
       },
       { auth: 'any' },
     )
@@ -59,9 +70,10 @@ export const streamRoutes = ({ store, streams, sockets, guard }: RouteDeps) => {
       async ({ params, request, principal, set }) => {
         if (!(await store.getDeployment(principal.user.id, params.id))) throw notFound('deployment')
         const after = resumePoint(request) ?? 0
-        streams.admit(principal.user.id)
         Object.assign(set.headers, SSE_HEADERS)
-        return headOnly(request) ?? streams.deploymentEvents(principal.user.id, params.id, after, credentialOf(principal, request), socketOf(request))
+        const head = headOnly(request)
+        if (head) return head
+        return opened(principal.user.id, (slot) => streams.deploymentEvents(slot, principal.user.id, params.id, after, credentialOf(principal, request), socketOf(request)))
       },
       { auth: 'any' },
     )

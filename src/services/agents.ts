@@ -47,12 +47,9 @@ export function createAgentService({ store, clock, failures, reports }: { store:
         const outcome = await store.dispatchNext(userId, agentId, satellitesOf(agent), now, (deployment, planData) => {
           const events = parseStoredPlan(planData)
           return `{"plan_id":${JSON.stringify(deployment.planId)},"deployment_id":${JSON.stringify(deployment.id)},"satellite_id":${JSON.stringify(deployment.satelliteId)},"plan_data":${planData},"events":${JSON.stringify(playOrder(events).map((event) => toAgentEvent(event, deployment.dispatchedAt!, deployment.id)))}}`
-        })
+        }, reports.changed)
         if (outcome.kind === 'none') return null
-        if (outcome.kind === 'dispatched') {
-          reports.changed(outcome.change)
-          return outcome.value
-        }
+        if (outcome.kind === 'dispatched') return outcome.value
         const { deployment, error } = outcome
         try {
           await failures.fail({ userId, deploymentId: deployment.id }, 'plan_invalid', `its plan cannot be built into a workload: ${describeError(error)}`)

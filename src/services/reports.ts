@@ -49,7 +49,8 @@ export function createReports({ store, bus, log }: { store: Store; bus: Bus; log
     const failed = new Map<number, unknown>()
     for (;;) {
       try {
-        return await store.writeEventGroup((writes) => recordGroup(writes, inputs, failed))
+        // Its news goes out once it is durable, in commit order with every other write's (docs/streams.md).
+        return await store.writeEventGroup((writes) => recordGroup(writes, inputs, failed), publish)
       } catch (error) {
         if (!(error instanceof InputFailure)) throw error
         failed.set(error.index, error.error)
@@ -58,9 +59,9 @@ export function createReports({ store, bus, log }: { store: Store; bus: Bus; log
   }
 
   /**
-   * Once the group is durable: each input's outcome, and the news published. If the flush failed after the
-   * commit, what was stored may not be on disk, so nothing stored is acknowledged or published; inputs
-   * refused by their checks keep their own answer.
+   * Once the group is durable: each input's outcome. If the flush failed after the commit, what was stored
+   * may not be on disk, so nothing stored is acknowledged (nor published); inputs refused by their checks
+   * keep their own answer.
    */
   async function settle({ value, durable }: { value: GroupRecord; durable: Promise<void> }): Promise<GroupOutcome[]> {
     try {
@@ -68,7 +69,6 @@ export function createReports({ store, bus, log }: { store: Store; bus: Bus; log
     } catch (error) {
       return value.outcomes.map((outcome) => (outcome.ok ? { ok: false, error } : outcome))
     }
-    publish(value)
     return value.outcomes
   }
 
@@ -95,7 +95,7 @@ export function createReports({ store, bus, log }: { store: Store; bus: Bus; log
     const ids = [...countsMoved]
     countsMoved.clear()
     try {
-      publishChanges(await store.markDeploymentsChanged(ids))
+      await store.markDeploymentsChanged(ids, publishChanges)
       countsFailing = false
     } catch (error) {
       // Not stored: they stay to be tried at the next tick; said once until it works again.
@@ -196,7 +196,10 @@ export function createReports({ store, bus, log }: { store: Store; bus: Bus; log
       const refusal = decideReportAccess(target, reporter)
       if (refusal) throw refusal
     },
-    /** Publishes a deployment change made outside event groups (creation, cancel, dispatch), once durable. */
+    /**
+     * Publishes a deployment change made outside event groups (creation, cancel, dispatch): the store's
+     * `onDurable` for those writes, so that it comes in commit order with the groups' news.
+     */
     changed(change: DeploymentChange) {
       bus.publishChange(change.deployment.userId, change)
       const { deployment } = change

@@ -249,11 +249,12 @@ export interface Store {
   getPlan(userId: string, id: string): Promise<PlanWithData | null>
 
   /** `replayActive`: a simulated deployment inserted already started (see ReplayState). */
-  insertDeployment(deployment: Omit<Deployment, 'missionName' | 'planLabel'> & { replayActive: boolean }): Promise<DeploymentChange>
+  /** `onDurable`, like every write's below: told once the write is durable, in commit order with all the others. */
+  insertDeployment(deployment: Omit<Deployment, 'missionName' | 'planLabel'> & { replayActive: boolean }, onDurable?: (change: DeploymentChange) => void): Promise<DeploymentChange>
   listDeployments(userId: string, page: DeploymentPage): Promise<Deployment[]>
   getDeployment(userId: string, id: string): Promise<Deployment | null>
   /** Throws NOT_FOUND, or CONFLICT when the deployment is already terminal. Answers once the cancel is durable. */
-  cancelDeployment(userId: string, id: string, now: number): Promise<DeploymentChange>
+  cancelDeployment(userId: string, id: string, now: number, onDurable?: (change: DeploymentChange) => void): Promise<DeploymentChange>
   /**
    * The owner's deployments changed after change `afterSeq`, in change order, at most `limit`; each in its
    * latest state (api.md §3.3 GET /api/deployments/stream).
@@ -265,7 +266,7 @@ export interface Store {
    * Gives each of these deployments (their event counts moved) the next change number of its owner, in
    * one transaction, and returns them as changed; unknown ids are skipped. Answers once durable.
    */
-  markDeploymentsChanged(ids: string[]): Promise<DeploymentChange[]>
+  markDeploymentsChanged(ids: string[], onDurable?: (changes: DeploymentChange[]) => void): Promise<DeploymentChange[]>
   /** Resolves once everything committed so far is durable: what a reader saw may not be on disk yet. */
   whenDurable(): Promise<void>
 
@@ -278,7 +279,7 @@ export interface Store {
    * is written and this rejects with that error. The use case itself — checks, transitions, failures of
    * one input — is src/services/report-group.ts.
    */
-  writeEventGroup<T>(work: (writes: EventGroupWrites) => T): Promise<{ value: T; durable: Promise<void> }>
+  writeEventGroup<T>(work: (writes: EventGroupWrites) => T, onDurable?: (value: T) => void): Promise<{ value: T; durable: Promise<void> }>
   /**
    * Writes a large input's big payloads ahead of its group, a little at a time, so that no single
    * transaction holds the server long (docs/limits.md): per event, a key to pass as `staged`, or null.
@@ -313,6 +314,7 @@ export interface Store {
     satelliteIds: string[],
     now: number,
     prepare: (deployment: Deployment, planData: string) => T,
+    onDurable?: (change: DeploymentChange) => void,
   ): Promise<DispatchResult<T>>
 
   /** Replays that still have plan events to store. */

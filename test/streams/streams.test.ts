@@ -69,7 +69,9 @@ describe('what a connection is sent', () => {
     await s.next()
     await batch(h, t, dep, [event('job.accepted'), progress(1), event('job.completed'), progress(2)])
     const shape = (all: Array<{ event?: string; id?: string; data?: string }>) => all.map((m) => (m.event ? `${m.event}:${JSON.parse(m.data!).status}` : m.id))
-    expect(shape(await s.rest())).toEqual(['1', 'status:running', '2', '3', 'status:completed', '4', 'end:completed'])
+    // Event 4 came after the terminal status (late data): not on this stream, which ends there
+    // (docs/streams.md); a reconnect fetches it.
+    expect(shape(await s.rest())).toEqual(['1', 'status:running', '2', '3', 'status:completed', 'end:completed'])
     // Opened afterwards: the status it is in now, every event, end.
     expect(shape(await eventStream(h, dep, t.asKey).then((r) => r.rest()))).toEqual(['status:completed', '1', '2', '3', '4', 'end:completed'])
   })

@@ -205,6 +205,15 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
     return value
   })
 
+  const cancel = immediate((userId: string, id: string, now: number): DeploymentChange => {
+    const deployment = q.get.get({ id, userId })
+    if (!deployment) throw notFound('deployment')
+    const transition = decideTransition(deployment, 'cancel')
+    if (!transition) throw new AppError('CONFLICT', `deployment is already ${deployment.status}`)
+    applyTransition(id, transition.to, transition.stamps, now)
+    return markChanged(userId, id)
+  })
+
   const dispatchNext = immediate(
     (userId: string, agentId: string, satelliteIds: string[], now: number, prepare: (d: Deployment, planData: string) => unknown): DispatchResult<unknown> => {
       const next = q.nextPending.get({ userId, satellites: JSON.stringify(satelliteIds) })
@@ -255,9 +264,11 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
   }
 
   return {
-    async insertDeployment(deployment) {
+    async insertDeployment(deployment, onDurable) {
       q.insert.run({ ...deployment, replayActive: deployment.replayActive ? 1 : 0 })
-      return toChange(q.get.get({ id: deployment.id, userId: deployment.userId })!)
+      const change = toChange(q.get.get({ id: deployment.id, userId: deployment.userId })!)
+      if (onDurable) durable.afterDurable(() => onDurable(change))
+      return change
     },
     async listDeployments(userId, { limit, after, statuses, missionId, mode, satelliteId }) {
       // Without a cursor: from after the last instant (created_at is never that large).
@@ -269,17 +280,12 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
       const row = q.get.get({ id, userId })
       return row ? toDeployment(row) : null
     },
-    async cancelDeployment(userId, id, now) {
-      return settledAfter(
-        immediate(() => {
-          const deployment = q.get.get({ id, userId })
-          if (!deployment) throw notFound('deployment')
-          const transition = decideTransition(deployment, 'cancel')
-          if (!transition) throw new AppError('CONFLICT', `deployment is already ${deployment.status}`)
-          applyTransition(id, transition.to, transition.stamps, now)
-          return markChanged(userId, id)
-        }),
-      )
+    async cancelDeployment(userId, id, now, onDurable) {
+      return settledAfter(() => {
+        const change = cancel(userId, id, now)
+        if (onDurable) durable.afterDurable(() => onDurable(change))
+        return change
+      })
     },
     async listDeploymentChanges(userId, afterSeq, limit) {
       return q.changesAfter.all({ userId, after: afterSeq, limit }).map(toChange)
@@ -287,15 +293,18 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
     async lastChangeSeq(userId) {
       return q.lastChange.values(userId)[0]![0] as number
     },
-    async markDeploymentsChanged(ids) {
-      return durable.commit(
+    async markDeploymentsChanged(ids, onDurable) {
+      const { value, durable: done } = durable.commitThenFlush(
         immediate(() =>
           ids.flatMap((id) => {
             const owner = q.owner.get({ id })
             return owner ? [markChanged(owner.userId, id)] : []
           }),
         ),
+        onDurable,
       )
+      await done
+      return value
     },
     async whenDurable() {
       await durable.settled()
@@ -306,12 +315,23 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
       const { eventKey: _key, ...state } = row
       return state
     },
-    async writeEventGroup(work) {
+    async writeEventGroup(work, onDurable) {
       // The hot path: committed without holding up the event loop for the WAL's flush, which `durable` awaits.
-      return durable.commitThenFlush(() => writeGroup(work))
+      return durable.commitThenFlush(() => writeGroup(work), onDurable)
     },
-    async dispatchNext<T>(userId: string, agentId: string, satelliteIds: string[], now: number, prepare: (d: Deployment, planData: string) => T) {
-      return settledAfter(() => dispatchNext(userId, agentId, satelliteIds, now, prepare) as DispatchResult<T>)
+    async dispatchNext<T>(
+      userId: string,
+      agentId: string,
+      satelliteIds: string[],
+      now: number,
+      prepare: (d: Deployment, planData: string) => T,
+      onDurable?: (change: DeploymentChange) => void,
+    ) {
+      return settledAfter(() => {
+        const result = dispatchNext(userId, agentId, satelliteIds, now, prepare) as DispatchResult<T>
+        if (result.kind === 'dispatched' && onDurable) durable.afterDurable(() => onDurable(result.change))
+        return result
+      })
     },
     async listActiveReplays() {
       return q.activeReplays.all().map(toReplayState)

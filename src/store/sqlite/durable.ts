@@ -24,7 +24,13 @@ export type DurableCommits = {
    * commit is durable, or rejects (503 UNAVAILABLE) when its flush failed. A transaction that throws
    * throws here, and nothing is flushed for it.
    */
-  commitThenFlush<T>(transaction: () => T): { value: T; durable: Promise<void> }
+  commitThenFlush<T>(transaction: () => T, onDurable?: (value: T) => void): { value: T; durable: Promise<void> }
+  /**
+   * Runs `callback` once every commit made so far is durable. Such callbacks (and commitThenFlush's
+   * `onDurable`) run in the order of their commits, whichever flush covers them; never after a failed
+   * flush. This is what makes news reach the streams in commit order (docs/streams.md).
+   */
+  afterDurable(callback: () => void): void
   /**
    * Runs a synchronous transaction under synchronous=NORMAL and does not wait for a flush: for writes that
    * nobody is told are durable (an agent's last_seen_at, a key's last_used_at), whose loss on a power cut
@@ -60,7 +66,13 @@ export function createDurableCommits(sqlite: Database, path: string, durability:
   if (durability === 'normal' || path === ':memory:')
     return {
       commit: async (transaction) => transaction(),
-      commitThenFlush: (transaction) => ({ value: transaction(), durable: Promise.resolve() }),
+      commitThenFlush(transaction, onDurable) {
+        const value = transaction()
+        // Durable already: told at once, after the caller has its value; queueMicrotask keeps the order.
+        if (onDurable) queueMicrotask(() => onDurable(value))
+        return { value, durable: Promise.resolve() }
+      },
+      afterDurable: (callback) => queueMicrotask(callback),
       commitUnflushed: (transaction) => transaction(),
       settled: async () => {},
       check() {},
@@ -97,15 +109,59 @@ export function createDurableCommits(sqlite: Database, path: string, durability:
     return fd
   }
 
-  /** Flushes the WAL file to disk (fdatasync on the thread pool). */
+  /**
+   * Commits made through commitThenFlush so far, and how many of them are known durable: the order in
+   * which their callbacks, and afterDurable's, run (commitUnflushed writes announce nothing, so they do
+   * not count, and nobody waits for them).
+   */
+  let committed = 0
+  let durableUpTo = 0
+  /** The last commit the flush in flight covers. */
+  let inFlightUpTo = 0
+  /** Callbacks waiting for commit number `upTo` to be durable, in commit order (afterDurable). */
+  const waiting: Array<{ upTo: number; callback: () => void }> = []
+  let draining = false
+
+  /** Runs the waiting callbacks whose commits are durable, in order; a callback that throws is its own problem. */
+  function drain() {
+    if (draining) return
+    draining = true
+    try {
+      while (waiting.length && waiting[0]!.upTo <= durableUpTo && !failed) {
+        const { callback } = waiting.shift()!
+        try {
+          callback()
+        } catch {}
+      }
+    } finally {
+      draining = false
+    }
+  }
+
+  function whenDurable(upTo: number, callback: () => void) {
+    if (failed) return
+    waiting.push({ upTo, callback })
+    // Already durable: run it after the caller has returned, in order with the others. Otherwise make sure
+    // a flush will cover it (a commit without a flush of its own, like last_seen_at, may be the last one).
+    if (upTo <= durableUpTo) queueMicrotask(drain)
+    else if (!next && !(inFlight && inFlightUpTo >= upTo)) durable().catch(() => {})
+  }
+
+  /** Flushes the WAL file to disk (fdatasync on the thread pool), making every commit so far durable. */
   function syncWal(): Promise<void> {
+    const upTo = committed
+    inFlightUpTo = upTo
     const started = (async () => {
       try {
         await syncFile(walFd())
+        durableUpTo = Math.max(durableUpTo, upTo)
+        drain()
       } catch (error) {
         const first = failed === null
         failed ??= new AppError('UNAVAILABLE', `storage could not make the write durable (${(error as { code?: string }).code ?? 'flush failed'}); retry later`)
         if (first) onFlushFailure?.(error)
+        // Nothing committed after a failed write-back can be vouched for: those callbacks never run.
+        waiting.length = 0
         throw failed
       }
     })().finally(() => {
@@ -143,20 +199,27 @@ export function createDurableCommits(sqlite: Database, path: string, durability:
     }
   }
 
-  function commitThenFlush<T>(transaction: () => T): { value: T; durable: Promise<void> } {
+  function commitThenFlush<T>(transaction: () => T, onDurable?: (value: T) => void): { value: T; durable: Promise<void> } {
     const value = commitUnflushed(transaction)
-    return {
-      value,
-      durable: durable().then(() => {
-        // Even a flush that succeeded cannot vouch for this commit if an earlier one failed meanwhile.
-        if (failed) throw failed
-      }),
-    }
+    committed++
+    const flush = durable()
+    // After durable(): the flush it asked for covers this commit, so whenDurable asks for none.
+    if (onDurable) whenDurable(committed, () => onDurable(value))
+    const done = flush.then(() => {
+      // Even a flush that succeeded cannot vouch for this commit if an earlier one failed meanwhile.
+      if (failed) throw failed
+    })
+    return { value, durable: done }
+  }
+
+  function afterDurable(callback: () => void) {
+    whenDurable(committed, callback)
   }
 
   return {
     commitUnflushed,
     commitThenFlush,
+    afterDurable,
     async commit(transaction) {
       const { value, durable } = commitThenFlush(transaction)
       await durable
