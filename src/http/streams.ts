@@ -169,6 +169,7 @@ export type Streams = ReturnType<typeof createStreams>
 export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
   const open = new Set<OpenStream>()
   const openByUser = new Map<string, number>()
+  let stopped = false
   let timer: ReturnType<typeof setInterval> | undefined
   let versions = ''
   let rechecking = false
@@ -428,6 +429,8 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
     deploymentChanges,
     /** Refuses a new stream (429) to a user who has STREAMS_PER_USER_MAX open already. */
     admit(userId: string): Slot {
+      // Shutting down: a stream opened now would hold the shutdown up (its client retries elsewhere or later).
+      if (stopped) throw new AppError('UNAVAILABLE', 'the server is shutting down; reconnect in a moment')
       const count = openByUser.get(userId) ?? 0
       if (count >= STREAMS_PER_USER_MAX)
         throw new AppError('RATE_LIMITED', `at most ${STREAMS_PER_USER_MAX} streams may be open at once per user; close some first`, 5)
@@ -448,6 +451,7 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
       return open.size
     },
     stop() {
+      stopped = true
       for (const stream of [...open]) stream.inbox.close('stopped')
       clearInterval(timer)
       timer = undefined
