@@ -8,9 +8,8 @@
 import type { Db } from '../../db/open'
 import { createEventIds } from '../../domain/ids'
 import { NO_EVENT_FILTER, type EventFilter, type EventPage, type EventPosition, type StoredEvent } from '../types'
-import { PAYLOAD } from './events'
+import { PAYLOAD, storedEventOf, type EventRow } from './events'
 
-type EventRow = [seq: number, id: string | null, type: string, timestamp: number, jobId: string | null, stepId: string | null, payload: string, createdAt: number, arrival: number]
 /** A place in the primary key, (event_timestamp, seq): a range read starts after one and ends at one. */
 type Key = [timestamp: number, seq: number]
 
@@ -75,7 +74,7 @@ export const EVENT_PAGE_SQL = {
 export function createEventPages(db: Db) {
   const sqlite = db.$client
   const secret = sqlite.query("SELECT value FROM meta WHERE key = 'event_id_secret'").values()[0]![0] as number
-  const eventId = createEventIds(secret)
+  const toStoredEvent = storedEventOf(createEventIds(secret))
   const q = {
     page: sqlite.prepare(EVENT_PAGE_SQL.page),
     seqAt: sqlite.prepare(EVENT_PAGE_SQL.seqAt),
@@ -101,18 +100,7 @@ export function createEventPages(db: Db) {
   function pageIn(params: FilterParams, from: Key, to: Key, arrivedBy: number | null, limit: number, offset: number): StoredEvent[] {
     const rows = q.page.values({ ...withoutUntil(params), ...range(params, from, to), arrivedBy: arrivedBy ?? AFTER_ALL, limit, offset }) as EventRow[]
     // values(): arrays are cheaper to materialise than objects keyed by column name.
-    return rows.map(([seq, id, eventType, eventTimestamp, jobId, stepId, payload, createdAt, arrival]): StoredEvent => ({
-      seq,
-      // Stored for events from before 0.2, derived for the others (src/domain/ids.ts createEventIds).
-      id: id ?? eventId(createdAt, seq),
-      eventType,
-      eventTimestamp,
-      jobId,
-      stepId,
-      payload,
-      createdAt,
-      arrival,
-    }))
+    return rows.map(toStoredEvent)
   }
 
   return {

@@ -15,7 +15,23 @@ const ROWS_PER_INSERT = 10
 
 type Row = [deploymentKey: number, timestamp: number, seq: number, type: string, jobId: string | null, stepId: string | null, payload: string | null, key: string | null, createdAt: number, digest: number | null, payloadRef: number | null, arrival: number]
 type CandidateRow = [id: string | null, seq: number, createdAt: number, type: string, jobId: string | null, stepId: string | null]
-type EventRow = [seq: number, id: string | null, type: string, timestamp: number, jobId: string | null, stepId: string | null, payload: string, createdAt: number, arrival: number]
+/** An event as read for a list or a stream: `seq, id, event_type, event_timestamp, job_id, step_id, payload, created_at, arrival`. */
+export type EventRow = [seq: number, id: string | null, type: string, timestamp: number, jobId: string | null, stepId: string | null, payload: string, createdAt: number, arrival: number]
+
+/** Maps a read row to a StoredEvent; its id is stored for events from before 0.2, derived for the others (src/domain/ids.ts). */
+export const storedEventOf =
+  (eventId: (createdAt: number, seq: number) => string) =>
+  ([seq, id, eventType, eventTimestamp, jobId, stepId, payload, createdAt, arrival]: EventRow): StoredEvent => ({
+    seq,
+    id: id ?? eventId(createdAt, seq),
+    eventType,
+    eventTimestamp,
+    jobId,
+    stepId,
+    payload,
+    createdAt,
+    arrival,
+  })
 type LegacyRow = [deploymentKey: number, timestamp: number, seq: number, type: string, jobId: string | null, stepId: string | null, payload: string]
 
 // No id: a new event's id derives from created_at and seq (src/domain/ids.ts createEventIds).
@@ -95,17 +111,7 @@ export function createEventStatements(db: Db) {
       ORDER BY arrival LIMIT ?`),
   }
 
-  const toStoredEvent = ([seq, id, eventType, eventTimestamp, jobId, stepId, payload, createdAt, arrival]: EventRow): StoredEvent => ({
-    seq,
-    id: idOf(id, createdAt, seq),
-    eventType,
-    eventTimestamp,
-    jobId,
-    stepId,
-    payload,
-    createdAt,
-    arrival,
-  })
+  const toStoredEvent = storedEventOf(eventId)
 
   backfillDigests(sqlite, secret)
   // Payloads staged for inputs that never committed (the server stopped between the two): nothing refers to them.
