@@ -112,7 +112,8 @@ test('event counts come at most once a second per deployment, the latest always 
   const got: Array<{ at: number; item: { id: string; event_count: number } }> = []
   const reading = (async () => {
     for (;;) {
-      const m = await s.within(1150)
+      // Quiet for 2.5 s: the last count has come (the timer runs every second; a loaded machine adds delay).
+      const m = await s.within(2500)
       if (m === 'quiet' || m === null) return
       got.push({ at: Date.now() - started, item: dataOf(m) })
     }
@@ -129,7 +130,8 @@ test('event counts come at most once a second per deployment, the latest always 
   const ofDep = got.filter((g) => g.item.id === dep)
   expect(ofDep.length).toBeGreaterThanOrEqual(1)
   expect(ofDep.length).toBeLessThanOrEqual(3)
-  for (let k = 1; k < ofDep.length; k++) expect(ofDep[k]!.at - ofDep[k - 1]!.at).toBeGreaterThan(900)
+  // A second apart on the server; as received here, less what scheduling delays the earlier one by.
+  for (let k = 1; k < ofDep.length; k++) expect(ofDep[k]!.at - ofDep[k - 1]!.at).toBeGreaterThan(800)
   expect(ofDep.at(-1)!.item.event_count).toBe(101)
   expect(got.filter((g) => g.item.id === second).at(-1)!.item.event_count).toBe(5)
   for (const id of [dep, second]) expect(got.filter((g) => g.item.id === id).at(-1)!.item).toEqual(await deploymentOf(h, t, id))
