@@ -13,6 +13,9 @@ import { errorDetail, stderrLogger as log } from './log'
 import { serve } from './server'
 import { createSqliteStore } from './store/sqlite'
 
+/** The first start after an upgrade may number many stored events before anything else: it says how far it got. */
+const startOptions = { onProgress: (message: string, fields: Record<string, unknown>) => log.info(message, fields) }
+
 async function run(config: Config): Promise<number> {
   switch (config.command) {
     case 'help':
@@ -25,14 +28,14 @@ async function run(config: Config): Promise<number> {
       console.log(JSON.stringify(examplePlan, null, 2))
       return 0
     case 'user create': {
-      const store = createSqliteStore(config.db)
+      const store = createSqliteStore(config.db, startOptions)
       const user = await createAuthService({ store, clock: systemClock }).createUser(config)
       console.log(`created ${user.role} ${user.email} (${user.id})`)
       store.close()
       return 0
     }
     case 'key create': {
-      const store = createSqliteStore(config.db)
+      const store = createSqliteStore(config.db, startOptions)
       const user = await store.getUserByEmail(normaliseEmail(config.email))
       if (!user) {
         console.error(`no user with email ${config.email}`)
@@ -52,6 +55,7 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
   let stop!: () => void
   const stopped = new Promise<void>((resolve) => (stop = resolve))
   const store = createSqliteStore(config.db, {
+    ...startOptions,
     durability: config.durability,
     // The disk refused a flush: nothing more can be acknowledged safely. Stop (exit code 75, "try again")
     // so that a supervisor restarts the server on what is really on disk; agents retry what went unanswered.

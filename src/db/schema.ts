@@ -120,6 +120,11 @@ export const deployments = sqliteTable(
      * when its event count moved. Only the latest change of each deployment is kept.
      */
     changeSeq: integer('change_seq').notNull().default(0),
+    /**
+     * The event_count that the latest change (change_seq) carries. A count that moved since is given a
+     * change of its own once a second, or at the next start if the server stopped first.
+     */
+    changeCount: integer('change_count').notNull().default(0),
   },
   (t) => [
     index('deployments_user_idx').on(t.userId, t.createdAt),

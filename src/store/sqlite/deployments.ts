@@ -98,11 +98,11 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
   const q = {
     insert: sqlite.prepare(`
       INSERT INTO deployments (id, user_id, mission_id, plan_id, satellite_id, status, mode, speed_multiplier,
-        agent_id, created_at, dispatched_at, started_at, completed_at, event_count, replay_active, event_key, change_seq)
+        agent_id, created_at, dispatched_at, started_at, completed_at, event_count, replay_active, event_key, change_seq, change_count)
       VALUES ($id, $userId, $missionId, $planId, $satelliteId, $status, $mode, $speedMultiplier,
         $agentId, $createdAt, $dispatchedAt, $startedAt, $completedAt, $eventCount, $replayActive,
         (SELECT coalesce(max(event_key), 0) + 1 FROM deployments),
-        (SELECT coalesce(max(change_seq), 0) + 1 FROM deployments WHERE user_id = $userId))`),
+        (SELECT coalesce(max(change_seq), 0) + 1 FROM deployments WHERE user_id = $userId), $eventCount)`),
     // The oldest pending live deployment for one of the agent's satellites (deployments_dispatch_idx).
     nextPending: sqlite.prepare(`
       SELECT id FROM deployments
@@ -121,10 +121,16 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
     get: sqlite.prepare(`${DEPLOYMENT_SELECT} WHERE d.id = $id AND d.user_id = $userId`) as Statement<DeploymentRow>,
     changesAfter: sqlite.prepare(`${DEPLOYMENT_SELECT} WHERE d.user_id = $userId AND d.change_seq > $after ORDER BY d.change_seq LIMIT $limit`) as Statement<DeploymentRow>,
     lastChange: sqlite.prepare('SELECT coalesce(max(change_seq), 0) FROM deployments WHERE user_id = ?'),
-    // The owner's next change number: one step down deployments_change_idx.
+    // The owner's next change number: one step down deployments_change_idx. The change carries the count as it is now.
     markChanged: sqlite.prepare(`
-      UPDATE deployments SET change_seq = (SELECT coalesce(max(change_seq), 0) + 1 FROM deployments WHERE user_id = $userId)
+      UPDATE deployments SET change_seq = (SELECT coalesce(max(change_seq), 0) + 1 FROM deployments WHERE user_id = $userId),
+        change_count = event_count
       WHERE id = $id AND user_id = $userId`),
+    // Counts that moved after their deployment's latest change, in the order of those changes. One pass over
+    // the table, cheaper than along deployments_change_idx (15 ms, not 23, for 100 000 deployments).
+    unrecordedCounts: sqlite.prepare(
+      'SELECT id, user_id AS userId FROM deployments NOT INDEXED WHERE event_count != change_count ORDER BY user_id, change_seq',
+    ) as Statement<{ id: string; userId: string }>,
     // Only what a report needs, without the joins.
     reportState: sqlite.prepare(
       'SELECT status, mode, agent_id AS agentId, started_at AS startedAt, completed_at AS completedAt, event_key AS eventKey FROM deployments WHERE id = $id AND user_id = $userId',
@@ -193,6 +199,14 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
     q.markChanged.run({ id, userId })
     return toChange(q.get.get({ id, userId })!)
   }
+
+  // A count that moved is given its change by a timer, a second later (src/services/reports.ts): a crash or
+  // a shutdown within that second left it without one, and a list stream resumed from its last id would
+  // never see the final count. Before anything is served, such counts get their change now, in one
+  // transaction (measured: 2.3 s if each of 100 000 deployments needs one; a crash leaves a second's worth).
+  immediate(() => {
+    for (const { id, userId } of q.unrecordedCounts.all()) q.markChanged.run({ id, userId })
+  })()
 
   // Every transaction that reads and then writes starts IMMEDIATE: it takes the write lock first (waiting
   // up to busy_timeout for another process), so a concurrent writer can never invalidate what it read.

@@ -3,17 +3,23 @@ import { openDatabase, type OpenOptions } from '../../db/open'
 import type { Store } from '../types'
 import { createAccountStore } from './accounts'
 import { createAgentStore } from './agents'
+import { backfillArrivals, type ProgressReport } from './arrival-backfill'
 import { createCatalogStore } from './catalog'
 import { createDeploymentStore } from './deployments'
 import { startCheckpointer } from './checkpointer'
 import { createDurableCommits, type DurableOptions } from './durable'
 
+/** Told how far start-up work on a large database has got (the arrival numbering after an upgrade). */
+type StartOptions = { onProgress?: ProgressReport }
+
 /** DurableOptions: how event commits are flushed and what happens if a flush fails (src/store/sqlite/durable.ts). */
-export function createSqliteStore(path: string, options: OpenOptions & DurableOptions = {}): Store {
+export function createSqliteStore(path: string, options: OpenOptions & DurableOptions & StartOptions = {}): Store {
   const db = openDatabase(path, options)
   const durable = createDurableCommits(db.$client, path, options.durability ?? 'full', options)
   // Checkpoints move off the event loop (src/store/sqlite/checkpointer.ts); an in-memory database has no WAL.
   const checkpointer = path === ':memory:' ? null : startCheckpointer(db.$client, path, options.onCheckpointError)
+  // Before the deployment store exists, so before any event is appended: a new arrival is the highest plus one.
+  backfillArrivals(db.$client, { onProgress: options.onProgress })
   const ping = db.$client.prepare('SELECT 1')
   const authEpoch = db.$client.prepare("SELECT value FROM meta WHERE key = 'auth_epoch'")
   const sessionEpoch = db.$client.prepare("SELECT value FROM meta WHERE key = 'session_epoch'")
