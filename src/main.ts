@@ -78,6 +78,10 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
   const server = serve(app, { hostname: config.host, port: config.port })
   app.services.sessions.start()
   await app.services.replay.resume()
+  // Past Bun's own header limit (16 KiB unless raised) Bun answers a bare 431 before our JSON one (docs/http.md). Said before
+  // `listening`, which is what scripts and tests wait for.
+  if (maxHeaderSize < SOCKET_HEAD_MINIMUM)
+    log.warn('Bun was started without --max-http-header-size=327680: requests with large headers get a bare 431', { maxHttpHeaderSize: maxHeaderSize })
   log.info('listening', {
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`,
     db: config.db,
@@ -87,9 +91,6 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
     replays: app.services.replay.activeCount,
     version: pkg.version,
   })
-  // Past Bun's own header limit (16 KiB unless raised) Bun answers a bare 431 before our JSON one (docs/http.md).
-  if (maxHeaderSize < SOCKET_HEAD_MINIMUM)
-    log.warn('Bun was started without --max-http-header-size=327680: requests with large headers get a bare 431', { maxHttpHeaderSize: maxHeaderSize })
   // A signal, or a failed flush (which may come even while replays resume at start).
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, stop)
   await stopped
