@@ -58,6 +58,12 @@ export const EVENT_PAGE_SQL = {
     SELECT seq, id, event_type, event_timestamp, job_id, step_id, ${PAYLOAD}, created_at, arrival FROM events e
     WHERE ${DEPLOYMENT_KEY} AND ${RANGE} ${MATCHES} AND arrival <= $arrivedBy
     ORDER BY event_timestamp, seq LIMIT $limit OFFSET $offset`,
+  // The common page (no type or step filter, no arrival bound): the same read without their tests, which
+  // cost a fifth of a 100-row page's time (measured in process: 184 µs against 148 µs before them).
+  plainPage: `
+    SELECT seq, id, event_type, event_timestamp, job_id, step_id, ${PAYLOAD}, created_at, arrival FROM events e
+    WHERE ${DEPLOYMENT_KEY} AND (event_timestamp, seq) > ($fromTime, $fromSeq) AND event_timestamp < $until
+    ORDER BY event_timestamp, seq LIMIT $limit OFFSET $offset`,
   // Within a deployment arrival order is seq order, so the seq of the last event that arrived at or
   // before the position splits the events at its instant exactly as the position does, whether or not
   // that event still exists. One step down events_arrival_idx, which holds seq (the primary key).
@@ -77,6 +83,7 @@ export function createEventPages(db: Db) {
   const toStoredEvent = storedEventOf(createEventIds(secret))
   const q = {
     page: sqlite.prepare(EVENT_PAGE_SQL.page),
+    plainPage: sqlite.prepare(EVENT_PAGE_SQL.plainPage),
     seqAt: sqlite.prepare(EVENT_PAGE_SQL.seqAt),
     keyAfter: sqlite.prepare(EVENT_PAGE_SQL.keyAfter),
     count: sqlite.prepare(EVENT_PAGE_SQL.count),
@@ -115,7 +122,9 @@ export function createEventPages(db: Db) {
           if (from === END) return []
           await nextTurn()
         }
-        return pageIn(params, from, END, null, limit, offset)
+        const [fromTime, fromSeq] = from
+        const rows = q.plainPage.values({ deploymentId, fromTime, fromSeq, until: params.until, limit, offset }) as EventRow[]
+        return rows.map(toStoredEvent)
       }
       if (!isSelective(filter)) return pageIn(params, from, END, arrivedBy, limit, offset)
       // A type or step filter may pass few rows: stretch by stretch, the offset skipped by counting.
