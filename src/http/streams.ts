@@ -139,6 +139,15 @@ class Inbox<T> {
       }
     })
   }
+  /**
+   * Waits for something to send: 'quiet' after KEEP_ALIVE_MS of nothing, 'closed', or 'news' — held back
+   * until WRITE_EVERY_MS after the last write (`wroteAt`), so that what comes meanwhile goes with it.
+   */
+  async ready(wroteAt: number): Promise<'quiet' | 'news' | 'closed'> {
+    if (!(await this.wait(KEEP_ALIVE_MS))) return 'quiet'
+    if (performance.now() - wroteAt < WRITE_EVERY_MS) await nextTick()
+    return this.closed ? 'closed' : 'news'
+  }
   take(): T[] {
     const items = this.items
     this.items = []
@@ -298,12 +307,12 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
       for (;;) {
         if (status === null || inbox.closed) return
         if (isTerminal(status)) return yield endFrame(status)
-        if (!(await inbox.wait(KEEP_ALIVE_MS))) {
+        const ready = await inbox.ready(wrote)
+        if (ready === 'closed') return
+        if (ready === 'quiet') {
           yield KEEP_ALIVE
           continue
         }
-        if (performance.now() - wrote < WRITE_EVERY_MS) await nextTick()
-        if (inbox.closed) return
         let gap = false
         // What one wake-up took goes out in one write (one per CHUNK_MAX), not one per frame: under load a
         // wake-up takes several groups' news, and a write to each of many sockets costs far more than its bytes.
@@ -393,12 +402,12 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
       let wrote = 0
       for (;;) {
         if (inbox.closed) return
-        if (!(await inbox.wait(KEEP_ALIVE_MS))) {
+        const ready = await inbox.ready(wrote)
+        if (ready === 'closed') return
+        if (ready === 'quiet') {
           yield KEEP_ALIVE
           continue
         }
-        if (performance.now() - wrote < WRITE_EVERY_MS) await nextTick()
-        if (inbox.closed) return
         let gap = false
         const chunker = new Chunker()
         for (const change of inbox.take()) {
