@@ -34,7 +34,8 @@ function daysFromCivil(year: number, month: number, day: number): number {
  * 9 digits, then `Z` or `±HH:MM` (`T` and `Z` in either case). Returns microseconds since the epoch, or
  * null for text that is not that, or names an impossible date or time. Digits past the sixth fractional one
  * are truncated. A leap second (`:60`) is refused: no clock here can represent it. So are instants past
- * 2255-06-05, where microseconds stop fitting exactly in a double (2^53), and before year 0000.
+ * 2255-06-05, where microseconds stop fitting exactly in a double (2^53), before year 0000, and before
+ * 1684-07-28 any instant a double cannot hold to the microsecond (one that is a multiple of 8 µs is kept).
  * Read character by character: every reported event passes through here.
  */
 export function parseTimestamp(text: string): number | null {
@@ -76,7 +77,10 @@ export function parseTimestamp(text: string): number | null {
   // Milliseconds first, exact far past 2^53 µs; the microseconds are added last so the bound below holds.
   const ms = daysFromCivil(year, month, day) * 86_400_000 + ((hour * 60 + minute - offsetMinutes) * 60 + second) * 1000
   const instant = ms * 1000 + micros
-  return instant >= MIN_MICROS && instant <= Number.MAX_SAFE_INTEGER ? instant : null
+  if (!(instant >= MIN_MICROS && instant <= Number.MAX_SAFE_INTEGER)) return null
+  // Before 1684-07-28 (−2^53 µs) a double holds only every 2nd to 8th microsecond: what it cannot hold
+  // exactly is refused, never rounded (ms * 1000 is exact there, and so is this difference).
+  return instant < -Number.MAX_SAFE_INTEGER && instant - ms * 1000 !== micros ? null : instant
 }
 
 /** Formats microseconds since the epoch as RFC 3339 UTC with `Z`, trailing fractional zeros trimmed. */
