@@ -2,6 +2,7 @@
 import type { Clock } from '../domain/time'
 import type { Logger } from '../log'
 import type { Store } from '../store/types'
+import { nextTurn } from '../turn'
 
 export const SESSION_SWEEP_EVERY_MS = 10 * 60 * 1000
 const BATCH = 500
@@ -22,7 +23,7 @@ export function createSessionSweeper({ store, clock, log, everyMs = SESSION_SWEE
         total += deleted
         if (deleted < BATCH || stopped) return total
         // Let requests in between batches: a backlog of expired rows never stalls the server.
-        await new Promise((resolve) => setImmediate(resolve))
+        await nextTurn()
       }
     })().finally(() => {
       running = null

@@ -8,6 +8,7 @@ import type { EventPosition, StoredEvent } from '../store/types'
 import { eventJson } from './dto'
 import { positionOf } from './event-query'
 import { queryParam } from './paging'
+import { nextTurn } from '../turn'
 
 /**
  * Events read per page of an export: about 60 KB of text for ordinary events, about a millisecond of the
@@ -47,7 +48,6 @@ export function csvLine(e: StoredEvent): string {
   return `${e.id},${e.eventType},${formatTimestamp(e.eventTimestamp)},${formatTimestamp(e.createdAt)},${csvOptional(e.jobId)},${csvOptional(e.stepId)},${csvField(e.payload)}\r\n`
 }
 
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 /**
  * A long export asks for a full garbage collection every this many pages (100 000 events), at most once a

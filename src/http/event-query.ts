@@ -5,7 +5,7 @@ import { EVENT_TYPE_MAX, EVENT_TYPE_PATTERN } from '../domain/event'
 import { invalid } from '../domain/errors'
 import { parseTimestamp } from '../domain/time'
 import type { EventFilter, EventPosition, StoredEvent } from '../store/types'
-import { decodePosition, encodePosition, fingerprintOf, queryParam } from './paging'
+import { cursorParam, decodePosition, encodePosition, fingerprintOf, queryParam } from './paging'
 import { intParam } from './query'
 
 /** api.md §3.2: `limit` 1..500, default 100. */
@@ -73,8 +73,7 @@ export function readEventList(query: URLSearchParams, userId: string, deployment
   const limit = intParam({ limit: queryParam(query, 'limit') }, 'limit', { min: 1, max: EVENTS_PAGE_MAX, fallback: EVENTS_PAGE_DEFAULT })
   const filter = readEventFilter(query)
   const fingerprint = eventListFingerprint(userId, deploymentId, filter)
-  const cursor = queryParam(query, 'cursor')
-  if (cursor !== undefined && query.has('offset')) throw invalid('cursor', 'cannot be combined with offset')
+  const cursor = cursorParam(query)
   const after = cursor === undefined ? null : decodeEventCursor(cursor, fingerprint)
   return { filter, after, offset, limit, fingerprint }
 }

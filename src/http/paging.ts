@@ -24,6 +24,13 @@ export const queryOf = (request: Request) => new URL(request.url).searchParams
 /** A parameter's value, undefined when absent. Given twice, the request guard has refused it already (src/http/request-guard.ts). */
 export const queryParam = (query: URLSearchParams, name: string): string | undefined => query.get(name) ?? undefined
 
+/** The `cursor` parameter, undefined when absent; with `offset` it is a 400 on every list (api.md §0). */
+export function cursorParam(query: URLSearchParams): string | undefined {
+  const cursor = queryParam(query, 'cursor')
+  if (cursor !== undefined && query.has('offset')) throw invalid('cursor', 'cannot be combined with offset')
+  return cursor
+}
+
 /** `{next_cursor}` on a page that has a next one; nothing at all on the last page (api.md §0). */
 export type NextCursor = { next_cursor: string } | Record<string, never>
 
@@ -41,9 +48,8 @@ export async function listPage<T extends SortKey>(
   const limitText = queryParam(query, 'limit')
   const limit = intParam({ limit: limitText }, 'limit', { min: 1, max: PAGE_LIMIT_MAX, fallback: limitDefault })
   const fingerprint = fingerprintOf(scope)
-  const cursor = queryParam(query, 'cursor')
   // These lists have no offset; one sent with a cursor is refused all the same (api.md §0), as the event list does.
-  if (cursor !== undefined && query.has('offset')) throw invalid('cursor', 'cannot be combined with offset')
+  const cursor = cursorParam(query)
   const after = cursor === undefined ? null : decodeCursor(cursor, fingerprint)
   const rows = await load({ limit: limit + 1, after })
   if (rows.length <= limit) return { items: rows, next: {} }

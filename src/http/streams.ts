@@ -188,11 +188,14 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
    * process), every open stream's credential is checked again, and a stream whose credential no longer
    * holds is closed. So a revocation, a logout or a password change ends its streams within a second.
    */
+  /** Where keys, users and sessions stand, by any process: when it moves, open streams check again. */
+  const readVersions = async () => `${await store.authVersion()}/${await store.sessionVersion()}`
+
   async function recheck() {
     if (rechecking) return
     rechecking = true
     try {
-      const now = `${await store.authVersion()}/${await store.sessionVersion()}`
+      const now = await readVersions()
       if (now === versions) return
       let unsure = false
       for (const stream of [...open])
@@ -231,7 +234,7 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
     })
     // Whatever fails from here on (the database did not answer) closes the inbox: nothing is left behind.
     try {
-      if (open.size === 0) versions = `${await store.authVersion()}/${await store.sessionVersion()}`
+      if (open.size === 0) versions = await readVersions()
       open.add(stream)
       timer ??= setInterval(recheck, 1000)
       if (socket.signal.aborted) inbox.close('gone')

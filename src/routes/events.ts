@@ -10,6 +10,7 @@ import { encodeEventCursor, hasFilter, isEmptyRange, positionOf, readEventList }
 import { queryOf } from '../http/paging'
 import type { Reporter } from '../store/types'
 import type { RouteDeps } from './deps'
+import { nextTurn } from '../turn'
 
 export const BATCH_MAX = 500
 const BATCH_BODY_LIMIT = 16 * MiB
@@ -96,7 +97,6 @@ export const eventRoutes = ({ store, reports, rateLimits, guard, clock }: RouteD
 
 /** Payload text worked through between two turns of the event loop while a batch is checked. */
 const BATCH_CHUNK_CHARS = 512 * 1024
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 /**
  * All-or-nothing: the first bad event fails the whole batch, named by index (`events[1].timestamp`). An

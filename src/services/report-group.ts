@@ -5,7 +5,7 @@
 // every write of it, so a refused input leaves nothing behind.
 import { decideReportAccess, decideTransition, triggerForEventType, type Transition } from '../domain/deployment'
 import { AppError, notFound } from '../domain/errors'
-import type { DeploymentChange, EventGroupWrites, GroupOutcome, RecordEventResult, RecordEventsInput, ReportTarget } from '../store/types'
+import type { DeploymentChange, EventGroupWrites, GroupOutcome, RecordEventResult, RecordEventsInput, Reporter, ReportState, ReportTarget } from '../store/types'
 import type { DeploymentNews } from './bus'
 
 /** An unexpected error from one input of a group, carried out of the transaction to roll it back. */
@@ -42,12 +42,20 @@ export function recordGroup(writes: EventGroupWrites, inputs: readonly RecordEve
   return { outcomes, news: [...news.values()].filter((n) => n.items.length > 0), changes }
 }
 
+/**
+ * The checks a report must pass (api.md §3.1): NOT_FOUND for an unknown (or another user's) deployment,
+ * else the reporter's refusal (FORBIDDEN, CONFLICT). Made before the body is read, and again in the group.
+ */
+export function requireReportable<T extends ReportState>(target: T | null, reporter: Reporter): T {
+  if (!target) throw notFound('deployment')
+  const refusal = decideReportAccess(target, reporter)
+  if (refusal) throw refusal
+  return target
+}
+
 function recordInput(writes: EventGroupWrites, input: RecordEventsInput, news: Map<ReportTarget, DeploymentNews>, moved: Set<ReportTarget>): RecordEventResult[] {
   const { now } = input
-  const target = writes.target(input.userId, input.deploymentId)
-  if (!target) throw notFound('deployment')
-  const refusal = decideReportAccess(target, input.reporter)
-  if (refusal) throw refusal
+  const target = requireReportable(writes.target(input.userId, input.deploymentId), input.reporter)
   let told = news.get(target)
   if (!told) news.set(target, (told = { userId: target.userId, deploymentId: target.deploymentId, items: [] }))
   const items = told.items

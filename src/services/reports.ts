@@ -8,12 +8,10 @@
 // themselves, up to a bound in inputs, events and bytes, so that no group holds the event loop for long.
 // Waiting reports are queued per user and taken round-robin: one tenant's flood cannot starve another's
 // reports, which go into the very next group (docs/limits.md).
-import { decideReportAccess } from '../domain/deployment'
-import { notFound } from '../domain/errors'
 import type { Logger } from '../log'
 import type { DeploymentChange, GroupOutcome, RecordEventResult, RecordEventsInput, Reporter, Store } from '../store/types'
 import type { Bus } from './bus'
-import { InputFailure, recordGroup, type GroupRecord } from './report-group'
+import { InputFailure, recordGroup, requireReportable, type GroupRecord } from './report-group'
 
 /** A group's bounds; the first input taken always fits, whatever its size. */
 const MAX_GROUP_INPUTS = 1000
@@ -191,10 +189,7 @@ export function createReports({ store, bus, log }: { store: Store; bus: Bus; log
     },
     /** The checks a report must pass before its body is read (api.md §0 order): NOT_FOUND, FORBIDDEN, CONFLICT. */
     async checkReportable(userId: string, deploymentId: string, reporter: Reporter) {
-      const target = await store.getReportTarget(userId, deploymentId)
-      if (!target) throw notFound('deployment')
-      const refusal = decideReportAccess(target, reporter)
-      if (refusal) throw refusal
+      requireReportable(await store.getReportTarget(userId, deploymentId), reporter)
     },
     /**
      * Publishes a deployment change made outside event groups (creation, cancel, dispatch): the store's

@@ -9,6 +9,7 @@ import type { Db } from '../../db/open'
 import { createEventIds } from '../../domain/ids'
 import { NO_EVENT_FILTER, type EventFilter, type EventPage, type EventPosition, type StoredEvent } from '../types'
 import { PAYLOAD, storedEventOf, type EventRow } from './events'
+import { nextTurn } from '../../turn'
 
 /** A place in the primary key, (event_timestamp, seq): a range read starts after one and ends at one. */
 type Key = [timestamp: number, seq: number]
@@ -50,7 +51,6 @@ function range(params: FilterParams, [fromTime, fromSeq]: Key, to: Key) {
 }
 const withoutUntil = ({ until: _until, ...params }: FilterParams) => params
 const isSelective = (filter: EventFilter) => filter.type !== null || filter.typePrefix !== null || filter.stepId !== null
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 /** The statements, exported for the query-plan test (test/db/query-plans.test.ts). */
 export const EVENT_PAGE_SQL = {

@@ -9,6 +9,7 @@ import { canonicalJson, canonicalPayload, contentDigest, isRetryOf, type EventCo
 import { parseJsonExact } from '../../domain/json'
 import { createEventIds } from '../../domain/ids'
 import type { StoredEvent } from '../types'
+import { nextTurn } from '../../turn'
 
 /** Rows per multi-row INSERT: binding one statement of ten rows costs less than ten of one row. */
 const ROWS_PER_INSERT = 10
@@ -57,7 +58,6 @@ export const PAYLOAD = '(CASE WHEN e.payload IS NULL THEN (SELECT p.payload FROM
  */
 const STAGE_MIN_BYTES = 1024 * 1024
 const STAGE_CHUNK_BYTES = 1024 * 1024
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
 const isInline = (payloadJson: string) => payloadJson.length * 3 <= PAYLOAD_INLINE_MAX || Buffer.byteLength(payloadJson) <= PAYLOAD_INLINE_MAX
 
 /** Rows given their digest per transaction by the start-up backfill. */
