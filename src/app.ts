@@ -30,6 +30,8 @@ import { missionRoutes } from './routes/missions'
 import { planRoutes } from './routes/plans'
 import { userRoutes } from './routes/users'
 import type { Store } from './store/types'
+import { createConsoleApi } from './console/api'
+import { consoleRoutes } from './console'
 
 export type AppOptions = {
   store: Store
@@ -43,6 +45,8 @@ export type AppOptions = {
   trustProxy?: readonly Cidr[]
   /** How often expired sessions are swept once `services.sessions.start()` runs (default 10 minutes). */
   sessionSweepEveryMs?: number
+  /** Serve the web console (api.md §7; default true). `--no-console` serves the API alone. */
+  console?: boolean
 }
 
 export function createApp(options: AppOptions) {
@@ -75,8 +79,13 @@ export function createApp(options: AppOptions) {
     log,
     secureCookies,
     guard: authPlugin({ auth, secureCookies, clock, onAgent: agents.seen }),
-    clientAddress: (request) => resolveClientAddress(locatePeer(request), request.headers.get('x-forwarded-for'), trustProxy),
+    clientAddress: (request) => {
+      // A console page calls the API in process: the address is that of the browser it calls for.
+      const source = relayed.get(request) ?? request
+      return resolveClientAddress(locatePeer(source), source.headers.get('x-forwarded-for'), trustProxy)
+    },
   }
+  const relayed = new WeakMap<Request, Request>()
   // Set by src/server.ts once the app is served on a socket; in-process requests have no address.
   let locatePeer = (_request: Request) => 'unknown'
 
@@ -95,6 +104,7 @@ export function createApp(options: AppOptions) {
     .use(eventExportRoutes(deps))
     .use(agentRoutes(deps))
     .use(fleetRoutes(deps))
+  if (options.console !== false) app.use(consoleRoutes({ api: createConsoleApi((request) => app.handle(request), relayed) }))
   return Object.assign(app, {
     services: { auth, replay, sessions, reports, bus, streams },
     /**

@@ -3,6 +3,7 @@
 import { Elysia } from 'elysia'
 import type { AuthService } from '../auth/service'
 import { AppError } from '../domain/errors'
+import { crossSite } from './csrf'
 import { checkBodyHeaders } from './json'
 import type { User } from '../store/types'
 
@@ -14,6 +15,9 @@ export const SESSION_COOKIE = 'session'
 const AGENT_ID_PATTERN = /^[\x21-\x7e]{1,128}$/
 
 const unauthorized = (message: string) => new AppError('UNAUTHORIZED', message)
+/** A session-authenticated change sent from another site (docs/console.md "CSRF"). */
+export const crossSiteRefused = () =>
+  new AppError('FORBIDDEN', 'this request comes from another site (Origin or Sec-Fetch-Site); a session cookie is not accepted from there')
 
 export function apiKeyFrom(headers: Headers): string | null {
   const key = headers.get('x-api-key')
@@ -81,6 +85,10 @@ export const authPlugin = ({ auth, secureCookies, clock, onAgent }: AuthPluginOp
         const session = token ? await auth.authenticateSession(token) : null
         if (!token || !session)
           throw unauthorized(kind === 'any' ? 'log in or send an API key' : 'log in first: this route takes a session, not an API key')
+        if (crossSite(request)) {
+          checkBodyHeaders(request) // a 413/415 outranks the 403 (api.md §0 order)
+          throw crossSiteRefused()
+        }
         if (kind === 'admin' && session.user.role !== 'admin') {
           checkBodyHeaders(request) // a 413/415 outranks the 403 (api.md §0 order)
           throw new AppError('FORBIDDEN', 'only an admin may manage users')

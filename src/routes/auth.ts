@@ -1,7 +1,8 @@
 // Log in, log out, who am I, change my password (api.md §1): the session cookie for people using the
 // console or curl.
 import { Elysia, t } from 'elysia'
-import { sessionCookie, sessionTokenFrom } from '../http/auth'
+import { crossSiteRefused, sessionCookie, sessionTokenFrom } from '../http/auth'
+import { crossSite } from '../http/csrf'
 import { userDto } from '../http/dto'
 import { json, noContent, parseJson, readBody } from '../http/json'
 import { validate } from '../http/validate'
@@ -17,12 +18,15 @@ export const authRoutes = ({ auth, guard, secureCookies, clock, clientAddress }:
   new Elysia({ name: 'routes/auth', prefix: '/api/auth' })
     .use(guard)
     .post('/login', async ({ request }) => {
+      // Login CSRF: another site must not log a browser into an account of its choosing.
+      if (crossSite(request)) throw crossSiteRefused()
       const body = validate(LoginBody, parseJson(await readBody(request)))
       const { user, token, expiresAt } = await auth.login(body.email, body.password, clientAddress(request))
       return json({ user: userDto(user) }, 200, { 'set-cookie': sessionCookie(token, expiresAt, secureCookies, clock()) })
     })
     .post('/logout', async ({ request }) => {
       const token = sessionTokenFrom(request.headers)
+      if (token && crossSite(request)) throw crossSiteRefused()
       if (token) await auth.logout(token)
       return noContent({ 'set-cookie': sessionCookie('', null, secureCookies, clock()) })
     })

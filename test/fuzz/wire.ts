@@ -28,7 +28,7 @@ export type BytesRequest = { bytes?: Uint8Array; headers?: Record<string, string
  */
 export async function sendBytes(app: App, method: string, path: string, { bytes, headers = {} }: BytesRequest = {}): Promise<Reply> {
   const all = bytes ? { 'content-length': String(bytes.byteLength), ...headers } : headers
-  const response = await app.handle(new Request(`http://localhost${path}`, { method, body: bytes, headers: all }))
+  const response = await app.handle(new Request(`http://localhost${path}`, { method, body: bytes as BodyInit | undefined, headers: all }))
   const text = await response.text()
   let body: unknown = null
   try {

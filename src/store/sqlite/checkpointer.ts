@@ -49,7 +49,8 @@ export function startCheckpointer(sqlite: Database, path: string, onError: (mess
   // A WAL emptied by a checkpoint is reused from its start; past this size it is also truncated then.
   sqlite.run(`PRAGMA journal_size_limit = ${64 * 1024 * 1024}`)
   const worker = new Worker(URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'application/javascript' })))
-  worker.unref()
+  // Bun's Worker has unref(); the DOM's Worker type (the console's JSX types load lib.dom) does not say so.
+  ;(worker as Worker & { unref(): void }).unref()
   const listeners: Array<(frames: number) => void> = []
   let reportedAt = Number.NEGATIVE_INFINITY
   worker.onmessage = ({ data }: MessageEvent<{ checkpointed?: number; error?: string }>) => {
