@@ -19,6 +19,8 @@ export type ServeConfig = {
   rateLimits: RateLimitConfig | null
   /** Proxies whose X-Forwarded-For is believed (docs/auth.md "Client address and --trust-proxy"). */
   trustProxy: Cidr[]
+  /** Serve the web console beside the API (`--no-console`: the API alone). */
+  console: boolean
   admin: { email?: string; password?: string }
 }
 export type UserCreateConfig = { command: 'user create'; db: string; email: string; password: string; role: Role; name?: string }
@@ -29,7 +31,7 @@ export type LoadResult = { ok: true; config: Config } | { ok: false; errors: str
 
 export const USAGE = `Usage:
   ground-console [serve] [--host H] [--port P] [--db PATH] [--durability full|normal] [--secure-cookies]
-                 [--trust-proxy CIDR,...]
+                 [--trust-proxy CIDR,...] [--no-console]
   ground-console user create --email E --password P [--role admin|operator] [--name N] [--db PATH]
   ground-console key create --email E [--name N] [--test] [--db PATH]
   ground-console example-plan
@@ -44,6 +46,7 @@ serve (the default) runs the server. Flags override the environment:
   --secure-cookies  SECURE_COOKIES  mark the session cookie Secure (behind an HTTPS proxy)
   --trust-proxy     TRUST_PROXY     comma list of proxy addresses or CIDR ranges whose X-Forwarded-For
                                     names the client (default none: the socket peer is the client)
+  --no-console      CONSOLE=off     serve the API alone, without the web console
   --rate-limits     RATE_LIMITS     on|off: the agent protocol's upstream rate limits (default off;
                                     a 429 makes the stock agent drop that event for good)
   --rate-limit-poll      RATE_LIMIT_POLL       per agent       (default 1/10s)
@@ -65,6 +68,7 @@ const OPTIONS = {
   durability: { type: 'string' },
   'secure-cookies': { type: 'boolean' },
   'trust-proxy': { type: 'string' },
+  'no-console': { type: 'boolean' },
   'rate-limits': { type: 'string' },
   'rate-limit-poll': { type: 'string' },
   'rate-limit-telemetry': { type: 'string' },
@@ -105,9 +109,12 @@ export function loadConfig({ argv, env }: { argv: string[]; env: Record<string, 
     const secureCookies = values['secure-cookies'] ?? ['1', 'true', 'yes', 'on'].includes((env.SECURE_COOKIES ?? '').toLowerCase())
     const rateLimits = loadRateLimits(values, env, errors)
     const trustProxy = loadTrustProxy(values['trust-proxy'] ?? env.TRUST_PROXY ?? '', errors)
+    const consoleText = (env.CONSOLE ?? 'on').toLowerCase()
+    if (consoleText !== 'on' && consoleText !== 'off') errors.push(`CONSOLE must be "on" or "off", not "${env.CONSOLE}"`)
+    const serveConsole = !values['no-console'] && consoleText !== 'off'
     if (errors.length) return { ok: false, errors }
     const host = values.host ?? env.HOST ?? DEFAULTS.host
-    return { ok: true, config: { command, host, port, db, durability: durability as Durability, secureCookies, rateLimits, trustProxy, admin } }
+    return { ok: true, config: { command, host, port, db, durability: durability as Durability, secureCookies, rateLimits, trustProxy, console: serveConsole, admin } }
   }
 
   if (command === 'user create') {

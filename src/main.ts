@@ -68,7 +68,7 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
       log.warn('a WAL checkpoint failed; the log grows until one succeeds', { error: message })
     },
   })
-  const app = createApp({ store, secureCookies: config.secureCookies, rateLimits: config.rateLimits, trustProxy: config.trustProxy })
+  const app = createApp({ store, secureCookies: config.secureCookies, rateLimits: config.rateLimits, trustProxy: config.trustProxy, console: config.console })
   const admin = await ensureAdmin(store, app.services.auth, config.admin, { terminal: Boolean(process.stdout.isTTY), dbPath: config.db })
   if (admin?.passwordFile)
     log.info('first start: created the admin user; its password is in this file (readable by this user only)', { email: admin.email, file: admin.passwordFile })

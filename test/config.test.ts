@@ -7,7 +7,7 @@ describe('loadConfig', () => {
   test('serve is the default, with the documented defaults', () => {
     expect(load([])).toEqual({
       ok: true,
-      config: { command: 'serve', host: DEFAULTS.host, port: 8080, db: './data/ground-console.db', durability: 'full', secureCookies: false, rateLimits: null, trustProxy: [], admin: {} },
+      config: { command: 'serve', host: DEFAULTS.host, port: 8080, db: './data/ground-console.db', durability: 'full', secureCookies: false, rateLimits: null, trustProxy: [], console: true, admin: {} },
     })
   })
 
@@ -80,4 +80,11 @@ describe('loadConfig', () => {
     expect(load(['launch']).ok).toBe(false)
     expect(load(['--frobnicate']).ok).toBe(false)
   })
+})
+
+test('--no-console or CONSOLE=off serves the API alone; a bad CONSOLE value is refused', () => {
+  expect(load(['--no-console'])).toMatchObject({ ok: true, config: { console: false } })
+  expect(load([], { CONSOLE: 'off' })).toMatchObject({ ok: true, config: { console: false } })
+  expect(load([], { CONSOLE: 'on' })).toMatchObject({ ok: true, config: { console: true } })
+  expect(load([], { CONSOLE: 'maybe' })).toEqual({ ok: false, errors: ['CONSOLE must be "on" or "off", not "maybe"'] })
 })

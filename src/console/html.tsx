@@ -1,3 +1,4 @@
+/** @jsxImportSource preact */
 // Pages as responses: the layout every page shares, rendered on the server with Preact, which escapes
 // every text and attribute value it is given (docs/console.md "Security"). Nothing here writes raw HTML
 // from data, and no value from the database ever becomes a URL's scheme: links are built by `path()`.

@@ -1,3 +1,4 @@
+/** @jsxImportSource preact */
 // What every console page and form handler works with: the request, the viewer, the API, and the
 // small rules they share (docs/console.md).
 import type { InputHTMLAttributes } from 'preact'

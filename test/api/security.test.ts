@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createHarness, createTenant, event, PASSWORD, type Harness, type Tenant } from '../helpers'
 
 type Kind = 'any' | 'agent' | 'session' | 'admin'
-type World = { a: Tenant; dep: string; other: Tenant; spareKeyId: string }
+type World = { a: Tenant; dep: string; other: Tenant; spareKeyId: string; freshDeployment(): string }
 type Route = {
   method: string
   path: string
@@ -18,6 +18,7 @@ type Route = {
   stream?: boolean
 }
 
+let newUsers = 0
 const ROUTES: Route[] = [
   { method: 'GET', path: '/api/auth/me', kind: 'session', url: () => '/api/auth/me' },
   // The same password again: the caller's session stays and the tenant's other credentials keep working.
@@ -25,7 +26,7 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/api/keys', kind: 'session', url: () => '/api/keys', body: () => ({ name: 'k' }) },
   { method: 'GET', path: '/api/keys', kind: 'session', url: () => '/api/keys' },
   { method: 'DELETE', path: '/api/keys/:id', kind: 'session', url: (w) => `/api/keys/${w.spareKeyId}`, owned: true },
-  { method: 'POST', path: '/api/users', kind: 'admin', url: () => '/api/users', body: () => ({ email: 'n@x.y', password: 'long enough pw' }) },
+  { method: 'POST', path: '/api/users', kind: 'admin', url: () => '/api/users', body: () => ({ email: `n${++newUsers}@x.y`, password: 'long enough pw' }) },
   { method: 'GET', path: '/api/users', kind: 'admin', url: () => '/api/users' },
   { method: 'POST', path: '/api/missions', kind: 'any', url: () => '/api/missions', body: () => ({ name: 'm' }) },
   { method: 'GET', path: '/api/missions', kind: 'any', url: () => '/api/missions' },
@@ -36,7 +37,8 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/api/deployments', kind: 'any', url: () => '/api/deployments', body: (w) => ({ plan_id: w.a.planId, mode: 'live' }), owned: true },
   { method: 'GET', path: '/api/deployments', kind: 'any', url: () => '/api/deployments' },
   { method: 'GET', path: '/api/deployments/:id', kind: 'any', url: (w) => `/api/deployments/${w.dep}`, owned: true },
-  { method: 'POST', path: '/api/deployments/:id/cancel', kind: 'any', url: (w) => `/api/deployments/${w.dep}/cancel`, owned: true },
+    // Each call cancels a deployment of its own: a second cancel would be a 409.
+  { method: 'POST', path: '/api/deployments/:id/cancel', kind: 'any', url: (w) => `/api/deployments/${w.freshDeployment()}/cancel`, owned: true },
   { method: 'POST', path: '/api/deployments/:id/events', kind: 'agent', url: (w) => `/api/deployments/${w.dep}/events`, body: () => event('step.progress'), owned: true },
   { method: 'POST', path: '/api/deployments/:id/events/batch', kind: 'agent', url: (w) => `/api/deployments/${w.dep}/events/batch`, body: () => ({ events: [event('step.progress')] }), owned: true },
   { method: 'GET', path: '/api/deployments/:id/events', kind: 'any', url: (w) => `/api/deployments/${w.dep}/events`, owned: true },
@@ -57,7 +59,14 @@ beforeAll(async () => {
   const a = await createTenant(h, 'admin')
   const other = await createTenant(h, 'admin')
   const spare = await h.request('POST', '/api/keys', { body: { name: 'spare' }, headers: { cookie: a.cookie } })
-  w = { a, other, dep: await a.createDeployment('live'), spareKeyId: spare.body.id }
+  const pool: string[] = []
+  for (let i = 0; i < 20; i++) pool.push(await a.createDeployment('live'))
+  const freshDeployment = () => {
+    const id = pool.pop()
+    if (!id) throw new Error('the pool of deployments to cancel is empty: make it larger')
+    return id
+  }
+  w = { a, other, dep: await a.createDeployment('live'), spareKeyId: spare.body.id, freshDeployment }
   const extra = await h.request('POST', '/api/keys', { body: { name: 'to revoke' }, headers: { cookie: a.cookie } })
   revokedKey = extra.body.key
   await h.request('DELETE', `/api/keys/${extra.body.id}`, { headers: { cookie: a.cookie } })
@@ -118,6 +127,34 @@ for (const route of ROUTES) {
         expect(reply.body.code).toBe('NOT_FOUND')
       })
     }
+    if (route.kind !== 'agent' && route.method !== 'GET') {
+      // CSRF (api.md §0): a browser's session change from another site is refused; curl (no Origin) and
+      // the console's own pages (same origin) are not; an API key is no ambient credential, so it passes.
+      const session = () => ({ cookie: w.a.cookie })
+      for (const [what, headers] of [
+        ['Origin of another site', { origin: 'https://evil.example' }],
+        ['Origin of another port', { origin: 'http://localhost:8081' }],
+        ['Origin: null', { origin: 'null' }],
+        ['Sec-Fetch-Site: cross-site', { 'sec-fetch-site': 'cross-site' }],
+      ] as const) {
+        test(`a session with ${what} → 403`, async () => {
+          const reply = await call(route, { ...session(), ...headers })
+          expect(reply.status).toBe(403)
+          expect(reply.body.code).toBe('FORBIDDEN')
+          expect(reply.body.error).toContain('another site')
+        })
+      }
+      test('a session from the same origin gets through', async () => {
+        const reply = await call(route, { ...session(), origin: 'http://localhost', 'sec-fetch-site': 'same-origin' })
+        expect(reply.status).toBeLessThan(300)
+      })
+      if (route.kind === 'any') {
+        test('an API key with a foreign Origin gets through (not an ambient credential)', async () => {
+          const reply = await call(route, { authorization: `Bearer ${w.a.key}`, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' })
+          expect(reply.status).toBeLessThan(300)
+        })
+      }
+    }
     test('the right credential gets through', async () => {
       const headers = route.kind === 'session' || route.kind === 'admin' ? { cookie: w.a.cookie } : route.kind === 'agent' ? w.a.asAgent : { authorization: `Bearer ${w.a.key}` }
       const reply = await call(route, headers)
@@ -125,6 +162,21 @@ for (const route of ROUTES) {
     })
   })
 }
+
+describe('login and logout from another site', () => {
+  test('a login posted from another site → 403, nothing set', async () => {
+    for (const headers of [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }] as Record<string, string>[]) {
+      const reply = await h.request('POST', '/api/auth/login', { body: { email: w.a.email, password: PASSWORD }, headers })
+      expect(reply.status).toBe(403)
+      expect(reply.headers.get('set-cookie')).toBeNull()
+    }
+  })
+  test('a logout posted from another site → 403 and the session lives on', async () => {
+    const reply = await h.request('POST', '/api/auth/logout', { headers: { cookie: w.a.cookie, origin: 'https://evil.example' } })
+    expect(reply.status).toBe(403)
+    expect((await h.request('GET', '/api/auth/me', { headers: { cookie: w.a.cookie } })).status).toBe(200)
+  })
+})
 
 test('every /api route of the app is in this suite', () => {
   const inApp = h.app.routes

@@ -1,3 +1,4 @@
+/** @jsxImportSource preact */
 // The deployments island: applies the deployments stream (GET /api/deployments/stream) over the list
 // the server rendered. Each message is a whole, latest deployment, so applying one twice is harmless.
 import { render } from 'preact'

@@ -1,3 +1,4 @@
+/** @jsxImportSource preact */
 // The browser's part of the console: small islands that enhance server-rendered pages. Each element with
 // `data-island="<name>"` is handed to that island; without JavaScript the pages work as they are.
 import { startRelativeTimes } from './relative-times'

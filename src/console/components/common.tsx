@@ -1,3 +1,4 @@
+/** @jsxImportSource preact */
 // Small pieces every page uses, rendered the same on the server and in islands.
 import { relative, utc } from '../format'
 

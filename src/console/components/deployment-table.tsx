@@ -1,3 +1,4 @@
+/** @jsxImportSource preact */
 // The deployments table: rendered on the server, then kept current by the deployments island from the
 // deployments stream (docs/console.md "Live updates").
 import { path } from '../paths'

@@ -1,3 +1,4 @@
+/** @jsxImportSource preact */
 // The viewer's own account: who they are, and changing their password (POST /api/auth/password).
 import { CsrfField, htmlPage, Layout, Notice, type Viewer } from '../html'
 import { field, fieldErrors, send, TextField, type ConsoleRoute, type FieldErrors } from '../kit'

@@ -1,3 +1,4 @@
+/** @jsxImportSource preact */
 // The deployments page (`/`): the caller's deployments with filters, kept current from the deployments
 // stream, and the form that starts one from a plan.
 import { DeploymentTable, type DeploymentItem } from '../components/deployment-table'

@@ -1,3 +1,4 @@
+/** @jsxImportSource preact */
 // Log in and log out (api.md §1 through POST /api/auth/login and /logout).
 import { ErrorNote, htmlPage, Layout, seeOther } from '../html'
 import { errorText, field, send, TextField, type ConsoleRoute } from '../kit'
