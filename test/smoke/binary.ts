@@ -32,6 +32,12 @@ export async function smokeTestBinary(binaryPath: string, log: (line: string) =>
     log(`listening at ${url} after ${Math.round(performance.now() - started)} ms`)
     const health = await fetch(`${url}/healthz`)
     check(health.status === 200 && (await health.text()) === '{"ok":true}', 'GET /healthz answers {"ok":true}')
+    const loginReply = await fetch(`${url}/login`)
+    const loginPage = await loginReply.text()
+    check(loginReply.status === 200 && loginPage.includes('name="password"'), 'GET /login serves the console\'s login page')
+    const script = /src="(\/assets\/console\.js\?v=[a-z0-9]+)"/.exec(loginPage)?.[1]
+    const bundle = script ? await fetch(`${url}${script}`) : null
+    check(bundle?.status === 200 && (await bundle.text()).length > 5_000, 'the console\'s browser bundle is embedded in the binary')
     check(existsSync(join(dir, 'data/ground-console.db')), 'the database was created under ./data')
     check((statSync(join(dir, 'data/ground-console.db')).mode & 0o077) === 0, 'the database file is not readable by others')
     const passwordFile = join(dir, 'data/initial-admin-password')
