@@ -77,3 +77,49 @@ describe('pages', () => {
     expect(reply.text).toContain('role="alert"')
   })
 })
+
+describe('addresses', () => {
+  test('an unknown page is an HTML 404; an unknown API path stays the JSON 404', async () => {
+    const page404 = await page(h, '/no/such/page')
+    expect(page404.status).toBe(404)
+    expect(page404.headers.get('content-type')).toStartWith('text/html')
+    expect(page404.headers.get('content-security-policy')).toContain("default-src 'none'")
+    const api404 = await page(h, '/api/no/such/route')
+    expect(api404.status).toBe(404)
+    expect(api404.body).toEqual({ error: 'no route for GET /api/no/such/route', code: 'NOT_FOUND' })
+  })
+
+  test('the assets are served with a content hash and cached for good; an unknown one is 404', async () => {
+    const login = await page(h, '/login')
+    const script = /src="(\/assets\/console\.js\?v=[a-z0-9]+)"/.exec(login.text)![1]!
+    const css = /href="(\/assets\/console\.css\?v=[a-z0-9]+)"/.exec(login.text)![1]!
+    for (const asset of [script, css]) {
+      const reply = await page(h, asset)
+      expect(reply.status).toBe(200)
+      expect(reply.headers.get('cache-control')).toContain('immutable')
+    }
+    expect((await page(h, '/assets/secret.txt')).status).toBe(404)
+    expect((await page(h, '/assets/..%2Fpackage.json')).status).toBe(404)
+  })
+})
+
+describe('--no-console', () => {
+  test('serves the API alone: no page, no asset, the API unchanged', async () => {
+    const { createApp } = await import('../../src/app')
+    const { silentLogger } = await import('../../src/log')
+    const bare = createApp({ store: h.store, log: silentLogger, console: false })
+    try {
+      for (const path of ['/', '/login', '/assets/console.css', '/account']) {
+        const reply = await bare.handle(new Request(`http://localhost${path}`))
+        expect(reply.status).toBe(404)
+        expect(reply.headers.get('content-type')).toStartWith('application/json')
+      }
+      expect((await bare.handle(new Request('http://localhost/healthz'))).status).toBe(200)
+    } finally {
+      bare.services.replay.stop()
+      bare.services.sessions.stop()
+      bare.services.streams.stop()
+      void bare.services.reports.stop()
+    }
+  })
+})

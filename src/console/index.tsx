@@ -1,3 +1,4 @@
+/** @jsxImportSource preact */
 // The web console (api.md §7, docs/console.md): server-rendered pages that work without JavaScript,
 // enhanced by small islands, using nothing but the JSON API. Mounted by createApp unless --no-console;
 // it adds routes only (no hook runs on API requests).
@@ -8,7 +9,8 @@ import { MiB } from '../http/json'
 import type { ConsoleApi } from './api'
 import { assetResponse } from './assets'
 import { errorPage, PageError, type ConsoleContext, type ConsoleRoute, type FormFields } from './kit'
-import type { Viewer } from './html'
+import { htmlPage, Layout, type Viewer } from './html'
+import { AppError } from '../domain/errors'
 import { accountRoutes } from './pages/account'
 import { agentPages } from './pages/agents'
 import { deploymentPage } from './pages/deployment'
@@ -42,6 +44,22 @@ export function consoleRoutes({ api, now = Date.now }: ConsoleOptions) {
     if (route.method === 'GET') app.get(route.path, handler)
     else app.post(route.path, handler, { parse: 'none' })
   }
+  // Any other GET outside the API is a page that does not exist: an HTML 404 for a browser. Under /api
+  // the answer stays the API's JSON 404.
+  app.get('/*', ({ request }) => {
+    const { pathname } = new URL(request.url)
+    if (pathname === '/api' || pathname.startsWith('/api/')) throw new AppError('NOT_FOUND', `no route for GET ${pathname}`)
+    return htmlPage(
+      <Layout title="Not found" viewer={null} section="login">
+        <h1>Not found</h1>
+        <p>There is no page at this address.</p>
+        <p>
+          <a href="/">Go to the deployments</a>
+        </p>
+      </Layout>,
+      { status: 404 },
+    )
+  })
   return app
 }
 
