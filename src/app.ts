@@ -31,7 +31,7 @@ import { planRoutes } from './routes/plans'
 import { userRoutes } from './routes/users'
 import type { Store } from './store/types'
 import { createConsoleApi } from './console/api'
-import { consoleRoutes } from './console'
+import { consoleRoutes, missingPage } from './console'
 
 export type AppOptions = {
   store: Store
@@ -90,7 +90,7 @@ export function createApp(options: AppOptions) {
   let locatePeer = (_request: Request) => 'unknown'
 
   const app = new Elysia()
-    .use(errorPlugin(log))
+    .use(errorPlugin(log, options.console === false ? undefined : missingPage))
     .use(requestGuard())
     .use(healthRoutes(deps))
     .use(authRoutes(deps))

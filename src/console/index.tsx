@@ -10,7 +10,6 @@ import type { ConsoleApi } from './api'
 import { assetResponse } from './assets'
 import { errorPage, PageError, type ConsoleContext, type ConsoleRoute, type FormFields } from './kit'
 import { htmlPage, Layout, type Viewer } from './html'
-import { AppError } from '../domain/errors'
 import { accountRoutes } from './pages/account'
 import { agentPages } from './pages/agents'
 import { deploymentPage } from './pages/deployment'
@@ -44,22 +43,6 @@ export function consoleRoutes({ api, now = Date.now }: ConsoleOptions) {
     if (route.method === 'GET') app.get(route.path, handler)
     else app.post(route.path, handler, { parse: 'none' })
   }
-  // Any other GET outside the API is a page that does not exist: an HTML 404 for a browser. Under /api
-  // the answer stays the API's JSON 404.
-  app.get('/*', ({ request }) => {
-    const { pathname } = new URL(request.url)
-    if (pathname === '/api' || pathname.startsWith('/api/')) throw new AppError('NOT_FOUND', `no route for GET ${pathname}`)
-    return htmlPage(
-      <Layout title="Not found" viewer={null} section="login">
-        <h1>Not found</h1>
-        <p>There is no page at this address.</p>
-        <p>
-          <a href="/">Go to the deployments</a>
-        </p>
-      </Layout>,
-      { status: 404 },
-    )
-  })
   return app
 }
 
@@ -133,6 +116,25 @@ async function readForm(request: Request): Promise<FormFields | null> {
   } catch {
     return new FormData()
   }
+}
+
+/**
+ * The answer to a GET of a page that does not exist (outside /api): an HTML 404 for a browser. Called by
+ * the error plugin (src/http/errors.ts) for its "no route"; under /api the answer stays the JSON 404.
+ */
+export function missingPage(request: Request): Response | null {
+  const { pathname } = new URL(request.url)
+  if (request.method !== 'GET' || pathname === '/api' || pathname.startsWith('/api/')) return null
+  return htmlPage(
+    <Layout title="Not found" viewer={null} section="login">
+      <h1>Not found</h1>
+      <p>There is no page at this address.</p>
+      <p>
+        <a href="/">Go to the deployments</a>
+      </p>
+    </Layout>,
+    { status: 404 },
+  )
 }
 
 function notFoundPage(): Response {

@@ -39,12 +39,16 @@ export function toAppError(error: unknown, log: Logger, where: string): AppError
   return new AppError('INTERNAL', 'internal server error')
 }
 
-export const errorPlugin = (log: Logger) =>
+/**
+ * `missingPage` answers a request for which no route exists, when it wants a page rather than the JSON
+ * 404 (the console's HTML 404, src/console/index.tsx); null leaves the JSON 404.
+ */
+export const errorPlugin = (log: Logger, missingPage: (request: Request) => Response | null = () => null) =>
   new Elysia({ name: 'errors' }).onError({ as: 'global' }, ({ code, error, request }) => {
     // First: Elysia reads `code` off any thrown error, so our own NOT_FOUND would pass for its "no route".
     if (error instanceof AppError) return errorResponse(error)
     if (code === 'NOT_FOUND')
-      return errorResponse(new AppError('NOT_FOUND', `no route for ${request.method} ${new URL(request.url).pathname}`))
+      return missingPage(request) ?? errorResponse(new AppError('NOT_FOUND', `no route for ${request.method} ${new URL(request.url).pathname}`))
     if (code === 'PARSE') return errorResponse(new AppError('BAD_REQUEST', 'request body could not be parsed'))
     if (code === 'VALIDATION') return errorResponse(new AppError('VALIDATION', (error as Error).message))
     return errorResponse(toAppError(error, log, `${request.method} ${new URL(request.url).pathname}`))

@@ -40,7 +40,7 @@ describe('request line plus headers', () => {
     expect((await h.request('GET', `/${'a'.repeat(70_000)}`)).status).toBe(431)
     const headers = Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`x-big-${i}`, 'v'.repeat(8 * 1024)]))
     expect((await h.request('GET', '/api/deployments', { headers: { ...t.asKey, ...headers } })).status).toBe(431)
-    const routed = await h.request('GET', `/${'a'.repeat(60_000)}`)
+    const routed = await h.request('GET', `/api/${'a'.repeat(60_000)}`)
     expect(routed.status).toBe(404)
     expect(routed.body.code).toBe('NOT_FOUND')
   })
@@ -154,7 +154,8 @@ describe('hostile path parameters', () => {
 describe('routes that do not exist', () => {
   for (const [method, path] of [
     ['GET', '/api/nope'],
-    ['GET', '/'],
+    ['GET', '/api'],
+    ['POST', '/'],
     ['DELETE', '/api/deployments'],
     ['PUT', '/api/deployments/:dep'],
     ['PATCH', '/api/auth/me'],

@@ -50,7 +50,7 @@ export async function probeHeadLimits(url: string) {
     atLimit: await padded(url, '/healthz', 64 * 1024),
     overLimit: await padded(url, '/healthz', 64 * 1024 + 1),
     /** A 60 000-character path is under 64 KiB with its headers: routed as usual (no such route). */
-    path60k: await rawRequest(url, `/${'a'.repeat(60_000)}`),
+    path60k: await rawRequest(url, `/api/${'a'.repeat(60_000)}`),
     path70k: await rawRequest(url, `/${'a'.repeat(70_000)}`),
     headers200k: await rawRequest(url, '/api/deployments', manyHeaders(25, 8 * 1024)),
     /** The contract's floor for our JSON 431 (api.md §0 "up to at least 256 KiB"). */
