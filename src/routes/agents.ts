@@ -1,9 +1,17 @@
-// The fleet (api.md §4): the caller's agents with their latest status and telemetry, newest first, paged.
+// The fleet (api.md §4): the caller's agents with their latest status and telemetry, newest first, paged;
+// one agent; and an agent's kept telemetry samples, newest first, paged (docs/lists.md "Telemetry").
 import { Elysia } from 'elysia'
+import { invalid, notFound } from '../domain/errors'
+import { pickTelemetry } from '../domain/telemetry'
+import { formatTimestamp } from '../domain/time'
 import { agentDto } from '../http/dto'
 import { json } from '../http/json'
 import { listPage, queryOf } from '../http/paging'
+import type { TelemetryPage } from '../store/types'
 import type { RouteDeps } from './deps'
+
+/** A sample's place in the list, as the cursor carries it: its seq written in digits (src/http/paging.ts ids are text). */
+const SEQ = /^[1-9][0-9]{0,15}$/
 
 export const fleetRoutes = ({ store, guard }: RouteDeps) =>
   new Elysia({ name: 'routes/agents', prefix: '/api/agents' })
@@ -14,6 +22,37 @@ export const fleetRoutes = ({ store, guard }: RouteDeps) =>
         const userId = principal.user.id
         const { items, next } = await listPage(queryOf(request), ['agents', userId], (page) => store.listAgents(userId, page))
         return json({ agents: items.map(agentDto), ...next })
+      },
+      { auth: 'any' },
+    )
+    .get(
+      '/:id',
+      async ({ params, principal }) => {
+        const agent = await store.getAgent(principal.user.id, params.id)
+        if (!agent) throw notFound('agent')
+        return json(agentDto(agent))
+      },
+      { auth: 'any' },
+    )
+    .get(
+      '/:id/telemetry',
+      async ({ request, params, principal }) => {
+        const userId = principal.user.id
+        // 404 before the query is judged (api.md §0 order), as the event list does.
+        if (!(await store.getAgent(userId, params.id))) throw notFound('agent')
+        const { items, next } = await listPage(queryOf(request), ['telemetry', userId, params.id], async (page) => {
+          let after: TelemetryPage['after'] = null
+          if (page.after) {
+            if (!SEQ.test(page.after.id) || !Number.isSafeInteger(Number(page.after.id)))
+              throw invalid('cursor', 'is not a cursor of this list (use the next_cursor of the previous page)')
+            after = { receivedAt: page.after.createdAt, seq: Number(page.after.id) }
+          }
+          const rows = await store.listTelemetry(userId, params.id, { limit: page.limit, after })
+          return rows.map((row) => ({ createdAt: row.receivedAt, id: String(row.seq), sample: row.sample }))
+        })
+        // Picked again on the way out, as last_telemetry is (src/http/dto.ts): stored samples may predate the field rule.
+        const samples = items.map((row) => ({ received_at: formatTimestamp(row.createdAt), ...pickTelemetry(JSON.parse(row.sample)) }))
+        return json({ samples, ...next })
       },
       { auth: 'any' },
     )

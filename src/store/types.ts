@@ -83,6 +83,10 @@ export type Agent = {
 export const TELEMETRY_KEPT = 1000
 /** ...plus fewer than this many newer ones: older samples are deleted at every this-many-th sample. */
 export const TELEMETRY_PRUNE_EVERY = 100
+/** One kept telemetry sample (agent_telemetry): `seq` orders samples received in the same microsecond. */
+export type TelemetryRow = { seq: number; receivedAt: number; /** JSON text, as stored. */ sample: string }
+/** A page of an agent's samples, newest first by (received_at, seq), starting just after `after`. */
+export type TelemetryPage = { limit: number; after: { receivedAt: number; seq: number } | null }
 export type AgentRegistration = Partial<Pick<Agent, 'satelliteId' | 'satelliteName' | 'agentVersion' | 'orbitAltitudeKm'>>
 
 /** Where a newest-first list stands: the sort key of the last row already served. */
@@ -330,4 +334,8 @@ export interface Store {
    */
   recordTelemetry(userId: string, agentId: string, sample: { status?: AgentStatus; json: string }, now: number): Promise<void>
   listAgents(userId: string, page: PageQuery): Promise<Agent[]>
+  /** The user's agent, or null when unknown or another user's. */
+  getAgent(userId: string, agentId: string): Promise<Agent | null>
+  /** The agent's kept samples, newest first (docs/lists.md "Telemetry"): one range of agent_telemetry_agent_idx. */
+  listTelemetry(userId: string, agentId: string, page: TelemetryPage): Promise<TelemetryRow[]>
 }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createHarness, createTenant, event, PASSWORD, type Harness, type Tenant } from '../helpers'
 
 type Kind = 'any' | 'agent' | 'session' | 'admin'
-type World = { a: Tenant; dep: string; other: Tenant; spareKeyId: string; freshDeployment(): string }
+type World = { a: Tenant; dep: string; other: Tenant; spareKeyId: string; freshDeployment(): string; /** An agent of `a` only. */ agentId: string }
 type Route = {
   method: string
   path: string
@@ -49,6 +49,8 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/api/agent/workloads', kind: 'agent', url: () => '/api/agent/workloads' },
   { method: 'POST', path: '/api/agent/telemetry', kind: 'agent', url: () => '/api/agent/telemetry', body: () => ({ status: 'idle' }) },
   { method: 'GET', path: '/api/agents', kind: 'any', url: () => '/api/agents' },
+  { method: 'GET', path: '/api/agents/:id', kind: 'any', url: (w) => `/api/agents/${w.agentId}`, owned: true },
+  { method: 'GET', path: '/api/agents/:id/telemetry', kind: 'any', url: (w) => `/api/agents/${w.agentId}/telemetry`, owned: true },
 ]
 
 let h: Harness
@@ -66,7 +68,8 @@ beforeAll(async () => {
     if (!id) throw new Error('the pool of deployments to cancel is empty: make it larger')
     return id
   }
-  w = { a, other, dep: await a.createDeployment('live'), spareKeyId: spare.body.id, freshDeployment }
+  w = { a, other, dep: await a.createDeployment('live'), spareKeyId: spare.body.id, freshDeployment, agentId: 'sat-only-a' }
+  await h.request('POST', '/api/agent/telemetry', { body: { battery_percent: 50 }, headers: { ...a.asKey, 'x-agent-id': w.agentId } })
   const extra = await h.request('POST', '/api/keys', { body: { name: 'to revoke' }, headers: { cookie: a.cookie } })
   revokedKey = extra.body.key
   await h.request('DELETE', `/api/keys/${extra.body.id}`, { headers: { cookie: a.cookie } })

@@ -3,9 +3,11 @@
 // `data-island="<name>"` is handed to that island; without JavaScript the pages work as they are.
 import { startRelativeTimes } from './relative-times'
 import { deploymentsIsland } from './deployments'
+import { copyIsland } from './copy'
 
 const ISLANDS: Record<string, (root: HTMLElement) => void> = {
   deployments: deploymentsIsland,
+  copy: copyIsland,
 }
 
 function start() {

@@ -3,13 +3,24 @@
 import type { Statement } from 'bun:sqlite'
 import type { Db } from '../../db/open'
 import type { DurableCommits } from './durable'
-import { TELEMETRY_KEPT, TELEMETRY_PRUNE_EVERY, type Agent, type Store } from '../types'
+import { TELEMETRY_KEPT, TELEMETRY_PRUNE_EVERY, type Agent, type Store, type TelemetryRow } from '../types'
 
-type AgentStore = Pick<Store, 'touchAgent' | 'registerAgent' | 'recordTelemetry' | 'listAgents'>
+type AgentStore = Pick<Store, 'touchAgent' | 'registerAgent' | 'recordTelemetry' | 'listAgents' | 'getAgent' | 'listTelemetry'>
 
 const AGENT_COLUMNS = `user_id AS userId, id, satellite_id AS satelliteId, satellite_name AS satelliteName,
   agent_version AS agentVersion, orbit_altitude_km AS orbitAltitudeKm, status, registered_at AS registeredAt,
   last_seen_at AS lastSeenAt, last_heartbeat_at AS lastHeartbeatAt, last_telemetry AS lastTelemetry, created_at AS createdAt`
+
+/**
+ * An agent's samples, newest first: both walk agent_telemetry_agent_idx (user_id, agent_id, received_at,
+ * then the rowid seq) backwards from the page's start, without a sort (test/db/telemetry-plan.test.ts).
+ */
+export const TELEMETRY_PAGE_SQL = {
+  first: `SELECT seq, received_at AS receivedAt, sample FROM agent_telemetry WHERE user_id = $userId AND agent_id = $id
+    ORDER BY received_at DESC, seq DESC LIMIT $limit`,
+  after: `SELECT seq, received_at AS receivedAt, sample FROM agent_telemetry WHERE user_id = $userId AND agent_id = $id
+    AND (received_at, seq) < ($receivedAt, $seq) ORDER BY received_at DESC, seq DESC LIMIT $limit`,
+}
 
 export function createAgentStore(db: Db, durable: DurableCommits): AgentStore {
   const sqlite = db.$client
@@ -46,6 +57,9 @@ export function createAgentStore(db: Db, durable: DurableCommits): AgentStore {
       ORDER BY created_at DESC, id DESC LIMIT $limit`) as Statement<Agent>,
     after: sqlite.prepare(`SELECT ${AGENT_COLUMNS} FROM agents WHERE user_id = $userId AND (created_at, id) < ($createdAt, $afterId)
       ORDER BY created_at DESC, id DESC LIMIT $limit`) as Statement<Agent>,
+    one: sqlite.prepare(`SELECT ${AGENT_COLUMNS} FROM agents WHERE user_id = $userId AND id = $id`) as Statement<Agent>,
+    telemetryFirst: sqlite.prepare(TELEMETRY_PAGE_SQL.first) as Statement<TelemetryRow>,
+    telemetryAfter: sqlite.prepare(TELEMETRY_PAGE_SQL.after) as Statement<TelemetryRow>,
   }
   /**
    * Samples stored per agent since its last pruning, in this process. An agent unknown here (a restart, a
@@ -87,6 +101,12 @@ export function createAgentStore(db: Db, durable: DurableCommits): AgentStore {
     },
     async listAgents(userId, { limit, after }) {
       return after ? q.after.all({ userId, limit, createdAt: after.createdAt, afterId: after.id }) : q.first.all({ userId, limit })
+    },
+    async getAgent(userId, id) {
+      return q.one.get({ userId, id }) ?? null
+    },
+    async listTelemetry(userId, id, { limit, after }) {
+      return after ? q.telemetryAfter.all({ userId, id, limit, receivedAt: after.receivedAt, seq: after.seq }) : q.telemetryFirst.all({ userId, id, limit })
     },
   }
 }
