@@ -49,6 +49,14 @@ export function consoleRoutes({ api, now = Date.now }: ConsoleOptions) {
 async function serveRoute(route: ConsoleRoute, request: Request, params: Record<string, string>, api: ConsoleApi, now: number): Promise<Response> {
   const url = new URL(request.url)
   const ctx: ConsoleContext = { request, url, params, api, viewer: null as unknown as Viewer, cookies: [], form: new FormData(), now }
+  const response = await answer(route, ctx)
+  // Whatever the answer, the cookies the API set on the way (a renewed session, a login) go with it, once.
+  for (const cookie of ctx.cookies) response.headers.append('set-cookie', cookie)
+  return response
+}
+
+async function answer(route: ConsoleRoute, ctx: ConsoleContext): Promise<Response> {
+  const { request, url } = ctx
   try {
     if (route.method === 'POST' && crossSite(request))
       return errorPage(ctx, 403, 'This form was sent from another site. Open the console itself and send it again.')
@@ -59,12 +67,11 @@ async function serveRoute(route: ConsoleRoute, request: Request, params: Record<
       const form = await readForm(request)
       if (form === null) return errorPage(ctx, 413, `The form is larger than ${FORM_LIMIT / MiB} MiB.`)
       ctx.form = form
-      if (viewer && !formTokenMatches(sessionTokenFrom(request.headers)!, typeof form.get('csrf') === 'string' ? (form.get('csrf') as string) : null))
+      const token = form.get('csrf')
+      if (viewer && !formTokenMatches(sessionTokenFrom(request.headers)!, typeof token === 'string' ? token : null))
         return errorPage(ctx, 403, 'This form has expired (its security token does not match your session). Reload the page and send it again.')
     }
-    const response = await route.handle(ctx)
-    for (const cookie of ctx.cookies) response.headers.append('set-cookie', cookie)
-    return response
+    return await route.handle(ctx)
   } catch (error) {
     if (error instanceof PageError) {
       if (error.status === 401) return loginRedirect(url)

@@ -149,6 +149,6 @@ export function errorPage(ctx: ConsoleContext, status: number, message: string, 
         <a href="/">Back to the deployments</a>
       </p>
     </Layout>,
-    { status, setCookies: ctx.cookies },
+    { status },
   )
 }
