@@ -50,7 +50,12 @@ export async function newPage(station: Station, { colorScheme = 'light' as 'ligh
   const page = await context.newPage()
   const problems: string[] = []
   page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console error: ${message.text()}`)
+    // A page answered 4xx on purpose (a refused form) is logged as a failed load: the 'response' check below
+    // judges responses instead, so that an asset or API call that fails is still caught.
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) problems.push(`console error: ${message.text()}`)
+  })
+  page.on('response', (response) => {
+    if (response.status() >= 400 && response.request().resourceType() !== 'document') problems.push(`${response.status()} for ${response.url()}`)
   })
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`))
   page.on('requestfailed', (request) => {
