@@ -2,12 +2,14 @@
 // The browser's part of the console: small islands that enhance server-rendered pages. Each element with
 // `data-island="<name>"` is handed to that island; without JavaScript the pages work as they are.
 import { startRelativeTimes } from './relative-times'
+import { deploymentIsland } from './deployment'
 import { deploymentsIsland } from './deployments'
 import { copyIsland } from './copy'
 
 const ISLANDS: Record<string, (root: HTMLElement) => void> = {
   deployments: deploymentsIsland,
   copy: copyIsland,
+  deployment: deploymentIsland,
 }
 
 function start() {

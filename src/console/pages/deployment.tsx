@@ -1,5 +1,262 @@
 /** @jsxImportSource preact */
-// Placeholder: filled in by the console issue's page work (docs/console.md).
-import type { ConsoleRoute } from '../kit'
+// The deployment page (`/deployments/{id}`, docs/console.md "Deployment page and timeline"): status and
+// facts, the timeline chart, the events table with filters and paging, and the cancel confirmation. All
+// of it from the JSON API; the deployment island keeps it live from the events stream.
+import { DeploymentSummary, isTerminal, type EventFilters } from '../components/deployment-summary'
+import type { DeploymentItem } from '../components/deployment-table'
+import { EventsBlock, type EventItem } from '../components/event-table'
+import { TimelineLegend } from '../components/timeline'
+import { buildTimeline, timelineEventOf, type TimelineEvent } from '../components/timeline-model'
+import { TimelinePanel } from '../components/timeline-panel'
+import { fitView } from '../components/timeline-view'
+import { CsrfField, ErrorNote, htmlPage, IslandData, Layout, Notice, seeOther, type Viewer } from '../html'
+import { errorField, errorText, PageError, read, send, type ConsoleContext, type ConsoleRoute } from '../kit'
+import { path, query } from '../paths'
 
-export const deploymentPage: ConsoleRoute[] = []
+/** The timeline reads at most this many events (the first, in mission order); the page says when there are more. */
+export const TIMELINE_MAX = 5000
+/** Rows per page of the events table. */
+export const EVENTS_PAGE = 50
+
+type EventPage = { events: EventItem[]; total: number; next_cursor?: string }
+
+/** What the deployment island starts from (client/deployment.tsx). */
+export type DeploymentIslandData = {
+  deployment: DeploymentItem
+  /** The timeline's events, cut down to what it reads. */
+  events: TimelineEvent[]
+  /** The stream's resume point: the deployment's event count read before the events (docs/console.md). */
+  after: number
+  truncated: boolean
+  table: { items: EventItem[]; total: number; filters: EventFilters; last: boolean; paged: boolean; limit: number }
+}
+
+const eventsPath = (id: string) => path('/api/deployments', id, 'events')
+
+/** Every event up to TIMELINE_MAX, page after page of 500 along the cursor. */
+async function readTimelineEvents(ctx: ConsoleContext, id: string): Promise<{ events: EventItem[]; truncated: boolean }> {
+  const events: EventItem[] = []
+  let cursor: string | undefined
+  for (;;) {
+    const page = await read<EventPage>(ctx, `${eventsPath(id)}${query({ limit: 500, cursor })}`)
+    events.push(...page.events)
+    if (!page.next_cursor) return { events, truncated: false }
+    if (events.length >= TIMELINE_MAX) return { events: events.slice(0, TIMELINE_MAX), truncated: true }
+    cursor = page.next_cursor
+  }
+}
+
+function filtersOf(url: URL): EventFilters {
+  return { type: url.searchParams.get('type') ?? '', step_id: url.searchParams.get('step_id') ?? '' }
+}
+
+/** The type filter's choices: each family as a prefix (`transfer.*`), then its types. */
+function typeChoices(events: EventItem[], current: string): string[] {
+  const families = new Map<string, Set<string>>()
+  for (const e of events) {
+    const family = e.event_type.slice(0, e.event_type.lastIndexOf('.'))
+    if (!families.has(family)) families.set(family, new Set())
+    families.get(family)!.add(e.event_type)
+  }
+  const choices = [...families.keys()].sort().flatMap((family) => [`${family}.*`, ...[...families.get(family)!].sort()])
+  return current === '' || choices.includes(current) ? choices : [current, ...choices]
+}
+
+function stepChoices(events: EventItem[], current: string): string[] {
+  const steps = [...new Set(events.flatMap((e) => (e.step_id === null ? [] : [e.step_id])))]
+  return current === '' || steps.includes(current) ? steps : [current, ...steps]
+}
+
+type PageProps = {
+  viewer: Viewer
+  now: number
+  d: DeploymentItem
+  timeline: { events: EventItem[]; truncated: boolean }
+  after: number
+  filters: EventFilters
+  cursor: string | null
+  table: { items: EventItem[]; total: number; next: string | null } | null
+  tableError: { field: string; message: string } | null
+  notice?: string
+}
+
+function DeploymentPage(p: PageProps) {
+  const { d, filters } = p
+  const model = buildTimeline(p.timeline.events, { final: isTerminal(d.status) })
+  const view = fitView(model.extent)
+  const here = path('/deployments', d.id)
+  const filtered = filters.type !== '' || filters.step_id !== ''
+  const data: DeploymentIslandData = {
+    deployment: d,
+    events: p.timeline.events.map(timelineEventOf),
+    after: p.after,
+    truncated: p.timeline.truncated,
+    table: { items: p.table?.items ?? [], total: p.table?.total ?? 0, filters, last: p.table !== null && p.table.next === null, paged: p.cursor !== null, limit: EVENTS_PAGE },
+  }
+  const error = (field: string) => (p.tableError && p.tableError.field === field ? p.tableError.message : null)
+  const otherError = p.tableError && !['type', 'step_id'].includes(p.tableError.field) ? p.tableError.message : null
+  return (
+    <Layout title={`Deployment ${d.id}`} viewer={p.viewer} section="deployments">
+      <p class="crumbs">
+        <a href="/">Deployments</a> /
+      </p>
+      <h1>
+        Deployment <span class="mono">{d.id}</span>
+      </h1>
+      <Notice message={p.notice} />
+      <div data-island="deployment">
+        <IslandData id="deployment-data" value={data} />
+        <p class="live-note muted" aria-live="polite" data-live-state>
+          {isTerminal(d.status) ? 'This deployment has ended.' : 'Updates live while this page is open (with JavaScript).'}
+        </p>
+        <div data-summary>
+          <DeploymentSummary d={d} now={p.now} filters={filters} />
+        </div>
+        <section aria-labelledby="timeline-heading">
+          <h2 id="timeline-heading">Timeline</h2>
+          <div data-timeline>
+            <TimelinePanel model={model} view={view} mode="fit" truncated={p.timeline.truncated ? { drawn: p.timeline.events.length, total: d.event_count } : null} />
+          </div>
+          <TimelineLegend />
+        </section>
+        <section aria-labelledby="events-heading">
+          <h2 id="events-heading">Events</h2>
+          <form method="get" action={here} class="filters" aria-label="Filter events">
+            <div class="field">
+              <label for="filter-type">Type</label>
+              <select id="filter-type" name="type" aria-invalid={error('type') ? 'true' : undefined} aria-describedby={error('type') ? 'filter-type-error' : undefined}>
+                <option value="">any</option>
+                {typeChoices(p.timeline.events, filters.type).map((t) => (
+                  <option value={t} selected={t === filters.type}>
+                    {t.endsWith('.*') ? `${t} (all ${t.slice(0, -2)} events)` : t}
+                  </option>
+                ))}
+              </select>
+              <ErrorNote id="filter-type-error" message={error('type')} />
+            </div>
+            <div class="field">
+              <label for="filter-step">Step</label>
+              <select id="filter-step" name="step_id" aria-invalid={error('step_id') ? 'true' : undefined} aria-describedby={error('step_id') ? 'filter-step-error' : undefined}>
+                <option value="">any</option>
+                {stepChoices(p.timeline.events, filters.step_id).map((s) => (
+                  <option value={s} selected={s === filters.step_id}>
+                    {s}
+                  </option>
+                ))}
+              </select>
+              <ErrorNote id="filter-step-error" message={error('step_id')} />
+            </div>
+            <button type="submit">Filter</button>
+            {filtered && <a href={here}>Clear filters</a>}
+          </form>
+          <ErrorNote message={otherError} />
+          {p.table && (
+            <>
+              <div data-events>
+                <EventsBlock items={p.table.items} total={p.table.total} originMs={model.originMs} filtered={filtered} paged={p.cursor !== null} />
+              </div>
+              <p class="muted" data-events-more hidden>
+                More events have arrived after this page: <a href={`${here}${query({ ...filters, cursor: p.cursor })}`}>reload it</a> to page on.
+              </p>
+              <nav class="pager" aria-label="Event pages">
+                {p.cursor && <a href={`${here}${query({ ...filters })}`}>← First page</a>}
+                {p.table.next && (
+                  <a href={`${here}${query({ ...filters, cursor: p.table.next })}`} rel="next">
+                    Next page →
+                  </a>
+                )}
+              </nav>
+            </>
+          )}
+        </section>
+      </div>
+    </Layout>
+  )
+}
+
+async function renderDeployment(ctx: ConsoleContext): Promise<Response> {
+  const id = ctx.params.id!
+  // The count first: every event up to it is then in the lists read after it, so the island's stream
+  // resumes after it without a gap (docs/console.md "Deployment page and timeline").
+  const d = await read<DeploymentItem>(ctx, path('/api/deployments', id))
+  const filters = filtersOf(ctx.url)
+  const cursor = ctx.url.searchParams.get('cursor') || null
+  const [timeline, list] = await Promise.all([
+    readTimelineEvents(ctx, id),
+    send<EventPage>(ctx, 'GET', `${eventsPath(id)}${query({ limit: EVENTS_PAGE, type: filters.type, step_id: filters.step_id, cursor })}`),
+  ])
+  if (!list.ok && list.status !== 400) throw new PageError(list.status, errorText(list))
+  const props: PageProps = {
+    viewer: ctx.viewer,
+    now: ctx.now,
+    d,
+    timeline,
+    after: d.event_count,
+    filters,
+    cursor,
+    table: list.ok ? { items: list.body.events, total: list.body.total, next: list.body.next_cursor ?? null } : null,
+    tableError: list.ok ? null : { field: errorField(list), message: errorText(list) },
+    notice: ctx.url.searchParams.get('cancelled') === '1' && d.status === 'cancelled' ? 'Deployment cancelled.' : undefined,
+  }
+  return htmlPage(<DeploymentPage {...props} />, { status: list.ok ? 200 : list.status })
+}
+
+function CancelPage({ viewer, d, error }: { viewer: Viewer; d: DeploymentItem; error?: string }) {
+  const back = path('/deployments', d.id)
+  const ended = isTerminal(d.status)
+  return (
+    <Layout title={`Cancel deployment ${d.id}`} viewer={viewer} section="deployments">
+      <h1>
+        Cancel deployment <span class="mono">{d.id}</span>?
+      </h1>
+      <ErrorNote message={error} />
+      {ended || error ? (
+        <>
+          {!error && <p>{`This deployment is already ${d.status}: there is nothing to cancel.`}</p>}
+          <p>
+            <a href={back}>Back to the deployment</a>
+          </p>
+        </>
+      ) : (
+        <>
+          <p>
+            {`${d.mission_name} · ${d.plan_label}, ${d.mode}, now ${d.status}. `}
+            {d.mode === 'simulated' ? 'Cancelling stops the replay.' : 'Cancelling means no agent is given it any more; reports that still come are stored but change nothing.'}{' '}
+            It cannot be undone.
+          </p>
+          <form method="post" action={path('/deployments', d.id, 'cancel')} class="inline-actions">
+            <CsrfField viewer={viewer} />
+            <button type="submit" class="danger">
+              Cancel deployment
+            </button>
+            <a href={back}>Keep it</a>
+          </form>
+        </>
+      )}
+    </Layout>
+  )
+}
+
+export const deploymentPage: ConsoleRoute[] = [
+  { method: 'GET', path: '/deployments/:id', handle: renderDeployment },
+  {
+    method: 'GET',
+    path: '/deployments/:id/cancel',
+    async handle(ctx) {
+      const d = await read<DeploymentItem>(ctx, path('/api/deployments', ctx.params.id!))
+      return htmlPage(<CancelPage viewer={ctx.viewer} d={d} />)
+    },
+  },
+  {
+    method: 'POST',
+    path: '/deployments/:id/cancel',
+    async handle(ctx) {
+      const id = ctx.params.id!
+      const reply = await send(ctx, 'POST', `${path('/api/deployments', id)}/cancel`)
+      if (reply.ok) return seeOther(`${path('/deployments', id)}?cancelled=1`)
+      if (reply.status !== 409) throw new PageError(reply.status, errorText(reply))
+      const d = await read<DeploymentItem>(ctx, path('/api/deployments', id))
+      return htmlPage(<CancelPage viewer={ctx.viewer} d={d} error={errorText(reply)} />, { status: 409 })
+    },
+  },
+]
