@@ -8,7 +8,11 @@ const script: string = clientBundle()
 
 type Asset = { body: string; type: string; version: string }
 
+// A satellite dish, in the console's accent colour: browsers ask for an icon on every page.
+const icon = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><circle cx="16" cy="16" r="15" fill="#0b5cad"/><path d="M9 21a9 9 0 0 1 10-14l-4 7 5 1-7 7z" fill="#fff"/><circle cx="22" cy="10" r="2" fill="#fff"/></svg>`
+
 const ASSETS: Record<string, Asset> = {
+  'icon.svg': { body: icon, type: 'image/svg+xml', version: Bun.hash(icon).toString(36) },
   'console.js': { body: script, type: 'text/javascript; charset=utf-8', version: Bun.hash(script).toString(36) },
   'console.css': { body: styles, type: 'text/css; charset=utf-8', version: Bun.hash(styles).toString(36) },
 }
@@ -16,7 +20,7 @@ const ASSETS: Record<string, Asset> = {
 export type AssetName = keyof typeof ASSETS
 
 /** The URL of an asset, with its content hash. */
-export function assetPath(name: 'console.js' | 'console.css'): string {
+export function assetPath(name: 'console.js' | 'console.css' | 'icon.svg'): string {
   return `/assets/${name}?v=${ASSETS[name]!.version}`
 }
 

@@ -54,6 +54,7 @@ export function Layout({ title, viewer, section, children }: LayoutProps) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="color-scheme" content="light dark" />
         <title>{`${title} · Ground Console`}</title>
+        <link rel="icon" type="image/svg+xml" href={assetPath('icon.svg')} />
         <link rel="stylesheet" href={assetPath('console.css')} />
         <script type="module" src={assetPath('console.js')} />
       </head>

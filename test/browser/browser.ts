@@ -59,8 +59,8 @@ export async function newPage(station: Station, { colorScheme = 'light' as 'ligh
   })
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`))
   page.on('requestfailed', (request) => {
-    // A stream the page closes when it navigates away is not a failure.
-    if (!/\/stream(\?|$)/.test(request.url())) problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`)
+    // A stream the page closes, or a load the browser drops, when the page navigates away is not a failure.
+    if (!/\/stream(\?|$)/.test(request.url()) && request.failure()?.errorText !== 'net::ERR_ABORTED') problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`)
   })
   // Anything not served by the station itself would be a fetch from elsewhere: nothing may be.
   await page.route('**/*', (route) => (route.request().url().startsWith(station.url) ? route.continue() : (problems.push(`outside fetch: ${route.request().url()}`), route.abort())))

@@ -8,6 +8,7 @@ import { ADMIN, ROOT, setUpOperator } from '../server/process'
 import { tempDir } from '../helpers'
 import { logIn, newPage, openStation, screenshot, type Station, type Watched } from './browser'
 import { scriptedAgent } from './flow'
+import { seedHostile } from '../console/hostile'
 
 let station: Station
 let operator: Awaited<ReturnType<typeof setUpOperator>>
@@ -81,6 +82,7 @@ describe('an operator’s day', () => {
   let watched: Watched
   let page: Page
   let agentKey = ''
+  let deploymentPage = ''
   const files = tempDir('gc-browser-files-')
   beforeAll(async () => {
     const created = await operator.post('/api/users', { email: operatorEmail, password, name: 'Flight Director', role: 'operator' }, { cookie: operator.cookie })
@@ -163,5 +165,132 @@ describe('an operator’s day', () => {
     await row.locator('svg[data-spark]').first().waitFor()
     expect(await row.locator('svg[data-spark]').count()).toBe(2)
     await screenshot(page, 'agents-light')
+  })
+
+  test('starts a simulated deployment of the example plan and watches it grow live until completed', async () => {
+    await page.goto('/missions')
+    await page.locator('a', { hasText: 'On-board ML inference' }).first().click()
+    await page.waitForURL(/\/plans\//)
+    await page.fill('#start-deployment-form input[name="speed_multiplier"]', '120')
+    await submit(page, 'start-deployment-form')
+    await page.waitForURL(/\/deployments\/dep-/)
+    // A mark on the window: still there at the end, so nothing below came from a reload.
+    await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true))
+    const rows = '#events tbody tr'
+    const lanes = '#timeline g.tl-lane-row'
+    // Part of the run is on the page while it is still running: it arrived live.
+    await page.waitForFunction(
+      ([rows, lanes]) => {
+        const n = document.querySelectorAll(rows).length
+        return n >= 3 && n < 28 && document.querySelectorAll(lanes).length >= 1 && document.querySelector('[data-status="running"]') !== null
+      },
+      [rows, lanes] as const,
+      { timeout: 30_000 },
+    )
+    await screenshot(page, 'deployment-running-light')
+    await page.locator('.summary [data-status="completed"], [data-status="completed"]').first().waitFor({ timeout: 40_000 })
+    await page.waitForFunction((rows) => document.querySelectorAll(rows).length === 28, rows, { timeout: 10_000 })
+    expect(await page.locator(lanes).count()).toBe(4)
+    expect(await page.locator('#timeline .tl-marker-completed').count()).toBeGreaterThanOrEqual(1)
+    expect(await page.locator('#timeline .tl-pass-label').allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining('Svalbard'), expect.stringContaining('Fairbanks')]))
+    expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true)
+    deploymentPage = page.url()
+    await screenshot(page, 'deployment-light')
+  })
+
+  test('filters the events by type', async () => {
+    await page.goto(deploymentPage)
+    await page.selectOption('#filter-type', 'transfer.pass_started')
+    await Promise.all([page.waitForEvent('load'), page.locator('form[aria-label="Filter events"] button[type="submit"]').click()])
+    expect(new URL(page.url()).searchParams.get('type')).toBe('transfer.pass_started')
+    const types = await page.locator('#events tbody tr td:nth-child(2)').allTextContents()
+    expect(await page.locator('#events tbody tr').count()).toBe(2)
+    expect(types.join(' ')).not.toContain('step.started')
+  })
+
+  test('starts a live deployment and sees the scripted agent drive it', async () => {
+    await page.goto('/')
+    const value = await page.locator('#f-plan_id option', { hasText: 'On-board ML inference' }).first().getAttribute('value')
+    await page.selectOption('#f-plan_id', value!)
+    await page.locator('input[name="mode"][value="live"]').check()
+    await submit(page, 'new-deployment-form')
+    await page.waitForURL(/\/deployments\/dep-/)
+    await page.locator('[data-status="pending"]').first().waitFor()
+    const agent = scriptedAgent(station.url, agentKey, 'sat-25544')
+    const work = await agent.poll()
+    expect(work?.deployment_id).toBe(new URL(page.url()).pathname.split('/').pop())
+    await page.locator('[data-status="dispatched"]').first().waitFor()
+    const id = work!.deployment_id
+    await agent.report(id, 'job.accepted')
+    await page.locator('[data-status="running"]').first().waitFor()
+    await agent.report(id, 'placement.decided', 'capture', { location: 'onboard' })
+    await agent.report(id, 'step.started', 'capture', { location: 'onboard' })
+    await page.locator('#timeline g.tl-lane-row').first().waitFor()
+    await agent.report(id, 'step.progress', 'capture', { percent: 50 })
+    await agent.report(id, 'step.completed', 'capture', { duration_s: 20 })
+    await agent.report(id, 'job.completed', undefined, { status: 'success' })
+    await page.locator('[data-status="completed"]').first().waitFor()
+    await page.waitForFunction(() => document.querySelectorAll('#events tbody tr').length === 6)
+  })
+
+  test('cancels a deployment after confirming', async () => {
+    await page.goto('/')
+    const value = await page.locator('#f-plan_id option', { hasText: 'On-board ML inference' }).first().getAttribute('value')
+    await page.selectOption('#f-plan_id', value!)
+    await page.locator('input[name="mode"][value="live"]').check()
+    await submit(page, 'new-deployment-form')
+    await page.waitForURL(/\/deployments\/dep-/)
+    await Promise.all([page.waitForEvent('load'), page.locator('a', { hasText: 'Cancel deployment' }).click()])
+    await page.getByRole('heading', { name: /Cancel deployment/ }).waitFor()
+    await Promise.all([page.waitForEvent('load'), page.locator('form button[type="submit"].danger').click()])
+    await page.locator('[data-status="cancelled"]').first().waitFor()
+  })
+
+  test('revokes the key: the agent is refused at once', async () => {
+    await page.goto('/keys')
+    const row = page.locator('#keys tr', { hasText: 'station-7' })
+    await row.locator('summary').click()
+    await Promise.all([page.waitForEvent('load'), row.locator('button[type="submit"]').click()])
+    await page.locator('#keys tr[data-state="revoked"]', { hasText: 'station-7' }).waitFor()
+    const refused = await fetch(`${station.url}/api/agent/workloads`, { headers: { 'x-api-key': agentKey, 'x-agent-id': 'sat-25544' } })
+    expect(refused.status).toBe(401)
+  })
+
+  test('logs out', async () => {
+    await Promise.all([page.waitForEvent('load'), page.locator('header form button', { hasText: 'Log out' }).click()])
+    expect(new URL(page.url()).pathname).toBe('/login')
+    await page.goto('/keys')
+    expect(new URL(page.url()).pathname).toBe('/login')
+  })
+})
+
+describe('hostile values in the database', () => {
+  test('render as text on every page: no dialog, no script run, no CSP violation', async () => {
+    const call = async (method: string, path: string, body: unknown, headers: Record<string, string>) => {
+      const reply = await fetch(`${station.url}${path}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
+      if (reply.status >= 300) throw new Error(`${method} ${path}: ${reply.status} ${await reply.text()}`)
+      return reply.json()
+    }
+    const seeded = await seedHostile(call, operator.cookie, operator.key)
+    const { page, problems, context } = await newPage(station)
+    const dialogs: string[] = []
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message())
+      void dialog.dismiss()
+    })
+    await logIn(page, ADMIN.email, ADMIN.password)
+    const pages = ['/', `/deployments/${seeded.deploymentId}`, '/agents', `/agents/${encodeURIComponent(seeded.agentIds[0]!)}`, '/missions', `/plans/${seeded.planId}`, '/keys', '/users']
+    for (const path of pages) {
+      await page.goto(path)
+      await page.waitForLoadState('load')
+      // The hostile text is on the page, as text.
+      expect(await page.locator('body').textContent(), path).toContain('<script>alert(1)</script>')
+      expect(await page.locator('img').count(), path).toBe(0)
+      expect(await page.locator('a[href^="javascript:" i]').count(), path).toBe(0)
+    }
+    await screenshot(page, 'hostile-deployment-light')
+    expect(dialogs).toEqual([])
+    expect(problems).toEqual([])
+    await context.close()
   })
 })
