@@ -287,9 +287,38 @@ describe('hostile values in the database', () => {
       expect(await page.locator('body').textContent(), path).toContain('<script>alert(1)</script>')
       expect(await page.locator('img').count(), path).toBe(0)
       expect(await page.locator('a[href^="javascript:" i]').count(), path).toBe(0)
+      if (path.startsWith('/deployments/')) await screenshot(page, 'hostile-deployment-light')
     }
-    await screenshot(page, 'hostile-deployment-light')
     expect(dialogs).toEqual([])
+    expect(problems).toEqual([])
+    await context.close()
+  })
+})
+
+describe('the dark theme', () => {
+  test('follows prefers-color-scheme; the main pages, saved as screenshots', async () => {
+    const { page, problems, context } = await newPage(station, { colorScheme: 'dark' })
+    await logIn(page, ADMIN.email, ADMIN.password)
+    const background = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor)
+    expect(background).toBe('rgb(14, 17, 22)')
+    // A run of the example plan, played at full speed, for the deployment page's picture.
+    const examplePlan = JSON.parse(await Bun.file(join(ROOT, 'src/examples/onboard-ml-inference.json')).text())
+    const mission = await operator.post('/api/missions', { name: 'ISS ML pipeline' }, operator.asKey)
+    const plan = await operator.post('/api/plans', { mission_id: mission.id, label: 'On-board ML inference', satellite_id: '25544', plan_data: examplePlan }, operator.asKey)
+    const completed = await operator.post('/api/deployments', { plan_id: plan.id, speed_multiplier: 10000 }, operator.asKey)
+    for (const [name, path] of [
+      ['deployments', '/'],
+      ['agents', '/agents'],
+      ['missions', '/missions'],
+      ['keys', '/keys'],
+      ['users', '/users'],
+      ['account', '/account'],
+      ['deployment', `/deployments/${completed.id}`],
+    ] as const) {
+      await page.goto(path)
+      if (name === 'deployment') await page.locator('[data-status="completed"]').first().waitFor()
+      await screenshot(page, `${name}-dark`)
+    }
     expect(problems).toEqual([])
     await context.close()
   })
