@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { ADMIN, ROOT, setUpOperator } from '../server/process'
 import { tempDir } from '../helpers'
-import { logIn, newPage, openStation, screenshot, type Station, type Watched } from './browser'
+import { logIn, newPage, openStation, screenshot, SCREENSHOTS, type Station, type Watched } from './browser'
 import { scriptedAgent } from './flow'
 import { seedHostile } from '../console/hostile'
 
@@ -196,6 +196,8 @@ describe('an operator’s day', () => {
     expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true)
     deploymentPage = page.url()
     await screenshot(page, 'deployment-light')
+    // The README's picture (docs/console-deployment.png is this one, made smaller): the top of the page.
+    await page.screenshot({ path: join(SCREENSHOTS, 'readme-deployment.png'), clip: { x: 0, y: 0, width: 1280, height: 880 } })
   })
 
   test('filters the events by type', async () => {
