@@ -1,6 +1,7 @@
 /** @jsxImportSource preact */
 // Small pieces every page uses, rendered the same on the server and in islands.
 import { relative, utc } from '../format'
+import { query } from '../paths'
 
 export const STATUSES = ['pending', 'dispatched', 'running', 'completed', 'failed', 'cancelled'] as const
 export type Status = (typeof STATUSES)[number]
@@ -30,5 +31,32 @@ export function Time({ iso, now }: { iso: string | null | undefined; now: number
     <time datetime={iso} title={iso}>
       {utc(iso)} <small class="ago" data-ago={iso}>{relative(iso, now)}</small>
     </time>
+  )
+}
+
+type PagerProps = {
+  /** The list's own path, and the filters every page keeps. */
+  base: string
+  params?: Record<string, string | undefined>
+  /** True on a page after the first (it has a cursor). */
+  paged: boolean
+  /** The next page's cursor, when there is one. */
+  next: string | null | undefined
+  label?: string
+  firstText?: string
+  nextText?: string
+}
+
+/** Links between the pages of a cursor-paged list: back to the first page, and on to the next. */
+export function Pager({ base, params = {}, paged, next, label = 'Pages', firstText = '← Newest', nextText = 'Older →' }: PagerProps) {
+  return (
+    <nav class="pager" aria-label={label}>
+      {paged && <a href={`${base}${query(params)}`}>{firstText}</a>}
+      {next && (
+        <a href={`${base}${query({ ...params, cursor: next })}`} rel="next">
+          {nextText}
+        </a>
+      )}
+    </nav>
   )
 }

@@ -2,7 +2,7 @@
 // The fleet (`/agents`) and one agent (`/agents/{id}`): status in words, satellite, version, last contact
 // with stale agents flagged, and battery and temperature sparklines from each agent's kept telemetry
 // (GET /api/agents, GET /api/agents/{id}, GET /api/agents/{id}/telemetry; docs/console.md "Agents").
-import { Time } from '../components/common'
+import { Time, Pager } from '../components/common'
 import { Sparkline, reading, type SparkPoint } from '../components/sparkline'
 import { relative } from '../format'
 import { htmlPage, Layout, type Viewer } from '../html'
@@ -189,14 +189,7 @@ function FleetPage({ viewer, now, agents, history, next, paged }: FleetProps) {
           {agents.length === 0 && <p class="empty">No more agents.</p>}
         </>
       )}
-      <nav class="pager" aria-label="Pages">
-        {paged && <a href="/agents">← First page</a>}
-        {next && (
-          <a href={`/agents${query({ cursor: next })}`} rel="next">
-            More agents →
-          </a>
-        )}
-      </nav>
+      <Pager base="/agents" paged={paged} next={next} firstText="← First page" nextText="More agents →" />
     </Layout>
   )
 }
@@ -308,14 +301,7 @@ function AgentPage({ viewer, now, agent, samples, next, paged }: AgentProps) {
           </table>
         </div>
       )}
-      <nav class="pager" aria-label="Pages">
-        {paged && <a href={base}>← Newest</a>}
-        {next && (
-          <a href={`${base}${query({ cursor: next })}`} rel="next">
-            Older →
-          </a>
-        )}
-      </nav>
+      <Pager base={base} paged={paged} next={next} />
     </Layout>
   )
 }

@@ -2,6 +2,7 @@
 // The deployment page (`/deployments/{id}`, docs/console.md "Deployment page and timeline"): status and
 // facts, the timeline chart, the events table with filters and paging, and the cancel confirmation. All
 // of it from the JSON API; the deployment island keeps it live from the events stream.
+import { Pager } from '../components/common'
 import { DeploymentSummary, isTerminal, type EventFilters } from '../components/deployment-summary'
 import type { DeploymentItem } from '../components/deployment-table'
 import { EventsBlock, type EventItem } from '../components/event-table'
@@ -158,14 +159,7 @@ function DeploymentPage(p: PageProps) {
               <p class="muted" data-events-more hidden>
                 More events have arrived after this page: <a href={`${here}${query({ ...filters, cursor: p.cursor })}`}>reload it</a> to page on.
               </p>
-              <nav class="pager" aria-label="Event pages">
-                {p.cursor && <a href={`${here}${query({ ...filters })}`}>← First page</a>}
-                {p.table.next && (
-                  <a href={`${here}${query({ ...filters, cursor: p.table.next })}`} rel="next">
-                    Next page →
-                  </a>
-                )}
-              </nav>
+              <Pager base={here} params={filters} paged={Boolean(p.cursor)} next={p.table.next} label="Event pages" firstText="← First page" nextText="Next page →" />
             </>
           )}
         </section>

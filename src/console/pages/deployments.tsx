@@ -2,7 +2,7 @@
 // The deployments page (`/`): the caller's deployments with filters, kept current from the deployments
 // stream, and the form that starts one from a plan.
 import { DeploymentTable, type DeploymentItem } from '../components/deployment-table'
-import { STATUSES } from '../components/common'
+import { STATUSES, Pager } from '../components/common'
 import { CsrfField, htmlPage, IslandData, Layout, seeOther, type Viewer } from '../html'
 import { field, fieldErrors, read, send, type ConsoleContext, type ConsoleRoute, type FieldErrors } from '../kit'
 import { path, query } from '../paths'
@@ -89,14 +89,7 @@ function DeploymentsPage(p: PageProps) {
           </div>
         </div>
       )}
-      <nav class="pager" aria-label="Pages">
-        {p.paged && <a href={`/${query({ ...filters })}`}>← Newest</a>}
-        {p.next && (
-          <a href={`/${query({ ...filters, cursor: p.next })}`} rel="next">
-            Older →
-          </a>
-        )}
-      </nav>
+      <Pager base="/" params={filters} paged={p.paged} next={p.next} />
       <NewDeployment viewer={p.viewer} plans={p.plans} form={p.form} errors={p.errors} />
     </Layout>
   )

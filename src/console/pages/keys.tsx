@@ -1,7 +1,7 @@
 /** @jsxImportSource preact */
 // API keys (`/keys`): the caller's keys with their last use, creating one — shown once, with a copy
 // button — and revoking one (POST/GET/DELETE /api/keys; docs/console.md "API keys").
-import { Time } from '../components/common'
+import { Time, Pager } from '../components/common'
 import { CsrfField, ErrorNote, htmlPage, Layout, Notice, seeOther, type Viewer } from '../html'
 import { errorText, field, fieldErrors, read, send, TextField, type ConsoleContext, type ConsoleRoute, type FieldErrors } from '../kit'
 import { path, query } from '../paths'
@@ -99,14 +99,7 @@ function KeysPage(p: PageProps) {
           </table>
         </div>
       )}
-      <nav class="pager" aria-label="Pages">
-        {p.paged && <a href="/keys">← Newest</a>}
-        {p.next && (
-          <a href={`/keys${query({ cursor: p.next })}`} rel="next">
-            Older →
-          </a>
-        )}
-      </nav>
+      <Pager base="/keys" paged={p.paged} next={p.next} />
       <NewKey viewer={p.viewer} form={p.form} errors={p.errors} />
     </Layout>
   )

@@ -5,7 +5,7 @@
 import type { ComponentChildren } from 'preact'
 import type { ApiReply } from '../api'
 import examplePlan from '../../examples/onboard-ml-inference.json'
-import { Time } from '../components/common'
+import { Time, Pager } from '../components/common'
 import { clock } from '../format'
 import { CsrfField, ErrorNote, htmlPage, Layout, Notice, seeOther, type Viewer } from '../html'
 import { errorText, field, fieldErrors, read, send, TextField, type ConsoleContext, type ConsoleRoute, type FieldErrors } from '../kit'
@@ -75,14 +75,7 @@ function MissionsPage(p: PageProps) {
           ))}
         </div>
       )}
-      <nav class="pager" aria-label="Pages">
-        {p.paged && <a href="/missions">← Newest missions</a>}
-        {p.next && (
-          <a href={`/missions${query({ cursor: p.next })}`} rel="next">
-            Older missions →
-          </a>
-        )}
-      </nav>
+      <Pager base="/missions" paged={p.paged} next={p.next} firstText="← Newest missions" nextText="Older missions →" />
       <div class="forms">
         <NewMission viewer={p.viewer} form={p.missionForm} errors={p.missionErrors} />
         <NewPlan viewer={p.viewer} missions={p.choices} form={p.planForm} errors={p.planErrors} />

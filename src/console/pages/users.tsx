@@ -2,7 +2,7 @@
 // Users (`/users`, admins only: the API's 403 is the page's): the list with roles, and creating a user
 // (GET/POST /api/users; docs/console.md "Users"). Disabling a user and resetting a password come with a
 // later issue: the table is where their column will go.
-import { Time } from '../components/common'
+import { Time, Pager } from '../components/common'
 import { CsrfField, ErrorNote, htmlPage, Layout, Notice, seeOther, type Viewer } from '../html'
 import { errorPage, errorText, field, fieldErrors, read, send, TextField, type ConsoleContext, type ConsoleRoute, type FieldErrors } from '../kit'
 import { query } from '../paths'
@@ -58,14 +58,7 @@ function UsersPage(p: PageProps) {
           </table>
         </div>
       )}
-      <nav class="pager" aria-label="Pages">
-        {p.paged && <a href="/users">← Newest</a>}
-        {p.next && (
-          <a href={`/users${query({ cursor: p.next })}`} rel="next">
-            Older →
-          </a>
-        )}
-      </nav>
+      <Pager base="/users" paged={p.paged} next={p.next} />
       <NewUser viewer={p.viewer} form={p.form} errors={p.errors} />
     </Layout>
   )
