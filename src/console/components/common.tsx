@@ -60,3 +60,19 @@ export function Pager({ base, params = {}, paged, next, label = 'Pages', firstTe
     </nav>
   )
 }
+
+/** A JSON value, pretty-printed as text in a disclosure (collapsed until opened). */
+export function JsonDetails({ summary, value }: { summary: string; value: unknown }) {
+  return (
+    <details>
+      <summary>{summary}</summary>
+      <pre>{JSON.stringify(value, null, 2)}</pre>
+    </details>
+  )
+}
+
+/** `1 field: a` / `5 fields: a, b, c, …`: what an object holds, in a line. */
+export function fieldsSummary(value: object, shown = 4): string {
+  const names = Object.keys(value)
+  return `${names.length} ${names.length === 1 ? 'field' : 'fields'}: ${names.slice(0, shown).join(', ')}${names.length > shown ? ', …' : ''}`
+}

@@ -2,6 +2,7 @@
 // The deployment's events table (`#events`): one page of the event list (api.md §3.2), each payload as
 // pretty JSON in a <details>. Rendered by the server, and again by the deployment island as events arrive.
 import { utc } from '../format'
+import { fieldsSummary, JsonDetails } from './common'
 import { missionClock } from './timeline'
 
 export type EventItem = {
@@ -19,10 +20,7 @@ export function payloadSummary(payload: unknown): string {
   if (typeof payload !== 'object' || payload === null) return JSON.stringify(payload) ?? ''
   const message = (payload as { message?: unknown }).message
   if (typeof message === 'string' && message !== '') return message.length > 80 ? `${message.slice(0, 79)}…` : message
-  const keys = Object.keys(payload)
-  if (keys.length === 0) return ''
-  const list = keys.slice(0, 4).join(', ')
-  return `${keys.length} field${keys.length === 1 ? '' : 's'}: ${list}${keys.length > 4 ? ', …' : ''}`
+  return Object.keys(payload).length === 0 ? '' : fieldsSummary(payload)
 }
 
 function isEmpty(payload: unknown): boolean {
@@ -64,10 +62,7 @@ export function EventTable({ items, originMs, filtered }: { items: EventItem[]; 
                   {isEmpty(event.payload) ? (
                     <span class="muted">empty</span>
                   ) : (
-                    <details>
-                      <summary>{summary || 'payload'}</summary>
-                      <pre>{JSON.stringify(event.payload, null, 2)}</pre>
-                    </details>
+                    <JsonDetails summary={summary || 'payload'} value={event.payload} />
                   )}
                 </td>
               </tr>

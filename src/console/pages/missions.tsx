@@ -5,7 +5,7 @@
 import type { ComponentChildren } from 'preact'
 import type { ApiReply } from '../api'
 import examplePlan from '../../examples/onboard-ml-inference.json'
-import { Time, Pager } from '../components/common'
+import { fieldsSummary, JsonDetails, Pager, Time } from '../components/common'
 import { clock } from '../format'
 import { CsrfField, ErrorNote, htmlPage, Layout, Notice, seeOther, type Viewer } from '../html'
 import { errorText, field, fieldErrors, read, send, TextField, type ConsoleContext, type ConsoleRoute, type FieldErrors } from '../kit'
@@ -397,10 +397,7 @@ function PlanPage({ viewer, now, plan, missionName, notice }: { viewer: Viewer; 
                   {Object.keys(e.rest).length === 0 ? (
                     <span class="muted">—</span>
                   ) : (
-                    <details>
-                      <summary>{`${Object.keys(e.rest).length} ${Object.keys(e.rest).length === 1 ? 'field' : 'fields'}: ${Object.keys(e.rest).slice(0, 3).join(', ')}${Object.keys(e.rest).length > 3 ? ', …' : ''}`}</summary>
-                      <pre>{JSON.stringify(e.rest, null, 2)}</pre>
-                    </details>
+                    <JsonDetails summary={fieldsSummary(e.rest, 3)} value={e.rest} />
                   )}
                 </td>
               </tr>
@@ -456,3 +453,4 @@ export const missionPages: ConsoleRoute[] = [
   { method: 'POST', path: '/plans', handle: inSection('missions', createPlan) },
   { method: 'GET', path: '/plans/:id', handle: inSection('missions', planPage) },
 ]
+
