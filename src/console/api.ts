@@ -1,6 +1,7 @@
 // The console's only way to data: it calls the JSON API in process, with the browser's own session
 // cookie, so every page is subject to exactly the API's authorization and tenancy (docs/console.md).
 // No page reads the store.
+import { nextTurn } from '../turn'
 
 export type ApiReply<T = any> = {
   status: number
@@ -35,6 +36,10 @@ export function createConsoleApi(handle: (request: Request) => Promise<Response>
         body: body === undefined ? undefined : JSON.stringify(body),
       })
       relayed.set(internal, from)
+      // The API answers from SQLite synchronously: without a turn of the event loop before each call, a
+      // page that makes several (the timeline reads up to ten pages) would hold every other request —
+      // agents' reports among them — until it is done (docs/console.md "How it is built").
+      await nextTurn()
       const response = await handle(internal)
       const text = response.status === 204 ? '' : await response.text()
       return {

@@ -61,12 +61,31 @@ export function Pager({ base, params = {}, paged, next, label = 'Pages', firstTe
   )
 }
 
-/** A JSON value, pretty-printed as text in a disclosure (collapsed until opened). */
-export function JsonDetails({ summary, value }: { summary: string; value: unknown }) {
+/** The most of one JSON value a page shows: its export (or the plan's own file) has all of it. */
+export const JSON_SHOWN_MAX = 16 * 1024
+
+/**
+ * A JSON value as a page shows it: pretty-printed when that stays within JSON_SHOWN_MAX characters, else
+ * compact, and cut at JSON_SHOWN_MAX. Indentation grows with depth, so a payload of 64 KiB nested 64 deep
+ * would print 60 times larger: never more than this per value, however it is shaped.
+ */
+export type ShownJson = { text: string; cut: number | null }
+
+export function shownJson(value: unknown): ShownJson {
+  const compact = JSON.stringify(value) ?? 'null'
+  if (compact.length > JSON_SHOWN_MAX) return { text: `${compact.slice(0, JSON_SHOWN_MAX)}…`, cut: compact.length }
+  const pretty = JSON.stringify(value, null, 2) ?? 'null'
+  return { text: pretty.length <= JSON_SHOWN_MAX ? pretty : compact, cut: null }
+}
+
+/** A JSON value, pretty-printed as text in a disclosure (collapsed until opened), within JSON_SHOWN_MAX. */
+export function JsonDetails({ summary, value, shown, whole = 'the export has all of it' }: { summary: string; value?: unknown; shown?: ShownJson; whole?: string }) {
+  const { text, cut } = shown ?? shownJson(value)
   return (
     <details>
       <summary>{summary}</summary>
-      <pre>{JSON.stringify(value, null, 2)}</pre>
+      <pre>{text}</pre>
+      {cut !== null && <p class="muted">{`The first ${Math.round(JSON_SHOWN_MAX / 1024)} KiB of ${Math.ceil(cut / 1024)} KiB shown: ${whole}.`}</p>}
     </details>
   )
 }

@@ -2,7 +2,7 @@
 // The deployment's events table (`#events`): one page of the event list (api.md §3.2), each payload as
 // pretty JSON in a <details>. Rendered by the server, and again by the deployment island as events arrive.
 import { utc } from '../format'
-import { fieldsSummary, JsonDetails } from './common'
+import { fieldsSummary, JsonDetails, shownJson, type ShownJson } from './common'
 import { missionClock } from './timeline'
 
 export type EventItem = {
@@ -13,6 +13,19 @@ export type EventItem = {
   payload: unknown
   event_timestamp: string
   created_at: string
+  /**
+   * Set (by forIsland) in place of a payload too big to show whole: what the table shows of it. The API
+   * never sends this; it keeps an island's data as small as the page.
+   */
+  payload_cut?: ShownJson & { summary: string }
+}
+
+/** The table's items for an island's data block: a payload the page shows cut travels cut. */
+export function forIsland(items: EventItem[]): EventItem[] {
+  return items.map((event) => {
+    const shown = shownJson(event.payload)
+    return shown.cut === null ? event : { ...event, payload: null, payload_cut: { ...shown, summary: payloadSummary(event.payload) } }
+  })
 }
 
 /** A one-line hint of a payload: its `message` when it has one, else its field names. */
@@ -47,7 +60,8 @@ export function EventTable({ items, originMs, filtered }: { items: EventItem[]; 
         <tbody>
           {items.map((event) => {
             const ms = Date.parse(event.event_timestamp)
-            const summary = payloadSummary(event.payload)
+            const cut = event.payload_cut
+            const summary = cut ? cut.summary : payloadSummary(event.payload)
             return (
               <tr key={event.id} data-id={event.id}>
                 <td class="num mono">{originMs !== null && Number.isFinite(ms) ? missionClock((ms - originMs) / 1000) : '—'}</td>
@@ -59,7 +73,9 @@ export function EventTable({ items, originMs, filtered }: { items: EventItem[]; 
                 <td class="mono">{event.event_type}</td>
                 <td class="mono">{event.step_id ?? <span class="muted">—</span>}</td>
                 <td class="payload">
-                  {isEmpty(event.payload) ? (
+                  {cut ? (
+                    <JsonDetails summary={summary || 'payload'} shown={cut} />
+                  ) : isEmpty(event.payload) ? (
                     <span class="muted">empty</span>
                   ) : (
                     <JsonDetails summary={summary || 'payload'} value={event.payload} />

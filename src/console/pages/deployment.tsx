@@ -5,7 +5,7 @@
 import { Pager } from '../components/common'
 import { DeploymentSummary, isTerminal, type EventFilters } from '../components/deployment-summary'
 import type { DeploymentItem } from '../components/deployment-table'
-import { EventsBlock, type EventItem } from '../components/event-table'
+import { EventsBlock, forIsland, type EventItem } from '../components/event-table'
 import { TimelineLegend } from '../components/timeline'
 import { buildTimeline, timelineEventOf, type TimelineEvent } from '../components/timeline-model'
 import { TimelinePanel } from '../components/timeline-panel'
@@ -34,16 +34,54 @@ export type DeploymentIslandData = {
 
 const eventsPath = (id: string) => path('/api/deployments', id, 'events')
 
-/** Every event up to TIMELINE_MAX, page after page of 500 along the cursor. */
-async function readTimelineEvents(ctx: ConsoleContext, id: string): Promise<{ events: EventItem[]; truncated: boolean }> {
-  const events: EventItem[] = []
-  let cursor: string | undefined
-  for (;;) {
-    const page = await read<EventPage>(ctx, `${eventsPath(id)}${query({ limit: 500, cursor })}`)
-    events.push(...page.events)
-    if (!page.next_cursor) return { events, truncated: false }
-    if (events.length >= TIMELINE_MAX) return { events: events.slice(0, TIMELINE_MAX), truncated: true }
-    cursor = page.next_cursor
+/**
+ * At most this many of a user's pages load their timeline at once: each holds up to 500 events with their
+ * payloads (up to 64 KiB each) while it reads. That user's other pages wait their turn; other users'
+ * pages do not wait for them (docs/console.md).
+ */
+export const TIMELINE_READERS = 2
+const timelineReaders = new Map<string, ReturnType<typeof createGate>>()
+
+function readerGate(userId: string) {
+  let gate = timelineReaders.get(userId)
+  if (!gate) timelineReaders.set(userId, (gate = createGate(TIMELINE_READERS, () => timelineReaders.delete(userId))))
+  return gate
+}
+
+/**
+ * Every event up to TIMELINE_MAX, page after page of 500 along the cursor, each page cut down to what the
+ * timeline and the filters use as soon as it is read, so that big payloads are not kept.
+ */
+async function readTimelineEvents(ctx: ConsoleContext, id: string): Promise<{ events: TimelineEvent[]; truncated: boolean }> {
+  return readerGate(ctx.viewer.id).run(async () => {
+    const events: TimelineEvent[] = []
+    let cursor: string | undefined
+    for (;;) {
+      const page = await read<EventPage>(ctx, `${eventsPath(id)}${query({ limit: 500, cursor })}`)
+      for (const event of page.events) if (events.length < TIMELINE_MAX) events.push(timelineEventOf(event))
+      if (!page.next_cursor) return { events, truncated: false }
+      if (events.length >= TIMELINE_MAX) return { events, truncated: true }
+      cursor = page.next_cursor
+    }
+  })
+}
+
+/** At most `size` runs at once; the rest wait in order. `idle` is called when the last one ends. */
+function createGate(size: number, idle: () => void) {
+  let running = 0
+  const waiting: (() => void)[] = []
+  return {
+    async run<T>(work: () => Promise<T>): Promise<T> {
+      if (running >= size) await new Promise<void>((resolve) => waiting.push(resolve))
+      else running++
+      try {
+        return await work()
+      } finally {
+        const next = waiting.shift()
+        if (next) next()
+        else if (--running === 0) idle()
+      }
+    },
   }
 }
 
@@ -52,9 +90,10 @@ function filtersOf(url: URL): EventFilters {
 }
 
 /** The type filter's choices: each family as a prefix (`transfer.*`), then its types. */
-function typeChoices(events: EventItem[], current: string): string[] {
+function typeChoices(events: TimelineEvent[], current: string): string[] {
   const families = new Map<string, Set<string>>()
   for (const e of events) {
+    if (typeof e.event_type !== 'string') continue
     const family = e.event_type.slice(0, e.event_type.lastIndexOf('.'))
     if (!families.has(family)) families.set(family, new Set())
     families.get(family)!.add(e.event_type)
@@ -63,8 +102,8 @@ function typeChoices(events: EventItem[], current: string): string[] {
   return current === '' || choices.includes(current) ? choices : [current, ...choices]
 }
 
-function stepChoices(events: EventItem[], current: string): string[] {
-  const steps = [...new Set(events.flatMap((e) => (e.step_id === null ? [] : [e.step_id])))]
+function stepChoices(events: TimelineEvent[], current: string): string[] {
+  const steps = [...new Set(events.flatMap((e) => (typeof e.step_id === 'string' ? [e.step_id] : [])))]
   return current === '' || steps.includes(current) ? steps : [current, ...steps]
 }
 
@@ -72,7 +111,7 @@ type PageProps = {
   viewer: Viewer
   now: number
   d: DeploymentItem
-  timeline: { events: EventItem[]; truncated: boolean }
+  timeline: { events: TimelineEvent[]; truncated: boolean }
   after: number
   filters: EventFilters
   cursor: string | null
@@ -89,10 +128,10 @@ function DeploymentPage(p: PageProps) {
   const filtered = filters.type !== '' || filters.step_id !== ''
   const data: DeploymentIslandData = {
     deployment: d,
-    events: p.timeline.events.map(timelineEventOf),
+    events: p.timeline.events,
     after: p.after,
     truncated: p.timeline.truncated,
-    table: { items: p.table?.items ?? [], total: p.table?.total ?? 0, filters, last: p.table !== null && p.table.next === null, paged: p.cursor !== null, limit: EVENTS_PAGE },
+    table: { items: forIsland(p.table?.items ?? []), total: p.table?.total ?? 0, filters, last: p.table !== null && p.table.next === null, paged: p.cursor !== null, limit: EVENTS_PAGE },
   }
   const error = (field: string) => (p.tableError && p.tableError.field === field ? p.tableError.message : null)
   const otherError = p.tableError && !['type', 'step_id'].includes(p.tableError.field) ? p.tableError.message : null

@@ -397,7 +397,7 @@ function PlanPage({ viewer, now, plan, missionName, notice }: { viewer: Viewer; 
                   {Object.keys(e.rest).length === 0 ? (
                     <span class="muted">—</span>
                   ) : (
-                    <JsonDetails summary={fieldsSummary(e.rest, 3)} value={e.rest} />
+                    <JsonDetails summary={fieldsSummary(e.rest, 3)} value={e.rest} whole="GET /api/plans/{id} has all of it" />
                   )}
                 </td>
               </tr>
@@ -406,10 +406,9 @@ function PlanPage({ viewer, now, plan, missionName, notice }: { viewer: Viewer; 
         </table>
       </div>
       {Object.keys(planRest).length > 0 && (
-        <details class="plan-data">
-          <summary>The rest of the plan data ({Object.keys(planRest).join(', ')})</summary>
-          <pre>{JSON.stringify(planRest, null, 2)}</pre>
-        </details>
+        <div class="plan-data">
+          <JsonDetails summary={`The rest of the plan data (${fieldsSummary(planRest, 6)})`} value={planRest} whole="GET /api/plans/{id} has all of it" />
+        </div>
       )}
     </Layout>
   )
