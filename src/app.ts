@@ -31,7 +31,7 @@ import { planRoutes } from './routes/plans'
 import { userRoutes } from './routes/users'
 import type { Store } from './store/types'
 import { createConsoleApi } from './console/api'
-import { consoleRoutes, missingPage } from './console'
+import { consoleRoutes, missingPage, problemPage } from './console'
 
 export type AppOptions = {
   store: Store
@@ -91,7 +91,7 @@ export function createApp(options: AppOptions) {
 
   const app = new Elysia()
     .use(errorPlugin(log, options.console === false ? undefined : missingPage))
-    .use(requestGuard())
+    .use(requestGuard(options.console === false ? undefined : problemPage))
     .use(healthRoutes(deps))
     .use(authRoutes(deps))
     .use(userRoutes(deps))

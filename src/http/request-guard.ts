@@ -66,11 +66,17 @@ function decode(text: string): string | null {
 
 const shown = (name: string) => (name.length > 64 ? `${name.slice(0, 64)}…` : name)
 
-export const requestGuard = () =>
+/**
+ * `pageFor` may answer a refused request with a page instead of the JSON error (the console's, for its
+ * own pages: src/console/index.tsx); null keeps the JSON error.
+ */
+export const requestGuard = (pageFor: (request: Request, status: number, message: string) => Response | null = () => null) =>
   new Elysia({ name: 'request-guard' }).onRequest(({ request }) => {
     // 431 has no code of its own in the closed list; api.md §0 gives it BAD_REQUEST.
-    if (headBytes(request) > HEAD_LIMIT)
-      return json({ error: `the request line and headers are larger than ${HEAD_LIMIT / 1024} KiB`, code: 'BAD_REQUEST' }, 431)
+    if (headBytes(request) > HEAD_LIMIT) {
+      const message = `the request line and headers are larger than ${HEAD_LIMIT / 1024} KiB`
+      return pageFor(request, 431, message) ?? json({ error: message, code: 'BAD_REQUEST' }, 431)
+    }
     const problem = checkQuery(request.url)
-    if (problem) return errorResponse(problem)
+    if (problem) return pageFor(request, 400, problem.message) ?? errorResponse(problem)
   })

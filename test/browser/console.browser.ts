@@ -18,6 +18,43 @@ beforeAll(async () => {
 })
 afterAll(() => station?.close())
 
+describe('the deployments list, live', () => {
+  test('a change made while the page is still loading its script is not missed', async () => {
+    const { page, problems, context } = await newPage(station)
+    await logIn(page, ADMIN.email, ADMIN.password)
+    const mission = await operator.post('/api/missions', { name: 'Gap' }, operator.asKey)
+    const plan = await operator.post('/api/plans', { mission_id: mission.id, label: 'Gap plan', satellite_id: 'sat-gap', plan_data: { events: [{ type: 'job.accepted', timestamp_s: 0 }] } }, operator.asKey)
+    const deployment = await operator.post('/api/deployments', { plan_id: plan.id, mode: 'live' }, operator.asKey)
+    // Hold the browser bundle until the deployment has been cancelled: the page shows it pending.
+    let release = () => {}
+    const held = new Promise<void>((resolve) => (release = resolve))
+    await page.route('**/assets/console.js*', async (route) => {
+      await held
+      await route.continue()
+    })
+    await page.goto('/', { waitUntil: 'commit' })
+    await page.locator(`#deployments tr[data-id="${deployment.id}"] [data-status="pending"]`).waitFor()
+    await operator.post(`/api/deployments/${deployment.id}/cancel`, {}, operator.asKey)
+    release()
+    await page.locator(`#deployments tr[data-id="${deployment.id}"] [data-status="cancelled"]`).waitFor()
+    expect(problems).toEqual([])
+    await context.close()
+  })
+
+  test('a logout elsewhere stops the live list, and it says so', async () => {
+    const { page, problems, context } = await newPage(station)
+    await logIn(page, ADMIN.email, ADMIN.password)
+    await page.locator('[data-live-state][data-state="live"]').waitFor()
+    const cookie = (await context.cookies()).find((c) => c.name === 'session')!
+    await fetch(`${station.url}/api/auth/logout`, { method: 'POST', headers: { cookie: `session=${cookie.value}` } })
+    await page.locator('[data-live-state][data-state="stopped"]').waitFor({ timeout: 30_000 })
+    expect(await page.locator('[data-live-state]').textContent()).toContain('reload the page')
+    // The stream's 401 is the only failure, and it is expected.
+    expect(problems.filter((p) => !p.includes('/api/deployments/stream'))).toEqual([])
+    await context.close()
+  })
+})
+
 describe('logging in', () => {
   test('keyboard only: the email field has focus, Tab to the password, Enter submits; focus is visible', async () => {
     const { page, problems, context } = await newPage(station)

@@ -9,9 +9,12 @@ export function csrfOf(html: string): string {
   return match[1]!
 }
 
-/** GETs a console page as the holder of `cookie`. */
+/** What a browser's navigation accepts. */
+export const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'
+
+/** GETs a console page as a browser holding `cookie` would. */
 export function page(h: Harness, path: string, cookie?: string, headers: Record<string, string> = {}): Promise<Reply> {
-  return send(h.app, 'GET', path, { headers: cookie ? { cookie, ...headers } : headers })
+  return send(h.app, 'GET', path, { headers: { accept: BROWSER_ACCEPT, ...(cookie ? { cookie } : {}), ...headers } })
 }
 
 /** POSTs an urlencoded form as a same-origin browser would. */

@@ -24,16 +24,54 @@ export function deploymentsIsland(root: HTMLElement) {
   const draw = () => render(<DeploymentTable items={items} now={Date.now()} />, table)
   table.textContent = ''
   draw()
-  showLiveState(root, 'connecting')
-  const source = new EventSource('/api/deployments/stream')
-  source.onopen = () => showLiveState(root, 'live')
-  source.onerror = () => showLiveState(root, 'reconnecting')
-  source.onmessage = (message) => {
-    const item = JSON.parse(message.data) as DeploymentItem
+  const apply = (item: DeploymentItem) => {
     const at = items.findIndex((d) => d.id === item.id)
     const keep = matches(item, data.filters)
     if (at >= 0) items = keep ? items.map((d) => (d.id === item.id ? item : d)) : items.filter((d) => d.id !== item.id)
-    else if (keep) items = [item, ...items].sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : a.id < b.id ? 1 : -1)).slice(0, pageSize)
+    else if (keep) items = [item, ...items].sort(newestFirst).slice(0, pageSize)
+  }
+  // Messages heard while the list is being read again wait, then apply over it, in order.
+  let held: DeploymentItem[] | null = null
+  const list = `/api/deployments${listQuery(data.filters)}`
+  /**
+   * The stream is opened after the page was read, and it reconnects without a resume point until its first
+   * message: each time it (re)opens, the list is read again and the messages go over it (docs/streams.md:
+   * open the stream first, then load the list), so no change made in between is missed.
+   */
+  const reload = async () => {
+    held = []
+    try {
+      const reply = await fetch(list, { headers: { accept: 'application/json' } })
+      if (reply.ok) items = ((await reply.json()) as { deployments: DeploymentItem[] }).deployments
+    } catch {
+      // The stream's own reconnection will try again.
+    }
+    const waiting = held
+    held = null
+    for (const item of waiting) apply(item)
     draw()
   }
+  showLiveState(root, 'connecting')
+  const source = new EventSource('/api/deployments/stream')
+  source.onopen = () => {
+    showLiveState(root, 'live')
+    void reload()
+  }
+  source.onerror = () => showLiveState(root, source.readyState === EventSource.CLOSED ? 'stopped' : 'reconnecting')
+  source.onmessage = (message) => {
+    const item = JSON.parse(message.data) as DeploymentItem
+    if (held) return void held.push(item)
+    apply(item)
+    draw()
+  }
+}
+
+const newestFirst = (a: DeploymentItem, b: DeploymentItem) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : a.id < b.id ? 1 : -1)
+
+/** The list's query for the page's filters (the first page: live only there). */
+function listQuery(filters: Filters): string {
+  const params = new URLSearchParams()
+  for (const [name, value] of Object.entries(filters)) if (value) params.set(name, value)
+  const text = params.toString()
+  return text ? `?${text}` : ''
 }

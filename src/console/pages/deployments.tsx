@@ -9,6 +9,9 @@ import { path, query } from '../paths'
 
 export const MODES = ['simulated', 'live'] as const
 
+/** A decimal number: digits, an optional fraction and exponent (no hexadecimal, no `Infinity`). */
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/
+
 type Filters = { status: string; mission_id: string; mode: string }
 type Mission = { id: string; name: string }
 type Plan = { id: string; label: string; mission_id: string; satellite_id: string; event_count: number }
@@ -198,9 +201,10 @@ export const deploymentListRoutes: ConsoleRoute[] = [
       const form = { plan_id: field(ctx.form, 'plan_id'), mode: field(ctx.form, 'mode') || 'simulated', speed_multiplier: field(ctx.form, 'speed_multiplier') }
       const body: Record<string, unknown> = { plan_id: form.plan_id, mode: form.mode }
       if (form.speed_multiplier.trim() !== '') {
-        const speed = Number(form.speed_multiplier)
-        if (!Number.isFinite(speed)) return renderList(ctx, { form, errors: { speed_multiplier: 'speed_multiplier: must be a number' } }, 400)
-        body.speed_multiplier = speed
+        // A decimal number as a person types it: Number() alone would also take `0x10` or `0b1`.
+        const text = form.speed_multiplier.trim()
+        if (!DECIMAL.test(text)) return renderList(ctx, { form, errors: { speed_multiplier: 'speed_multiplier: must be a decimal number, like 100 or 2.5' } }, 400)
+        body.speed_multiplier = Number(text)
       }
       const reply = await send(ctx, 'POST', '/api/deployments', body)
       if (reply.ok) return seeOther(path('/deployments', reply.body.id))
