@@ -71,6 +71,8 @@ export const authPlugin = ({ auth, secureCookies, clock, onAgent }: AuthPluginOp
           if (agentId === null) throw new AppError('BAD_REQUEST', 'X-Agent-ID header is required')
           if (!AGENT_ID_PATTERN.test(agentId))
             throw new AppError('BAD_REQUEST', 'X-Agent-ID must be 1 to 128 visible ASCII characters')
+          // `.` and `..` are path segments to every URL parser (even as %2e): /api/agents/.. could never name them.
+          if (agentId === '.' || agentId === '..') throw new AppError('BAD_REQUEST', 'X-Agent-ID must not be "." or ".."')
           await onAgent(found.user.id, agentId)
           return { principal: { user: found.user, via: 'key', agentId } }
         }
