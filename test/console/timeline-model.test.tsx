@@ -233,7 +233,7 @@ const CASES: Case[] = [
     name: 'no events',
     events: [],
     check(m) {
-      expect(m).toEqual({ originMs: null, extent: { start: 0, end: 0 }, lanes: [], markers: [], placed: 0, skipped: 0 })
+      expect(m).toEqual({ originMs: null, extent: { start: 0, end: 0 }, lanes: [], markers: [], placed: 0, skipped: 0, truncated: false })
     },
   },
 ]

@@ -1,12 +1,13 @@
 /** @jsxImportSource preact */
 // The deployment island (docs/console.md "Deployment page and timeline"): follows the deployment's events
 // stream from the count the server page read, grows the timeline (the server's own components, rendered
-// again), keeps the status and the events table current, and lets the viewer zoom and pan in time.
+// again, from a model that takes each event as it comes), keeps the status and the events table current,
+// and lets the viewer zoom and pan in time. Only the lanes in the chart frame's view are drawn.
 import { render } from 'preact'
 import { DeploymentSummary, isTerminal } from '../components/deployment-summary'
 import { EventsBlock, type EventItem } from '../components/event-table'
-import { PLOT_W, timeAt, WIDTH } from '../components/timeline'
-import { buildTimeline, timelineEventOf, type TimelineEvent } from '../components/timeline-model'
+import { LANE_H, LANES_TOP, PLOT_W, timeAt, WIDTH, type RowRange } from '../components/timeline'
+import { TimelineBuilder, timelineEventOf } from '../components/timeline-model'
 import { TimelinePanel, type Controls, type ViewMode } from '../components/timeline-panel'
 import { clampView, fitView, followView, panView, zoomView, type TimeView } from '../components/timeline-view'
 import type { DeploymentIslandData } from '../pages/deployment'
@@ -15,8 +16,12 @@ import { islandData, showLiveState } from './live'
 
 /** The browser keeps at most this many events in the timeline (the server page draws at most 5 000). */
 const CLIENT_MAX = 20_000
-/** Redraws are gathered: at most one per this many milliseconds while events pour in. */
+/** Redraws are gathered: at most one per this many milliseconds while events pour in… */
 const REDRAW_MS = 150
+/** …and, after a slow one, not before this many times its duration (so redraws take at most a fifth of the time). */
+const SLOW_FACTOR = 4
+/** Lanes drawn above and below those in the frame's view, so that a short scroll needs no redraw. */
+const OVERSCAN = 15
 
 /** Whether an event passes the table's filters (docs/events.md: `type` exact or `prefix.*`, `step_id` exact). */
 export function matchesFilters(event: EventItem, filters: { type: string; step_id: string }): boolean {
@@ -37,20 +42,27 @@ export function deploymentIsland(root: HTMLElement) {
   const moreNote = root.querySelector<HTMLElement>('[data-events-more]')
   const { table } = data
   let deployment = data.deployment
-  const events: TimelineEvent[] = data.events
-  const seen = new Set(events.map((e) => e.id))
+  const seen = new Set(data.events.map((e) => e.id))
   let truncated = data.truncated
   let items = table.items
   /** The matches of the table's filters, as the page counted them, and those that came since. */
   let total = table.total
-  let model = buildTimeline(events, { final: isTerminal(deployment.status) })
+  const builder = new TimelineBuilder()
+  builder.addAll(data.events)
+  const snapshot = () => builder.snapshot({ final: isTerminal(deployment.status), truncated })
+  let model = snapshot()
   let view: TimeView = fitView(model.extent)
   let mode: ViewMode = 'fit'
   let drag: { x: number; view: TimeView; scale: number } | null = null
+  /** The lanes drawn (indexes among the chart's lanes): those in the frame's view and OVERSCAN more each side. */
+  let rows: RowRange = { first: 0, last: 4 * OVERSCAN }
+  /** Whether the window line is announced: when the viewer moved the window, not when the run grew. */
+  let announce = true
 
   const move = (next: TimeView, nextMode: ViewMode = 'manual') => {
     view = next
     mode = nextMode
+    announce = true
     drawTimeline()
   }
   /** Zooming while following keeps following, anchored at the last event; otherwise the window is the viewer's. */
@@ -115,36 +127,100 @@ export function deploymentIsland(root: HTMLElement) {
     },
   }
 
-  function drawTimeline() {
-    render(<TimelinePanel model={model} view={view} mode={mode} controls={controls} chart={chart} truncated={truncated ? { drawn: events.length, total: deployment.event_count } : null} />, timelineAt!)
+  /** The lanes in the scrolling frame's view, from its scroll position and the chart's scale; null before it is drawn. */
+  function visibleRows(): RowRange | null {
+    const frame = timelineAt!.querySelector<HTMLElement>('.tl-frame')
+    const svg = frame?.querySelector('svg')
+    if (!frame || !svg) return null
+    const scale = svg.getBoundingClientRect().width / WIDTH || 1
+    const top = frame.scrollTop / scale - LANES_TOP
+    const bottom = (frame.scrollTop + frame.clientHeight) / scale - LANES_TOP
+    return { first: Math.max(0, Math.floor(top / LANE_H)), last: Math.max(0, Math.ceil(bottom / LANE_H)) }
   }
+  /** Draws the lanes come into view (after a scroll, a resize, or a chart that changed height), if any. */
+  function followRows() {
+    const visible = visibleRows()
+    if (!visible || (visible.first >= rows.first && visible.last <= rows.last)) return
+    rows = { first: Math.max(0, visible.first - OVERSCAN), last: visible.last + OVERSCAN }
+    drawTimeline(false)
+  }
+  let scrolled = false
+  const frame = {
+    onScroll() {
+      if (scrolled) return
+      scrolled = true
+      requestAnimationFrame(() => {
+        scrolled = false
+        followRows()
+      })
+    },
+  }
+  window.addEventListener('resize', () => frame.onScroll())
+
+  function drawTimeline(check = true) {
+    render(
+      <TimelinePanel
+        model={model}
+        view={view}
+        mode={mode}
+        controls={controls}
+        chart={chart}
+        truncated={truncated ? { drawn: builder.count, total: deployment.event_count } : null}
+        rows={rows}
+        frame={frame}
+        announce={announce}
+      />,
+      timelineAt!,
+    )
+    if (check) followRows()
+  }
+  let drawn: { deployment: typeof deployment; now: number } | null = null
+  /** The summary again when the deployment changed (its status, its count), or its relative times aged a minute. */
   function drawSummary() {
-    render(<DeploymentSummary d={deployment} now={Date.now()} filters={table.filters} />, summaryAt!)
+    const now = Date.now()
+    if (drawn && drawn.deployment === deployment && now - drawn.now < 60_000) return
+    drawn = { deployment, now }
+    render(<DeploymentSummary d={deployment} now={now} filters={table.filters} />, summaryAt!)
   }
+  /** What the table shows changed since it was drawn (an event joined it, the count moved, the origin moved). */
+  let tableChanged = true
+  let tableOrigin = model.originMs
   function drawTable() {
+    if (!tableChanged && tableOrigin === model.originMs) return
+    tableChanged = false
+    tableOrigin = model.originMs
     const filtered = table.filters.type !== '' || table.filters.step_id !== ''
     if (eventsAt) render(<EventsBlock items={items} total={total} originMs={model.originMs} filtered={filtered} paged={table.paged} />, eventsAt)
   }
 
   let pending: ReturnType<typeof setTimeout> | null = null
-  /** Rebuilds the model and redraws everything, once per REDRAW_MS at most. */
+  /** How long the last redraw took (ms), layout included: the next waits SLOW_FACTOR times that. */
+  let cost = 0
+  /** Takes the model as it stands and redraws what changed, once per REDRAW_MS at most (longer after a slow redraw). */
   const redraw = () => {
     if (pending !== null) return
-    pending = setTimeout(() => {
-      pending = null
-      model = buildTimeline(events, { final: isTerminal(deployment.status) })
-      if (mode === 'fit') view = fitView(model.extent)
-      else if (mode === 'follow') view = followView(view, model.extent)
-      drawSummary()
-      drawTimeline()
-      drawTable()
-    }, REDRAW_MS)
+    pending = setTimeout(
+      () => {
+        pending = null
+        const started = performance.now()
+        model = snapshot()
+        if (mode === 'fit') view = fitView(model.extent)
+        else if (mode === 'follow') view = followView(view, model.extent)
+        announce = false
+        drawSummary()
+        drawTimeline()
+        drawTable()
+        cost = performance.now() - started
+      },
+      Math.max(REDRAW_MS, SLOW_FACTOR * cost),
+    )
   }
 
   /** A new event joins the table when it belongs on this page: the last page, matching, with room, not before it. */
   function addToTable(event: EventItem) {
     if (!matchesFilters(event, table.filters)) return
     total++
+    tableChanged = true
     if (!eventsAt || !table.last || items.some((e) => e.id === event.id)) return
     const at = Date.parse(event.event_timestamp)
     if (table.paged && items.length > 0 && at < Date.parse(items[0]!.event_timestamp)) return
@@ -190,7 +266,7 @@ export function deploymentIsland(root: HTMLElement) {
     // The page's lists may already hold events that arrived after the count it resumes from.
     if (seen.has(event.id)) return
     seen.add(event.id)
-    if (events.length < CLIENT_MAX) events.push(timelineEventOf(event))
+    if (builder.count < CLIENT_MAX) builder.add(timelineEventOf(event))
     else truncated = true
     addToTable(event)
     redraw()

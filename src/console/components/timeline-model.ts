@@ -1,13 +1,20 @@
-// The deployment timeline's model (docs/console.md "Deployment page and timeline"): a pure function from
-// events, in any order and of any shape, to lanes, bars, passes, markers and the run's extent in mission
-// seconds. Shared by the server's page and the browser's island; no DOM, no clock.
+// The deployment timeline's model (docs/console.md "Deployment page and timeline"): from events, in any
+// order and of any shape, to lanes, bars, passes, markers and the run's extent in mission seconds. Shared
+// by the server's page and the browser's island; no DOM, no clock. `TimelineBuilder` takes events one at
+// a time (the island's stream) at a constant cost each when they come in mission order; `buildTimeline`
+// is the same builder fed a whole list.
 
 /** An event as the list and the stream show it (api.md §3.2); every field may be missing or of the wrong type. */
 export type TimelineEvent = { id?: unknown; event_type?: unknown; step_id?: unknown; payload?: unknown; event_timestamp?: unknown }
 
 /** Where a bar ran: on board, on the ground, or a transfer (its own colour). */
 export type Placement = 'onboard' | 'ground' | 'transfer' | 'unknown'
-export type BarState = 'completed' | 'failed' | 'running' | 'unfinished' | 'interrupted'
+/**
+ * How a bar ended: `running` (open, the run goes on), `unfinished` (open in a terminal deployment: never
+ * completed), `continues` (open, but only the first events were drawn: its end may be past them),
+ * `interrupted` (started again before it completed).
+ */
+export type BarState = 'completed' | 'failed' | 'running' | 'unfinished' | 'continues' | 'interrupted'
 
 export type Bar = {
   /** Mission seconds from the first event. */
@@ -42,11 +49,15 @@ export type TimelineModel = {
   /** Events placed; events without a readable timestamp are skipped and counted. */
   placed: number
   skipped: number
+  /** Built from a cut-off list (the first events only): what is still open may end past them. */
+  truncated: boolean
 }
 
 export type ModelOptions = {
   /** The deployment is terminal: a bar still open is `unfinished`, not `running`. */
   final?: boolean
+  /** The events are only the first of the run's: a bar still open `continues` past them (whether or not `final`). */
+  truncated?: boolean
 }
 
 const MARKERS: Record<string, MarkerKind> = { 'job.accepted': 'accepted', 'job.completed': 'completed', 'job.failed': 'failed' }
@@ -57,8 +68,6 @@ const ALIASES: Record<string, [string, 'started' | 'completed' | 'failed']> = {
   'constellation.step_started': ['constellation', 'started'],
   'constellation.step_completed': ['constellation', 'completed'],
 }
-
-type Parsed = { at: number; type: string; step: string | null; payload: Record<string, unknown>; index: number }
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
 const finite = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null)
@@ -92,126 +101,331 @@ export function instantOf(value: unknown): number | null {
   return Number.isFinite(ms) ? ms : null
 }
 
-function parse(events: readonly TimelineEvent[]): { parsed: Parsed[]; skipped: number } {
-  const parsed: Parsed[] = []
-  let skipped = 0
-  events.forEach((event, index) => {
-    const at = isObject(event) ? instantOf(event.event_timestamp) : null
-    if (at === null) {
-      skipped++
-      return
-    }
-    const type = typeof event.event_type === 'string' ? event.event_type : ''
-    const step = typeof event.step_id === 'string' ? event.step_id : null
-    parsed.push({ at, type, step, payload: isObject(event.payload) ? event.payload : {}, index })
-  })
-  // Mission order: by instant, then as given (the list's arrival tie-break, docs/events.md).
-  parsed.sort((a, b) => a.at - b.at || a.index - b.index)
-  return { parsed, skipped }
+/** An event with a readable instant; `index` is the order it was given in (the tie-break of equal instants). */
+type Parsed = { at: number; type: string; step: string | null; payload: Record<string, unknown>; index: number }
+
+/** Mission order: by instant, then as given (the list's arrival tie-break, docs/events.md). */
+const byMissionOrder = (a: Parsed, b: Parsed) => a.at - b.at || a.index - b.index
+
+type OwnBar = Bar & { location: Placement | null }
+type OwnPass = Pass & { id: string | null }
+
+/** A lane as the builder keeps it: its events, and its open bars and passes found without a scan. */
+type LaneState = {
+  step: string
+  /** The lane's first event, which places it among the lanes (first appearance in mission order). */
+  firstAt: number
+  firstIndex: number
+  events: Parsed[]
+  location: Placement | null
+  bars: OwnBar[]
+  passes: OwnPass[]
+  ticks: Tick[]
+  /** The earliest inferred start (a completion's `duration_s` before the first event), or 0. */
+  first: number
+  /** The open bar of each family (a second `started` closes the first, so there is at most one). */
+  openByFamily: Map<string, OwnBar>
+  /** Bars as they opened; the closed ones are dropped from the top when the latest open one is asked for. */
+  openBars: OwnBar[]
+  /** Passes as they opened, and by station id; the same lazy dropping. */
+  openPasses: OwnPass[]
+  openPassesById: Map<string, OwnPass[]>
+  /** Bumped at every change; the snapshot of the lane is remade only when it moved (or ends at the last event). */
+  version: number
+  snapshot: { version: number; last: number; openAs: BarState; lane: Lane; open: boolean } | null
 }
 
-/** Builds the timeline of `events` (any order; the stream's arrival order is fine). */
-export function buildTimeline(events: readonly TimelineEvent[], options: ModelOptions = {}): TimelineModel {
-  const { parsed, skipped } = parse(events)
-  const originMs = parsed[0]?.at ?? null
-  const lanes = new Map<string, Lane & { location: Placement | null }>()
-  const markers: Marker[] = []
-  let last = 0
-  let first = 0
-  const laneOf = (step: string) => {
-    let lane = lanes.get(step)
-    if (!lane) lanes.set(step, (lane = { step, placement: 'unknown', location: null, bars: [], passes: [], ticks: [] }))
-    return lane
+/** The top of a stack once its closed entries are dropped. */
+function openTop<T extends { open: boolean }>(stack: T[]): T | undefined {
+  while (stack.length > 0 && !stack[stack.length - 1]!.open) stack.pop()
+  return stack[stack.length - 1]
+}
+
+/** The index at which `at` goes after every entry at or before it (a late event comes after its equals). */
+function insertionPoint<T>(items: readonly T[], at: number, key: (item: T) => number): number {
+  let low = 0
+  let high = items.length
+  while (low < high) {
+    const mid = (low + high) >>> 1
+    if (key(items[mid]!) <= at) low = mid + 1
+    else high = mid
   }
-  const barLocation = new Map<Bar, Placement | null>()
-  const passIds = new Map<Pass, string | null>()
-  const openBar = (lane: Lane, family?: string) => {
-    for (let i = lane.bars.length - 1; i >= 0; i--) {
-      const bar = lane.bars[i]!
-      if (bar.open && (family === undefined || bar.family === family)) return bar
-    }
-    return undefined
+  return low
+}
+
+function parseEvent(event: TimelineEvent, index: number): Parsed | null {
+  const at = isObject(event) ? instantOf(event.event_timestamp) : null
+  if (at === null) return null
+  const type = typeof event.event_type === 'string' ? event.event_type : ''
+  const step = typeof event.step_id === 'string' ? event.step_id : null
+  return { at, type, step, payload: isObject(event.payload) ? event.payload : {}, index }
+}
+
+/**
+ * The timeline built event by event (the island adds each event of the stream; docs/console.md). An event
+ * at or after the latest costs O(1) (amortised); one earlier than the latest replays only its lane, and
+ * one earlier than the first event (the origin of mission time moves) replays everything. `snapshot()`
+ * remakes only the lanes that changed since the last one, and those still open (they end at the last event).
+ */
+export class TimelineBuilder {
+  private originMs: number | null = null
+  private latestMs = -Infinity
+  private last = 0
+  private next = 0
+  private skipped = 0
+  private all: Parsed[] = []
+  private lanes = new Map<string, LaneState>()
+  private order: LaneState[] = []
+  private markers: (Marker & { ms: number })[] = []
+  private markersVersion = 0
+  private markersShown: { version: number; markers: Marker[] } | null = null
+
+  /** Events given so far, placed or skipped. */
+  get count(): number {
+    return this.all.length + this.skipped
   }
 
-  for (const event of parsed) {
-    const at = (event.at - originMs!) / 1000
-    last = Math.max(last, at)
-    const marker = MARKERS[event.type]
-    if (marker) markers.push({ kind: marker, at })
-    if (event.step === null) continue
-    const lane = laneOf(event.step)
+  add(event: TimelineEvent): void {
+    const parsed = parseEvent(event, this.next++)
+    if (parsed === null) this.skipped++
+    else this.place(parsed)
+  }
+
+  /** Adds a list in one go: sorted first, so that each event comes in mission order. */
+  addAll(events: readonly TimelineEvent[]): void {
+    const parsed: Parsed[] = []
+    for (const event of events) {
+      const p = parseEvent(event, this.next++)
+      if (p === null) this.skipped++
+      else parsed.push(p)
+    }
+    parsed.sort(byMissionOrder)
+    // A list reaching back before the latest event: once all in, one replay rather than one per lane event.
+    if (parsed.length > 1 && this.originMs !== null && parsed[0]!.at < this.latestMs) {
+      this.all.push(...parsed)
+      return this.rebuild()
+    }
+    for (const p of parsed) this.place(p)
+  }
+
+  private place(p: Parsed) {
+    this.all.push(p)
+    if (this.originMs === null) this.originMs = p.at
+    if (p.at < this.originMs) return this.rebuild()
+    if (p.at >= this.latestMs) {
+      this.latestMs = p.at
+      return this.apply(p)
+    }
+    this.placeLate(p)
+  }
+
+  /** Everything again from the events in mission order (the origin moved earlier). */
+  private rebuild() {
+    this.all.sort(byMissionOrder)
+    this.originMs = this.all[0]!.at
+    this.latestMs = this.all[this.all.length - 1]!.at
+    this.last = 0
+    this.lanes = new Map()
+    this.order = []
+    this.markers = []
+    this.markersVersion++
+    for (const p of this.all) this.apply(p)
+  }
+
+  private newLane(p: Parsed & { step: string }): LaneState {
+    const lane: LaneState = {
+      step: p.step,
+      firstAt: p.at,
+      firstIndex: p.index,
+      events: [],
+      location: null,
+      bars: [],
+      passes: [],
+      ticks: [],
+      first: 0,
+      openByFamily: new Map(),
+      openBars: [],
+      openPasses: [],
+      openPassesById: new Map(),
+      version: 0,
+      snapshot: null,
+    }
+    this.lanes.set(p.step, lane)
+    return lane
+  }
+
+  /** An event at or after every other: added to the end of its lane. */
+  private apply(p: Parsed) {
+    const at = (p.at - this.originMs!) / 1000
+    this.last = Math.max(this.last, at)
+    const marker = MARKERS[p.type]
+    if (marker) {
+      this.markers.push({ kind: marker, at, ms: p.at })
+      this.markersVersion++
+    }
+    if (p.step === null) return
+    let lane = this.lanes.get(p.step)
+    if (!lane) this.order.push((lane = this.newLane(p as Parsed & { step: string })))
+    lane.events.push(p)
+    this.step(lane, p, at)
+    lane.version++
+  }
+
+  /** An event earlier than the latest (but not than the first): its lane is replayed with it in place. */
+  private placeLate(p: Parsed) {
+    const at = (p.at - this.originMs!) / 1000
+    const marker = MARKERS[p.type]
+    if (marker) {
+      this.markers.splice(
+        insertionPoint(this.markers, p.at, (m) => m.ms),
+        0,
+        { kind: marker, at, ms: p.at },
+      )
+      this.markersVersion++
+    }
+    if (p.step === null) return
+    let lane = this.lanes.get(p.step)
+    if (!lane) {
+      lane = this.newLane(p as Parsed & { step: string })
+      this.order.push(lane)
+      this.sortLanes()
+    } else if (p.at < lane.firstAt) {
+      lane.firstAt = p.at
+      lane.firstIndex = p.index
+      this.sortLanes()
+    }
+    lane.events.splice(
+      insertionPoint(lane.events, p.at, (e) => e.at),
+      0,
+      p,
+    )
+    this.replay(lane)
+  }
+
+  private sortLanes() {
+    this.order.sort((a, b) => a.firstAt - b.firstAt || a.firstIndex - b.firstIndex)
+  }
+
+  private replay(lane: LaneState) {
+    Object.assign(lane, { location: null, bars: [], passes: [], ticks: [], first: 0, openByFamily: new Map(), openBars: [], openPasses: [], openPassesById: new Map() })
+    for (const p of lane.events) this.step(lane, p, (p.at - this.originMs!) / 1000)
+    lane.version++
+  }
+
+  /** One event of a step, at mission second `at`, applied to its lane. */
+  private step(lane: LaneState, event: Parsed, at: number) {
     const { payload, type } = event
     if (type === 'placement.decided') {
       lane.location = locationOf(payload) ?? lane.location
-      continue
+      return
     }
     if (type === 'transfer.pass_started') {
-      const pass: Pass = { start: at, end: at, open: true, station: stationOf(payload), unstarted: false }
-      passIds.set(pass, passIdOf(payload))
+      const pass: OwnPass = { start: at, end: at, open: true, station: stationOf(payload), unstarted: false, id: passIdOf(payload) }
       lane.passes.push(pass)
-      continue
+      lane.openPasses.push(pass)
+      if (pass.id !== null) {
+        const same = lane.openPassesById.get(pass.id)
+        if (same) same.push(pass)
+        else lane.openPassesById.set(pass.id, [pass])
+      }
+      return
     }
     if (type === 'transfer.pass_completed') {
       // Matched by station id (`ground_station`) when both ends name one, else the latest open pass.
       const id = passIdOf(payload)
-      const open = [...lane.passes].reverse().filter((p) => p.open)
-      const pass = open.find((p) => id !== null && passIds.get(p) === id) ?? open[0]
+      const same = id === null ? undefined : lane.openPassesById.get(id)
+      const pass = (same && openTop(same)) ?? openTop(lane.openPasses)
       if (pass) {
         pass.end = at
         pass.open = false
         pass.station ??= stationOf(payload)
-      } else lane.passes.push({ start: at, end: at, open: false, station: stationOf(payload), unstarted: true })
-      continue
+      } else lane.passes.push({ start: at, end: at, open: false, station: stationOf(payload), unstarted: true, id })
+      return
     }
     const span = ALIASES[type] ?? (SPAN.exec(type)?.slice(1) as [string, 'started' | 'completed' | 'failed'] | undefined)
     if (span && span[0] !== 'job') {
       const [family, phase] = span
-      const current = openBar(lane, family)
-      if (phase === 'started') {
-        // A step started again while a run was open: that run was cut short.
-        if (current) Object.assign(current, { end: at, open: false, state: 'interrupted' })
-        const bar: Bar = { start: at, end: at, open: true, state: 'running', family, placement: 'unknown', progress: null, unstarted: false }
-        barLocation.set(bar, locationOf(payload))
-        lane.bars.push(bar)
-      } else if (current) {
-        Object.assign(current, { end: at, open: false, state: phase })
+      const current = lane.openByFamily.get(family)
+      if (current) {
+        // Completed or failed; or started again while a run was open: that run was cut short.
+        Object.assign(current, { end: at, open: false, state: phase === 'started' ? 'interrupted' : phase })
+        lane.openByFamily.delete(family)
         if (phase === 'completed') current.progress = 100
-        if (!barLocation.get(current)) barLocation.set(current, locationOf(payload))
-      } else {
+        if (phase !== 'started' && !current.location) current.location = locationOf(payload)
+      }
+      if (phase === 'started') {
+        const bar: OwnBar = { start: at, end: at, open: true, state: 'running', family, placement: 'unknown', progress: null, unstarted: false, location: locationOf(payload) }
+        lane.bars.push(bar)
+        lane.openByFamily.set(family, bar)
+        lane.openBars.push(bar)
+      } else if (!current) {
         const duration = finite(payload.duration_s)
         const start = duration !== null && duration >= 0 ? at - duration : at
-        first = Math.min(first, start)
-        const bar: Bar = { start, end: at, open: false, state: phase, family, placement: 'unknown', progress: phase === 'completed' ? 100 : null, unstarted: true }
-        barLocation.set(bar, locationOf(payload))
-        lane.bars.push(bar)
+        lane.first = Math.min(lane.first, start)
+        lane.bars.push({ start, end: at, open: false, state: phase, family, placement: 'unknown', progress: phase === 'completed' ? 100 : null, unstarted: true, location: locationOf(payload) })
       }
-      continue
+      return
     }
     const progress = PROGRESS.exec(type)
     if (progress) {
-      const bar = openBar(lane, progress[1]) ?? openBar(lane)
+      const bar = lane.openByFamily.get(progress[1]!) ?? openTop(lane.openBars)
       const percent = percentOf(payload)
       if (bar && percent !== null) {
         bar.progress = percent
-        continue
+        return
       }
     }
     lane.ticks.push({ at, type })
   }
 
-  const final = options.final === true
-  const result: Lane[] = []
-  for (const { location, ...lane } of lanes.values()) {
-    for (const bar of lane.bars) {
-      if (bar.open) Object.assign(bar, { end: last, state: final ? 'unfinished' : 'running' })
-      bar.placement = bar.family.includes('transfer') ? 'transfer' : (barLocation.get(bar) ?? location ?? 'unknown')
-    }
-    for (const pass of lane.passes) if (pass.open) pass.end = last
-    const own = lane.bars.find((b) => b.placement !== 'transfer' && b.placement !== 'unknown')?.placement
-    lane.placement = location ?? own ?? (lane.bars.length > 0 && lane.bars.every((b) => b.placement === 'transfer') ? 'transfer' : 'unknown')
-    result.push(lane)
+  /** The lane as the model shows it: open bars and passes end at the last event; placements resolved. */
+  private laneOf(lane: LaneState, openAs: BarState): Lane {
+    const kept = lane.snapshot
+    if (kept && kept.version === lane.version && (!kept.open || (kept.last === this.last && kept.openAs === openAs))) return kept.lane
+    let open = false
+    const bars: Bar[] = lane.bars.map((b) => {
+      open ||= b.open
+      return {
+        start: b.start,
+        end: b.open ? this.last : b.end,
+        open: b.open,
+        state: b.open ? openAs : b.state,
+        family: b.family,
+        placement: b.family.includes('transfer') ? 'transfer' : (b.location ?? lane.location ?? 'unknown'),
+        progress: b.progress,
+        unstarted: b.unstarted,
+      }
+    })
+    const passes: Pass[] = lane.passes.map((p) => {
+      open ||= p.open
+      return { start: p.start, end: p.open ? this.last : p.end, open: p.open, station: p.station, unstarted: p.unstarted }
+    })
+    const own = bars.find((b) => b.placement !== 'transfer' && b.placement !== 'unknown')?.placement
+    const placement = lane.location ?? own ?? (bars.length > 0 && bars.every((b) => b.placement === 'transfer') ? 'transfer' : 'unknown')
+    const shown: Lane = { step: lane.step, placement, bars, passes, ticks: lane.ticks.slice() }
+    lane.snapshot = { version: lane.version, last: this.last, openAs, lane: shown, open }
+    return shown
   }
-  return { originMs, extent: { start: first, end: last }, lanes: result, markers, placed: parsed.length, skipped }
+
+  /** The model as it stands. Lanes that did not change since the last snapshot are the same objects. */
+  snapshot(options: ModelOptions = {}): TimelineModel {
+    const truncated = options.truncated === true
+    const openAs: BarState = truncated ? 'continues' : options.final === true ? 'unfinished' : 'running'
+    let first = 0
+    const lanes = this.order.map((lane) => {
+      first = Math.min(first, lane.first)
+      return this.laneOf(lane, openAs)
+    })
+    if (this.markersShown?.version !== this.markersVersion) this.markersShown = { version: this.markersVersion, markers: this.markers.map(({ kind, at }) => ({ kind, at })) }
+    return { originMs: this.originMs, extent: { start: first, end: this.last }, lanes, markers: this.markersShown.markers, placed: this.all.length, skipped: this.skipped, truncated }
+  }
+}
+
+/** Builds the timeline of `events` (any order; the stream's arrival order is fine). */
+export function buildTimeline(events: readonly TimelineEvent[], options: ModelOptions = {}): TimelineModel {
+  const builder = new TimelineBuilder()
+  builder.addAll(events)
+  return builder.snapshot(options)
 }
 
 /** The fields of a payload the model reads, so that an island's data stays small for 5 000 events. */

@@ -1,8 +1,8 @@
 /** @jsxImportSource preact */
 // The timeline section's body: what the window shows, in words, the zoom controls (the island's only),
 // and the chart in its scrolling frame. The same component on the server and in the island.
-import type { SVGAttributes } from 'preact'
-import { laneInView, TimelineChart, missionClock } from './timeline'
+import type { HTMLAttributes, SVGAttributes } from 'preact'
+import { laneInView, TimelineChart, missionClock, type RowRange } from './timeline'
 import type { TimelineModel } from './timeline-model'
 import { fitView, type TimeView } from './timeline-view'
 
@@ -26,12 +26,21 @@ type Props = {
   chart?: SVGAttributes<SVGSVGElement>
   /** Set when only the first `drawn` of the deployment's `total` events are drawn. */
   truncated?: { drawn: number; total: number } | null
+  /** The island's: the lanes in the frame's view (the others are not drawn), and the frame's scroll handler. */
+  rows?: RowRange | null
+  frame?: HTMLAttributes<HTMLDivElement>
+  /**
+   * Whether a change of the window line is announced (aria-live polite): yes when the viewer moved the
+   * window, not when the run growing moved it (the island passes false then, or a screen reader would
+   * hear the line at every redraw).
+   */
+  announce?: boolean
 }
 
 function factsText(model: TimelineModel, truncated: Props['truncated']): string {
   const steps = model.lanes.length
   let text = `${steps} step${steps === 1 ? '' : 's'} and ${model.placed} event${model.placed === 1 ? '' : 's'}, in mission time from the first event.`
-  if (truncated) text += ` Only the first ${truncated.drawn} events (of ${truncated.total}) are drawn; the table and the export have them all.`
+  if (truncated) text += ` Only the first ${truncated.drawn} events (of ${truncated.total}) are drawn; the table and the export have them all. A step still open at the last drawn event continues past it: its end is not drawn.`
   if (model.skipped > 0) text += ` ${model.skipped} event${model.skipped === 1 ? '' : 's'} without a readable time left out.`
   return text
 }
@@ -48,7 +57,7 @@ function rangeText(model: TimelineModel, view: TimeView, mode: ViewMode, busyOnl
   return `${shown} of ${missionClock(whole.from)} to ${missionClock(whole.to)} (${share} %)${mode === 'follow' ? ', following the latest events' : ''}.${busy}`
 }
 
-export function TimelinePanel({ model, view, mode, controls, chart, truncated }: Props) {
+export function TimelinePanel({ model, view, mode, controls, chart, truncated, rows, frame, announce = true }: Props) {
   const busyOnly = mode !== 'fit' && model.lanes.length > BUSY_ONLY_OVER
   return (
     <div class="tl-panel">
@@ -75,11 +84,11 @@ export function TimelinePanel({ model, view, mode, controls, chart, truncated }:
           </button>
         </div>
       )}
-      <p class="tl-range muted">
+      <p class="tl-range muted" aria-live={announce ? 'polite' : 'off'} aria-atomic="true">
         {rangeText(model, view, mode, busyOnly)}
       </p>
-      <div class="tl-frame">
-        <TimelineChart model={model} view={view} interactive={chart} busyOnly={busyOnly} />
+      <div class="tl-frame" {...frame}>
+        <TimelineChart model={model} view={view} interactive={chart} busyOnly={busyOnly} rows={rows} />
       </div>
     </div>
   )

@@ -12,7 +12,9 @@ export const PLOT_X = 170
 export const PLOT_W = 810
 const TOP = 24
 const MARKER_ROW = 26
-const LANE_H = 32
+export const LANE_H = 32
+/** Where the first lane starts, in the chart's units. */
+export const LANES_TOP = TOP + MARKER_ROW
 const BOTTOM = 24
 const LABEL_CHARS = 22
 /** How far past the plot's edges marks still show (a marker at the very start is whole). */
@@ -34,22 +36,33 @@ function duration(seconds: number): string {
   return clock(seconds)
 }
 
+/** A bar's state in words (docs/console.md: "continues" when only the first events are drawn). */
+const STATE_WORDS: Record<Bar['state'], string> = {
+  completed: 'completed',
+  failed: 'failed',
+  running: 'running',
+  unfinished: 'never completed',
+  continues: 'continues past the drawn events',
+  interrupted: 'started again before it completed',
+}
+
 function barTitle(step: string, bar: Bar): string {
-  const state =
-    bar.state === 'running'
-      ? `running${bar.progress !== null ? `, ${Math.round(bar.progress)} %` : ''}`
-      : bar.state === 'unfinished'
-        ? 'never completed'
-        : bar.state === 'interrupted'
-          ? 'started again before it completed'
-          : bar.state
+  const state = `${STATE_WORDS[bar.state]}${bar.state === 'running' && bar.progress !== null ? `, ${Math.round(bar.progress)} %` : ''}`
   const from = bar.unstarted ? `(no start reported) ` : ''
   return `${step} (${bar.family}): ${PLACEMENT_WORDS[bar.placement]}, ${from}${missionClock(bar.start)} to ${missionClock(bar.end)} (${duration(bar.end - bar.start)}), ${state}`
 }
 
-function passTitle(step: string, pass: Pass): string {
+function passTitle(step: string, pass: Pass, cut: boolean): string {
   const station = pass.station ?? 'unnamed station'
-  return `${step}: pass over ${station}, ${missionClock(pass.start)} to ${missionClock(pass.end)}${pass.open ? ', in progress' : ''}`
+  return `${step}: pass over ${station}, ${missionClock(pass.start)} to ${missionClock(pass.end)}${pass.open ? (cut ? ', continues past the drawn events' : ', in progress') : ''}`
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en')} ${n === 1 ? one : many}`
+
+/** A few distinct names, then how many more. */
+function someOf(names: (string | null)[], max = 3): string {
+  const distinct = [...new Set(names.map((n) => n ?? 'unnamed station'))]
+  return distinct.length <= max ? distinct.join(', ') : `${distinct.slice(0, max).join(', ')} and ${distinct.length - max} more`
 }
 
 function truncate(text: string, size: number): string {
@@ -63,10 +76,22 @@ type ChartProps = {
   busyOnly?: boolean
   /** The island's: focusable, with the keyboard and pointer handlers. */
   interactive?: SVGAttributes<SVGSVGElement>
+  /**
+   * The island's: draw only the lanes `first`..`last` (indexes among those drawn), the ones in the scrolling
+   * frame's view; the chart keeps the height of all of them. Without it (the server's page) every lane is drawn.
+   */
+  rows?: RowRange | null
 }
 
+export type RowRange = { first: number; last: number }
+
 export function chartHeight(lanes: number): number {
-  return TOP + MARKER_ROW + Math.max(lanes, 1) * LANE_H + BOTTOM
+  return LANES_TOP + Math.max(lanes, 1) * LANE_H + BOTTOM
+}
+
+/** The lanes drawn for a window: all of them, or (a zoomed window over many steps) those with something in it. */
+export function drawnLanes(model: TimelineModel, view: TimeView, busyOnly: boolean | undefined): Lane[] {
+  return busyOnly ? model.lanes.filter((lane) => laneInView(lane, view)) : model.lanes
 }
 
 /** The plot's x of mission second `t`, kept a little outside the plot when off it (no huge coordinates). */
@@ -88,8 +113,10 @@ export function laneInView(lane: Lane, view: TimeView): boolean {
   return lane.bars.some((b) => hit(b.start, b.end)) || lane.passes.some((p) => hit(p.start, p.end)) || lane.ticks.some((t) => hit(t.at, t.at))
 }
 
-export function TimelineChart({ model, view, interactive, busyOnly }: ChartProps) {
-  const lanes = busyOnly ? model.lanes.filter((lane) => laneInView(lane, view)) : model.lanes
+export function TimelineChart({ model, view, interactive, busyOnly, rows }: ChartProps) {
+  const lanes = drawnLanes(model, view, busyOnly)
+  const first = rows ? Math.max(0, rows.first) : 0
+  const shown = rows ? lanes.slice(first, rows.last + 1) : lanes
   const height = chartHeight(lanes.length)
   const bottom = height - BOTTOM
   const ticks = axisTicks(view)
@@ -110,9 +137,10 @@ export function TimelineChart({ model, view, interactive, busyOnly }: ChartProps
         <clipPath id="timeline-plot">
           <rect x={PLOT_X - EDGE} y={0} width={PLOT_W + 2 * EDGE} height={height} />
         </clipPath>
+        <Hatch id="timeline-hatch" />
       </defs>
-      {lanes.map((lane, i) => (
-        <LaneRow key={lane.step} lane={lane} index={i} />
+      {shown.map((lane, i) => (
+        <LaneRow key={lane.step} lane={lane} index={first + i} />
       ))}
       {lanes.length === 0 && (
         <text class="tl-empty" x={PLOT_X} y={TOP + MARKER_ROW + LANE_H / 2 + 4}>
@@ -137,8 +165,8 @@ export function TimelineChart({ model, view, interactive, busyOnly }: ChartProps
         )
       })}
       <g clip-path="url(#timeline-plot)">
-        {lanes.map((lane, i) => (
-          <LaneMarks key={lane.step} lane={lane} index={i} view={view} />
+        {shown.map((lane, i) => (
+          <LaneMarks key={lane.step} lane={lane} index={first + i} view={view} cut={model.truncated} />
         ))}
         <Markers markers={model.markers} view={view} bottom={bottom} />
         {running && (
@@ -151,7 +179,7 @@ export function TimelineChart({ model, view, interactive, busyOnly }: ChartProps
   )
 }
 
-const laneTop = (index: number) => TOP + MARKER_ROW + index * LANE_H
+const laneTop = (index: number) => LANES_TOP + index * LANE_H
 
 function LaneRow({ lane, index }: { lane: Lane; index: number }) {
   const y = laneTop(index)
@@ -172,21 +200,71 @@ function LaneRow({ lane, index }: { lane: Lane; index: number }) {
 const CHAR_W = 6.5
 
 /**
- * Where a pass's station name goes: inside the pass, else from its start towards the next pass, else
- * ending at its end from the previous one; nowhere (the <title> still says it) when none has room.
+ * Where a pass's station name goes: inside the pass, else from its start towards the next pass (which
+ * starts at `right`), else ending at its end from the previous one (which ends at `left`); nowhere (the
+ * <title> still says it) when none has room.
  */
-function passLabel(text: string, x1: number, x2: number, next: Pass | undefined, previous: Pass | undefined, view: TimeView) {
+function passLabel(text: string, x1: number, x2: number, right: number, left: number) {
   const width = text.length * CHAR_W + 6
   if (x2 - x1 >= width) return { text, x: x1 + 3, anchor: 'start' }
-  const right = next ? xOf(next.start, view) : PLOT_X + PLOT_W
   if (right - x1 >= width) return { text, x: x1 + 3, anchor: 'start' }
-  const left = previous ? xOf(previous.end, view) : PLOT_X
   if (x2 - left >= width) return { text, x: x2 - 3, anchor: 'end' }
   return null
 }
 
+/** Marks narrower than this (chart units) that touch are drawn as one, with their count in words. */
+const TINY = 3
+
+/**
+ * Groups the marks of a lane that fall in the window, in their order: a mark drawn wide enough stands
+ * alone; tiny ones that touch (within a unit) are one group. So a lane of 20 000 passes over the whole
+ * run is a few shapes, not 20 000 (docs/console.md "Deployment page and timeline").
+ */
+function groupMarks<T extends { start: number; end: number }>(marks: readonly T[], view: TimeView): { items: T[]; x1: number; x2: number }[] {
+  const groups: { items: T[]; x1: number; x2: number }[] = []
+  let open: { items: T[]; x1: number; x2: number } | null = null
+  for (const mark of marks) {
+    if (mark.end < view.from || mark.start > view.to) continue
+    const x1 = xOf(mark.start, view)
+    const x2 = Math.max(xOf(mark.end, view), x1 + 2)
+    const tiny = x2 - x1 < TINY
+    if (tiny && open && x1 <= open.x2 + 1 && x1 >= open.x1 - 1) {
+      open.items.push(mark)
+      open.x1 = Math.min(open.x1, x1)
+      open.x2 = Math.max(open.x2, x2)
+      continue
+    }
+    const group = { items: [mark], x1, x2 }
+    groups.push(group)
+    open = tiny ? group : null
+  }
+  return groups
+}
+
+/** The end mark of a bar that did not complete: ✕ for failed, a cut line for started again (not colour alone). */
+function EndMark({ state, x, y }: { state: Bar['state']; x: number; y: number }) {
+  if (state === 'failed') return <path class="tl-end-mark" d={`M${round(x - 4)},${y + 11} l8,10 m0,-10 l-8,10`} />
+  if (state === 'interrupted') return <path class="tl-end-mark" d={`M${round(x)},${y + 4} v${LANE_H - 8}`} />
+  return null
+}
+
+function barsTitle(step: string, bars: Bar[]): string {
+  const counts = new Map<string, number>()
+  for (const bar of bars) counts.set(STATE_WORDS[bar.state], (counts.get(STATE_WORDS[bar.state]) ?? 0) + 1)
+  const states = [...counts].map(([words, n]) => `${n.toLocaleString('en')} ${words}`).join(', ')
+  const from = bars.reduce((t, b) => Math.min(t, b.start), Infinity)
+  const to = bars.reduce((t, b) => Math.max(t, b.end), -Infinity)
+  return `${step}: ${plural(bars.length, 'run')} too close together to draw apart, ${missionClock(from)} to ${missionClock(to)} (${states}); zoom in to see each`
+}
+
+function passesTitle(step: string, passes: Pass[]): string {
+  const from = passes[0]!.start
+  const to = passes.reduce((t, p) => Math.max(t, p.end), -Infinity)
+  return `${step}: ${plural(passes.length, 'pass', 'passes')} over ${someOf(passes.map((p) => p.station))}, ${missionClock(from)} to ${missionClock(to)}, too close together to draw apart; zoom in to see each`
+}
+
 /** The bars, passes and ticks of a lane that fall in the window; ticks closer than 2 units are drawn once. */
-function LaneMarks({ lane, index, view }: { lane: Lane; index: number; view: TimeView }) {
+function LaneMarks({ lane, index, view, cut }: { lane: Lane; index: number; view: TimeView; cut: boolean }) {
   const y = laneTop(index)
   const inView = (start: number, end: number) => end >= view.from && start <= view.to
   let lastTick = -Infinity
@@ -197,12 +275,24 @@ function LaneMarks({ lane, index, view }: { lane: Lane; index: number; view: Tim
     lastTick = x
     return true
   })
+  const passes = groupMarks(lane.passes, view)
   return (
     <g class="tl-lane-marks">
-      {lane.bars.map((bar) => {
-        if (!inView(bar.start, bar.end)) return null
-        const x1 = xOf(bar.start, view)
-        const width = Math.max(xOf(bar.end, view) - x1, 2)
+      {groupMarks(lane.bars, view).map(({ items, x1, x2 }) => {
+        const width = x2 - x1
+        if (items.length > 1) {
+          const placements = new Set(items.map((b) => b.placement))
+          const failed = items.some((b) => b.state === 'failed')
+          return (
+            <g class={`tl-bar tl-${placements.size === 1 ? items[0]!.placement : 'unknown'} tl-many`}>
+              <title>{barsTitle(lane.step, items)}</title>
+              <rect class="tl-bar-bg" x={round(x1)} y={y + 7} width={round(width)} height={LANE_H - 14} rx={3} />
+              <rect class="tl-hatch" x={round(x1)} y={y + 7} width={round(width)} height={LANE_H - 14} fill="url(#timeline-hatch)" />
+              {failed && <EndMark state="failed" x={x2} y={y} />}
+            </g>
+          )
+        }
+        const bar = items[0]!
         const classes = `tl-bar tl-${bar.placement} tl-${bar.state}${bar.open ? ' tl-open' : ''}`
         return (
           <g class={classes}>
@@ -210,18 +300,20 @@ function LaneMarks({ lane, index, view }: { lane: Lane; index: number; view: Tim
             <rect class="tl-bar-bg" x={round(x1)} y={y + 7} width={round(width)} height={LANE_H - 14} rx={3} />
             {bar.progress !== null && <rect class="tl-fill" x={round(x1)} y={y + 7} width={round((width * bar.progress) / 100)} height={LANE_H - 14} rx={3} />}
             {bar.state === 'running' && <polygon class="tl-open-end" points={`${round(x1 + width)},${y + 9} ${round(x1 + width + 7)},${y + LANE_H / 2} ${round(x1 + width)},${y + LANE_H - 9}`} />}
+            <EndMark state={bar.state} x={x2} y={y} />
           </g>
         )
       })}
-      {lane.passes.map((pass, i) => {
-        if (!inView(pass.start, pass.end)) return null
-        const x1 = xOf(pass.start, view)
-        const x2 = Math.max(xOf(pass.end, view), x1 + 2)
-        const label = passLabel(pass.station ?? 'pass', x1, x2, lane.passes[i + 1], lane.passes[i - 1], view)
+      {passes.map(({ items, x1, x2 }, i) => {
+        const many = items.length > 1
+        const pass = items[0]!
+        const label = passLabel(many ? plural(items.length, 'pass', 'passes') : (pass.station ?? 'pass'), x1, x2, passes[i + 1]?.x1 ?? PLOT_X + PLOT_W, passes[i - 1]?.x2 ?? PLOT_X)
+        const open = !many && pass.open
         return (
-          <g class={`tl-pass${pass.open ? ' tl-open' : ''}`}>
-            <title>{passTitle(lane.step, pass)}</title>
+          <g class={`tl-pass${open ? ' tl-open' : ''}${many ? ' tl-many' : ''}`}>
+            <title>{many ? passesTitle(lane.step, items) : passTitle(lane.step, pass, cut)}</title>
             <rect x={round(x1)} y={y + 3} width={round(x2 - x1)} height={LANE_H - 6} rx={2} />
+            {many && <rect class="tl-hatch" x={round(x1)} y={y + 3} width={round(x2 - x1)} height={LANE_H - 6} fill="url(#timeline-hatch)" />}
             {label && (
               <text class="tl-pass-label" x={round(label.x)} y={y + LANE_H / 2 + 4} text-anchor={label.anchor}>
                 {label.text}
@@ -271,6 +363,15 @@ export function MarkerShape({ kind, x, y }: { kind: MarkerKind; x: number; y: nu
   return <path d={`M${x - 6},${y - 6} L${x + 6},${y + 6} M${x + 6},${y - 6} L${x - 6},${y + 6}`} />
 }
 
+/** Stripes for marks too close together to draw apart (a pattern: a class cannot draw stripes). */
+function Hatch({ id }: { id: string }) {
+  return (
+    <pattern id={id} width={6} height={6} patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
+      <line class="tl-hatch-line" x1={0} y1={0} x2={0} y2={6} />
+    </pattern>
+  )
+}
+
 /** What the colours and shapes mean, in words. */
 export function TimelineLegend() {
   const swatch = (classes: string) => (
@@ -302,7 +403,38 @@ export function TimelineLegend() {
         </svg>{' '}
         Ground-station pass (named on the bar)
       </li>
-      <li>Filled part: progress reported; dashed outline: still running (with ▶ at its end) or never completed</li>
+      <li>Filled part: progress reported</li>
+      <li>{swatch('tl-bar tl-onboard tl-running tl-open')} Dashed outline: still open — running (with ▶ at its end), never completed, or, when only the first events are drawn, continues past the drawn events</li>
+      <li>
+        <svg class="tl-swatch" viewBox="0 0 24 14" width={24} height={14} aria-hidden="true">
+          <g class="tl-bar tl-onboard tl-failed">
+            <rect class="tl-bar-bg" x={1} y={2} width={18} height={10} rx={2} />
+            <path class="tl-end-mark" d="M15,3 l8,8 m0,-8 l-8,8" />
+          </g>
+        </svg>{' '}
+        Step failed: solid outline ending in ✕
+      </li>
+      <li>
+        <svg class="tl-swatch" viewBox="0 0 24 14" width={24} height={14} aria-hidden="true">
+          <g class="tl-bar tl-onboard tl-interrupted">
+            <rect class="tl-bar-bg" x={1} y={2} width={20} height={10} rx={2} />
+            <path class="tl-end-mark" d="M21,0 v14" />
+          </g>
+        </svg>{' '}
+        Step started again before it completed: dotted outline, cut by a line
+      </li>
+      <li>
+        <svg class="tl-swatch" viewBox="0 0 24 14" width={24} height={14} aria-hidden="true">
+          <defs>
+            <Hatch id="timeline-legend-hatch" />
+          </defs>
+          <g class="tl-bar tl-onboard tl-many">
+            <rect class="tl-bar-bg" x={1} y={2} width={22} height={10} rx={2} />
+            <rect class="tl-hatch" x={1} y={2} width={22} height={10} fill="url(#timeline-legend-hatch)" />
+          </g>
+        </svg>{' '}
+        Striped: many runs or passes too close together to draw apart (zoom in to see each)
+      </li>
       <li>{mark('accepted')} Job accepted</li>
       <li>{mark('completed')} Job completed</li>
       <li>{mark('failed')} Job failed</li>

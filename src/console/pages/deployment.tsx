@@ -122,7 +122,7 @@ type PageProps = {
 
 function DeploymentPage(p: PageProps) {
   const { d, filters } = p
-  const model = buildTimeline(p.timeline.events, { final: isTerminal(d.status) })
+  const model = buildTimeline(p.timeline.events, { final: isTerminal(d.status), truncated: p.timeline.truncated })
   const view = fitView(model.extent)
   const here = path('/deployments', d.id)
   const filtered = filters.type !== '' || filters.step_id !== ''
