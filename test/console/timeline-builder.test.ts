@@ -124,19 +124,16 @@ describe('timeline builder', () => {
     expect(model.markers).toEqual([{ kind: 'accepted', at: 0 }])
   })
 
-  test('costs: 20 000 events one at a time with a snapshot every 50, and passes reopened by station', () => {
+  test('20 000 events one at a time with a snapshot every 50, and passes reopened by station', () => {
+    // (What it costs is a figure of `bun test/bench/timeline.ts`, not a timed assertion.)
     const builder = new TimelineBuilder()
-    const started = performance.now()
     for (let i = 0; i < 20_000; i++) {
       const type = i % 4 === 0 ? 'transfer.pass_started' : i % 4 === 1 ? 'transfer.pass_completed' : i % 4 === 2 ? 'step.started' : 'step.completed'
       builder.add({ event_type: type, step_id: i % 4 < 2 ? 'down' : `s${i >> 2}`, event_timestamp: at(i), payload: { ground_station: `gs-${i % 7}` } })
       if (i % 50 === 0) builder.snapshot()
     }
     const model = builder.snapshot()
-    const ms = performance.now() - started
-    console.log('20 000 events one by one, 400 snapshots:', ms.toFixed(0), 'ms')
     expect(model.lanes.length).toBe(5001)
     expect(model.lanes[0]!.passes.length).toBe(5000)
-    expect(ms).toBeLessThan(1500)
   })
 })

@@ -254,9 +254,8 @@ describe('timeline model', () => {
     }
     events.push(ev('job.failed', 10_000))
     expect(events.length).toBe(5002)
-    const started = performance.now()
+    // (Its cost is a figure of `bun test/bench/timeline.ts`, not a timed assertion.)
     const m = buildTimeline(events.reverse())
-    expect(performance.now() - started).toBeLessThan(1000)
     expect(m.lanes.length).toBe(1000)
     expect(m.lanes[0]!.step).toBe('s0')
     expect(m.lanes[999]!.bars[0]).toMatchObject({ state: 'running', progress: 75, end: 10_000, placement: 'ground' })

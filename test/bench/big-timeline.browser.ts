@@ -1,8 +1,8 @@
-// Review: a deployment of 5 000 events in a real browser: how long the main thread is blocked when the
+// Measurement (not part of any suite): a deployment of 5 000 events in a real browser: how long the main thread is blocked when the
 // island starts and at each redraw while events keep arriving. Every redraw (at most one per 150 ms,
 // client/deployment.tsx:171) rebuilds the whole model from every event and re-renders the whole SVG (all
 // lanes in "fit"), the summary and the table. Run alone:
-//   bun test --timeout 300000 ./test/console/big-timeline.browser.ts
+//   bun test --timeout 300000 ./test/bench/big-timeline.browser.ts
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { ADMIN, setUpOperator } from '../server/process'
 import { logIn, newPage, openStation, SCREENSHOTS, type Station } from '../browser/browser'
