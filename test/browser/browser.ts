@@ -45,8 +45,11 @@ export type Watched = { context: BrowserContext; page: Page; problems: string[] 
  * A fresh browser context (its own cookies) with a page that records every console error, CSP violation,
  * uncaught exception and failed request: a test ends by asserting there were none.
  */
-export async function newPage(station: Station, { colorScheme = 'light' as 'light' | 'dark' } = {}): Promise<Watched> {
-  const context = await station.browser.newContext({ baseURL: station.url, colorScheme, viewport: { width: 1280, height: 900 } })
+export async function newPage(
+  station: Station,
+  { colorScheme = 'light' as 'light' | 'dark', javaScriptEnabled = true, viewport = { width: 1280, height: 900 } } = {},
+): Promise<Watched> {
+  const context = await station.browser.newContext({ baseURL: station.url, colorScheme, javaScriptEnabled, viewport })
   const page = await context.newPage()
   const problems: string[] = []
   page.on('console', (message) => {

@@ -361,3 +361,52 @@ describe('the dark theme', () => {
     await context.close()
   })
 })
+
+describe('without JavaScript', () => {
+  test('every page reads, and the forms work: log in, open a run with its timeline, filter its events', async () => {
+    const { page, problems, context } = await newPage(station, { javaScriptEnabled: false })
+    await logIn(page, ADMIN.email, ADMIN.password)
+    const examplePlan = JSON.parse(await Bun.file(join(ROOT, 'src/examples/onboard-ml-inference.json')).text())
+    const mission = await operator.post('/api/missions', { name: 'No script' }, operator.asKey)
+    const plan = await operator.post('/api/plans', { mission_id: mission.id, label: 'No-script plan', satellite_id: '25544', plan_data: examplePlan }, operator.asKey)
+    const run = await operator.post('/api/deployments', { plan_id: plan.id, speed_multiplier: 10000 }, operator.asKey)
+    for (let i = 0; i < 50; i++) {
+      const d = await (await fetch(`${station.url}/api/deployments/${run.id}`, { headers: operator.asKey })).json()
+      if ((d as { status: string }).status === 'completed') break
+      await Bun.sleep(100)
+    }
+    for (const path of ['/', '/agents', '/missions', `/plans/${plan.id}`, '/keys', '/users', '/account']) {
+      await page.goto(path)
+      expect(await page.locator('main h1').count(), path).toBe(1)
+    }
+    await page.goto(`/deployments/${run.id}`)
+    await page.locator('[data-status="completed"]').first().waitFor()
+    // The server's own timeline: every lane is there without a script.
+    expect(await page.locator('#timeline g.tl-lane-row').count()).toBe(4)
+    expect(await page.locator('#events tbody tr').count()).toBe(28)
+    await page.selectOption('#filter-type', 'step.*')
+    await Promise.all([page.waitForEvent('load'), page.locator('form[aria-label="Filter events"] button[type="submit"]').click()])
+    const types = await page.locator('#events tbody tr td:nth-child(3)').allTextContents()
+    expect(types.length).toBe(11)
+    expect(types.every((t) => t.startsWith('step.'))).toBe(true)
+    expect(problems).toEqual([])
+    await context.close()
+  })
+})
+
+describe('on a tablet', () => {
+  test('the deployments page fits 768 px wide: no sideways scroll of the page itself', async () => {
+    const { page, problems, context } = await newPage(station, { viewport: { width: 768, height: 1024 } })
+    await logIn(page, ADMIN.email, ADMIN.password)
+    for (const path of ['/', '/agents', '/missions', '/keys']) {
+      await page.goto(path)
+      // Wide tables scroll inside their own frame; the page does not.
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
+      expect(overflow, path).toBeLessThanOrEqual(0)
+    }
+    await page.goto('/')
+    await screenshot(page, 'deployments-tablet')
+    expect(problems).toEqual([])
+    await context.close()
+  })
+})
