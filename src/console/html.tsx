@@ -1,7 +1,8 @@
 /** @jsxImportSource preact */
 // Pages as responses: the layout every page shares, rendered on the server with Preact, which escapes
-// every text and attribute value it is given (docs/console.md "Security"). Nothing here writes raw HTML
-// from data, and no value from the database ever becomes a URL's scheme: links are built by `path()`.
+// every text and attribute value it is given (docs/console.md "Security"). The one raw write is an island's
+// JSON data block, with `<`, `>` and `&` escaped (islandData); no value from the database ever becomes a
+// URL's scheme: links are built by `path()`.
 import type { ComponentChildren, VNode } from 'preact'
 import { renderToString } from 'preact-render-to-string'
 import { assetPath } from './assets'
