@@ -17,7 +17,7 @@ const AGENT_ID_PATTERN = /^[\x21-\x7e]{1,128}$/
 const unauthorized = (message: string) => new AppError('UNAUTHORIZED', message)
 /** A session-authenticated change sent from another site (docs/console.md "CSRF"). */
 export const crossSiteRefused = () =>
-  new AppError('FORBIDDEN', 'this request comes from another site (Origin or Sec-Fetch-Site); a session cookie is not accepted from there')
+  new AppError('FORBIDDEN', 'this request was sent from another site (its Origin or Sec-Fetch-Site header): logins and session changes are accepted only from this server\'s own pages, or from clients that send no Origin')
 
 export function apiKeyFrom(headers: Headers): string | null {
   const key = headers.get('x-api-key')
