@@ -17,6 +17,9 @@ import { resolveClientAddress } from './http/client-address'
 import { errorPlugin } from './http/errors'
 import { requestGuard } from './http/request-guard'
 import { stderrLogger, type Logger } from './log'
+import { createObserver } from './http/observe'
+import type { Metrics } from './metrics'
+import { metricsRoutes } from './routes/metrics'
 import { agentRoutes } from './routes/agent'
 import { fleetRoutes } from './routes/agents'
 import { authRoutes } from './routes/auth'
@@ -47,6 +50,11 @@ export type AppOptions = {
   sessionSweepEveryMs?: number
   /** Serve the web console (api.md §7; default true). `--no-console` serves the API alone. */
   console?: boolean
+  /**
+   * GET /metrics behind this bearer token (`--metrics-token`), counted into `metrics` (which main.ts also
+   * gives the store, for flush times). Absent: no /metrics route, nothing counted.
+   */
+  metrics?: { registry: Metrics; token: string } | null
 }
 
 export function createApp(options: AppOptions) {
@@ -56,7 +64,10 @@ export function createApp(options: AppOptions) {
   const store = options.store
   const auth = createAuthService({ store, clock, password: options.password })
   const bus = createBus({ onListenerError: (error) => log.error('a stream listener failed', { error: String(error) }) })
-  const reports = createReports({ store, bus, log })
+  const metrics = options.metrics?.registry ?? null
+  const relayed = new WeakMap<Request, Request>()
+  const observer = createObserver({ log, metrics, relayedFrom: (request) => relayed.get(request) })
+  const reports = createReports({ store, bus, log, metrics: metrics?.reports })
   const failures = createFailures({ reports, clock, log })
   const agents = createAgentService({ store, clock, failures, reports })
   const replay = createReplayScheduler({ store, clock, log, failures, reports })
@@ -78,18 +89,19 @@ export function createApp(options: AppOptions) {
     clock,
     log,
     secureCookies,
-    guard: authPlugin({ auth, secureCookies, clock, onAgent: agents.seen }),
+    guard: authPlugin({ auth, secureCookies, clock, onAgent: agents.seen, onPrincipal: observer.notePrincipal }),
+    observer,
     clientAddress: (request) => {
       // A console page calls the API in process: the address is that of the browser it calls for.
       const source = relayed.get(request) ?? request
       return resolveClientAddress(locatePeer(source), source.headers.get('x-forwarded-for'), trustProxy)
     },
   }
-  const relayed = new WeakMap<Request, Request>()
   // Set by src/server.ts once the app is served on a socket; in-process requests have no address.
   let locatePeer = (_request: Request) => 'unknown'
 
   const app = new Elysia()
+    .use(observer.plugin)
     .use(errorPlugin(log, options.console === false ? undefined : missingPage))
     .use(requestGuard(options.console === false ? undefined : problemPage))
     .use(healthRoutes(deps))
@@ -104,9 +116,19 @@ export function createApp(options: AppOptions) {
     .use(eventExportRoutes(deps))
     .use(agentRoutes(deps))
     .use(fleetRoutes(deps))
+  const handle = (request: Request) => app.handle(request)
+  if (options.metrics) {
+    metrics!.readFrom({ store, streams })
+    app.use(metricsRoutes(metrics!, options.metrics.token))
+  }
   if (options.console !== false) app.use(consoleRoutes({ api: createConsoleApi((request) => app.handle(request), relayed) }))
   return Object.assign(app, {
     services: { auth, replay, sessions, reports, bus, streams },
+    /**
+     * What the socket serves (src/server.ts): the app, with request ids, log lines and request metrics
+     * (src/http/observe.ts). `handle` alone is the app unobserved (tests, the console's in-process calls).
+     */
+    serveRequest: (request: Request) => observer.handle(request, handle),
     /**
      * Tells the app how to find a request's socket peer; the client address is resolved from it and the
      * trusted proxies (src/http/client-address.ts). Only password checks ask, so it is lazy.

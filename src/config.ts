@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util'
 import type { Durability } from './db/open'
 import type { Role } from './db/schema'
 import { parseCidr, type Cidr } from './domain/ip'
+import { LOG_LEVELS, type LogLevel } from './log'
 import { parseRateRule, RATE_LIMIT_KINDS, UPSTREAM_RATE_LIMITS, type RateLimitConfig } from './services/rate-limits'
 
 export const DEFAULTS = { host: '127.0.0.1', port: 8080, db: './data/ground-console.db' }
@@ -22,6 +23,10 @@ export type ServeConfig = {
   /** Serve the web console beside the API (`--no-console`: the API alone). */
   console: boolean
   admin: { email?: string; password?: string }
+  /** GET /metrics takes this bearer token; null: no /metrics route (docs/operations.md "Metrics"). */
+  metricsToken: string | null
+  /** Records below this level are not written; request lines are info (docs/operations.md "Logs"). */
+  logLevel: LogLevel
 }
 export type UserCreateConfig = { command: 'user create'; db: string; email: string; password: string; role: Role; name?: string }
 export type KeyCreateConfig = { command: 'key create'; db: string; email: string; name: string; test: boolean }
@@ -31,7 +36,7 @@ export type LoadResult = { ok: true; config: Config } | { ok: false; errors: str
 
 export const USAGE = `Usage:
   ground-console [serve] [--host H] [--port P] [--db PATH] [--durability full|normal] [--secure-cookies]
-                 [--trust-proxy CIDR,...] [--no-console]
+                 [--trust-proxy CIDR,...] [--no-console] [--metrics-token T] [--log-level L]
   ground-console user create --email E --password P [--role admin|operator] [--name N] [--db PATH]
   ground-console key create --email E [--name N] [--test] [--db PATH]
   ground-console example-plan
@@ -47,6 +52,9 @@ serve (the default) runs the server. Flags override the environment:
   --trust-proxy     TRUST_PROXY     comma list of proxy addresses or CIDR ranges whose X-Forwarded-For
                                     names the client (default none: the socket peer is the client)
   --no-console      CONSOLE=off     serve the API alone, without the web console
+  --metrics-token   METRICS_TOKEN   serve GET /metrics (Prometheus text) to Authorization: Bearer <this>;
+                                    16 to 256 visible ASCII characters (default unset: no /metrics)
+  --log-level       LOG_LEVEL       debug|info|warn|error; one JSON line per request at info (default info)
   --rate-limits     RATE_LIMITS     on|off: the agent protocol's upstream rate limits (default off;
                                     a 429 makes the stock agent drop that event for good)
   --rate-limit-poll      RATE_LIMIT_POLL       per agent       (default 1/10s)
@@ -69,6 +77,8 @@ const OPTIONS = {
   'secure-cookies': { type: 'boolean' },
   'trust-proxy': { type: 'string' },
   'no-console': { type: 'boolean' },
+  'metrics-token': { type: 'string' },
+  'log-level': { type: 'string' },
   'rate-limits': { type: 'string' },
   'rate-limit-poll': { type: 'string' },
   'rate-limit-telemetry': { type: 'string' },
@@ -112,9 +122,14 @@ export function loadConfig({ argv, env }: { argv: string[]; env: Record<string, 
     const consoleText = (env.CONSOLE ?? 'on').toLowerCase()
     if (consoleText !== 'on' && consoleText !== 'off') errors.push(`CONSOLE must be "on" or "off", not "${env.CONSOLE}"`)
     const serveConsole = !values['no-console'] && consoleText !== 'off'
+    const metricsToken = values['metrics-token'] ?? env.METRICS_TOKEN ?? ''
+    // A short token could be guessed; a character outside visible ASCII could not be sent in a header.
+    if (metricsToken !== '' && !/^[\x21-\x7e]{16,256}$/.test(metricsToken)) errors.push('--metrics-token must be 16 to 256 visible ASCII characters (no spaces)')
+    const logLevel = (values['log-level'] ?? env.LOG_LEVEL ?? 'info').toLowerCase()
+    if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) errors.push(`--log-level must be one of ${LOG_LEVELS.join(', ')}, not "${values['log-level'] ?? env.LOG_LEVEL}"`)
     if (errors.length) return { ok: false, errors }
     const host = values.host ?? env.HOST ?? DEFAULTS.host
-    return { ok: true, config: { command, host, port, db, durability: durability as Durability, secureCookies, rateLimits, trustProxy, console: serveConsole, admin } }
+    return { ok: true, config: { command, host, port, db, durability: durability as Durability, secureCookies, rateLimits, trustProxy, console: serveConsole, admin, metricsToken: metricsToken || null, logLevel: logLevel as LogLevel } }
   }
 
   if (command === 'user create') {

@@ -9,9 +9,18 @@ import { ensureAdmin } from './bootstrap'
 import { loadConfig, USAGE, type Config } from './config'
 import { SOCKET_HEAD_MINIMUM } from './http/request-guard'
 import { systemClock } from './domain/time'
-import { errorDetail, stderrLogger as log } from './log'
+import { createStderrLogger, errorDetail, type Logger } from './log'
+import { createMetrics } from './metrics'
 import { serve } from './server'
 import { createSqliteStore } from './store/sqlite'
+
+/** Set from --log-level once the configuration is read; info until then. */
+let log: Logger = createStderrLogger('info')
+/**
+ * The server's own start and stop lines (`listening`, which scripts wait for, `shutting down`, the first
+ * admin's password file) are written whatever --log-level says, like PostgreSQL's "ready to accept connections".
+ */
+const lifecycle = createStderrLogger('info')
 
 /** The first start after an upgrade may number many stored events before anything else: it says how far it got. */
 const startOptions = { onProgress: (message: string, fields: Record<string, unknown>) => log.info(message, fields) }
@@ -54,9 +63,11 @@ async function run(config: Config): Promise<number> {
 async function serveForever(config: Extract<Config, { command: 'serve' }>): Promise<number> {
   let stop!: () => void
   const stopped = new Promise<void>((resolve) => (stop = resolve))
+  const metrics = config.metricsToken ? createMetrics() : null
   const store = createSqliteStore(config.db, {
     ...startOptions,
     durability: config.durability,
+    onFlush: metrics?.flushed,
     // The disk refused a flush: nothing more can be acknowledged safely. Stop (exit code 75, "try again")
     // so that a supervisor restarts the server on what is really on disk; agents retry what went unanswered.
     onFlushFailure(error) {
@@ -68,10 +79,10 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
       log.warn('a WAL checkpoint failed; the log grows until one succeeds', { error: message })
     },
   })
-  const app = createApp({ store, secureCookies: config.secureCookies, rateLimits: config.rateLimits, trustProxy: config.trustProxy, console: config.console })
+  const app = createApp({ store, secureCookies: config.secureCookies, rateLimits: config.rateLimits, trustProxy: config.trustProxy, console: config.console, log, metrics: metrics && { registry: metrics, token: config.metricsToken! } })
   const admin = await ensureAdmin(store, app.services.auth, config.admin, { terminal: Boolean(process.stdout.isTTY), dbPath: config.db })
   if (admin?.passwordFile)
-    log.info('first start: created the admin user; its password is in this file (readable by this user only)', { email: admin.email, file: admin.passwordFile })
+    lifecycle.info('first start: created the admin user; its password is in this file (readable by this user only)', { email: admin.email, file: admin.passwordFile })
   else if (admin?.generatedPassword)
     console.log(`First start: created the admin user ${admin.email} with password ${admin.generatedPassword}\n(shown only this once)`)
   else if (admin) console.log(`First start: created the admin user ${admin.email} from ADMIN_EMAIL/ADMIN_PASSWORD`)
@@ -82,19 +93,21 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
   // `listening`, which is what scripts and tests wait for.
   if (maxHeaderSize < SOCKET_HEAD_MINIMUM)
     log.warn('Bun was started without --max-http-header-size=327680: requests with large headers get a bare 431', { maxHttpHeaderSize: maxHeaderSize })
-  log.info('listening', {
+  lifecycle.info('listening', {
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`,
     db: config.db,
     durability: config.durability,
     rateLimits: config.rateLimits ? 'on' : 'off',
     trustProxy: config.trustProxy.map((range) => range.text),
     replays: app.services.replay.activeCount,
+    metrics: metrics ? 'on' : 'off',
+    logLevel: config.logLevel,
     version: pkg.version,
   })
   // A signal, or a failed flush (which may come even while replays resume at start).
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, stop)
   await stopped
-  log.info('shutting down')
+  lifecycle.info('shutting down')
   app.services.replay.stop()
   app.services.sessions.stop()
   // Streams end now (their clients resume with Last-Event-ID), so that only requests in flight are waited for.
@@ -124,6 +137,7 @@ if (!loaded.ok) {
   console.error(`\n${USAGE}`)
   process.exit(2)
 }
+if (loaded.config.command === 'serve') log = createStderrLogger(loaded.config.logLevel)
 run(loaded.config).then(
   (code) => process.exit(code),
   (error: unknown) => {

@@ -30,7 +30,7 @@ export function serve(app: App, { hostname, port }: { hostname: string; port: nu
     fetch(request) {
       const normalised = normaliseRequest(request)
       if (normalised !== request) originals.set(normalised, request)
-      return app.handle(normalised)
+      return app.serveRequest(normalised)
     },
   })
   const socketRequest = (request: Request) => originals.get(request) ?? request

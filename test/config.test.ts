@@ -7,7 +7,7 @@ describe('loadConfig', () => {
   test('serve is the default, with the documented defaults', () => {
     expect(load([])).toEqual({
       ok: true,
-      config: { command: 'serve', host: DEFAULTS.host, port: 8080, db: './data/ground-console.db', durability: 'full', secureCookies: false, rateLimits: null, trustProxy: [], console: true, admin: {} },
+      config: { command: 'serve', host: DEFAULTS.host, port: 8080, db: './data/ground-console.db', durability: 'full', secureCookies: false, rateLimits: null, trustProxy: [], console: true, admin: {}, metricsToken: null, logLevel: 'info' },
     })
   })
 
@@ -23,6 +23,25 @@ describe('loadConfig', () => {
     const result = load(['--port', 'eighty', '--durability', 'maybe'], { ADMIN_EMAIL: 'a@b.c' })
     expect(result.ok).toBe(false)
     if (!result.ok) expect(result.errors).toHaveLength(3)
+  })
+
+  test('--metrics-token (METRICS_TOKEN): unset by default, 16 to 256 visible ASCII characters, the flag over the variable', () => {
+    expect(load([])).toMatchObject({ config: { metricsToken: null } })
+    expect(load([], { METRICS_TOKEN: 'scrape-token-0123456789' })).toMatchObject({ config: { metricsToken: 'scrape-token-0123456789' } })
+    expect(load(['--metrics-token', 'flag-token-0123456789'], { METRICS_TOKEN: 'scrape-token-0123456789' })).toMatchObject({ config: { metricsToken: 'flag-token-0123456789' } })
+    expect(load(['--metrics-token', 'short']).ok).toBe(false)
+    expect(load(['--metrics-token', 'has a space in it, 16+']).ok).toBe(false)
+    expect(load(['--metrics-token', 'x'.repeat(257)]).ok).toBe(false)
+  })
+
+  test('--log-level (LOG_LEVEL): debug, info, warn or error; info by default', () => {
+    expect(load([])).toMatchObject({ config: { logLevel: 'info' } })
+    expect(load([], { LOG_LEVEL: 'warn' })).toMatchObject({ config: { logLevel: 'warn' } })
+    expect(load(['--log-level', 'debug'], { LOG_LEVEL: 'warn' })).toMatchObject({ config: { logLevel: 'debug' } })
+    expect(load(['--log-level', 'ERROR'])).toMatchObject({ config: { logLevel: 'error' } })
+    const bad = load(['--log-level', 'verbose'])
+    expect(bad.ok).toBe(false)
+    if (!bad.ok) expect(bad.errors[0]).toContain('verbose')
   })
 
   test('admin credentials come as a pair of at least 10 characters', () => {

@@ -54,9 +54,11 @@ export type AuthPluginOptions = {
   clock: () => number
   /** Told of every authenticated agent request (presence: last_seen_at, first-contact records). */
   onAgent: (userId: string, agentId: string) => Promise<void>
+  /** Told who a request turned out to be from (its log line, src/http/observe.ts). */
+  onPrincipal?: (request: Request, principal: Principal) => void
 }
 
-export const authPlugin = ({ auth, secureCookies, clock, onAgent }: AuthPluginOptions) =>
+export const authPlugin = ({ auth, secureCookies, clock, onAgent, onPrincipal = () => {} }: AuthPluginOptions) =>
   new Elysia({ name: 'auth' }).macro({
     auth: (kind: AuthKind) => ({
       async resolve({ request, set }): Promise<{ principal: Principal }> {
@@ -74,19 +76,26 @@ export const authPlugin = ({ auth, secureCookies, clock, onAgent }: AuthPluginOp
           // `.` and `..` are path segments to every URL parser (even as %2e): /api/agents/.. could never name them.
           if (agentId === '.' || agentId === '..') throw new AppError('BAD_REQUEST', 'X-Agent-ID must not be "." or ".."')
           await onAgent(found.user.id, agentId)
-          return { principal: { user: found.user, via: 'key', agentId } }
+          const principal: Principal = { user: found.user, via: 'key', agentId }
+          onPrincipal(request, principal)
+          return { principal }
         }
 
         if (kind === 'any' && key) {
           const found = await auth.authenticateKey(key)
           if (!found) throw unauthorized('invalid or revoked API key')
-          return { principal: { user: found.user, via: 'key' } }
+          const principal: Principal = { user: found.user, via: 'key' }
+          onPrincipal(request, principal)
+          return { principal }
         }
 
         const token = sessionTokenFrom(headers)
         const session = token ? await auth.authenticateSession(token) : null
         if (!token || !session)
           throw unauthorized(kind === 'any' ? 'log in or send an API key' : 'log in first: this route takes a session, not an API key')
+        const principal: Principal = { user: session.user, via: 'session', sessionToken: token, sessionId: session.sessionId }
+        // Before the refusals below: a 403's line names who was refused.
+        onPrincipal(request, principal)
         if (crossSite(request)) {
           checkBodyHeaders(request) // a 413/415 outranks the 403 (api.md §0 order)
           throw crossSiteRefused()
@@ -96,7 +105,7 @@ export const authPlugin = ({ auth, secureCookies, clock, onAgent }: AuthPluginOp
           throw new AppError('FORBIDDEN', 'only an admin may manage users')
         }
         if (session.renewedUntil !== null) set.headers['set-cookie'] = sessionCookie(token, session.renewedUntil, secureCookies, clock())
-        return { principal: { user: session.user, via: 'session', sessionToken: token, sessionId: session.sessionId } }
+        return { principal }
       },
     }),
   })

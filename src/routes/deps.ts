@@ -3,6 +3,7 @@ import type { AuthService } from '../auth/service'
 import type { Clock } from '../domain/time'
 import type { authPlugin } from '../http/auth'
 import type { Logger } from '../log'
+import type { Observer } from '../http/observe'
 import type { AgentService } from '../services/agents'
 import type { Reports } from '../services/reports'
 import type { Bus } from '../services/bus'
@@ -28,6 +29,8 @@ export type RouteDeps = {
   secureCookies: boolean
   /** The client's address for a request (docs/auth.md), for throttling; "unknown" when not served over a socket. */
   clientAddress: (request: Request) => string
+  /** Request ids, log lines and request metrics (src/http/observe.ts). */
+  observer: Observer
 }
 
 /** What a route may do to the socket behind its request. */

@@ -30,15 +30,23 @@ const SSE_HEADERS = {
   'x-accel-buffering': 'no',
 }
 
-export const streamRoutes = ({ store, streams, sockets, guard }: RouteDeps) => {
+export const streamRoutes = ({ store, streams, sockets, guard, observer }: RouteDeps) => {
   const credentialOf = (principal: Principal, request: Request) =>
     principal.via === 'key' ? { via: 'key' as const, key: apiKeyFrom(request.headers)! } : { via: 'session' as const, token: principal.sessionToken! }
   // Elysia answers HEAD with the GET handler and the length of its whole body, which a stream never ends:
   // the answer never came, and the stream ran (subscribed, reading) until the client went away.
   const headOnly = (request: Request) => (request.method === 'HEAD' ? new Response(null, { headers: SSE_HEADERS }) : null)
   /** Opens a stream in one of the user's slots (429 when none is left); the slot is given back if it fails to open. */
-  async function opened<T>(userId: string, open: (slot: Slot) => Promise<T>): Promise<T> {
-    const slot = streams.admit(userId)
+  async function opened<T>(request: Request, userId: string, open: (slot: Slot) => Promise<T>): Promise<T> {
+    const taken = streams.admit(userId)
+    // The slot is given back when the stream ends, however it ends: its log line is written then.
+    const ended = observer.streamOpened(request)
+    const slot: Slot = {
+      release() {
+        taken.release()
+        ended()
+      },
+    }
     try {
       return await open(slot)
     } catch (error) {
@@ -61,7 +69,7 @@ export const streamRoutes = ({ store, streams, sockets, guard }: RouteDeps) => {
         Object.assign(set.headers, SSE_HEADERS)
         const head = headOnly(request)
         if (head) return head
-        return opened(principal.user.id, (slot) => streams.deploymentChanges(slot, principal.user.id, after, credentialOf(principal, request), socketOf(request)))
+        return opened(request, principal.user.id, (slot) => streams.deploymentChanges(slot, principal.user.id, after, credentialOf(principal, request), socketOf(request)))
       },
       { auth: 'any' },
     )
@@ -73,7 +81,7 @@ export const streamRoutes = ({ store, streams, sockets, guard }: RouteDeps) => {
         Object.assign(set.headers, SSE_HEADERS)
         const head = headOnly(request)
         if (head) return head
-        return opened(principal.user.id, (slot) => streams.deploymentEvents(slot, principal.user.id, params.id, after, credentialOf(principal, request), socketOf(request)))
+        return opened(request, principal.user.id, (slot) => streams.deploymentEvents(slot, principal.user.id, params.id, after, credentialOf(principal, request), socketOf(request)))
       },
       { auth: 'any' },
     )

@@ -27,7 +27,15 @@ export type Reports = ReturnType<typeof createReports>
 /** An input's weight against the group's byte bound: its payloads' JSON length (UTF-16 units, close enough). */
 const payloadSize = (input: RecordEventsInput) => input.events.reduce((sum, { event, staged }) => sum + (staged == null ? event.payloadJson.length : 0), 0)
 
-export function createReports({ store, bus, log }: { store: Store; bus: Bus; log: Logger }) {
+/** What the reports service tells GET /metrics (src/metrics.ts): counts only, no labels. */
+export type ReportMetrics = {
+  /** A group was written: how many events it held (stored and retried alike). */
+  group(events: number): void
+  /** A group is durable: events stored anew, and retries recognised (an event already stored, not stored again). */
+  stored(created: number, retried: number): void
+}
+
+export function createReports({ store, bus, log, metrics }: { store: Store; bus: Bus; log: Logger; metrics?: ReportMetrics }) {
   /** Per user, in arrival order; a Map iterates in insertion order, which makes the round-robin. */
   const queues = new Map<string, Pending[]>()
   let scheduled = false
@@ -48,7 +56,13 @@ export function createReports({ store, bus, log }: { store: Store; bus: Bus; log
     for (;;) {
       try {
         // Its news goes out once it is durable, in commit order with every other write's (docs/streams.md).
-        return await store.writeEventGroup((writes) => recordGroup(writes, inputs, failed), publish)
+        const written = await store.writeEventGroup((writes) => recordGroup(writes, inputs, failed), publish)
+        if (metrics) {
+          let events = 0
+          for (const input of inputs) events += input.events.length
+          metrics.group(events)
+        }
+        return written
       } catch (error) {
         if (!(error instanceof InputFailure)) throw error
         failed.set(error.index, error.error)
@@ -66,6 +80,12 @@ export function createReports({ store, bus, log }: { store: Store; bus: Bus; log
       await durable
     } catch (error) {
       return value.outcomes.map((outcome) => (outcome.ok ? { ok: false, error } : outcome))
+    }
+    if (metrics) {
+      let created = 0
+      let retried = 0
+      for (const outcome of value.outcomes) if (outcome.ok) for (const result of outcome.results) result.created ? created++ : retried++
+      metrics.stored(created, retried)
     }
     return value.outcomes
   }

@@ -214,6 +214,13 @@ export interface Store {
   authVersion(): Promise<number>
   /** A number that changes whenever a session is deleted, by any process (open streams recheck theirs). */
   sessionVersion(): Promise<number>
+  /**
+   * How many deployments and agents there are in each status, over every user (GET /metrics): one
+   * GROUP BY each, read at scrape time. Statuses with none are left out.
+   */
+  countByStatus(): Promise<{ deployments: Record<string, number>; agents: Record<string, number> }>
+  /** The database file and its WAL, in bytes (0 for a file that does not exist, or in memory). */
+  fileSizes(): { database: number; wal: number }
   close(): void
 
   countUsers(): Promise<number>

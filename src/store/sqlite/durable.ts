@@ -58,10 +58,12 @@ export type DurableOptions = {
    * later flush can be trusted. The server stops so that a restart recovers what is really on disk.
    */
   onFlushFailure?: (error: unknown) => void
+  /** Told how long each successful flush of the WAL took, in seconds (GET /metrics). */
+  onFlush?: (seconds: number) => void
 }
 
 export function createDurableCommits(sqlite: Database, path: string, durability: Durability, options: DurableOptions = {}): DurableCommits {
-  const { syncFile = fdatasyncFile, onFlushFailure } = options
+  const { syncFile = fdatasyncFile, onFlushFailure, onFlush } = options
   // Nothing to flush: an in-memory database, or `--durability normal`, which already commits without fsync.
   if (durability === 'normal' || path === ':memory:')
     return {
@@ -153,7 +155,9 @@ export function createDurableCommits(sqlite: Database, path: string, durability:
     inFlightUpTo = upTo
     const started = (async () => {
       try {
+        const began = performance.now()
         await syncFile(walFd())
+        onFlush?.((performance.now() - began) / 1000)
         durableUpTo = Math.max(durableUpTo, upTo)
         drain()
       } catch (error) {

@@ -1,4 +1,5 @@
 // The SQLite implementation of the Store: opens the file (src/db/open.ts) and joins the per-resource parts.
+import { statSync } from 'node:fs'
 import { openDatabase, type OpenOptions } from '../../db/open'
 import type { Store } from '../types'
 import { createAccountStore } from './accounts'
@@ -23,6 +24,16 @@ export function createSqliteStore(path: string, options: OpenOptions & DurableOp
   const ping = db.$client.prepare('SELECT 1')
   const authEpoch = db.$client.prepare("SELECT value FROM meta WHERE key = 'auth_epoch'")
   const sessionEpoch = db.$client.prepare("SELECT value FROM meta WHERE key = 'session_epoch'")
+  const deploymentStatuses = db.$client.prepare('SELECT status, count(*) AS n FROM deployments GROUP BY status')
+  const agentStatuses = db.$client.prepare('SELECT status, count(*) AS n FROM agents GROUP BY status')
+  const counted = (rows: unknown[]) => Object.fromEntries((rows as { status: string; n: number }[]).map((row) => [row.status, row.n]))
+  const sizeOf = (file: string) => {
+    try {
+      return statSync(file).size
+    } catch {
+      return 0
+    }
+  }
   return {
     async ping() {
       ping.get()
@@ -32,6 +43,13 @@ export function createSqliteStore(path: string, options: OpenOptions & DurableOp
     },
     async sessionVersion() {
       return (sessionEpoch.get() as { value: number }).value
+    },
+    async countByStatus() {
+      return { deployments: counted(deploymentStatuses.all()), agents: counted(agentStatuses.all()) }
+    },
+    fileSizes() {
+      if (path === ':memory:') return { database: 0, wal: 0 }
+      return { database: sizeOf(path), wal: sizeOf(`${path}-wal`) }
     },
     close() {
       checkpointer?.stop()
