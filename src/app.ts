@@ -100,6 +100,7 @@ export function createApp(options: AppOptions) {
   // Set by src/server.ts once the app is served on a socket; in-process requests have no address.
   let locatePeer = (_request: Request) => 'unknown'
 
+  const handle = (request: Request) => app.handle(request)
   const app = new Elysia()
     .use(observer.plugin)
     .use(errorPlugin(log, options.console === false ? undefined : missingPage))
@@ -116,12 +117,18 @@ export function createApp(options: AppOptions) {
     .use(eventExportRoutes(deps))
     .use(agentRoutes(deps))
     .use(fleetRoutes(deps))
-  const handle = (request: Request) => app.handle(request)
   if (options.metrics) {
     metrics!.readFrom({ store, streams })
     app.use(metricsRoutes(metrics!, options.metrics.token))
   }
-  if (options.console !== false) app.use(consoleRoutes({ api: createConsoleApi((request) => app.handle(request), relayed) }))
+  if (options.console !== false) {
+    // The page's own request is what is logged and counted; its calls are lines only at debug (docs/operations.md).
+    const handleForPage = (request: Request) => {
+      const from = relayed.get(request)
+      return from ? observer.handleInternal(request, from, handle) : app.handle(request)
+    }
+    app.use(consoleRoutes({ api: createConsoleApi(handleForPage, relayed) }))
+  }
   return Object.assign(app, {
     services: { auth, replay, sessions, reports, bus, streams },
     /**

@@ -29,6 +29,8 @@ type RequestRecord = {
   ended?: boolean
   status?: number
   logged?: boolean
+  /** A console page's in-process call to the API (logged at debug only). */
+  internal?: boolean
 }
 
 export type Observer = ReturnType<typeof createObserver>
@@ -38,8 +40,7 @@ export function createObserver({ log, metrics, relayedFrom }: { log: Logger; met
   const logging = log.enabled?.('info') ?? true
   const active = logging || metrics !== null
 
-  /** The record of a request, or of the page request an in-process console call was made for. */
-  const recordOf = (request: Request) => records.get(request) ?? (active ? records.get(relayedFrom(request)!) : undefined)
+  const debugging = log.enabled?.('debug') ?? false
 
   function writeLine(request: Request, record: RequestRecord) {
     if (record.logged || !logging) return
@@ -49,7 +50,8 @@ export function createObserver({ log, metrics, relayedFrom }: { log: Logger; met
     const queryStart = url.indexOf('?', pathStart)
     // The path without its query string: a query may carry what must not be logged.
     const path = pathStart < 0 ? '/' : url.slice(pathStart, queryStart < 0 ? url.length : queryStart)
-    log.info(record.stream ? 'stream ended' : 'request', {
+    const write = record.internal ? log.debug : log.info
+    write?.(record.internal ? 'internal request' : record.stream ? 'stream ended' : 'request', {
       method: request.method,
       route: record.route ?? UNMATCHED_ROUTE,
       path: path.length > PATH_SHOWN_MAX ? `${path.slice(0, PATH_SHOWN_MAX)}…` : path,
@@ -59,6 +61,7 @@ export function createObserver({ log, metrics, relayedFrom }: { log: Logger; met
       ...(record.userId !== undefined && { user_id: record.userId }),
       ...(record.agentId !== undefined && { agent_id: record.agentId }),
       ...(record.stream && { stream: true }),
+      ...(record.internal && { internal: true }),
     })
   }
 
@@ -80,10 +83,14 @@ export function createObserver({ log, metrics, relayedFrom }: { log: Logger; met
     /** The auth plugin resolved who is calling (src/http/auth.ts). */
     notePrincipal(request: Request, principal: Principal) {
       if (!active) return
-      const record = recordOf(request)
-      if (!record) return
-      record.userId = principal.user.id
-      if (principal.agentId !== undefined) record.agentId = principal.agentId
+      const own = records.get(request)
+      // A console page's call to the API: the page's line names the user the API resolved for it.
+      const from = own === undefined || own.internal ? relayedFrom(request) : undefined
+      for (const record of [own, from && records.get(from)]) {
+        if (!record) continue
+        record.userId = principal.user.id
+        if (principal.agentId !== undefined) record.agentId = principal.agentId
+      }
     },
 
     /** A stream opened for this request: its log line waits for the returned call, made when it ends. */
@@ -95,6 +102,22 @@ export function createObserver({ log, metrics, relayedFrom }: { log: Logger; met
         record.ended = true
         if (record.status !== undefined) writeLine(request, record)
       }
+    },
+
+    /**
+     * A console page's in-process call to the API (src/console/api.ts): part of the page's request, so
+     * neither counted nor logged at info; at debug, a line of its own with `internal: true` and the page's
+     * request id.
+     */
+    async handleInternal(request: Request, from: Request, inner: (request: Request) => Promise<Response>): Promise<Response> {
+      const page = debugging ? records.get(from) : undefined
+      if (!page) return inner(request)
+      const record: RequestRecord = { id: page.id, began: performance.now(), route: null, internal: true }
+      records.set(request, record)
+      const response = await inner(request)
+      record.status = response.status
+      writeLine(request, record)
+      return response
     },
 
     /** Answers `request` with `inner` (the app), observed. */

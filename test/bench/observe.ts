@@ -1,7 +1,7 @@
 // What metrics and request logs cost on the hot path (docs/operations.md): single-event reports
 // (POST /api/deployments/:id/events) against the real server from source, with metrics off/on and
 // request logs off (--log-level warn) / on (info, stderr to a file, as a supervisor's pipe would take it).
-// The four servers take turns, ROUNDS times, after a warm-up each; the mean of each counts. Besides
+// The four servers take turns, ROUNDS times (each round starting with the next), after a warm-up each; the mean of each counts. Besides
 // requests/s (which other load on the machine moves a lot), the server's own CPU time per request is
 // reported, from /proc/PID/stat: far less sensitive to what else runs.
 // Usage: bun test/bench/observe.ts   (BENCH_SECONDS, BENCH_ROUNDS, BENCH_CONNECTIONS, BENCH_DURABILITY)
@@ -85,7 +85,10 @@ for (const [i, variant] of VARIANTS.entries()) servers.push(await start(variant,
 try {
   for (const server of servers) await load(server, 2)
   for (let round = 0; round < ROUNDS; round++)
-    for (const [i, server] of servers.entries()) {
+    // Each round starts with the next server: none always runs right after the same one.
+    for (let k = 0; k < servers.length; k++) {
+      const i = (round + k) % servers.length
+      const server = servers[i]!
       const { perSecond, cpuPerRequest } = await load(server, SECONDS)
       server.results.push(perSecond)
       server.cpu.push(cpuPerRequest)

@@ -6,7 +6,7 @@ import { createApp } from '../../src/app'
 import { createMetrics } from '../../src/metrics'
 import { createSqliteStore } from '../../src/store/sqlite'
 import { silentLogger, type Logger } from '../../src/log'
-import { tempDir } from '../helpers'
+import { TEST_PASSWORD_OPTIONS, tempDir } from '../helpers'
 
 const TOKEN = 'in-process-metrics-token-42'
 const dir = tempDir()
@@ -99,5 +99,34 @@ describe('request lines in process', () => {
     const { send } = appWith({ metrics: false, log })
     expect((await send('/healthz', { headers: { 'x-request-id': 'w-1' } })).headers.get('x-request-id')).toBe('w-1')
     expect(lines).toHaveLength(0)
+  })
+})
+
+describe('a console page\'s in-process API calls', () => {
+  test('at debug: lines of their own, internal: true, with the page\'s request id; the page\'s line names its user', async () => {
+    const lines: Record<string, unknown>[] = []
+    const log: Logger = {
+      info: (msg, fields) => lines.push({ level: 'info', msg, ...fields }),
+      debug: (msg, fields) => lines.push({ level: 'debug', msg, ...fields }),
+      warn() {},
+      error() {},
+      enabled: () => true,
+    }
+    const store = createSqliteStore(join(dir.path, `${crypto.randomUUID()}.db`))
+    const app = createApp({ store, log, password: TEST_PASSWORD_OPTIONS })
+    const user = await app.services.auth.createUser({ email: 'page@x.y', password: 'page-password-1', role: 'admin' })
+    const login = await app.handle(new Request('http://localhost/api/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'page@x.y', password: 'page-password-1' }) }))
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!
+    const page = await app.serveRequest(new Request('http://localhost/', { headers: { cookie, accept: 'text/html', 'x-request-id': 'page-9' } }))
+    expect(page.status).toBe(200)
+    const mine = lines.filter((l) => l.request_id === 'page-9')
+    const pageLines = mine.filter((l) => l.msg === 'request')
+    expect(pageLines).toHaveLength(1)
+    expect(pageLines[0]).toMatchObject({ level: 'info', route: '/', status: 200, user_id: user.id })
+    const internal = mine.filter((l) => l.msg === 'internal request')
+    expect(internal.length).toBeGreaterThan(0)
+    for (const line of internal) expect(line).toMatchObject({ level: 'debug', internal: true, user_id: user.id })
+    expect(internal.map((l) => l.route)).toContain('/api/auth/me')
+    store.close()
   })
 })

@@ -64,6 +64,8 @@ export async function smokeTestBinary(binaryPath: string, log: (line: string) =>
     check(page.total === 1 && page.events[0].id === created && page.events[0].payload.status === 'success', 'the event is listed back')
     const dep = (await json('GET', `/api/deployments/${deployment}`, undefined, asKey, 200)).body
     check(dep.status === 'completed', 'job.completed completed the deployment')
+    // Elysia tells hooks the route only if it sees them read it: the minified build must keep that.
+    check(out.stderr.includes('"route":"/api/deployments/:id/events","path":'), 'request lines name the route pattern (docs/operations.md)')
     const repeated = (await json('GET', `/api/deployments/${deployment}/events?limit=1&limit=2`, undefined, asKey, 400)).body
     check(repeated.code === 'VALIDATION' && repeated.error.startsWith('limit:'), 'a repeated query parameter is a 400 naming it')
     const seen = await probeHeadLimits(url)
