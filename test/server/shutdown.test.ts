@@ -130,4 +130,20 @@ describe('graceful shutdown', () => {
       dir.remove()
     }
   }, 60_000)
+
+  test('SIGINT (Ctrl-C) is the same clean stop; a second signal while stopping changes nothing', async () => {
+    const dir = tempDir()
+    const db = join(dir.path, 'gc.db')
+    try {
+      const server = await startServer({ db })
+      await setUpOperator(server.url)
+      server.proc.kill('SIGINT')
+      server.proc.kill('SIGINT')
+      expect(await server.proc.exited).toBe(0)
+      expect(server.stderr()).toContain('"msg":"stopped"')
+      expect(existsSync(`${db}-wal`) ? statSync(`${db}-wal`).size : 0).toBe(0)
+    } finally {
+      dir.remove()
+    }
+  }, 30_000)
 })
