@@ -22,6 +22,8 @@ export type ServeConfig = {
   trustProxy: Cidr[]
   /** Serve the web console beside the API (`--no-console`: the API alone). */
   console: boolean
+  /** Serve HTTPS with this certificate and key (PEM files; re-read on SIGHUP: docs/operations.md), or plain HTTP when null. */
+  tls: { cert: string; key: string } | null
   admin: { email?: string; password?: string }
   /** GET /metrics takes this bearer token; null: no /metrics route (docs/operations.md "Metrics"). */
   metricsToken: string | null
@@ -36,11 +38,12 @@ export type LoadResult = { ok: true; config: Config } | { ok: false; errors: str
 
 export const USAGE = `Usage:
   ground-console [serve] [--host H] [--port P] [--db PATH] [--durability full|normal] [--secure-cookies]
-                 [--trust-proxy CIDR,...] [--no-console] [--metrics-token T] [--log-level L]
+                 [--trust-proxy CIDR,...] [--no-console] [--tls-cert FILE --tls-key FILE]
+                 [--metrics-token T] [--log-level L]
   ground-console user create --email E --password P [--role admin|operator] [--name N] [--db PATH]
   ground-console key create --email E [--name N] [--test] [--db PATH]
   ground-console example-plan
-  ground-console --help | --version
+  ground-console --help | --version      (--version: the version and the database schema it knows)
 
 serve (the default) runs the server. Flags override the environment:
   --host            HOST            listen address              (default ${DEFAULTS.host})
@@ -49,6 +52,8 @@ serve (the default) runs the server. Flags override the environment:
   --durability      DURABILITY      full: every acknowledged write survives a power cut (default)
                                     normal: faster; the last writes may be lost on power loss
   --secure-cookies  SECURE_COOKIES  mark the session cookie Secure (behind an HTTPS proxy)
+  --tls-cert        TLS_CERT        serve HTTPS with this PEM certificate (chain) file; with --tls-key.
+  --tls-key         TLS_KEY         its PEM private key. Cookies are then Secure; SIGHUP re-reads both
   --trust-proxy     TRUST_PROXY     comma list of proxy addresses or CIDR ranges whose X-Forwarded-For
                                     names the client (default none: the socket peer is the client)
   --no-console      CONSOLE=off     serve the API alone, without the web console
@@ -77,6 +82,8 @@ const OPTIONS = {
   'secure-cookies': { type: 'boolean' },
   'trust-proxy': { type: 'string' },
   'no-console': { type: 'boolean' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
   'metrics-token': { type: 'string' },
   'log-level': { type: 'string' },
   'rate-limits': { type: 'string' },
@@ -127,9 +134,17 @@ export function loadConfig({ argv, env }: { argv: string[]; env: Record<string, 
     if (metricsToken !== '' && !/^[\x21-\x7e]{16,256}$/.test(metricsToken)) errors.push('--metrics-token must be 16 to 256 visible ASCII characters (no spaces)')
     const logLevel = (values['log-level'] ?? env.LOG_LEVEL ?? 'info').toLowerCase()
     if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) errors.push(`--log-level must be one of ${LOG_LEVELS.join(', ')}, not "${values['log-level'] ?? env.LOG_LEVEL}"`)
+    const tlsCert = values['tls-cert'] ?? (env.TLS_CERT || undefined)
+    const tlsKey = values['tls-key'] ?? (env.TLS_KEY || undefined)
+    if (Boolean(tlsCert) !== Boolean(tlsKey)) errors.push('set both --tls-cert and --tls-key (TLS_CERT and TLS_KEY), or neither')
+    const tls = tlsCert && tlsKey ? { cert: tlsCert, key: tlsKey } : null
     if (errors.length) return { ok: false, errors }
     const host = values.host ?? env.HOST ?? DEFAULTS.host
-    return { ok: true, config: { command, host, port, db, durability: durability as Durability, secureCookies, rateLimits, trustProxy, console: serveConsole, admin, metricsToken: metricsToken || null, logLevel: logLevel as LogLevel } }
+    // Served over HTTPS, the session cookie is Secure whatever --secure-cookies says.
+    return {
+      ok: true,
+      config: { command, host, port, db, durability: durability as Durability, secureCookies: secureCookies || tls !== null, rateLimits, trustProxy, console: serveConsole, tls, admin, metricsToken: metricsToken || null, logLevel: logLevel as LogLevel },
+    }
   }
 
   if (command === 'user create') {

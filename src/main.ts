@@ -12,6 +12,8 @@ import { systemClock } from './domain/time'
 import { createStderrLogger, errorDetail, type Logger } from './log'
 import { createMetrics } from './metrics'
 import { serve } from './server'
+import { SCHEMA_MIGRATIONS, SCHEMA_VERSION } from './db/migrations'
+import { loadTls } from './tls'
 import { createSqliteStore } from './store/sqlite'
 
 /** Set from --log-level once the configuration is read; info until then. */
@@ -31,7 +33,8 @@ async function run(config: Config): Promise<number> {
       console.log(USAGE)
       return 0
     case 'version':
-      console.log(pkg.version)
+      // The first line alone is the version, for scripts; the second, the database schema this build knows.
+      console.log(`${pkg.version}\nschema ${SCHEMA_VERSION} (${SCHEMA_MIGRATIONS} migrations)`)
       return 0
     case 'example-plan':
       console.log(JSON.stringify(examplePlan, null, 2))
@@ -63,6 +66,8 @@ async function run(config: Config): Promise<number> {
 async function serveForever(config: Extract<Config, { command: 'serve' }>): Promise<number> {
   let stop!: () => void
   const stopped = new Promise<void>((resolve) => (stop = resolve))
+  // Before the database is opened: a certificate that cannot be used is said at once (exit 1).
+  const tls = config.tls ? loadTls(config.tls) : null
   const metrics = config.metricsToken ? createMetrics() : null
   const store = createSqliteStore(config.db, {
     ...startOptions,
@@ -86,7 +91,7 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
   else if (admin?.generatedPassword)
     console.log(`First start: created the admin user ${admin.email} with password ${admin.generatedPassword}\n(shown only this once)`)
   else if (admin) console.log(`First start: created the admin user ${admin.email} from ADMIN_EMAIL/ADMIN_PASSWORD`)
-  const server = serve(app, { hostname: config.host, port: config.port })
+  const server = serve(app, { hostname: config.host, port: config.port, tls })
   app.services.sessions.start()
   await app.services.replay.resume()
   // Past Bun's own header limit (16 KiB unless raised) Bun answers a bare 431 before our JSON one (docs/http.md). Said before
@@ -94,7 +99,7 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
   if (maxHeaderSize < SOCKET_HEAD_MINIMUM)
     log.warn('Bun was started without --max-http-header-size=327680: requests with large headers get a bare 431', { maxHttpHeaderSize: maxHeaderSize })
   lifecycle.info('listening', {
-    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`,
+    url: `${server.protocol}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`,
     db: config.db,
     durability: config.durability,
     rateLimits: config.rateLimits ? 'on' : 'off',
@@ -103,11 +108,45 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
     metrics: metrics ? 'on' : 'off',
     logLevel: config.logLevel,
     version: pkg.version,
+    schema: SCHEMA_VERSION,
+    ...(tls ? { tlsCertificate: { fingerprint256: tls.fingerprint256, serialNumber: tls.serialNumber, validTo: tls.validTo } } : {}),
   })
-  // A signal, or a failed flush (which may come even while replays resume at start).
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, stop)
+  // SIGHUP: a renewed certificate (TLS), read again and served to new connections; open ones keep theirs.
+  process.on('SIGHUP', () => {
+    if (!config.tls) return log.info('SIGHUP: nothing to reload (no --tls-cert)')
+    let pem
+    try {
+      pem = loadTls(config.tls)
+    } catch (error) {
+      return log.error('SIGHUP: the new certificate cannot be used; still serving the old one', { error: (error as Error).message })
+    }
+    try {
+      server.reload(pem)
+    } catch (error) {
+      return log.error('SIGHUP: could not listen with the new certificate; still serving the old one', { error: errorDetail(error) })
+    }
+    log.info('SIGHUP: serving the new certificate to new connections', { fingerprint256: pem.fingerprint256, serialNumber: pem.serialNumber, validTo: pem.validTo })
+  })
+  // A signal, or a failed flush (which may come even while replays resume at start). A second signal
+  // while shutting down changes nothing: the deadline below bounds the wait.
+  let signalled = false
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.on(signal, () => {
+      if (signalled) return log.warn('already shutting down', { signal })
+      signalled = true
+      stop()
+    })
   await stopped
   lifecycle.info('shutting down')
+  // A hard bound, whatever hangs (a disk that does not answer): a supervisor waits longer than this
+  // (docs/systemd: TimeoutStopSec=30) and gets a clear failure instead of having to kill.
+  const deadline = setTimeout(() => {
+    log.error(`shutdown did not finish within ${SHUTDOWN_DEADLINE_MS / 1000} s; exiting with code 1`, {
+      streams: app.services.streams.openCount,
+      listeners: server.listeners,
+    })
+    process.exit(1)
+  }, SHUTDOWN_DEADLINE_MS)
   app.services.replay.stop()
   app.services.sessions.stop()
   // Streams end now (their clients resume with Last-Event-ID), so that only requests in flight are waited for.
@@ -118,12 +157,17 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
   clearTimeout(forced)
   // After the requests in flight: the event counts they moved get their change numbers too.
   await app.services.reports.stop()
+  // Checkpoints the WAL into the database file and truncates it (src/store/sqlite/index.ts).
   store.close()
+  clearTimeout(deadline)
+  log.info('stopped', { exitCode: Number(process.exitCode ?? 0) })
   return Number(process.exitCode ?? 0)
 }
 
 /** How long a shutdown waits for requests in flight before it closes their connections. */
 const SHUTDOWN_GRACE_MS = 5000
+/** The whole shutdown, at most: past it the process exits 1 (docs/operations.md "Shutdown"). */
+const SHUTDOWN_DEADLINE_MS = 10_000
 
 // A last guard, never the plan: background work catches its own failures (src/services/replay.ts), but a
 // promise rejected where nobody waits must not stop a server that agents depend on. Logged with its stack.

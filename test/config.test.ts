@@ -7,7 +7,7 @@ describe('loadConfig', () => {
   test('serve is the default, with the documented defaults', () => {
     expect(load([])).toEqual({
       ok: true,
-      config: { command: 'serve', host: DEFAULTS.host, port: 8080, db: './data/ground-console.db', durability: 'full', secureCookies: false, rateLimits: null, trustProxy: [], console: true, admin: {}, metricsToken: null, logLevel: 'info' },
+      config: { command: 'serve', host: DEFAULTS.host, port: 8080, db: './data/ground-console.db', durability: 'full', secureCookies: false, rateLimits: null, trustProxy: [], console: true, tls: null, admin: {}, metricsToken: null, logLevel: 'info' },
     })
   })
 
@@ -17,6 +17,16 @@ describe('loadConfig', () => {
     expect(load(['--port', '9100', '--host', '::1', '--db', 'x.db', '--durability', 'full'], env)).toMatchObject({
       config: { host: '::1', port: 9100, db: 'x.db', durability: 'full' },
     })
+  })
+
+  test('TLS: a certificate and its key, from flags or the environment, both or neither; cookies become Secure', () => {
+    expect(load(['--tls-cert', 'c.pem', '--tls-key', 'k.pem'])).toMatchObject({ config: { tls: { cert: 'c.pem', key: 'k.pem' }, secureCookies: true } })
+    expect(load([], { TLS_CERT: '/etc/gc/c.pem', TLS_KEY: '/etc/gc/k.pem' })).toMatchObject({ config: { tls: { cert: '/etc/gc/c.pem', key: '/etc/gc/k.pem' }, secureCookies: true } })
+    expect(load(['--tls-cert', 'other.pem'], { TLS_CERT: 'c.pem', TLS_KEY: 'k.pem' })).toMatchObject({ config: { tls: { cert: 'other.pem', key: 'k.pem' } } })
+    expect(load([], { TLS_CERT: '', TLS_KEY: '' })).toMatchObject({ config: { tls: null, secureCookies: false } })
+    const half = load(['--tls-cert', 'c.pem'])
+    expect(half).toEqual({ ok: false, errors: ['set both --tls-cert and --tls-key (TLS_CERT and TLS_KEY), or neither'] })
+    expect(load([], { TLS_KEY: 'k.pem' }).ok).toBe(false)
   })
 
   test('reports every problem at once', () => {

@@ -17,3 +17,10 @@ export const MIGRATION_SQL: Record<string, string> = {
 
 export type JournalEntry = { idx: number; when: number; tag: string; breakpoints: boolean }
 export const MIGRATION_JOURNAL: JournalEntry[] = journal.entries
+
+/**
+ * The database schema this build knows: its latest migration's tag (`0004_stream`) and how many there are.
+ * Reported by `--version` and GET /healthz; a database with a migration not in this list is refused.
+ */
+export const SCHEMA_VERSION = MIGRATION_JOURNAL.at(-1)!.tag
+export const SCHEMA_MIGRATIONS = MIGRATION_JOURNAL.length

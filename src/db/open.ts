@@ -6,7 +6,7 @@ import { dirname } from 'node:path'
 import { drizzle, type BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite'
 import type { MigrationMeta } from 'drizzle-orm/migrator'
 import * as schema from './schema'
-import { MIGRATION_JOURNAL, MIGRATION_SQL } from './migrations'
+import { MIGRATION_JOURNAL, MIGRATION_SQL, SCHEMA_VERSION } from './migrations'
 
 export type Durability = 'full' | 'normal'
 export type Db = BunSQLiteDatabase<typeof schema> & { $client: Database }
@@ -29,7 +29,12 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
   // Before temp_store = MEMORY: a migration that indexes every event sorts all of them, and in memory
   // that sort alone would need about 60 bytes per event (measured at 3 000 000 events: 227 MB peak in
   // memory, 58 MB spilling to temporary files).
-  migrate(db)
+  try {
+    migrate(db, path)
+  } catch (error) {
+    sqlite.close()
+    throw error
+  }
   // Temporary b-trees (sorts, counts) stay in memory instead of temporary files.
   sqlite.run('PRAGMA temp_store = MEMORY')
   return db
@@ -57,7 +62,31 @@ export function embeddedMigrations(): MigrationMeta[] {
   })
 }
 
-function migrate(db: Db) {
+/** A database migrated by a newer version of the server: refused at start instead of being half understood. */
+export class NewerSchemaError extends Error {}
+
+/**
+ * Refuses a database whose applied migrations include any this build does not know (a downgrade): its
+ * tables may have columns or constraints this code would write around or break. drizzle records each
+ * applied migration with its journal time (`created_at`), which is what identifies it here.
+ */
+export function refuseNewerSchema(sqlite: Database, path: string) {
+  const table = sqlite.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'").get()
+  if (!table) return
+  const known = new Set(MIGRATION_JOURNAL.map((entry) => entry.when))
+  const applied = sqlite.query('SELECT created_at FROM __drizzle_migrations ORDER BY created_at').all() as Array<{ created_at: number | string }>
+  const unknown = applied.map((row) => Number(row.created_at)).filter((when) => !known.has(when))
+  if (unknown.length === 0) return
+  const latest = new Date(Math.max(...unknown)).toISOString()
+  throw new NewerSchemaError(
+    `the database ${path} has ${unknown.length} migration${unknown.length === 1 ? '' : 's'} this version does not know (the latest from ${latest}): ` +
+      `it was upgraded by a newer ground-console, whose schema this version (schema ${SCHEMA_VERSION}) cannot use safely. ` +
+      'Run the newer version again, or restore a backup taken before the upgrade (docs/operations.md "Upgrade and downgrade").',
+  )
+}
+
+function migrate(db: Db, path: string) {
+  refuseNewerSchema(db.$client, path)
   // drizzle's own migrator, fed from memory instead of a folder; it records each one in __drizzle_migrations.
   const internal = db as unknown as { dialect: { migrate(m: MigrationMeta[], s: unknown, c: object): void }; session: unknown }
   internal.dialect.migrate(embeddedMigrations(), internal.session, { migrationsFolder: 'embedded' })

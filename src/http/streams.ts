@@ -65,6 +65,19 @@ class Chunker {
 type Frame = { toSSE(): string }
 const frame = (text: string): Frame => ({ toSSE: () => text })
 const KEEP_ALIVE = frame(': keep-alive\n\n')
+/**
+ * The last frame of a stream the server ends because it is shutting down: a comment for whoever reads the
+ * stream by hand, and `retry:` so that an EventSource reconnects in 2 s (with Last-Event-ID) rather than
+ * its default, whatever it was told before. docs/operations.md "Shutdown".
+ */
+export const SHUTDOWN_FRAME_TEXT = ': server shutting down; reconnect with Last-Event-ID\nretry: 2000\n\n'
+const SHUTDOWN_FRAME = frame(SHUTDOWN_FRAME_TEXT)
+
+/** A stream's frames, and the reconnect hint after them when the server ended it by shutting down. */
+async function* withShutdownHint(inbox: { closed: CloseReason | null }, frames: AsyncGenerator<Frame>): AsyncGenerator<Frame> {
+  yield* frames
+  if (inbox.closed === 'stopped') yield SHUTDOWN_FRAME
+}
 
 // Rendered once per published item, however many connections send it.
 const eventFrames = new WeakMap<object, Frame>()
@@ -258,7 +271,7 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
   async function deploymentEvents(slot: Slot, userId: string, deploymentId: string, after: number, credential: OpenStream['credential'], socket: StreamSocket) {
     const inbox = new Inbox<DeploymentNews>((news) => news.items.length)
     await attach(slot, inbox, (push) => bus.subscribeDeployment(deploymentId, push), credential, socket)
-    return eventFrames(inbox, userId, deploymentId, after)
+    return withShutdownHint(inbox, eventFrames(inbox, userId, deploymentId, after))
   }
 
   async function* eventFrames(inbox: Inbox<DeploymentNews>, userId: string, deploymentId: string, after: number): AsyncGenerator<Frame> {
@@ -374,7 +387,7 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
       throw error
     }
     // From now without a resume point; one past the latest change means "nothing yet" (api.md §3.3).
-    return changeFrames(inbox, userId, after, after === null ? latest : Math.min(after, latest))
+    return withShutdownHint(inbox, changeFrames(inbox, userId, after, after === null ? latest : Math.min(after, latest)))
   }
 
   async function* changeFrames(inbox: Inbox<DeploymentChange>, userId: string, after: number | null, from: number): AsyncGenerator<Frame> {

@@ -1,8 +1,14 @@
-// GET /healthz: 200 when the database answers (api.md §6). No credentials.
+// GET /healthz: 200 when the database answers (api.md §6), with the server's version and the database
+// schema it knows (docs/operations.md "Version and schema"). No credentials. The body is built once: the
+// probe stays one `SELECT 1`.
 import { Elysia } from 'elysia'
+import pkg from '../../package.json'
+import { SCHEMA_VERSION } from '../db/migrations'
 import { AppError } from '../domain/errors'
 import { json } from '../http/json'
 import type { RouteDeps } from './deps'
+
+export const HEALTH = { ok: true, version: pkg.version, schema: SCHEMA_VERSION } as const
 
 export const healthRoutes = ({ store }: RouteDeps) =>
   new Elysia({ name: 'routes/health' }).get('/healthz', async () => {
@@ -11,5 +17,5 @@ export const healthRoutes = ({ store }: RouteDeps) =>
     } catch {
       throw new AppError('UNAVAILABLE', 'database does not answer')
     }
-    return json({ ok: true })
+    return json(HEALTH)
   })

@@ -5,6 +5,7 @@ import type { App } from '../../src/app'
 import { ERROR_CODES } from '../../src/domain/errors'
 import { NO_DEPLOYMENT_FILTER } from '../../src/store/types'
 import type { Harness, Reply } from '../helpers'
+import { HEALTH } from '../../src/routes/health'
 
 const encoder = new TextEncoder()
 
@@ -86,9 +87,9 @@ export async function snapshot(h: Harness, userIds: string[]): Promise<string> {
   return JSON.stringify({ users, per })
 }
 
-/** GET /healthz answers 200 {"ok": true}. */
+/** GET /healthz answers 200 {"ok": true, "version", "schema"} (docs/operations.md). */
 export async function expectHealthy(app: App) {
   const reply = await sendBytes(app, 'GET', '/healthz')
   expect(reply.status).toBe(200)
-  expect(reply.body).toEqual({ ok: true })
+  expect(reply.body).toEqual(HEALTH)
 }

@@ -5,6 +5,10 @@ import { join } from 'node:path'
 import { tempDir } from '../helpers'
 import { JSON_TYPE, probeHeadLimits, rawRequest } from '../smoke/http-limits'
 import { setUpOperator, startServer, type Running } from './process'
+import { HEALTH } from '../../src/routes/health'
+
+/** {"ok":true} since the contract's first version; the version and schema were added by issue 11 (docs/operations.md). */
+const HEALTH_BODY = JSON.stringify(HEALTH)
 
 const dir = tempDir()
 let server: Running
@@ -21,7 +25,7 @@ const json431 = { status: 431, contentType: JSON_TYPE, body: JSON.stringify({ er
 describe('request heads over a real port', () => {
   test('64 KiB of request line and headers is served; more, up to 256 KiB and beyond, is a JSON 431; 1 MiB never crashes', async () => {
     const seen = await probeHeadLimits(server.url)
-    expect(seen.atLimit).toMatchObject({ status: 200, body: '{"ok":true}' })
+    expect(seen.atLimit).toMatchObject({ status: 200, body: HEALTH_BODY })
     expect(seen.overLimit).toMatchObject(json431)
     expect(seen.path60k).toMatchObject({ status: 404, contentType: JSON_TYPE })
     expect(JSON.parse(seen.path60k.body).code).toBe('NOT_FOUND')
@@ -31,7 +35,7 @@ describe('request heads over a real port', () => {
     expect(seen.head320k).toMatchObject(json431)
     // Past Bun's own limit: its bare 431, or a reset while the client still writes. Either way, no crash.
     expect(seen.headers1m.status === 431 || seen.headers1m.closed === 'reset').toBe(true)
-    expect(seen.healthAfter).toMatchObject({ status: 200, body: '{"ok":true}' })
+    expect(seen.healthAfter).toMatchObject({ status: 200, body: HEALTH_BODY })
     expect(server.proc.exitCode).toBeNull()
     expect(server.stderr()).not.toContain('max-http-header-size')
   })

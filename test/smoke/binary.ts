@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync }
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { JSON_TYPE, probeHeadLimits } from './http-limits'
+import { HEALTH } from '../../src/routes/health'
 
 export async function smokeTestBinary(binaryPath: string, log: (line: string) => void = () => {}) {
   const dir = mkdtempSync(join(tmpdir(), 'gc-smoke-'))
@@ -31,7 +32,7 @@ export async function smokeTestBinary(binaryPath: string, log: (line: string) =>
     }
     log(`listening at ${url} after ${Math.round(performance.now() - started)} ms`)
     const health = await fetch(`${url}/healthz`)
-    check(health.status === 200 && (await health.text()) === '{"ok":true}', 'GET /healthz answers {"ok":true}')
+    check(health.status === 200 && (await health.text()) === JSON.stringify(HEALTH), `GET /healthz answers ${JSON.stringify(HEALTH)}`)
     const loginReply = await fetch(`${url}/login`)
     const loginPage = await loginReply.text()
     check(loginReply.status === 200 && loginPage.includes('name="password"'), 'GET /login serves the console\'s login page')
