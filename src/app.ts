@@ -29,6 +29,8 @@ import { keyRoutes } from './routes/keys'
 import { missionRoutes } from './routes/missions'
 import { planRoutes } from './routes/plans'
 import { userRoutes } from './routes/users'
+import { adminRoutes } from './routes/admin'
+import { createRetention, type RetentionOptions } from './services/retention'
 import type { Store } from './store/types'
 import { createConsoleApi } from './console/api'
 import { consoleRoutes, missingPage, problemPage } from './console'
@@ -47,7 +49,14 @@ export type AppOptions = {
   sessionSweepEveryMs?: number
   /** Serve the web console (api.md §7; default true). `--no-console` serves the API alone. */
   console?: boolean
+  /** Retention of old events and telemetry (docs/operations.md); default: events kept, telemetry 30 days. */
+  retention?: RetentionOptions
+  /** How often the retention sweeper runs once `services.retention.start()` runs (default a minute). */
+  retentionEveryMs?: number
 }
+
+/** The default of `--telemetry-retention`: 30 days. */
+export const DEFAULT_RETENTION: RetentionOptions = { retentionDays: null, telemetryRetentionMicros: 30 * 86_400e6 }
 
 export function createApp(options: AppOptions) {
   const clock = options.clock ?? systemClock
@@ -61,6 +70,7 @@ export function createApp(options: AppOptions) {
   const agents = createAgentService({ store, clock, failures, reports })
   const replay = createReplayScheduler({ store, clock, log, failures, reports })
   const sessions = createSessionSweeper({ store, clock, log, everyMs: options.sessionSweepEveryMs })
+  const retention = createRetention({ store, clock, log, options: options.retention ?? DEFAULT_RETENTION, everyMs: options.retentionEveryMs })
   const streams = createStreams({ store, bus, log, stillValid: auth.stillValid })
   const trustProxy = options.trustProxy ?? []
   // Set by src/server.ts once the app is served on a socket.
@@ -95,6 +105,7 @@ export function createApp(options: AppOptions) {
     .use(healthRoutes(deps))
     .use(authRoutes(deps))
     .use(userRoutes(deps))
+    .use(adminRoutes(deps))
     .use(keyRoutes(deps))
     .use(missionRoutes(deps))
     .use(planRoutes(deps))
@@ -106,7 +117,7 @@ export function createApp(options: AppOptions) {
     .use(fleetRoutes(deps))
   if (options.console !== false) app.use(consoleRoutes({ api: createConsoleApi((request) => app.handle(request), relayed) }))
   return Object.assign(app, {
-    services: { auth, replay, sessions, reports, bus, streams },
+    services: { auth, replay, sessions, reports, bus, streams, retention },
     /**
      * Tells the app how to find a request's socket peer; the client address is resolved from it and the
      * trusted proxies (src/http/client-address.ts). Only password checks ask, so it is lazy.

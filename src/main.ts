@@ -12,6 +12,7 @@ import { systemClock } from './domain/time'
 import { errorDetail, stderrLogger as log } from './log'
 import { serve } from './server'
 import { createSqliteStore } from './store/sqlite'
+import { backupFile, removeStaleSnapshots, restoreDatabase } from './store/sqlite/backup'
 
 /** The first start after an upgrade may number many stored events before anything else: it says how far it got. */
 const startOptions = { onProgress: (message: string, fields: Record<string, unknown>) => log.info(message, fields) }
@@ -46,6 +47,26 @@ async function run(config: Config): Promise<number> {
       store.close()
       return 0
     }
+    case 'backup': {
+      const started = performance.now()
+      const result = backupFile(config.db, config.out)
+      if (!result.ok) {
+        console.error(`ground-console backup: ${result.reason}`)
+        return 1
+      }
+      const seconds = ((performance.now() - started) / 1000).toFixed(1)
+      console.log(`backed up ${config.db} to ${config.out}: ${result.bytes} bytes, schema version ${result.schemaVersion}, in ${seconds} s`)
+      return 0
+    }
+    case 'restore': {
+      const result = restoreDatabase(config.from, config.db, config.force)
+      if (!result.ok) {
+        console.error(`ground-console restore: ${config.from} was not restored: ${result.reason}`)
+        return 1
+      }
+      console.log(`restored ${config.from} as ${config.db} (schema version ${result.schemaVersion}); start the server on it`)
+      return 0
+    }
     case 'serve':
       return serveForever(config)
   }
@@ -54,6 +75,8 @@ async function run(config: Config): Promise<number> {
 async function serveForever(config: Extract<Config, { command: 'serve' }>): Promise<number> {
   let stop!: () => void
   const stopped = new Promise<void>((resolve) => (stop = resolve))
+  // Snapshots left by a server that stopped while it made or sent a backup (POST /api/admin/backup).
+  removeStaleSnapshots(config.db)
   const store = createSqliteStore(config.db, {
     ...startOptions,
     durability: config.durability,
@@ -68,7 +91,14 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
       log.warn('a WAL checkpoint failed; the log grows until one succeeds', { error: message })
     },
   })
-  const app = createApp({ store, secureCookies: config.secureCookies, rateLimits: config.rateLimits, trustProxy: config.trustProxy, console: config.console })
+  const app = createApp({
+    store,
+    secureCookies: config.secureCookies,
+    rateLimits: config.rateLimits,
+    trustProxy: config.trustProxy,
+    console: config.console,
+    retention: { retentionDays: config.retentionDays, telemetryRetentionMicros: config.telemetryRetentionMicros },
+  })
   const admin = await ensureAdmin(store, app.services.auth, config.admin, { terminal: Boolean(process.stdout.isTTY), dbPath: config.db })
   if (admin?.passwordFile)
     log.info('first start: created the admin user; its password is in this file (readable by this user only)', { email: admin.email, file: admin.passwordFile })
@@ -77,6 +107,7 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
   else if (admin) console.log(`First start: created the admin user ${admin.email} from ADMIN_EMAIL/ADMIN_PASSWORD`)
   const server = serve(app, { hostname: config.host, port: config.port })
   app.services.sessions.start()
+  app.services.retention.start()
   await app.services.replay.resume()
   // Past Bun's own header limit (16 KiB unless raised) Bun answers a bare 431 before our JSON one (docs/http.md). Said before
   // `listening`, which is what scripts and tests wait for.
@@ -87,6 +118,8 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
     db: config.db,
     durability: config.durability,
     rateLimits: config.rateLimits ? 'on' : 'off',
+    retentionDays: config.retentionDays ?? 'off',
+    telemetryRetentionHours: config.telemetryRetentionMicros === null ? 'off' : config.telemetryRetentionMicros / 3600e6,
     trustProxy: config.trustProxy.map((range) => range.text),
     replays: app.services.replay.activeCount,
     version: pkg.version,
@@ -97,6 +130,8 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
   log.info('shutting down')
   app.services.replay.stop()
   app.services.sessions.stop()
+  // A prune in progress ends after its current batch, before the store closes.
+  await app.services.retention.stop()
   // Streams end now (their clients resume with Last-Event-ID), so that only requests in flight are waited for.
   app.services.streams.stop()
   // A stream whose client stopped reading may hold its socket until its cut-off: not past a few seconds.

@@ -1,0 +1,58 @@
+// Admin operations (docs/operations.md): POST /api/admin/backup streams a consistent snapshot of the
+// database. A download, not a file written on the server: a backup is worth something only once it is off
+// the machine, and a web request that names a server-side path would be a way to write files anywhere
+// the server may. The snapshot is made on a worker thread (src/store/sqlite/backup.ts), then read from
+// an unlinked file a MiB at a time as the client takes it, so nothing is left behind however it ends.
+import { open, unlink } from 'node:fs/promises'
+import { Elysia } from 'elysia'
+import { SCHEMA_VERSION } from '../store/sqlite/backup'
+import type { RouteDeps } from './deps'
+
+const CHUNK = 1024 * 1024
+
+export const adminRoutes = ({ store, guard, log }: RouteDeps) =>
+  new Elysia({ name: 'routes/admin', prefix: '/api/admin' }).use(guard).post(
+    '/backup',
+    async ({ principal }) => {
+      const started = performance.now()
+      const path = await store.backup()
+      const handle = await open(path, 'r')
+      // Unlinked at once: the open handle keeps the data until the stream closes it, and a crash leaves nothing.
+      await unlink(path).catch(() => {})
+      const size = (await handle.stat()).size
+      log.info('backup made', { userId: principal.user.id, bytes: size, ms: Math.round(performance.now() - started) })
+      const buffer = new Uint8Array(CHUNK)
+      let closed = false
+      const close = () => {
+        if (closed) return
+        closed = true
+        void handle.close().catch(() => {})
+      }
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          try {
+            const { bytesRead } = await handle.read(buffer, 0, CHUNK, null)
+            if (bytesRead === 0) {
+              close()
+              controller.close()
+            } else controller.enqueue(buffer.slice(0, bytesRead))
+          } catch (error) {
+            close()
+            controller.error(error)
+          }
+        },
+        cancel: close,
+      })
+      const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
+      return new Response(body, {
+        headers: {
+          'content-type': 'application/vnd.sqlite3',
+          'content-disposition': `attachment; filename="ground-console-${stamp}.db"`,
+          'content-length': String(size),
+          'cache-control': 'no-store',
+          'x-schema-version': String(SCHEMA_VERSION),
+        },
+      })
+    },
+    { auth: 'admin' },
+  )
