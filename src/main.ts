@@ -12,7 +12,7 @@ import { systemClock } from './domain/time'
 import { errorDetail, stderrLogger as log } from './log'
 import { serve } from './server'
 import { createSqliteStore } from './store/sqlite'
-import { backupFile, removeStaleSnapshots, restoreDatabase } from './store/sqlite/backup'
+import { backupFile, claimPidFile, removeStaleSnapshots, restoreDatabase } from './store/sqlite/backup'
 
 /** The first start after an upgrade may number many stored events before anything else: it says how far it got. */
 const startOptions = { onProgress: (message: string, fields: Record<string, unknown>) => log.info(message, fields) }
@@ -49,7 +49,7 @@ async function run(config: Config): Promise<number> {
     }
     case 'backup': {
       const started = performance.now()
-      const result = backupFile(config.db, config.out)
+      const result = await backupFile(config.db, config.out)
       if (!result.ok) {
         console.error(`ground-console backup: ${result.reason}`)
         return 1
@@ -75,8 +75,6 @@ async function run(config: Config): Promise<number> {
 async function serveForever(config: Extract<Config, { command: 'serve' }>): Promise<number> {
   let stop!: () => void
   const stopped = new Promise<void>((resolve) => (stop = resolve))
-  // Snapshots left by a server that stopped while it made or sent a backup (POST /api/admin/backup).
-  removeStaleSnapshots(config.db)
   const store = createSqliteStore(config.db, {
     ...startOptions,
     durability: config.durability,
@@ -91,6 +89,10 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
       log.warn('a WAL checkpoint failed; the log grows until one succeeds', { error: message })
     },
   })
+  // Snapshots left by a server that stopped while it made or sent a backup (POST /api/admin/backup).
+  removeStaleSnapshots(config.db)
+  // `ground-console restore` refuses to replace a database a server has open: this file says one does.
+  const releasePidFile = claimPidFile(config.db)
   const app = createApp({
     store,
     secureCookies: config.secureCookies,
@@ -141,6 +143,7 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
   // After the requests in flight: the event counts they moved get their change numbers too.
   await app.services.reports.stop()
   store.close()
+  releasePidFile()
   return Number(process.exitCode ?? 0)
 }
 
