@@ -49,11 +49,11 @@ export function createRetention({
     const touched = new Set<string>()
     while (!stopped) {
       const { deleted, deploymentId } = await store.pruneDeploymentEvents(cutoff, batch)
-      if (deleted === 0) return
+      if (deploymentId === null) return
       result.events += deleted
-      if (deploymentId) touched.add(deploymentId)
+      if (deleted > 0) touched.add(deploymentId)
       result.deployments = touched.size
-      onBatch?.(deleted)
+      if (deleted > 0) onBatch?.(deleted)
       // Let requests in between batches.
       await nextTurn()
     }

@@ -241,7 +241,7 @@ export interface Store {
   /**
    * Retention (docs/operations.md): deletes up to `limit` events (and their out-of-row payloads) of one
    * terminal deployment completed before `cutoff`, in one transaction, keeping its last arrival; its
-   * event_count drops by as many. `deleted` 0: nothing older is left to prune.
+   * event_count drops by as many. `deploymentId` null: nothing older is left to prune.
    */
   pruneDeploymentEvents(cutoff: number, limit: number): Promise<{ deleted: number; deploymentId: string | null }>
   /**

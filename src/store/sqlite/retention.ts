@@ -23,10 +23,13 @@ export function createRetentionStore(db: Db, durable: DurableCommits): Retention
     // Along the clustered key, every event but the last arrival (kept so that arrival numbers, the stream's
     // ids, are never handed out again to a late report).
     victims: sqlite.prepare(`SELECT event_timestamp, seq, payload IS NULL, payload_ref FROM events
-      WHERE deployment_key = ?1 AND arrival < ?2 LIMIT ?3`),
+      WHERE deployment_key = ?1 AND (arrival IS NULL OR arrival < ?2) LIMIT ?3`),
     dropPayload: sqlite.prepare('DELETE FROM event_payloads WHERE seq = ?'),
     dropEvent: sqlite.prepare('DELETE FROM events WHERE deployment_key = ? AND event_timestamp = ? AND seq = ?'),
     recount: sqlite.prepare('UPDATE deployments SET event_count = event_count - ? WHERE id = ?'),
+    // A counter that says more than the rows left (it never should): set to the rows, so the deployment
+    // stops being a candidate instead of holding up every other one.
+    resync: sqlite.prepare('UPDATE deployments SET event_count = (SELECT count(*) FROM events WHERE deployment_key = ?) WHERE id = ?'),
     // Agents in key order, one at a time: each holds at most about TELEMETRY_KEPT samples.
     agentAfter: sqlite.prepare(`SELECT user_id AS userId, id FROM agents WHERE (user_id, id) > ($userId, $id)
       ORDER BY user_id, id LIMIT 1`) as Statement<{ userId: string; id: string }>,
@@ -43,6 +46,10 @@ export function createRetentionStore(db: Db, durable: DurableCommits): Retention
             if (!target) return { deleted: 0, deploymentId: null }
             const last = (q.lastArrival.values(target.eventKey)[0]?.[0] as number | null) ?? 0
             const rows = q.victims.values(target.eventKey, last, limit) as Victim[]
+            if (rows.length === 0) {
+              q.resync.run(target.eventKey, target.id)
+              return { deleted: 0, deploymentId: target.id }
+            }
             for (const [timestamp, seq, big, payloadRef] of rows) {
               // A payload kept out of its row: under the event's seq, or staged under its payload_ref.
               if (big) q.dropPayload.run(payloadRef ?? seq)
