@@ -82,8 +82,10 @@ describe('a backup made while the server ingests', () => {
       expect(during).toBeGreaterThan(0)
       const restored = await cli('restore', '--from', path(name), '--db', path(`restored-${name}`))
       expect(restored).toMatchObject({ code: 0 })
-      const fresh = await startServer({ db: path(`restored-${name}`) })
+      // With retention on (nothing here is old enough to prune): the sweeper runs and stops with the server.
+      const fresh = await startServer({ db: path(`restored-${name}`), args: ['--retention-days', '3650', '--telemetry-retention', '90d'] })
       try {
+        expect(fresh.stderr()).toContain('"retentionDays":3650,"telemetryRetentionHours":2160')
         const ids = await allEventIds(fresh.url, op.asKey, op.deploymentId)
         for (const id of acknowledged) expect(ids.has(id)).toBe(true)
         // Consistent: the deployment's counter is the number of events the snapshot holds.
@@ -93,6 +95,7 @@ describe('a backup made while the server ingests', () => {
       } finally {
         await fresh.stop()
       }
+      expect(fresh.proc.exitCode).toBe(0)
     }, 30_000)
   }
 
