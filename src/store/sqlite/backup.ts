@@ -128,7 +128,8 @@ export function createBackups(path: string) {
         return out
       } catch (error) {
         rmSync(out, { force: true })
-        throw error
+        // A full disk, most likely: the server goes on; the admin is told why in words (503, not 500).
+        throw new AppError('UNAVAILABLE', `the backup could not be made: ${(error as Error).message}`)
       } finally {
         running = false
       }
