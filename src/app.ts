@@ -32,6 +32,8 @@ import { keyRoutes } from './routes/keys'
 import { missionRoutes } from './routes/missions'
 import { planRoutes } from './routes/plans'
 import { userRoutes } from './routes/users'
+import { adminRoutes } from './routes/admin'
+import { createRetention, type RetentionOptions } from './services/retention'
 import type { Store } from './store/types'
 import { createConsoleApi } from './console/api'
 import { consoleRoutes, missingPage, problemPage } from './console'
@@ -55,7 +57,14 @@ export type AppOptions = {
    * gives the store, for flush times). Absent: no /metrics route, nothing counted.
    */
   metrics?: { registry: Metrics; token: string } | null
+  /** Retention of old events and telemetry (docs/operations.md); default: events kept, telemetry 30 days. */
+  retention?: RetentionOptions
+  /** How often the retention sweeper runs once `services.retention.start()` runs (default a minute). */
+  retentionEveryMs?: number
 }
+
+/** The default of `--telemetry-retention`: 30 days. */
+export const DEFAULT_RETENTION: RetentionOptions = { retentionDays: null, telemetryRetentionMicros: 30 * 86_400e6 }
 
 export function createApp(options: AppOptions) {
   const clock = options.clock ?? systemClock
@@ -72,6 +81,7 @@ export function createApp(options: AppOptions) {
   const agents = createAgentService({ store, clock, failures, reports })
   const replay = createReplayScheduler({ store, clock, log, failures, reports })
   const sessions = createSessionSweeper({ store, clock, log, everyMs: options.sessionSweepEveryMs })
+  const retention = createRetention({ store, clock, log, options: options.retention ?? DEFAULT_RETENTION, everyMs: options.retentionEveryMs })
   const streams = createStreams({ store, bus, log, stillValid: auth.stillValid })
   const trustProxy = options.trustProxy ?? []
   // Set by src/server.ts once the app is served on a socket.
@@ -108,6 +118,7 @@ export function createApp(options: AppOptions) {
     .use(healthRoutes(deps))
     .use(authRoutes(deps))
     .use(userRoutes(deps))
+    .use(adminRoutes(deps))
     .use(keyRoutes(deps))
     .use(missionRoutes(deps))
     .use(planRoutes(deps))
@@ -130,7 +141,7 @@ export function createApp(options: AppOptions) {
     app.use(consoleRoutes({ api: createConsoleApi(handleForPage, relayed) }))
   }
   return Object.assign(app, {
-    services: { auth, replay, sessions, reports, bus, streams },
+    services: { auth, replay, sessions, reports, bus, streams, retention },
     /**
      * What the socket serves (src/server.ts): the app, with request ids, log lines and request metrics
      * (src/http/observe.ts). `handle` alone is the app unobserved (tests, the console's in-process calls).

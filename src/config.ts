@@ -29,17 +29,25 @@ export type ServeConfig = {
   metricsToken: string | null
   /** Records below this level are not written; request lines are info (docs/operations.md "Logs"). */
   logLevel: LogLevel
+  /** Events of terminal deployments completed more than this many days ago are deleted; null: off (the default). */
+  retentionDays: number | null
+  /** Telemetry samples older than this many microseconds are deleted; null: `off`. Default 30 days. */
+  telemetryRetentionMicros: number | null
 }
 export type UserCreateConfig = { command: 'user create'; db: string; email: string; password: string; role: Role; name?: string }
 export type KeyCreateConfig = { command: 'key create'; db: string; email: string; name: string; test: boolean }
-export type Config = ServeConfig | UserCreateConfig | KeyCreateConfig | { command: 'example-plan' } | { command: 'help' } | { command: 'version' }
+export type BackupConfig = { command: 'backup'; db: string; out: string }
+export type RestoreConfig = { command: 'restore'; db: string; from: string; force: boolean }
+export type Config = ServeConfig | UserCreateConfig | KeyCreateConfig | BackupConfig | RestoreConfig | { command: 'example-plan' } | { command: 'help' } | { command: 'version' }
 
 export type LoadResult = { ok: true; config: Config } | { ok: false; errors: string[] }
 
 export const USAGE = `Usage:
   ground-console [serve] [--host H] [--port P] [--db PATH] [--durability full|normal] [--secure-cookies]
                  [--trust-proxy CIDR,...] [--no-console] [--tls-cert FILE --tls-key FILE]
-                 [--metrics-token T] [--log-level L]
+                 [--metrics-token T] [--log-level L] [--retention-days N] [--telemetry-retention D]
+  ground-console backup --out FILE [--db PATH]
+  ground-console restore --from FILE [--db PATH] [--force]
   ground-console user create --email E --password P [--role admin|operator] [--name N] [--db PATH]
   ground-console key create --email E [--name N] [--test] [--db PATH]
   ground-console example-plan
@@ -66,12 +74,19 @@ serve (the default) runs the server. Flags override the environment:
   --rate-limit-telemetry RATE_LIMIT_TELEMETRY  per agent       (default 1/30s)
   --rate-limit-events    RATE_LIMIT_EVENTS     per deployment  (default 100/1m)
   --rate-limit-batches   RATE_LIMIT_BATCHES    per deployment  (default 10/1m)
+  --retention-days  RETENTION_DAYS  delete the events of completed, failed and cancelled deployments
+                                    that ended more than N days ago (default off: kept forever)
+  --telemetry-retention TELEMETRY_RETENTION  delete agents' telemetry samples older than this
+                                    (30d, 12h, 90m; default 30d; off: keep each agent's newest 1000)
   First start on an empty database creates an admin from ADMIN_EMAIL and ADMIN_PASSWORD, or
   admin@localhost with a random password, printed once when stdout is a terminal, otherwise
   written to initial-admin-password (mode 0600) beside the database file.
 
 user create   adds a user to the database file directly (works while the server runs).
 key create    prints a new API key for the user with that email, and nothing else.
+backup        writes a consistent snapshot of the database to a new file (works while the server runs).
+restore       installs a backup as the database file: checks it first; refuses to replace an existing
+              file without --force, or one a server has open.
 example-plan  prints a realistic plan_data (on-board ML inference, 28 events) for POST /api/plans.`
 
 const OPTIONS = {
@@ -91,6 +106,11 @@ const OPTIONS = {
   'rate-limit-telemetry': { type: 'string' },
   'rate-limit-events': { type: 'string' },
   'rate-limit-batches': { type: 'string' },
+  'retention-days': { type: 'string' },
+  'telemetry-retention': { type: 'string' },
+  out: { type: 'string' },
+  from: { type: 'string' },
+  force: { type: 'boolean' },
   email: { type: 'string' },
   password: { type: 'string' },
   role: { type: 'string' },
@@ -138,12 +158,26 @@ export function loadConfig({ argv, env }: { argv: string[]; env: Record<string, 
     const tlsKey = values['tls-key'] ?? (env.TLS_KEY || undefined)
     if (Boolean(tlsCert) !== Boolean(tlsKey)) errors.push('set both --tls-cert and --tls-key (TLS_CERT and TLS_KEY), or neither')
     const tls = tlsCert && tlsKey ? { cert: tlsCert, key: tlsKey } : null
+    const retentionText = values['retention-days'] ?? env.RETENTION_DAYS ?? 'off'
+    let retentionDays: number | null = null
+    if (retentionText !== 'off') {
+      if (/^\d{1,6}$/.test(retentionText) && Number(retentionText) >= 1) retentionDays = Number(retentionText)
+      else errors.push(`--retention-days must be a whole number of days from 1 to 999999, or "off", not "${retentionText}"`)
+    }
+    const telemetryText = values['telemetry-retention'] ?? env.TELEMETRY_RETENTION ?? DEFAULT_TELEMETRY_RETENTION
+    const telemetryRetentionMicros = telemetryText === 'off' ? null : parseDuration(telemetryText)
+    if (telemetryRetentionMicros === undefined)
+      errors.push(`--telemetry-retention must be a duration like 30d, 12h or 90m (at least 1m), or "off", not "${telemetryText}"`)
     if (errors.length) return { ok: false, errors }
     const host = values.host ?? env.HOST ?? DEFAULTS.host
     // Served over HTTPS, the session cookie is Secure whatever --secure-cookies says.
     return {
       ok: true,
-      config: { command, host, port, db, durability: durability as Durability, secureCookies: secureCookies || tls !== null, rateLimits, trustProxy, console: serveConsole, tls, admin, metricsToken: metricsToken || null, logLevel: logLevel as LogLevel },
+      config: {
+        command, host, port, db, durability: durability as Durability, secureCookies: secureCookies || tls !== null, rateLimits, trustProxy, console: serveConsole, tls, admin,
+        metricsToken: metricsToken || null, logLevel: logLevel as LogLevel,
+        retentionDays, telemetryRetentionMicros: telemetryRetentionMicros ?? null,
+      },
     }
   }
 
@@ -161,9 +195,30 @@ export function loadConfig({ argv, env }: { argv: string[]; env: Record<string, 
     return { ok: true, config: { command, db, email: values.email, name: values.name ?? 'cli', test: values.test ?? false } }
   }
 
+  if (command === 'backup') {
+    if (!values.out) return { ok: false, errors: ['backup needs --out FILE (a file that does not exist yet)'] }
+    return { ok: true, config: { command, db, out: values.out } }
+  }
+
+  if (command === 'restore') {
+    if (!values.from) return { ok: false, errors: ['restore needs --from FILE (the backup)'] }
+    return { ok: true, config: { command, db, from: values.from, force: values.force ?? false } }
+  }
+
   if (command === 'example-plan') return { ok: true, config: { command } }
 
   return { ok: false, errors: [`unknown command "${command}"`] }
+}
+
+const DEFAULT_TELEMETRY_RETENTION = '30d'
+const UNIT_MICROS: Record<string, number> = { m: 60e6, h: 3600e6, d: 86_400e6 }
+
+/** `30d`, `12h`, `90m` → microseconds; undefined when malformed or shorter than a minute. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^(\d{1,7})([mhd])$/.exec(text)
+  if (!match) return undefined
+  const micros = Number(match[1]) * UNIT_MICROS[match[2]!]!
+  return micros >= 60e6 ? micros : undefined
 }
 
 function loadRateLimits(values: Record<string, unknown>, env: Record<string, string | undefined>, errors: string[]): RateLimitConfig | null {

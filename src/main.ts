@@ -15,6 +15,7 @@ import { serve } from './server'
 import { SCHEMA_MIGRATIONS, SCHEMA_VERSION } from './db/migrations'
 import { loadTls } from './tls'
 import { createSqliteStore } from './store/sqlite'
+import { backupFile, claimPidFile, removeStaleSnapshots, restoreDatabase } from './store/sqlite/backup'
 
 /** Set from --log-level once the configuration is read; info until then. */
 let log: Logger = createStderrLogger('info')
@@ -58,6 +59,26 @@ async function run(config: Config): Promise<number> {
       store.close()
       return 0
     }
+    case 'backup': {
+      const started = performance.now()
+      const result = await backupFile(config.db, config.out)
+      if (!result.ok) {
+        console.error(`ground-console backup: ${result.reason}`)
+        return 1
+      }
+      const seconds = ((performance.now() - started) / 1000).toFixed(1)
+      console.log(`backed up ${config.db} to ${config.out}: ${result.bytes} bytes, schema version ${result.schemaVersion}, in ${seconds} s`)
+      return 0
+    }
+    case 'restore': {
+      const result = restoreDatabase(config.from, config.db, config.force)
+      if (!result.ok) {
+        console.error(`ground-console restore: ${config.from} was not restored: ${result.reason}`)
+        return 1
+      }
+      console.log(`restored ${config.from} as ${config.db} (schema version ${result.schemaVersion}); start the server on it`)
+      return 0
+    }
     case 'serve':
       return serveForever(config)
   }
@@ -84,7 +105,20 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
       log.warn('a WAL checkpoint failed; the log grows until one succeeds', { error: message })
     },
   })
-  const app = createApp({ store, secureCookies: config.secureCookies, rateLimits: config.rateLimits, trustProxy: config.trustProxy, console: config.console, log, metrics: metrics && { registry: metrics, token: config.metricsToken! } })
+  // Snapshots left by a server that stopped while it made or sent a backup (POST /api/admin/backup).
+  removeStaleSnapshots(config.db)
+  // `ground-console restore` refuses to replace a database a server has open: this file says one does.
+  const releasePidFile = claimPidFile(config.db)
+  const app = createApp({
+    store,
+    secureCookies: config.secureCookies,
+    rateLimits: config.rateLimits,
+    trustProxy: config.trustProxy,
+    console: config.console,
+    log,
+    metrics: metrics && { registry: metrics, token: config.metricsToken! },
+    retention: { retentionDays: config.retentionDays, telemetryRetentionMicros: config.telemetryRetentionMicros },
+  })
   const admin = await ensureAdmin(store, app.services.auth, config.admin, { terminal: Boolean(process.stdout.isTTY), dbPath: config.db })
   if (admin?.passwordFile)
     lifecycle.info('first start: created the admin user; its password is in this file (readable by this user only)', { email: admin.email, file: admin.passwordFile })
@@ -93,6 +127,7 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
   else if (admin) console.log(`First start: created the admin user ${admin.email} from ADMIN_EMAIL/ADMIN_PASSWORD`)
   const server = serve(app, { hostname: config.host, port: config.port, tls })
   app.services.sessions.start()
+  app.services.retention.start()
   await app.services.replay.resume()
   // Past Bun's own header limit (16 KiB unless raised) Bun answers a bare 431 before our JSON one (docs/http.md). Said before
   // `listening`, which is what scripts and tests wait for.
@@ -103,6 +138,8 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
     db: config.db,
     durability: config.durability,
     rateLimits: config.rateLimits ? 'on' : 'off',
+    retentionDays: config.retentionDays ?? 'off',
+    telemetryRetentionHours: config.telemetryRetentionMicros === null ? 'off' : config.telemetryRetentionMicros / 3600e6,
     trustProxy: config.trustProxy.map((range) => range.text),
     replays: app.services.replay.activeCount,
     metrics: metrics ? 'on' : 'off',
@@ -149,6 +186,8 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
   }, SHUTDOWN_DEADLINE_MS)
   app.services.replay.stop()
   app.services.sessions.stop()
+  // A prune in progress ends after its current batch, before the store closes.
+  await app.services.retention.stop()
   // Streams end now (their clients resume with Last-Event-ID), so that only requests in flight are waited for.
   app.services.streams.stop()
   // A stream whose client stopped reading may hold its socket until its cut-off: not past a few seconds.
@@ -159,6 +198,7 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
   await app.services.reports.stop()
   // Checkpoints the WAL into the database file and truncates it (src/store/sqlite/index.ts).
   store.close()
+  releasePidFile()
   clearTimeout(deadline)
   log.info('stopped', { exitCode: Number(process.exitCode ?? 0) })
   return Number(process.exitCode ?? 0)

@@ -7,7 +7,7 @@ describe('loadConfig', () => {
   test('serve is the default, with the documented defaults', () => {
     expect(load([])).toEqual({
       ok: true,
-      config: { command: 'serve', host: DEFAULTS.host, port: 8080, db: './data/ground-console.db', durability: 'full', secureCookies: false, rateLimits: null, trustProxy: [], console: true, tls: null, admin: {}, metricsToken: null, logLevel: 'info' },
+      config: { command: 'serve', host: DEFAULTS.host, port: 8080, db: './data/ground-console.db', durability: 'full', secureCookies: false, rateLimits: null, trustProxy: [], console: true, tls: null, admin: {}, metricsToken: null, logLevel: 'info', retentionDays: null, telemetryRetentionMicros: 30 * 86_400e6 },
     })
   })
 
@@ -116,4 +116,26 @@ test('--no-console or CONSOLE=off serves the API alone; a bad CONSOLE value is r
   expect(load([], { CONSOLE: 'off' })).toMatchObject({ ok: true, config: { console: false } })
   expect(load([], { CONSOLE: 'on' })).toMatchObject({ ok: true, config: { console: true } })
   expect(load([], { CONSOLE: 'maybe' })).toEqual({ ok: false, errors: ['CONSOLE must be "on" or "off", not "maybe"'] })
+})
+
+test('retention: events kept and telemetry 30 days by default; --retention-days N, RETENTION_DAYS, durations, off', () => {
+  expect(load([])).toMatchObject({ config: { retentionDays: null, telemetryRetentionMicros: 30 * 86_400e6 } })
+  expect(load(['--retention-days', '90'])).toMatchObject({ config: { retentionDays: 90 } })
+  expect(load([], { RETENTION_DAYS: '7' })).toMatchObject({ config: { retentionDays: 7 } })
+  expect(load(['--retention-days', 'off'], { RETENTION_DAYS: '7' })).toMatchObject({ config: { retentionDays: null } })
+  expect(load(['--telemetry-retention', '12h'])).toMatchObject({ config: { telemetryRetentionMicros: 12 * 3600e6 } })
+  expect(load([], { TELEMETRY_RETENTION: '90m' })).toMatchObject({ config: { telemetryRetentionMicros: 90 * 60e6 } })
+  expect(load(['--telemetry-retention', 'off'])).toMatchObject({ config: { telemetryRetentionMicros: null } })
+  for (const bad of ['0', '-1', '1.5', 'ten', '', '1e3', '9999999'])
+    expect(load(['--retention-days', bad])).toMatchObject({ ok: false, errors: [expect.stringContaining('--retention-days')] })
+  for (const bad of ['30', '0d', '0m', '30s', '1w', 'forever', '', ' 30d'])
+    expect(load(['--telemetry-retention', bad])).toMatchObject({ ok: false, errors: [expect.stringContaining('--telemetry-retention')] })
+})
+
+test('backup needs --out; restore needs --from and takes --force', () => {
+  expect(load(['backup', '--out', 'b.db', '--db', 'x.db'])).toEqual({ ok: true, config: { command: 'backup', db: 'x.db', out: 'b.db' } })
+  expect(load(['backup'], { DATABASE_PATH: '/var/lib/gc.db' })).toMatchObject({ ok: false, errors: [expect.stringContaining('--out')] })
+  expect(load(['restore', '--from', 'b.db'], { DATABASE_PATH: '/var/lib/gc.db' })).toEqual({ ok: true, config: { command: 'restore', db: '/var/lib/gc.db', from: 'b.db', force: false } })
+  expect(load(['restore', '--from', 'b.db', '--force'])).toMatchObject({ config: { force: true } })
+  expect(load(['restore'])).toMatchObject({ ok: false, errors: [expect.stringContaining('--from')] })
 })

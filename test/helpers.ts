@@ -9,6 +9,7 @@ import type { RateLimitConfig } from '../src/services/rate-limits'
 import { createBus } from '../src/services/bus'
 import { createReports } from '../src/services/reports'
 import { createSqliteStore } from '../src/store/sqlite'
+import type { RetentionOptions } from '../src/services/retention'
 import type { Store } from '../src/store/types'
 
 /** Cheap argon2id settings: tests hash many passwords; production uses Bun's defaults. */
@@ -45,18 +46,19 @@ export type Harness = {
 }
 
 export function createHarness(
-  options: { clock?: () => number; rateLimits?: RateLimitConfig | null; store?: Parameters<typeof createSqliteStore>[1] } = {},
+  options: { clock?: () => number; rateLimits?: RateLimitConfig | null; store?: Parameters<typeof createSqliteStore>[1]; retention?: RetentionOptions } = {},
 ): Harness {
   const dir = tempDir()
   const dbPath = join(dir.path, 'test.db')
   const open = (storeOptions = options.store) => {
     const store = createSqliteStore(dbPath, storeOptions)
-    const app = createApp({ store, clock: options.clock, log: silentLogger, password: TEST_PASSWORD_OPTIONS, rateLimits: options.rateLimits })
+    const app = createApp({ store, clock: options.clock, log: silentLogger, password: TEST_PASSWORD_OPTIONS, rateLimits: options.rateLimits, retention: options.retention })
     return { store, app }
   }
   const stop = () => {
     harness.app.services.replay.stop()
     harness.app.services.sessions.stop()
+    void harness.app.services.retention.stop()
     harness.app.services.streams.stop()
     void harness.app.services.reports.stop()
     harness.store.close()

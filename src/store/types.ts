@@ -79,6 +79,8 @@ export type Agent = {
   /** First contact: the list order. */
   createdAt: number
 }
+/** An agent by its key. */
+export type AgentRef = { userId: string; id: string }
 /** Telemetry samples kept per agent: the newest this many (docs/lists.md)... */
 export const TELEMETRY_KEPT = 1000
 /** ...plus fewer than this many newer ones: older samples are deleted at every this-many-th sample. */
@@ -242,6 +244,24 @@ export interface Store {
   deleteSession(id: string): Promise<void>
   /** Deletes up to `limit` sessions expired at `now` and returns how many it deleted. */
   deleteExpiredSessions(now: number, limit: number): Promise<number>
+
+  /**
+   * Retention (docs/operations.md): deletes up to `limit` events (and their out-of-row payloads) of one
+   * terminal deployment completed before `cutoff`, in one transaction, keeping its last arrival; its
+   * event_count drops by as many. `deploymentId` null: nothing older is left to prune.
+   */
+  pruneDeploymentEvents(cutoff: number, limit: number): Promise<{ deleted: number; deploymentId: string | null }>
+  /**
+   * Deletes the telemetry samples received before `cutoff` of the next agent after `after` in key order
+   * (null: the first); `next` is that agent, null once every agent was visited.
+   */
+  pruneAgentTelemetry(cutoff: number, after: AgentRef | null): Promise<{ deleted: number; next: AgentRef | null }>
+  /**
+   * Writes a consistent snapshot of the database, off the event loop, to a new file beside it (mode 0600)
+   * and answers its path: the caller streams it and deletes it. One at a time: a second call while one
+   * runs is refused (CONFLICT).
+   */
+  backup(): Promise<string>
 
   insertApiKey(key: ApiKey & { keyHash: string }): Promise<void>
   getApiKeyByHash(keyHash: string): Promise<ApiKey | null>

@@ -28,6 +28,7 @@ const ROUTES: Route[] = [
   { method: 'DELETE', path: '/api/keys/:id', kind: 'session', url: (w) => `/api/keys/${w.spareKeyId}`, owned: true },
   { method: 'POST', path: '/api/users', kind: 'admin', url: () => '/api/users', body: () => ({ email: `n${++newUsers}@x.y`, password: 'long enough pw' }) },
   { method: 'GET', path: '/api/users', kind: 'admin', url: () => '/api/users' },
+  { method: 'POST', path: '/api/admin/backup', kind: 'admin', url: () => '/api/admin/backup' },
   { method: 'POST', path: '/api/missions', kind: 'any', url: () => '/api/missions', body: () => ({ name: 'm' }) },
   { method: 'GET', path: '/api/missions', kind: 'any', url: () => '/api/missions' },
   { method: 'GET', path: '/api/missions/:id', kind: 'any', url: (w) => `/api/missions/${w.a.missionId}`, owned: true },

@@ -9,6 +9,8 @@ import { createCatalogStore } from './catalog'
 import { createDeploymentStore } from './deployments'
 import { startCheckpointer } from './checkpointer'
 import { createDurableCommits, type DurableOptions } from './durable'
+import { createRetentionStore } from './retention'
+import { createBackups } from './backup'
 
 /** Told how far start-up work on a large database has got (the arrival numbering after an upgrade). */
 type StartOptions = { onProgress?: ProgressReport }
@@ -21,6 +23,7 @@ export function createSqliteStore(path: string, options: OpenOptions & DurableOp
   const checkpointer = path === ':memory:' ? null : startCheckpointer(db.$client, path, options.onCheckpointError)
   // Before the deployment store exists, so before any event is appended: a new arrival is the highest plus one.
   backfillArrivals(db.$client, { onProgress: options.onProgress })
+  const backups = createBackups(path)
   const ping = db.$client.prepare('SELECT 1')
   const authEpoch = db.$client.prepare("SELECT value FROM meta WHERE key = 'auth_epoch'")
   const sessionEpoch = db.$client.prepare("SELECT value FROM meta WHERE key = 'session_epoch'")
@@ -51,6 +54,7 @@ export function createSqliteStore(path: string, options: OpenOptions & DurableOp
       if (path === ':memory:') return { database: 0, wal: 0 }
       return { database: sizeOf(path), wal: sizeOf(`${path}-wal`) }
     },
+    backup: () => backups.run(),
     close() {
       checkpointer?.stop()
       // Everything into the database file and the WAL cut to nothing: a stopped server leaves one file
@@ -69,5 +73,6 @@ export function createSqliteStore(path: string, options: OpenOptions & DurableOp
     ...createCatalogStore(db),
     ...createDeploymentStore(db, durable),
     ...createAgentStore(db, durable),
+    ...createRetentionStore(db, durable),
   }
 }

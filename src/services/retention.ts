@@ -1,0 +1,114 @@
+// The retention sweeper (docs/operations.md "Retention"): on a timer, deletes the events of terminal
+// deployments completed more than `retentionDays` ago and telemetry samples older than the telemetry
+// bound. Each batch is one small transaction (at most BATCH rows); a turn of the event loop comes between
+// batches, so reports are committed between them however large the backlog. Like src/auth/session-sweep.ts.
+import type { Clock } from '../domain/time'
+import type { Logger } from '../log'
+import type { AgentRef, Store } from '../store/types'
+import { nextTurn } from '../turn'
+
+export const RETENTION_SWEEP_EVERY_MS = 60_000
+export const RETENTION_BATCH = 1000
+const DAY_MICROS = 86_400 * 1_000_000
+
+export type RetentionOptions = {
+  /** Events of terminal deployments completed more than this many days ago are deleted; null: kept. */
+  retentionDays: number | null
+  /** Telemetry samples older than this (microseconds) are deleted; null: kept (within the per-agent cap). */
+  telemetryRetentionMicros: number | null
+}
+export type RetentionSweep = { events: number; deployments: number; samples: number }
+export type Retention = ReturnType<typeof createRetention>
+
+export function createRetention({
+  store,
+  clock,
+  log,
+  options,
+  everyMs = RETENTION_SWEEP_EVERY_MS,
+  batch = RETENTION_BATCH,
+  onBatch,
+}: {
+  store: Store
+  clock: Clock
+  log: Logger
+  options: RetentionOptions
+  everyMs?: number
+  batch?: number
+  /** Told after each committed batch (tests watch the interleaving with it). */
+  onBatch?: (deleted: number) => void
+}) {
+  let timer: ReturnType<typeof setInterval> | undefined
+  let running: Promise<RetentionSweep> | null = null
+  let stopped = false
+  const enabled = options.retentionDays !== null || options.telemetryRetentionMicros !== null
+
+  async function sweepEvents(result: RetentionSweep) {
+    if (options.retentionDays === null) return
+    const cutoff = clock() - options.retentionDays * DAY_MICROS
+    const touched = new Set<string>()
+    while (!stopped) {
+      const { deleted, deploymentId } = await store.pruneDeploymentEvents(cutoff, batch)
+      if (deploymentId === null) return
+      result.events += deleted
+      if (deleted > 0) touched.add(deploymentId)
+      result.deployments = touched.size
+      if (deleted > 0) onBatch?.(deleted)
+      // Let requests in between batches.
+      await nextTurn()
+    }
+  }
+
+  async function sweepTelemetry(result: RetentionSweep) {
+    if (options.telemetryRetentionMicros === null) return
+    const cutoff = clock() - options.telemetryRetentionMicros
+    let after: AgentRef | null = null
+    while (!stopped) {
+      const { deleted, next } = await store.pruneAgentTelemetry(cutoff, after)
+      if (!next) return
+      result.samples += deleted
+      after = next
+      if (deleted > 0) onBatch?.(deleted)
+      await nextTurn()
+    }
+  }
+
+  /** One full sweep; a sweep already running is joined. */
+  function sweep(): Promise<RetentionSweep> {
+    running ??= (async () => {
+      const result: RetentionSweep = { events: 0, deployments: 0, samples: 0 }
+      await sweepEvents(result)
+      await sweepTelemetry(result)
+      return result
+    })().finally(() => {
+      running = null
+    })
+    return running
+  }
+
+  const run = () => {
+    sweep().then(
+      (r) => (r.events > 0 || r.samples > 0) && log.info('retention: old data deleted', { events: r.events, deployments: r.deployments, telemetrySamples: r.samples }),
+      (error: unknown) => log.warn('the retention sweep failed; it runs again later', { error: String(error) }),
+    )
+  }
+
+  return {
+    sweep,
+    enabled,
+    start() {
+      if (timer || !enabled) return
+      stopped = false
+      run()
+      timer = setInterval(run, everyMs)
+      timer.unref?.()
+    },
+    /** Stops the timer; a sweep in progress ends after its current batch (await `stopped()` for it). */
+    stop() {
+      stopped = true
+      clearInterval(timer)
+      timer = undefined
+      return running ?? Promise.resolve()
+    },
+  }
+}
