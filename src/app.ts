@@ -50,7 +50,7 @@ export type AppOptions = {
   trustProxy?: readonly Cidr[]
   /** How often expired sessions are swept once `services.sessions.start()` runs (default 10 minutes). */
   sessionSweepEveryMs?: number
-  /** Serve the web console (api.md §7; default true). `--no-console` serves the API alone. */
+  /** Serve the web console (docs/api.md §7; default true). `--no-console` serves the API alone. */
   console?: boolean
   /**
    * GET /metrics behind this bearer token (`--metrics-token`), counted into `metrics` (which main.ts also

@@ -1,4 +1,4 @@
-// First start on an empty database: create the admin who can then create everyone else (api.md §1), and
+// First start on an empty database: create the admin who can then create everyone else (docs/api.md §1), and
 // hand a generated password over once (docs/auth.md "First start").
 import { randomBytes } from 'node:crypto'
 import { closeSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs'

@@ -1,4 +1,4 @@
-// Password guessing limits (api.md §1, docs/auth.md "Throttling password guesses"): failures per
+// Password guessing limits (docs/api.md §1, docs/auth.md "Throttling password guesses"): failures per
 // (client, account) and per client, never per account alone, so nobody can lock a user out of their own
 // station.
 import { AppError } from '../domain/errors'

@@ -1,4 +1,4 @@
-// Who is calling: password login and sessions, API keys, and the users they belong to (api.md §1).
+// Who is calling: password login and sessions, API keys, and the users they belong to (docs/api.md §1).
 // Verifiers return null for a bad credential instead of throwing; the HTTP layer turns that into 401.
 import type { KeyEnvironment, Role } from '../db/schema'
 import { AppError } from '../domain/errors'
@@ -73,7 +73,7 @@ export function createAuthService({ store, clock, password = { algorithm: 'argon
   }
 
   /**
-   * Whether a credential an open stream was authenticated with still holds (api.md §3.3: a revoked key, a
+   * Whether a credential an open stream was authenticated with still holds (docs/api.md §3.3: a revoked key, a
    * logout or a password change ends the stream): read-only, it neither renews nor deletes a session.
    */
   async function stillValid(credential: { via: 'key'; key: string } | { via: 'session'; token: string }): Promise<boolean> {

@@ -1,4 +1,4 @@
-// Expired sessions are swept, not kept (api.md §1): once at start, then on a timer, in small batches.
+// Expired sessions are swept, not kept (docs/api.md §1): once at start, then on a timer, in small batches.
 import type { Clock } from '../domain/time'
 import type { Logger } from '../log'
 import type { Store } from '../store/types'

@@ -6,7 +6,7 @@ import { nextTurn } from '../turn'
 export type ApiReply<T = any> = {
   status: number
   ok: boolean
-  /** The parsed JSON body; for an error, `{error, code}` (api.md §0). */
+  /** The parsed JSON body; for an error, `{error, code}` (docs/api.md §0). */
   body: T
   /** Set-Cookie headers the API answered with (a renewed session, a login, a logout). */
   setCookies: string[]

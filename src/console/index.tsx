@@ -1,5 +1,5 @@
 /** @jsxImportSource preact */
-// The web console (api.md §7, docs/console.md): server-rendered pages that work without JavaScript,
+// The web console (docs/api.md §7, docs/console.md): server-rendered pages that work without JavaScript,
 // enhanced by small islands, using nothing but the JSON API. Mounted by createApp unless --no-console;
 // it adds routes only (no hook runs on API requests).
 import { Elysia } from 'elysia'
@@ -115,7 +115,7 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
 
 /**
  * Reads an urlencoded or multipart form within FORM_LIMIT, as strictly as the JSON API reads JSON
- * (api.md §0): bytes that are not UTF-8 and a field given twice are refused, never mended or guessed.
+ * (docs/api.md §0): bytes that are not UTF-8 and a field given twice are refused, never mended or guessed.
  * (Browsers send neither; only a hand-made request does.)
  */
 async function readForm(request: Request): Promise<FormRead> {

@@ -61,7 +61,7 @@ export async function send<T = any>(ctx: ConsoleContext, method: string, path: s
   return reply
 }
 
-/** The API's error message (api.md §0: `{error, code}`), or a generic line for a body without one. */
+/** The API's error message (docs/api.md §0: `{error, code}`), or a generic line for a body without one. */
 export function errorText(reply: ApiReply): string {
   const message = (reply.body as { error?: unknown } | null)?.error
   return typeof message === 'string' ? message : `the server answered ${reply.status}`

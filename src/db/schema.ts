@@ -115,7 +115,7 @@ export const deployments = sqliteTable(
     /** 1 from a simulated deployment's creation until its last plan event is stored or it is cancelled. */
     replayActive: integer('replay_active').notNull().default(0),
     /**
-     * The deployment's place in its owner's change sequence (api.md §3.3 GET /api/deployments/stream): set
+     * The deployment's place in its owner's change sequence (docs/api.md §3.3 GET /api/deployments/stream): set
      * to the owner's highest value plus one at creation, at each status change and, at most once a second,
      * when its event count moved. Only the latest change of each deployment is kept.
      */
@@ -186,7 +186,7 @@ export const events = sqliteTable(
     payloadRef: integer('payload_ref'),
     /**
      * The event's position in its deployment's arrival order, 1, 2, 3, … assigned at commit and never
-     * reused (api.md §3.3): the stream's `id:`. Per deployment, not global, so that it tells a tenant
+     * reused (docs/api.md §3.3): the stream's `id:`. Per deployment, not global, so that it tells a tenant
      * nothing about how much others ingest.
      */
     arrival: integer('arrival'),

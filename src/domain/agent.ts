@@ -1,4 +1,4 @@
-// Agents (api.md §4): which satellites an agent serves. Pure.
+// Agents (docs/api.md §4): which satellites an agent serves. Pure.
 
 /**
  * The satellite IDs a polling agent matches: its registered satellite_id; if it registered none, its

@@ -1,4 +1,4 @@
-// Deployment statuses, modes and the transition table of api.md §2.1. Pure: no I/O, no framework.
+// Deployment statuses, modes and the transition table of docs/api.md §2.1. Pure: no I/O, no framework.
 import { AppError } from './errors'
 
 export const DEPLOYMENT_STATUSES = ['pending', 'dispatched', 'running', 'completed', 'failed', 'cancelled'] as const
@@ -36,7 +36,7 @@ const TRANSITIONS = {
     cancel: { to: 'cancelled' },
   },
   running: {
-    // A plan that ends without job.completed/job.failed still ends its simulated deployment (api.md §5).
+    // A plan that ends without job.completed/job.failed still ends its simulated deployment (docs/api.md §5).
     replay_end: { to: 'completed', mode: 'simulated' },
     'job.completed': { to: 'completed' },
     'job.failed': { to: 'failed' },
@@ -75,10 +75,10 @@ export function triggerForEventType(type: string): Trigger | null {
 }
 
 /**
- * Whether an event reporter may write to a deployment (api.md §3.1): only the agent it was dispatched to
+ * Whether an event reporter may write to a deployment (docs/api.md §3.1): only the agent it was dispatched to
  * (403 otherwise), and never to a simulated one, whose events come from the server's own replay (409).
  * The replay itself stops once its deployment is cancelled. The server fails any deployment not cancelled
- * (api.md §2.1, last row): on one already completed or failed its event is stored as late data, moving no
+ * (docs/api.md §2.1, last row): on one already completed or failed its event is stored as late data, moving no
  * status, and still ends the replay.
  */
 export function decideReportAccess(

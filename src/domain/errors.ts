@@ -1,4 +1,4 @@
-// The one error vocabulary: every failure a caller can see carries a code from this closed list (api.md §0).
+// The one error vocabulary: every failure a caller can see carries a code from this closed list (docs/api.md §0).
 
 export const ERROR_CODES = [
   'BAD_REQUEST',

@@ -1,4 +1,4 @@
-// The rules of a reported event (api.md §3.1): its fields, their limits, and the identity used to
+// The rules of a reported event (docs/api.md §3.1): its fields, their limits, and the identity used to
 // recognise a retry of an event already stored. Pure.
 import { AppError, invalid } from './errors'
 import { isRawJson, parseJsonExact } from './json'
@@ -46,7 +46,7 @@ export function isEventType(value: unknown): value is string {
 export function parseEventInput(body: unknown, field = ''): EventInput {
   if (!isPlainObject(body)) throw invalid(field ? field.slice(0, -1) : 'body', 'must be a JSON object')
   const { type, timestamp, job_id: jobId, step_id: stepId, payload } = body
-  // The payload first: its 413 outranks every 400 of the body (api.md §0 order).
+  // The payload first: its 413 outranks every 400 of the body (docs/api.md §0 order).
   if (payload !== undefined && payload !== null && !isPlainObject(payload))
     throw invalid(`${field}payload`, 'must be a JSON object or null')
   const object = (payload ?? {}) as JsonObject
@@ -137,7 +137,7 @@ export function canonicalPayloadOf(event: Pick<EventInput, 'payload' | 'payloadJ
 }
 
 /**
- * A keyed 53-bit hash of a keyless event's identity (api.md §3.1: type, job, step, canonical payload), stored
+ * A keyed 53-bit hash of a keyless event's identity (docs/api.md §3.1: type, job, step, canonical payload), stored
  * with the event so that a retry is found by one index lookup however many events share its instant. Keyed
  * by a secret of the database, so nobody can make many different events share one digest; a digest match
  * is still compared field by field (isRetryOf), so a collision never merges two events.
@@ -155,7 +155,7 @@ export const canonicalPayload = (payloadJson: string): string => canonicalJson(p
 
 /**
  * Whether `input` is a retry of `stored`, an event of the same deployment at the same instant stored
- * without an Idempotency-Key (api.md §3.1): same type, job and step, and the same payload as canonical JSON
+ * without an Idempotency-Key (docs/api.md §3.1): same type, job and step, and the same payload as canonical JSON
  * — key order and `72000.0` vs `72000` do not matter, as numbers were parsed. With an Idempotency-Key, the
  * key alone decides, and is compared by the store. `canonical` may remember what it computed: many events
  * at one instant compare the same payloads again and again.

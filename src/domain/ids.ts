@@ -1,4 +1,4 @@
-// Resource IDs: a type prefix, a hyphen, and a lowercase, time-sortable random part (api.md §0).
+// Resource IDs: a type prefix, a hyphen, and a lowercase, time-sortable random part (docs/api.md §0).
 
 export const ID_PREFIXES = {
   user: 'usr',

@@ -1,4 +1,4 @@
-// A plan's data (api.md §5): the planner's output, whose `events` array holds flat events
+// A plan's data (docs/api.md §5): the planner's output, whose `events` array holds flat events
 // `{type, timestamp_s, step_id?, message?, …}` (reference §4.2), and how those events become the events an
 // agent replays (§4) or the server's replay stores (§5). Pure.
 import { AppError, invalid } from './errors'
@@ -55,7 +55,7 @@ export function payloadOf(event: PlanEvent): JsonObject {
 
 const micros = (seconds: number) => Math.round(seconds * 1_000_000)
 
-/** One event of a WorkloadSpec (api.md §4): every field present, step_id only when the plan has one. */
+/** One event of a WorkloadSpec (docs/api.md §4): every field present, step_id only when the plan has one. */
 export function toAgentEvent(event: PlanEvent, baseMicros: number, jobId: string) {
   return {
     type: event.type,

@@ -1,4 +1,4 @@
-// Telemetry samples (api.md §4): only the contract's fields, each with its documented type, are kept. Pure.
+// Telemetry samples (docs/api.md §4): only the contract's fields, each with its documented type, are kept. Pure.
 
 const NUMBER_FIELDS = ['cpu_percent', 'memory_mb', 'battery_percent', 'temperature_c'] as const
 

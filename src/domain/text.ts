@@ -1,4 +1,4 @@
-// Identifier and text fields (api.md §0, docs/limits.md): a lone surrogate cannot be stored as UTF-8 (it
+// Identifier and text fields (docs/api.md §0, docs/limits.md): a lone surrogate cannot be stored as UTF-8 (it
 // would become U+FFFD, and two different values one), and U+0000 ends strings in C tools and some
 // databases. Both are refused rather than altered. Pure.
 import { invalid } from './errors'

@@ -1,5 +1,5 @@
 // Instants are integers of microseconds since the Unix epoch: exact, sortable, and what the API's
-// microsecond precision needs (api.md §0). This module converts them from and to RFC 3339 text.
+// microsecond precision needs (docs/api.md §0). This module converts them from and to RFC 3339 text.
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 /** 0000-01-01T00:00:00Z: the first instant RFC 3339 can write. */

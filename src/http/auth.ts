@@ -1,4 +1,4 @@
-// Route guards (api.md §1 table): each route names the credential it takes, and the resolved principal
+// Route guards (docs/api.md §1 table): each route names the credential it takes, and the resolved principal
 // lands in the handler's context. A credential of the wrong kind for a route counts as none: 401.
 import { Elysia } from 'elysia'
 import type { AuthService } from '../auth/service'
@@ -97,11 +97,11 @@ export const authPlugin = ({ auth, secureCookies, clock, onAgent, onPrincipal = 
         // Before the refusals below: a 403's line names who was refused.
         onPrincipal(request, principal)
         if (crossSite(request)) {
-          checkBodyHeaders(request) // a 413/415 outranks the 403 (api.md §0 order)
+          checkBodyHeaders(request) // a 413/415 outranks the 403 (docs/api.md §0 order)
           throw crossSiteRefused()
         }
         if (kind === 'admin' && session.user.role !== 'admin') {
-          checkBodyHeaders(request) // a 413/415 outranks the 403 (api.md §0 order)
+          checkBodyHeaders(request) // a 413/415 outranks the 403 (docs/api.md §0 order)
           throw new AppError('FORBIDDEN', new URL(request.url).pathname.startsWith('/api/admin/') ? 'only an admin may do this' : 'only an admin may manage users')
         }
         if (session.renewedUntil !== null) set.headers['set-cookie'] = sessionCookie(token, session.renewedUntil, secureCookies, clock())

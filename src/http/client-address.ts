@@ -1,4 +1,4 @@
-// Who is on the other end of a request (api.md §1, docs/auth.md "Client address and --trust-proxy"):
+// Who is on the other end of a request (docs/api.md §1, docs/auth.md "Client address and --trust-proxy"):
 // the socket peer, or, when the peer is a trusted proxy, the rightmost X-Forwarded-For entry that is not
 // a trusted proxy.
 import { formatIp, inCidr, parseIp, type Cidr } from '../domain/ip'

@@ -1,4 +1,4 @@
-// Cross-site request forgery (api.md §0 "CSRF", docs/console.md "Security"). Two layers:
+// Cross-site request forgery (docs/api.md §0 "CSRF", docs/console.md "Security"). Two layers:
 // - crossSite(): a state-changing request whose Origin names another origin, or that a browser marks
 //   Sec-Fetch-Site: cross-site, is refused — for the JSON API and for the console's forms alike.
 // - formToken(): every console form holds a token derived from the session cookie. The cookie is

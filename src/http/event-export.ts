@@ -1,4 +1,4 @@
-// The export's formats and its stream (api.md §3.3, docs/events.md): NDJSON lines that are the list's items,
+// The export's formats and its stream (docs/api.md §3.3, docs/events.md): NDJSON lines that are the list's items,
 // or RFC 4180 CSV. The stream reads the events a page at a time, only when the client takes more, with a
 // turn of the event loop before each page and a garbage collection now and then, so one export holds
 // neither memory nor the server for long.

@@ -1,4 +1,4 @@
-// The event list's and export's filters (api.md §3.3, docs/events.md), read strictly from the query, and
+// The event list's and export's filters (docs/api.md §3.3, docs/events.md), read strictly from the query, and
 // the list's cursor: the position of the last event served — its instant and its arrival number in the
 // deployment, never its global seq — plus a fingerprint of the caller, the deployment and the filters.
 import { EVENT_TYPE_MAX, EVENT_TYPE_PATTERN } from '../domain/event'
@@ -8,7 +8,7 @@ import type { EventFilter, EventPosition, StoredEvent } from '../store/types'
 import { cursorParam, decodePosition, encodePosition, fingerprintOf, queryParam } from './paging'
 import { intParam } from './query'
 
-/** api.md §3.2: `limit` 1..500, default 100. */
+/** docs/api.md §3.2: `limit` 1..500, default 100. */
 export const EVENTS_PAGE_DEFAULT = 100
 export const EVENTS_PAGE_MAX = 500
 
@@ -65,7 +65,7 @@ export const positionOf = (event: StoredEvent): EventPosition => ({ timestamp: e
 
 /**
  * A list request: its filter, and where its page starts — after the cursor's position, or `offset`
- * matches in (compat, api.md §3.2); the two together are refused. With a cursor the offset is 0: it
+ * matches in (compat, docs/api.md §3.2); the two together are refused. With a cursor the offset is 0: it
  * counts from the cursor, never from the start (that would take counting).
  */
 export function readEventList(query: URLSearchParams, userId: string, deploymentId: string) {

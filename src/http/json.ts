@@ -1,5 +1,5 @@
 // JSON in and out: responses with the contract's content type, and request bodies read within a size
-// limit after the content type is checked (api.md §0: 413 before 415, both before the body is parsed).
+// limit after the content type is checked (docs/api.md §0: 413 before 415, both before the body is parsed).
 import { AppError, invalid } from '../domain/errors'
 import { JsonLimitError, parseJsonBounded, parseJsonExact } from '../domain/json'
 
@@ -74,7 +74,7 @@ export function parseJson(text: string, { exact = false } = {}): unknown {
 
 /**
  * The header-only body checks (413 by Content-Length, 415), done first by readBody, and alone by routes
- * that must refuse before reading the body but may only say so after these (api.md §0 order).
+ * that must refuse before reading the body but may only say so after these (docs/api.md §0 order).
  */
 export function checkBodyHeaders(request: Request, limit = DEFAULT_BODY_LIMIT, { bodyRequired = false } = {}) {
   const length = request.headers.get('content-length')

@@ -1,4 +1,4 @@
-// Paging of the newest-first lists (api.md §0 "Lists", docs/lists.md): `limit` and `cursor` read from the
+// Paging of the newest-first lists (docs/api.md §0 "Lists", docs/lists.md): `limit` and `cursor` read from the
 // query, and the opaque cursor — the last served row's sort key plus a fingerprint of the list and its
 // filters — that continues the list where the previous page stopped. The event list's cursors use the
 // same codec with a position of their own (src/http/event-query.ts).
@@ -24,14 +24,14 @@ export const queryOf = (request: Request) => new URL(request.url).searchParams
 /** A parameter's value, undefined when absent. Given twice, the request guard has refused it already (src/http/request-guard.ts). */
 export const queryParam = (query: URLSearchParams, name: string): string | undefined => query.get(name) ?? undefined
 
-/** The `cursor` parameter, undefined when absent; with `offset` it is a 400 on every list (api.md §0). */
+/** The `cursor` parameter, undefined when absent; with `offset` it is a 400 on every list (docs/api.md §0). */
 export function cursorParam(query: URLSearchParams): string | undefined {
   const cursor = queryParam(query, 'cursor')
   if (cursor !== undefined && query.has('offset')) throw invalid('cursor', 'cannot be combined with offset')
   return cursor
 }
 
-/** `{next_cursor}` on a page that has a next one; nothing at all on the last page (api.md §0). */
+/** `{next_cursor}` on a page that has a next one; nothing at all on the last page (docs/api.md §0). */
 export type NextCursor = { next_cursor: string } | Record<string, never>
 
 /**
@@ -48,7 +48,7 @@ export async function listPage<T extends SortKey>(
   const limitText = queryParam(query, 'limit')
   const limit = intParam({ limit: limitText }, 'limit', { min: 1, max: PAGE_LIMIT_MAX, fallback: limitDefault })
   const fingerprint = fingerprintOf(scope)
-  // These lists have no offset; one sent with a cursor is refused all the same (api.md §0), as the event list does.
+  // These lists have no offset; one sent with a cursor is refused all the same (docs/api.md §0), as the event list does.
   const cursor = cursorParam(query)
   const after = cursor === undefined ? null : decodeCursor(cursor, fingerprint)
   const rows = await load({ limit: limit + 1, after })

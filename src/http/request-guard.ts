@@ -1,14 +1,14 @@
-// Checks every request before routing (api.md §0 "Input limits"; docs/http.md): the size of the request
+// Checks every request before routing (docs/api.md §0 "Input limits"; docs/http.md): the size of the request
 // line plus headers, and the query string — its length, its encoding, and no parameter given twice.
 import { Elysia } from 'elysia'
 import { AppError, invalid } from '../domain/errors'
 import { errorResponse } from './errors'
 import { json } from './json'
 
-/** Over this, a request line plus headers is a JSON 431 (api.md §0). */
+/** Over this, a request line plus headers is a JSON 431 (docs/api.md §0). */
 export const HEAD_LIMIT = 64 * 1024
 /**
- * What Bun's own parser must accept for that 431 to be ours (api.md §0: "up to at least 256 KiB"). Bun
+ * What Bun's own parser must accept for that 431 to be ours (docs/api.md §0: "up to at least 256 KiB"). Bun
  * answers a bare 431 past `--max-http-header-size`, which npm start and the binary set above this.
  */
 export const SOCKET_HEAD_MINIMUM = 256 * 1024
@@ -46,7 +46,7 @@ export function checkQuery(url: string): AppError | null {
     const value = eq < 0 ? '' : decode(part.slice(eq + 1))
     if (value === null) return invalid(shown(name), 'must be valid percent-encoded UTF-8')
     if (value.includes('\0')) return invalid(shown(name), 'must not contain U+0000')
-    // A repeated parameter would leave routes to pick one silently: refuse it (api.md §0).
+    // A repeated parameter would leave routes to pick one silently: refuse it (docs/api.md §0).
     if (seen.has(name)) return invalid(shown(name), 'is given more than once (several values go in one comma list)')
     seen.add(name)
   }
@@ -72,7 +72,7 @@ const shown = (name: string) => (name.length > 64 ? `${name.slice(0, 64)}…` : 
  */
 export const requestGuard = (pageFor: (request: Request, status: number, message: string) => Response | null = () => null) =>
   new Elysia({ name: 'request-guard' }).onRequest(({ request }) => {
-    // 431 has no code of its own in the closed list; api.md §0 gives it BAD_REQUEST.
+    // 431 has no code of its own in the closed list; docs/api.md §0 gives it BAD_REQUEST.
     if (headBytes(request) > HEAD_LIMIT) {
       const message = `the request line and headers are larger than ${HEAD_LIMIT / 1024} KiB`
       return pageFor(request, 431, message) ?? json({ error: message, code: 'BAD_REQUEST' }, 431)

@@ -1,4 +1,4 @@
-// The live streams of api.md §3.3 as Server-Sent Events (docs/streams.md): a deployment's events in
+// The live streams of docs/api.md §3.3 as Server-Sent Events (docs/streams.md): a deployment's events in
 // arrival order, and a user's deployments as they change. Each connection catches up from the database,
 // then follows the bus (src/services/bus.ts); whenever what it hears does not follow on from what it has
 // sent (a gap), it catches up from the database again, so it never skips and never repeats. Nothing read
@@ -96,7 +96,7 @@ const statusFrame = ({ status, startedAt, completedAt }: StatusView) =>
   frame(`event: status\ndata: ${JSON.stringify({ status, started_at: formatNullableTimestamp(startedAt), completed_at: formatNullableTimestamp(completedAt) })}\n\n`)
 const endFrame = (status: DeploymentStatus) => frame(`event: end\ndata: ${JSON.stringify({ status })}\n\n`)
 
-/** Statuses only move forward (api.md §2.1): a status of lower or equal rank than one sent is old news. */
+/** Statuses only move forward (docs/api.md §2.1): a status of lower or equal rank than one sent is old news. */
 const RANK: Record<DeploymentStatus, number> = { pending: 0, dispatched: 1, running: 2, completed: 3, failed: 3, cancelled: 3 }
 
 export type CloseReason = 'gone' | 'slow' | 'credentials' | 'stopped'
@@ -280,13 +280,13 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
 
     /**
      * The frames of everything stored after lastSent and of the current status: on connecting, the status
-     * first (api.md §3.3); after a gap, the status after the events, as it came about.
+     * first (docs/api.md §3.3); after a gap, the status after the events, as it came about.
      */
     async function* catchUp(first: boolean): AsyncGenerator<Frame, DeploymentStatus | null> {
       // Read before the events: the events that moved it to this status are among those read next.
       const deployment = await store.getDeployment(userId, deploymentId)
       if (!deployment) return null
-      // A resume point past the last event means "nothing yet" (api.md §3.3): the live events follow.
+      // A resume point past the last event means "nothing yet" (docs/api.md §3.3): the live events follow.
       // Arrival numbers run 1, 2, 3…, so the last one stored is the event count.
       if (first) lastSent = Math.min(lastSent, deployment.eventCount)
       await store.whenDurable()
@@ -386,7 +386,7 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
       inbox.close('gone')
       throw error
     }
-    // From now without a resume point; one past the latest change means "nothing yet" (api.md §3.3).
+    // From now without a resume point; one past the latest change means "nothing yet" (docs/api.md §3.3).
     return withShutdownHint(inbox, changeFrames(inbox, userId, after, after === null ? latest : Math.min(after, latest)))
   }
 

@@ -1,5 +1,5 @@
 // Checks request values against `t` schemas, compiled once each, and names the first offending field.
-// A schema may carry `error` (as with Elysia's t) to word the message. Values are never coerced: "5" is not a number (api.md §0).
+// A schema may carry `error` (as with Elysia's t) to word the message. Values are never coerced: "5" is not a number (docs/api.md §0).
 // Every string a schema declares is an identifier or text field: no lone surrogate, no U+0000 (docs/limits.md).
 // A schema marked `secret: true` (a password) may hold U+0000, but no lone surrogate: it would be hashed as U+FFFD.
 import { Kind, type Static, type TSchema } from '@sinclair/typebox'

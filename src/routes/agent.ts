@@ -1,4 +1,4 @@
-// The agent protocol (api.md §4), as the stock rotastellar-agent speaks it: register, poll, telemetry.
+// The agent protocol (docs/api.md §4), as the stock rotastellar-agent speaks it: register, poll, telemetry.
 import { Elysia, t } from 'elysia'
 import { AGENT_STATUSES } from '../db/schema'
 import { invalid } from '../domain/errors'

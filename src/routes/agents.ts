@@ -1,4 +1,4 @@
-// The fleet (api.md §4): the caller's agents with their latest status and telemetry, newest first, paged;
+// The fleet (docs/api.md §4): the caller's agents with their latest status and telemetry, newest first, paged;
 // one agent; and an agent's kept telemetry samples, newest first, paged (docs/lists.md "Telemetry").
 import { Elysia } from 'elysia'
 import { invalid, notFound } from '../domain/errors'
@@ -38,7 +38,7 @@ export const fleetRoutes = ({ store, guard }: RouteDeps) =>
       '/:id/telemetry',
       async ({ request, params, principal }) => {
         const userId = principal.user.id
-        // 404 before the query is judged (api.md §0 order), as the event list does.
+        // 404 before the query is judged (docs/api.md §0 order), as the event list does.
         if (!(await store.getAgent(userId, params.id))) throw notFound('agent')
         const { items, next } = await listPage(queryOf(request), ['telemetry', userId, params.id], async (page) => {
           let after: TelemetryPage['after'] = null

@@ -1,4 +1,4 @@
-// Log in, log out, who am I, change my password (api.md §1): the session cookie for people using the
+// Log in, log out, who am I, change my password (docs/api.md §1): the session cookie for people using the
 // console or curl.
 import { Elysia, t } from 'elysia'
 import { crossSiteRefused, sessionCookie, sessionTokenFrom } from '../http/auth'

@@ -1,4 +1,4 @@
-// Deployments (api.md §2): made from a plan, listed newest first (filtered and paged, docs/lists.md), read
+// Deployments (docs/api.md §2): made from a plan, listed newest first (filtered and paged, docs/lists.md), read
 // one by one, cancelled.
 import { Elysia, t } from 'elysia'
 import { DEPLOYMENT_MODES, DEPLOYMENT_STATUSES, decideTransition, type DeploymentMode, type DeploymentStatus } from '../domain/deployment'
@@ -10,7 +10,7 @@ import { listPage, queryOf, queryParam } from '../http/paging'
 import { validate } from '../http/validate'
 import type { RouteDeps } from './deps'
 
-/** The compat page: the 50 most recent (api.md §2). */
+/** The compat page: the 50 most recent (docs/api.md §2). */
 export const DEPLOYMENT_LIST_LIMIT = 50
 
 const NewDeploymentBody = t.Object({
@@ -28,7 +28,7 @@ export const deploymentRoutes = ({ store, replay, reports, guard, clock }: Route
         const raw = parseJson(await readBody(request)) as { plan_id?: unknown }
         const userId = principal.user.id
         const plan = typeof raw?.plan_id === 'string' ? await store.getPlan(userId, raw.plan_id) : null
-        // An unknown plan answers 404 before the rest of the body is judged (api.md §0 order).
+        // An unknown plan answers 404 before the rest of the body is judged (docs/api.md §0 order).
         if (typeof raw?.plan_id === 'string' && !plan) throw notFound('plan')
         const body = validate(NewDeploymentBody, raw)
         const mode = body.mode ?? 'simulated'

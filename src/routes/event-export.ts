@@ -1,4 +1,4 @@
-// GET /api/deployments/{id}/events/export (api.md §3.3, docs/events.md): every event of a deployment — or
+// GET /api/deployments/{id}/events/export (docs/api.md §3.3, docs/events.md): every event of a deployment — or
 // of a filter — streamed in list order as NDJSON or CSV, with no page limit and in constant memory.
 import { Elysia } from 'elysia'
 import { notFound } from '../domain/errors'

@@ -1,4 +1,4 @@
-// Deployment events (api.md §3): agents report them one by one or in batches, anyone with access lists
+// Deployment events (docs/api.md §3): agents report them one by one or in batches, anyone with access lists
 // them in mission order, filtered and paged (docs/events.md). Reports go through the reports service's
 // group commit (src/services/reports.ts).
 import { Elysia } from 'elysia'
@@ -18,7 +18,7 @@ const IDEMPOTENCY_KEY_MAX = 255
 const IDEMPOTENCY_KEY_PATTERN = new RegExp(`^[\\x21-\\x7e]{1,${IDEMPOTENCY_KEY_MAX}}$`)
 
 export const eventRoutes = ({ store, reports, rateLimits, guard, clock }: RouteDeps) => {
-  /** Parses the body; if it is bad, the deployment checks (404/403/409) still speak first (api.md §0), but a 413 speaks before them. */
+  /** Parses the body; if it is bad, the deployment checks (404/403/409) still speak first (docs/api.md §0), but a 413 speaks before them. */
   async function parseOrExplain<T>(parse: () => T | Promise<T>, userId: string, deploymentId: string, reporter: Reporter): Promise<T> {
     try {
       return await parse()
@@ -100,7 +100,7 @@ const BATCH_CHUNK_CHARS = 512 * 1024
 
 /**
  * All-or-nothing: the first bad event fails the whole batch, named by index (`events[1].timestamp`). An
- * oversized payload anywhere is a 413, which outranks any event's 400 (api.md §0 order), so after a 400
+ * oversized payload anywhere is a 413, which outranks any event's 400 (docs/api.md §0 order), so after a 400
  * the rest are still checked for size. A large batch is checked a chunk at a time, giving other requests
  * a turn in between: canonicalising 16 MiB of nested payloads takes a while (docs/limits.md).
  */

@@ -1,4 +1,4 @@
-// GET /healthz: 200 when the database answers (api.md §6), with the server's version and the database
+// GET /healthz: 200 when the database answers (docs/api.md §6), with the server's version and the database
 // schema it knows (docs/operations.md "Version and schema"). No credentials. The body is built once: the
 // probe stays one `SELECT 1`.
 import { Elysia } from 'elysia'

@@ -1,4 +1,4 @@
-// API keys (api.md §1): created, listed and revoked through a session; the key is shown once.
+// API keys (docs/api.md §1): created, listed and revoked through a session; the key is shown once.
 import { Elysia, t } from 'elysia'
 import { KEY_ENVIRONMENTS } from '../db/schema'
 import { notFound } from '../domain/errors'

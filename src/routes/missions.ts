@@ -1,4 +1,4 @@
-// Missions (api.md §5): a name and a description that group plans and deployments.
+// Missions (docs/api.md §5): a name and a description that group plans and deployments.
 import { Elysia, t } from 'elysia'
 import { notFound } from '../domain/errors'
 import { newId } from '../domain/ids'

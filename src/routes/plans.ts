@@ -1,4 +1,4 @@
-// Plans (api.md §5): a mission's planner output for one satellite, from which deployments are made.
+// Plans (docs/api.md §5): a mission's planner output for one satellite, from which deployments are made.
 import { Elysia, t } from 'elysia'
 import { notFound } from '../domain/errors'
 import { newId } from '../domain/ids'
@@ -25,7 +25,7 @@ export const planRoutes = ({ store, guard, clock }: RouteDeps) =>
       '/',
       async ({ request, principal }) => {
         const raw = parseJson(await readBody(request), { exact: true }) as { mission_id?: unknown }
-        // An unknown mission answers 404 before the rest of the body is judged (api.md §0 order).
+        // An unknown mission answers 404 before the rest of the body is judged (docs/api.md §0 order).
         if (typeof raw?.mission_id === 'string' && !(await store.getMission(principal.user.id, raw.mission_id))) throw notFound('mission')
         const body = validate(NewPlanBody, raw)
         const events = parsePlanData(body.plan_data)

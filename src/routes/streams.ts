@@ -1,4 +1,4 @@
-// The live streams (api.md §3.3, docs/streams.md): a deployment's events as Server-Sent Events, and the
+// The live streams (docs/api.md §3.3, docs/streams.md): a deployment's events as Server-Sent Events, and the
 // caller's deployments as they change. The routes check access and the resume point; src/http/streams.ts
 // does the rest.
 import { Elysia } from 'elysia'
@@ -11,7 +11,7 @@ import type { RouteDeps } from './deps'
 const RESUME_POINT = /^\d{1,16}$/
 
 /**
- * Where a stream resumes: the Last-Event-ID header if present, else `?after=`, else null (api.md §3.3);
+ * Where a stream resumes: the Last-Event-ID header if present, else `?after=`, else null (docs/api.md §3.3);
  * a decimal integer from 0 to 2^53 − 1, anything else a 400 naming where it came from.
  */
 export function resumePoint(request: Request): number | null {

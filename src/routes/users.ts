@@ -1,4 +1,4 @@
-// User management (api.md §1): admins only.
+// User management (docs/api.md §1): admins only.
 import { Elysia, t } from 'elysia'
 import { ROLES } from '../db/schema'
 import { userDto } from '../http/dto'

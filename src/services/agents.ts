@@ -1,4 +1,4 @@
-// The agent protocol's use cases (api.md §4): presence, registration, polling for work, telemetry.
+// The agent protocol's use cases (docs/api.md §4): presence, registration, polling for work, telemetry.
 import { satellitesOf } from '../domain/agent'
 import { AppError } from '../domain/errors'
 import { parseStoredPlan, playOrder, toAgentEvent } from '../domain/plan'

@@ -7,7 +7,7 @@
 import type { DeploymentStatus } from '../domain/deployment'
 import type { DeploymentChange, StoredEvent } from '../store/types'
 
-/** A stored event, with its position in its deployment's arrival order (api.md §3.3). */
+/** A stored event, with its position in its deployment's arrival order (docs/api.md §3.3). */
 export type PublishedEvent = Omit<StoredEvent, 'seq' | 'arrival'> & { arrival: number }
 
 /** A deployment's status as its stream shows it (`event: status`). */

@@ -1,4 +1,4 @@
-// The server failing a deployment it cannot go on with (api.md §2.1, last row): a plan that cannot be
+// The server failing a deployment it cannot go on with (docs/api.md §2.1, last row): a plan that cannot be
 // built or played. It stores a `job.failed` event saying why, through the reports service like any report,
 // so the status moves in the same transaction, and it logs the reason once.
 import { makeEventInput } from '../domain/event'

@@ -1,4 +1,4 @@
-// Token buckets for the agent protocol's upstream limits (api.md §4). Off unless configured: a 429 makes
+// Token buckets for the agent protocol's upstream limits (docs/api.md §4). Off unless configured: a 429 makes
 // the stock agent drop an event for good. In memory: a restart refills every bucket.
 import { AppError } from '../domain/errors'
 import type { Clock } from '../domain/time'

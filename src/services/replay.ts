@@ -1,4 +1,4 @@
-// The simulated replay (api.md §5): one scheduler for every simulated deployment, with one timer armed
+// The simulated replay (docs/api.md §5): one scheduler for every simulated deployment, with one timer armed
 // for the earliest due event and a min-heap of each replay's next due time, so hundreds of replays cost
 // no busy loop and no timer per event. Events go through the reports service like agents' reports
 // (src/services/reports.ts); each tick commits every due event of every due replay in one transaction,

@@ -1,4 +1,4 @@
-// The use case of storing reported events (api.md §2.1, §3.1, §3.4), for one group of inputs inside one
+// The use case of storing reported events (docs/api.md §2.1, §3.1, §3.4), for one group of inputs inside one
 // transaction: check each input against its deployment, store its events unless they retry stored ones,
 // move the deployment as they arrive, and note what a live stream must be told. The store does the SQL
 // (EventGroupWrites); the rules come from src/domain/deployment.ts. Every check of an input precedes
@@ -43,7 +43,7 @@ export function recordGroup(writes: EventGroupWrites, inputs: readonly RecordEve
 }
 
 /**
- * The checks a report must pass (api.md §3.1): NOT_FOUND for an unknown (or another user's) deployment,
+ * The checks a report must pass (docs/api.md §3.1): NOT_FOUND for an unknown (or another user's) deployment,
  * else the reporter's refusal (FORBIDDEN, CONFLICT). Made before the body is read, and again in the group.
  */
 export function requireReportable<T extends ReportState>(target: T | null, reporter: Reporter): T {

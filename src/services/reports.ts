@@ -17,7 +17,7 @@ import { InputFailure, recordGroup, requireReportable, type GroupRecord } from '
 const MAX_GROUP_INPUTS = 1000
 const MAX_GROUP_EVENTS = 2000
 const MAX_GROUP_PAYLOAD_BYTES = 8 * 1024 * 1024
-/** A deployment's event count reaches its owner's list stream at most this often (api.md §3.3). */
+/** A deployment's event count reaches its owner's list stream at most this often (docs/api.md §3.3). */
 const COUNT_CHANGE_EVERY_MS = 1000
 
 type Pending = { input: RecordEventsInput; size: number; resolve(results: RecordEventResult[]): void; reject(error: unknown): void }
@@ -207,7 +207,7 @@ export function createReports({ store, bus, log, metrics }: { store: Store; bus:
     async storeGroup(inputs: readonly RecordEventsInput[]): Promise<GroupOutcome[]> {
       return settle(await writeGroup(inputs))
     },
-    /** The checks a report must pass before its body is read (api.md §0 order): NOT_FOUND, FORBIDDEN, CONFLICT. */
+    /** The checks a report must pass before its body is read (docs/api.md §0 order): NOT_FOUND, FORBIDDEN, CONFLICT. */
     async checkReportable(userId: string, deploymentId: string, reporter: Reporter) {
       requireReportable(await store.getReportTarget(userId, deploymentId), reporter)
     },

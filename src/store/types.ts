@@ -138,7 +138,7 @@ export type ReplayState = {
 
 /**
  * Who reports an event: an agent (checked against the deployment), the server's own replay, or the server
- * itself failing a deployment it cannot go on with (api.md §2.1).
+ * itself failing a deployment it cannot go on with (docs/api.md §2.1).
  */
 export type Reporter = { kind: 'agent'; agentId: string } | { kind: 'replay' } | { kind: 'server' }
 
@@ -147,7 +147,7 @@ export type RecordEventsInput = {
   deploymentId: string
   reporter: Reporter
   /**
-   * `key`: the Idempotency-Key, which then decides identity instead of the content (api.md §3.1).
+   * `key`: the Idempotency-Key, which then decides identity instead of the content (docs/api.md §3.1).
    * `staged`: what stagePayloads returned for the event, if it was called.
    */
   events: Array<{ event: EventInput; key: string | null; staged?: number | null }>
@@ -155,7 +155,7 @@ export type RecordEventsInput = {
   /** Replay progress, stored in the same transaction: the next plan event's index, and whether none is left. */
   replay?: { cursor: number; finished: boolean }
 }
-/** `arrival`: the new event's position in its deployment's arrival order (api.md §3.3); absent for a retry. */
+/** `arrival`: the new event's position in its deployment's arrival order (docs/api.md §3.3); absent for a retry. */
 export type RecordEventResult = { id: string; created: boolean; arrival?: number }
 export type GroupOutcome = { ok: true; results: RecordEventResult[] } | { ok: false; error: unknown }
 
@@ -177,7 +177,7 @@ export interface EventGroupWrites {
   /** The deployment, read once per group and then kept current; null when unknown or not the user's. */
   target(userId: string, deploymentId: string): ReportTarget | null
   /**
-   * Stores the event unless it retries one stored before (api.md §3.1: same content, or same key): its id,
+   * Stores the event unless it retries one stored before (docs/api.md §3.1: same content, or same key): its id,
    * whether it was created, and its arrival number if so. `staged`: the key its payload was written ahead
    * under (Store.stagePayloads), which a retry gives back. Counts the deployment's events.
    */
@@ -189,7 +189,7 @@ export interface EventGroupWrites {
   /** Stores a simulated deployment's replay progress: the next plan event's index, and whether none is left. */
   setReplayCursor(target: ReportTarget, cursor: number, finished: boolean): void
   /**
-   * Gives the deployment the next number of its owner's change sequence (api.md §3.3) and returns it as
+   * Gives the deployment the next number of its owner's change sequence (docs/api.md §3.3) and returns it as
    * the list shows it, in the state this transaction leaves it.
    */
   markChanged(target: ReportTarget): DeploymentChange
@@ -288,7 +288,7 @@ export interface Store {
   cancelDeployment(userId: string, id: string, now: number, onDurable?: (change: DeploymentChange) => void): Promise<DeploymentChange>
   /**
    * The owner's deployments changed after change `afterSeq`, in change order, at most `limit`; each in its
-   * latest state (api.md §3.3 GET /api/deployments/stream).
+   * latest state (docs/api.md §3.3 GET /api/deployments/stream).
    */
   listDeploymentChanges(userId: string, afterSeq: number, limit: number): Promise<DeploymentChange[]>
   /** The owner's latest change number (0 when none). */
@@ -301,7 +301,7 @@ export interface Store {
   /** Resolves once everything committed so far is durable: what a reader saw may not be on disk yet. */
   whenDurable(): Promise<void>
 
-  /** The state a report is checked against (api.md §3.1), or null when the deployment is unknown or not the user's. */
+  /** The state a report is checked against (docs/api.md §3.1), or null when the deployment is unknown or not the user's. */
   getReportTarget(userId: string, deploymentId: string): Promise<ReportState | null>
   /**
    * Runs `work` in one write transaction, given the writes an event group may make (EventGroupWrites),
@@ -319,7 +319,7 @@ export interface Store {
   stagePayloads(events: EventInput[]): Promise<Array<number | null>>
   /** Deletes staged payloads that no stored event refers to; the others are left alone. */
   dropStagedPayloads(staged: Array<number | null>): Promise<void>
-  /** The deployment's events after arrival number `after`, in arrival order, at most `limit` (api.md §3.3 stream). */
+  /** The deployment's events after arrival number `after`, in arrival order, at most `limit` (docs/api.md §3.3 stream). */
   listEventsByArrival(deploymentId: string, after: number, limit: number): Promise<StoredEvent[]>
   /**
    * A page of the deployment's events in list order: event_timestamp, then arrival. Continuing after a

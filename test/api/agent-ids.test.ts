@@ -1,4 +1,4 @@
-// Agent ids are the agent's own (api.md §4), within what a URL can name (docs/lists.md "Agents").
+// Agent ids are the agent's own (docs/api.md §4), within what a URL can name (docs/lists.md "Agents").
 import { expect, test } from 'bun:test'
 import { createTenant, harnessPerTest, type Harness } from '../helpers'
 

@@ -142,7 +142,7 @@ describe('GET /api/agents/{id}/telemetry', () => {
     // A well-formed forged position only moves within the caller's own samples of that agent.
     const early = encodeCursor({ createdAt: Number.MAX_SAFE_INTEGER, id: '9007199254740991' }, fingerprintOf(['telemetry', userId, 'sat-1']))
     expect((await history(t, 'sat-1', `?cursor=${early}`)).body.samples.map((s: { cpu_percent: number }) => s.cpu_percent)).toEqual([2, 1])
-    // The 404 comes before the cursor is judged (api.md §0 order).
+    // The 404 comes before the cursor is judged (docs/api.md §0 order).
     expect((await history(t, 'nobody', '?cursor=garbage!')).status).toBe(404)
   })
 })

@@ -50,7 +50,7 @@ describe('login', () => {
     expect(raw + wal).not.toContain(PASSWORD)
   })
 
-  test('is rate-limited per (client, email) after 10 failures, with Retry-After (api.md §1)', async () => {
+  test('is rate-limited per (client, email) after 10 failures, with Retry-After (docs/api.md §1)', async () => {
     await h.app.services.auth.createUser({ email: 'op@example.test', password: PASSWORD })
     for (let i = 0; i < 10; i++) expect((await login('op@example.test', 'wrong password!')).status).toBe(401)
     const limited = await login('op@example.test', PASSWORD)

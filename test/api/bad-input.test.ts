@@ -29,7 +29,7 @@ const REPORT_CASES: Case[] = [
   { name: 'timestamp without offset', status: 400, code: 'VALIDATION', field: 'timestamp', body: { ...good, timestamp: '2026-03-07T12:00:00' } },
   { name: 'impossible date', status: 400, code: 'VALIDATION', field: 'timestamp', body: { ...good, timestamp: '2026-02-30T12:00:00Z' } },
   { name: 'timestamp as a number', status: 400, code: 'VALIDATION', field: 'timestamp', body: { ...good, timestamp: 1772884800 } },
-  // It would be stored as .000004: refused rather than rounded (api.md §0: the server stores what it acknowledges).
+  // It would be stored as .000004: refused rather than rounded (docs/api.md §0: the server stores what it acknowledges).
   { name: 'an instant a double cannot hold to the microsecond', status: 400, code: 'VALIDATION', field: 'timestamp', body: { ...good, timestamp: '1000-01-01T00:00:00.000003Z' } },
   { name: 'job_id as a number', status: 400, code: 'VALIDATION', field: 'job_id', body: { ...good, job_id: 5 } },
   { name: 'a 129-character step_id', status: 400, code: 'VALIDATION', field: 'step_id', body: { ...good, step_id: 's'.repeat(129) } },

@@ -1,4 +1,4 @@
-// POST /api/deployments/{id}/events/batch (api.md §3.4).
+// POST /api/deployments/{id}/events/batch (docs/api.md §3.4).
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { UPSTREAM_RATE_LIMITS } from '../../src/services/rate-limits'
 import { createHarness, createTenant, event, fixedClock, type Harness, type Tenant } from '../helpers'

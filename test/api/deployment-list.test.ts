@@ -1,4 +1,4 @@
-// GET /api/deployments filters and paging (api.md §0 "Lists", §2; docs/lists.md): status as a comma list,
+// GET /api/deployments filters and paging (docs/api.md §0 "Lists", §2; docs/lists.md): status as a comma list,
 // mode, mission_id, satellite_id; the compat page of 50 without parameters; cursors valid only with their
 // filters; bad values 400 naming the parameter. The paging walk itself is in lists.test.ts.
 import { describe, expect, test } from 'bun:test'

@@ -1,4 +1,4 @@
-// GET /api/deployments/{id}/events/export (api.md §3.3, docs/events.md): 5 000 events with hostile text
+// GET /api/deployments/{id}/events/export (docs/api.md §3.3, docs/events.md): 5 000 events with hostile text
 // exported as CSV and NDJSON and read back field by field against the list; filters; the events stored
 // at the start and no later one; a client that goes away stops the reading; formats, tenancy, auth.
 import { describe, expect, test } from 'bun:test'

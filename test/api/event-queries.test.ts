@@ -1,4 +1,4 @@
-// The event list's filters and cursor (api.md §3.2, §3.3; docs/events.md): type exact or by prefix,
+// The event list's filters and cursor (docs/api.md §3.2, §3.3; docs/events.md): type exact or by prefix,
 // step_id, since/until at their edges, total counting the matches, cursor pages equal to offset pages
 // through ties at one instant and at any depth, events arriving between pages, cursors refused across
 // filters or deployments or with offset, bad values 400 naming the parameter, the compat shape kept.
@@ -102,7 +102,7 @@ describe('filters', () => {
     expect(await q('since=2026-03-07T12:00:00.000001Z')).toEqual([1, 2, 3, 4])
     expect(await q('until=2026-03-07T12:00:01Z')).toEqual([0, 1, 2])
     expect(await q('since=2026-03-07T12:00:00.000001Z&until=2026-03-07T12:00:01.000001Z')).toEqual([1, 2, 3])
-    // 07:00:01-05:00 is 12:00:01Z; nanoseconds past the microsecond are truncated (api.md §0).
+    // 07:00:01-05:00 is 12:00:01Z; nanoseconds past the microsecond are truncated (docs/api.md §0).
     expect(await q('since=2026-03-07T07:00:01-05:00')).toEqual([3, 4])
     expect(await q('until=2026-03-07T12:00:00.000001999Z')).toEqual([0])
     expect(await q('since=2026-03-07T12:00:00.999999Z&until=2026-03-07T12:00:01.000001Z&type=step.progress')).toEqual([2, 3])

@@ -18,7 +18,7 @@ describe('API keys', () => {
     const test_ = await h.request('POST', '/api/keys', { body: { name: 'dev', environment: 'test' }, headers: { cookie: t.cookie } })
     expect(test_.body.key).toStartWith('rs_test_')
     const list = await h.request('GET', '/api/keys', { headers: { cookie: t.cookie } })
-    expect(list.body.keys.map((k: { name: string }) => k.name)).toEqual(['dev', 'ground', 'test']) // newest first (api.md §0)
+    expect(list.body.keys.map((k: { name: string }) => k.name)).toEqual(['dev', 'ground', 'test']) // newest first (docs/api.md §0)
     for (const k of list.body.keys) expect(Object.keys(k).sort()).toEqual(['created_at', 'environment', 'id', 'last_used_at', 'name', 'prefix', 'revoked_at'])
     expect(list.text).not.toContain(live.body.key)
   })
@@ -81,7 +81,7 @@ describe('users', () => {
     expect(created.status).toBe(201)
     expect(created.body).toEqual({ id: expect.stringMatching(/^usr-/), email: 'ops@site.test', name: 'Ops', role: 'operator', created_at: '2026-03-07T12:00:00Z' })
     const list = await h.request('GET', '/api/users', { headers: { cookie: admin.cookie } })
-    expect(list.body.users.map((u: { email: string }) => u.email)).toEqual(['ops@site.test', admin.email]) // newest first (api.md §0)
+    expect(list.body.users.map((u: { email: string }) => u.email)).toEqual(['ops@site.test', admin.email]) // newest first (docs/api.md §0)
     expect(list.text).not.toContain('argon2')
     expect((await h.request('POST', '/api/auth/login', { body: { email: 'ops@site.test', password: 'long enough pw' } })).status).toBe(200)
   })
@@ -93,7 +93,7 @@ describe('users', () => {
     expect(reply.body.code).toBe('CONFLICT')
   })
 
-  test('an operator sending a body too large or not JSON hears 413/415 before 403 (api.md §0 order)', async () => {
+  test('an operator sending a body too large or not JSON hears 413/415 before 403 (docs/api.md §0 order)', async () => {
     const op = await createTenant(h)
     expect((await h.request('POST', '/api/users', { raw: 'x'.repeat(1024 * 1024 + 1), headers: { cookie: op.cookie } })).status).toBe(413)
     expect((await h.request('POST', '/api/users', { raw: 'email=x', headers: { cookie: op.cookie, 'content-type': 'text/plain' } })).status).toBe(415)

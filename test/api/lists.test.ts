@@ -1,4 +1,4 @@
-// Paging of every newest-first list (api.md §0 "Lists", docs/lists.md): limit bounds, the cursor round
+// Paging of every newest-first list (docs/api.md §0 "Lists", docs/lists.md): limit bounds, the cursor round
 // trip at one shared instant, cursors of other filters, lists or users refused, forged cursors refused or
 // harmless, and a cursor never reaching another user's rows.
 import { describe, expect, test } from 'bun:test'
@@ -22,7 +22,7 @@ type ListCase = {
   seed(t: Tenant, n: number): Promise<string[]>
   /** The list's filters as its cursors' scope holds them when none is given. */
   filters?: null[]
-  /** A page without `limit`: 100, or the compat 50 of the deployments (api.md §2). */
+  /** A page without `limit`: 100, or the compat 50 of the deployments (docs/api.md §2). */
   defaultLimit?: number
 }
 
@@ -175,7 +175,7 @@ describe.each(LISTS)('GET /api/$name', (list) => {
     expectRefused(await get(`${path}?cursor=${next_cursor}&cursor=${next_cursor}`, list.auth(t)), 'cursor')
   })
 
-  test('offset is ignored alone (these lists have none) and refused with a cursor (api.md §0)', async () => {
+  test('offset is ignored alone (these lists have none) and refused with a cursor (docs/api.md §0)', async () => {
     const t = await createTenant(h, list.role)
     await list.seed(t, 3)
     const first = await get(`${path}?limit=1`, list.auth(t))

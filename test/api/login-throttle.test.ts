@@ -1,4 +1,4 @@
-// Login throttling through the API (api.md §1, docs/auth.md "Throttling password guesses"): per
+// Login throttling through the API (docs/api.md §1, docs/auth.md "Throttling password guesses"): per
 // (client, email) and per client, never per email alone. The socket peer is stood in for by a test header.
 import { describe, expect, test } from 'bun:test'
 import { harnessPerTest, PASSWORD, type FixedClock, type Harness } from '../helpers'

@@ -1,4 +1,4 @@
-// POST /api/auth/password (api.md §1, docs/auth.md "Changing your password").
+// POST /api/auth/password (docs/api.md §1, docs/auth.md "Changing your password").
 import { describe, expect, test } from 'bun:test'
 import { createTenant, harnessPerTest, PASSWORD, type FixedClock, type Harness, type Tenant } from '../helpers'
 

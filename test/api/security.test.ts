@@ -1,4 +1,4 @@
-// One security suite over every protected route (api.md §1 table): no credentials, a malformed key, an
+// One security suite over every protected route (docs/api.md §1 table): no credentials, a malformed key, an
 // unknown key, a revoked key, the wrong kind of credential, another user's resource. A route added to the
 // app without a row here fails the coverage test at the bottom.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
@@ -132,7 +132,7 @@ for (const route of ROUTES) {
       })
     }
     if (route.kind !== 'agent' && route.method !== 'GET') {
-      // CSRF (api.md §0): a browser's session change from another site is refused; curl (no Origin) and
+      // CSRF (docs/api.md §0): a browser's session change from another site is refused; curl (no Origin) and
       // the console's own pages (same origin) are not; an API key is no ambient credential, so it passes.
       const session = () => ({ cookie: w.a.cookie })
       for (const [what, headers] of [

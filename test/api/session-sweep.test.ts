@@ -1,4 +1,4 @@
-// Expired sessions are swept, not kept (api.md §1): the sweep, its batches, and its timer.
+// Expired sessions are swept, not kept (docs/api.md §1): the sweep, its batches, and its timer.
 import { Database } from 'bun:sqlite'
 import { describe, expect, test } from 'bun:test'
 import { createApp } from '../../src/app'

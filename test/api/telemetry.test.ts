@@ -1,4 +1,4 @@
-// Telemetry samples (api.md §4, docs/lists.md): only the contract's fields are stored, numbers are finite,
+// Telemetry samples (docs/api.md §4, docs/lists.md): only the contract's fields are stored, numbers are finite,
 // each agent keeps a bounded number of samples, and the fleet list stays small per page.
 import { Database } from 'bun:sqlite'
 import { beforeEach, describe, expect, test } from 'bun:test'

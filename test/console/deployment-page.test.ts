@@ -20,7 +20,7 @@ afterEach(() => h.close())
 const START = Date.parse('2026-03-07T12:00:00Z')
 type PlanEvent = { type: string; timestamp_s: number; step_id?: string } & Record<string, unknown>
 
-/** The plan's events as an agent reports them (api.md §3.1): the plan's extra fields are the payload. */
+/** The plan's events as an agent reports them (docs/api.md §3.1): the plan's extra fields are the payload. */
 function reportsOf(events: PlanEvent[]) {
   return events.map(({ type, timestamp_s, step_id, ...payload }) => ({ type, timestamp: new Date(START + timestamp_s * 1000).toISOString(), step_id: step_id ?? null, payload }))
 }

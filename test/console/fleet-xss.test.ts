@@ -14,7 +14,7 @@ const SCRIPT = '<script>alert(1)</script>'
 const IMG = '"><img src=x onerror=alert(1)>'
 const JS = 'javascript:alert(1)'
 const HOSTILE = [SCRIPT, IMG, JS]
-// Agent ids are visible ASCII without spaces (api.md §4).
+// Agent ids are visible ASCII without spaces (docs/api.md §4).
 const AGENT_IDS = [SCRIPT, '"><img/src=x/onerror=alert(1)>', JS]
 
 function expectInert(html: string, where: string) {

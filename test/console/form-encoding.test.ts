@@ -1,5 +1,5 @@
 // Form fields the JSON API would refuse are refused by the console too, never mended on the way
-// (api.md §0: a body that is not UTF-8 is 400; wrong types are 400, never coerced; a repeated parameter
+// (docs/api.md §0: a body that is not UTF-8 is 400; wrong types are 400, never coerced; a repeated parameter
 // is 400).
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { createHarness, createTenant, PASSWORD, type Harness, type Tenant } from '../helpers'

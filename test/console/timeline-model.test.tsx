@@ -19,7 +19,7 @@ const ev = (type: string, seconds: number, step: string | null = null, payload: 
   event_timestamp: at(seconds),
 })
 
-/** The example plan as the simulated replay stores it (api.md §5): mission time from START, the rest in the payload. */
+/** The example plan as the simulated replay stores it (docs/api.md §5): mission time from START, the rest in the payload. */
 export function examplePlanEvents(): TimelineEvent[] {
   return examplePlan.events.map((e: Record<string, unknown>, i) => {
     const { type, timestamp_s, step_id, ...payload } = e

@@ -10,7 +10,7 @@ import {
   type Trigger,
 } from '../../src/domain/deployment'
 
-// The whole of api.md §2.1 as rows; any (status, mode, trigger) not listed must be refused.
+// The whole of docs/api.md §2.1 as rows; any (status, mode, trigger) not listed must be refused.
 const ALLOWED: Array<[DeploymentStatus, DeploymentMode | '*', Trigger, DeploymentStatus, string[]]> = [
   ['pending', 'live', 'dispatch', 'dispatched', ['dispatched_at']],
   ['pending', 'simulated', 'replay_start', 'running', ['started_at']],

@@ -1,4 +1,4 @@
-// The event rules of api.md §3.1 as the fuzz suite reads them, and a model of one deployment's stored
+// The event rules of docs/api.md §3.1 as the fuzz suite reads them, and a model of one deployment's stored
 // events: which report is new (201, "created"), which is a retry (200 with the first id, "duplicate"), and
 // what the event list must hold afterwards.
 import { expect } from 'bun:test'
@@ -8,7 +8,7 @@ import { PAYLOAD_MAX, isBadText, isObject, v400, type Alt } from './oracle'
 
 const TYPE = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/
 
-/** What identifies a stored event (api.md §3.1): payload as canonical JSON, instant in microseconds. */
+/** What identifies a stored event (docs/api.md §3.1): payload as canonical JSON, instant in microseconds. */
 export type Facts = { type: string; instant: number; jobId: string | null; stepId: string | null; payload: string }
 
 /** The size of a payload once serialised is open to reading (as sent or as re-written): a range. */
@@ -56,7 +56,7 @@ export function eventRefusals(v: unknown, prefix = ''): { refusals: Alt[]; large
   return { refusals, large }
 }
 
-/** The alternatives for one event: its 413 outranks its 400s (api.md §0 order); `accept` when it is good. */
+/** The alternatives for one event: its 413 outranks its 400s (docs/api.md §0 order); `accept` when it is good. */
 export function eventAlts(v: unknown, accept: Alt, prefix = ''): Alt[] {
   const { refusals, large } = eventRefusals(v, prefix)
   const tooLarge: Alt = { status: 413, code: 'PAYLOAD_TOO_LARGE' }
@@ -102,7 +102,7 @@ export class EventModel {
     }
   }
 
-  /** The event list (api.md §3.2): chronological, ties in arrival order, each field as sent. */
+  /** The event list (docs/api.md §3.2): chronological, ties in arrival order, each field as sent. */
   expectList(text: string, what: string) {
     const page = parseExact(text) as { events: Array<Record<string, unknown>>; total: unknown }
     const want = [...this.stored].sort((a, b) => a.instant - b.instant || a.arrival - b.arrival)

@@ -1,4 +1,4 @@
-// Fuzzing the report routes (api.md §3.1, §3.4) against a model: every generated report gets the reply the
+// Fuzzing the report routes (docs/api.md §3.1, §3.4) against a model: every generated report gets the reply the
 // contract allows, a refusal stores nothing, an accepted event reads back as sent, a retry (keys reordered,
 // numbers respelled, the instant spelled otherwise) answers 200 with the first id.
 import fc from 'fast-check'
@@ -185,7 +185,7 @@ function batchAlts(v: unknown): Alt[] {
   return anyOk ? [{ status: 200 }, ...refusals.filter((a) => a.status === 413)] : refusals
 }
 
-describe('fuzz: payload values (api.md §0, §3.1)', () => {
+describe('fuzz: payload values (docs/api.md §0, §3.1)', () => {
   /** Pairs of payload values: the same value spelled twice (a retry), or two values (two events). */
   const PAIRS: Array<[string, string, 'same' | 'distinct']> = [
     ['"\\ud800"', '"\\ufffd"', 'distinct'],

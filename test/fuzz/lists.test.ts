@@ -1,4 +1,4 @@
-// Fuzzing the paged lists (api.md §0 "Lists", docs/lists.md): walks with any page sizes read every row
+// Fuzzing the paged lists (docs/api.md §0 "Lists", docs/lists.md): walks with any page sizes read every row
 // once, newest first; a cursor works only on the list, caller and filters it was served for, never with
 // offset; a garbled or forged cursor is 400 naming cursor, never a 5xx, and never reaches another's rows.
 import fc from 'fast-check'

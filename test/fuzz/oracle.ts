@@ -1,4 +1,4 @@
-// What the contract says a request must get, worked out from the bytes alone (api.md §0 "Input limits",
+// What the contract says a request must get, worked out from the bytes alone (docs/api.md §0 "Input limits",
 // §3.1, §3.4): the replies allowed, as alternatives. Where the contract leaves a choice open (which of two
 // bad fields is named, a limit the contract does not state), every reading it allows is listed.
 import { expect } from 'bun:test'
@@ -87,7 +87,7 @@ export function judgeBody(bytes: Uint8Array, contentType: string | undefined, li
   } catch {
     return { alts: [BAD_REQUEST, ...deep], text }
   }
-  // Too deep: that 400 names the field, though a 413 of a payload in it may outrank it (api.md §0 order).
+  // Too deep: that 400 names the field, though a 413 of a payload in it may outrank it (docs/api.md §0 order).
   // The rules are not run on such a value: serialising it is what a server must not try.
   if (deep.length > 0) return { alts: [...deep, ...(bytes.byteLength > PAYLOAD_MAX ? [{ status: 413, code: 'PAYLOAD_TOO_LARGE' }] : [])], value, text }
   return { alts: rules(value), value, text }
@@ -119,7 +119,7 @@ export type Check = Alt[] | 'ok' | { soft: string }
 /**
  * A text field: absent allowed when optional; a lone surrogate or U+0000 is a 400. Null is refused when
  * required; for an optional field the contract does not say whether null stands for absent (it says so
- * only of step_id, api.md §3.1), so it is accepted or refused naming the field unless `nullable` is given.
+ * only of step_id, docs/api.md §3.1), so it is accepted or refused naming the field unless `nullable` is given.
  */
 export function textField(
   body: Record<string, unknown>,

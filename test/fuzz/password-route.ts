@@ -1,4 +1,4 @@
-// POST /api/auth/password as the fuzz suite sees it (api.md §1; docs/auth.md "Changing your password"):
+// POST /api/auth/password as the fuzz suite sees it (docs/api.md §1; docs/auth.md "Changing your password"):
 // what a body may get given the user's password now and the failures counted in the throttling window,
 // and after each reply what must hold of the user's sessions, stored hash and counts.
 import { expect } from 'bun:test'
@@ -17,7 +17,7 @@ const WINDOW_SECONDS = 15 * 60
 
 /**
  * The replies a parsed body may get. A wrong current password is 400 VALIDATION naming it: the session is
- * valid, a field is not (api.md §0 statuses; docs/auth.md). Which of two bad fields is named, and whether
+ * valid, a field is not (docs/api.md §0 statuses; docs/auth.md). Which of two bad fields is named, and whether
  * 429 outranks a 400 of the body, the contract leaves open; over a limit a valid body is 429.
  */
 export function passwordAlts(v: unknown, pw: PasswordUser): Alt[] {
@@ -35,7 +35,7 @@ export function passwordAlts(v: unknown, pw: PasswordUser): Alt[] {
   else {
     const points = [...next].length
     if (next.length < 10) hard.push(v400('new_password'))
-    // "≥ 10 chars" (api.md §1) in UTF-16 units or in characters; docs/auth.md: at most 1024; U+0000 kept.
+    // "≥ 10 chars" (docs/api.md §1) in UTF-16 units or in characters; docs/auth.md: at most 1024; U+0000 kept.
     else if (points < 10 || next.length > 1024 || next.includes('\u0000')) soft.push(v400('new_password'))
   }
   const wrong = typeof current === 'string' && current !== pw.password
@@ -61,7 +61,7 @@ async function afterReply(c: Ctx, sent: unknown, reply: Reply) {
     const next = body!.new_password as string
     pw.password = next
     pw.failures = [0, 0]
-    // api.md §1: the caller's other sessions are ended.
+    // docs/api.md §1: the caller's other sessions are ended.
     if (pw.other) expect(await me(c, pw.other), 'another session after a password change').toBe(401)
     const hash = (await c.w.h.store.getPasswordHash(pw.userId))!
     expect(await Bun.password.verify(next, hash), 'the new password is the one stored').toBe(true)

@@ -1,4 +1,4 @@
-// Fuzzing the query strings of the GET routes (api.md §0 "Input limits" and "Lists", §3.2): repeated,
+// Fuzzing the query strings of the GET routes (docs/api.md §0 "Input limits" and "Lists", §3.2): repeated,
 // malformed, percent-encoded invalid UTF-8, huge. Never a 5xx, always the JSON error body, the reply the
 // contract allows (query-oracle.ts); a parameter given twice is 400; list parameters are strict.
 import fc from 'fast-check'
@@ -18,13 +18,13 @@ beforeAll(async () => {
 })
 afterAll(() => w.h.close())
 
-/** The paged lists (api.md §0 "Lists", docs/lists.md): limit 1..500, a cursor only as served, never with offset. */
+/** The paged lists (docs/api.md §0 "Lists", docs/lists.md): limit 1..500, a cursor only as served, never with offset. */
 const LIST_RULES: QueryRules = { params: { limit: intRule('limit', 1, 500), cursor: garbageCursor }, together: cursorWithOffset }
 const EVENT_RULES = (): QueryRules => ({
   params: {
     offset: intRule('offset', 0, Number.MAX_SAFE_INTEGER),
     limit: intRule('limit', 1, 500),
-    // api.md §3.3 filters (docs/events.md): a type or a `prefix.*`; a step id exactly as given.
+    // docs/api.md §3.3 filters (docs/events.md): a type or a `prefix.*`; a step id exactly as given.
     type: eventTypeRule,
     step_id: textRule('step_id'),
     since: timestampRule('since'),

@@ -1,10 +1,10 @@
-// What a GET's query string may get (api.md §0 "Input limits" and "Lists", §3.2), worked out from the URL
+// What a GET's query string may get (docs/api.md §0 "Input limits" and "Lists", §3.2), worked out from the URL
 // and headers alone, with what docs/http.md and docs/lists.md decide where the contract is silent allowed
 // beside the other readings: the 8 KiB query bound, the encoding checks, which parameter a refusal names.
 import { parseTimestamp } from '../../src/domain/time'
 import { v400, type Alt } from './oracle'
 
-/** api.md §0: a request line plus headers over 64 KiB is a JSON 431. */
+/** docs/api.md §0: a request line plus headers over 64 KiB is a JSON 431. */
 export const HEAD_LIMIT = 64 * 1024
 /** docs/http.md: a query string over 8 KiB is a 400 BAD_REQUEST (the contract sets no bound of its own). */
 export const QUERY_LIMIT = 8 * 1024
@@ -46,23 +46,23 @@ export const intRule = (name: string, min: number, max: number): ParamRule => (v
 /** An opaque cursor: nothing the fuzz writes is a next_cursor the server served, so it is 400 naming cursor. */
 export const garbageCursor: ParamRule = () => [v400('cursor')]
 
-/** A timestamp filter (api.md §0: a timestamp without an offset, or an impossible date, is a 400). */
+/** A timestamp filter (docs/api.md §0: a timestamp without an offset, or an impossible date, is a 400). */
 export const timestampRule = (name: string): ParamRule => (v) => (v !== null && parseTimestamp(v) !== null ? 'ok' : [v400(name)])
 
-/** docs/events.md: the type filter is an event type (api.md §3.1) or a dotted prefix then `.*`, at most 64 characters. */
+/** docs/events.md: the type filter is an event type (docs/api.md §3.1) or a dotted prefix then `.*`, at most 64 characters. */
 export const eventTypeRule: ParamRule = (v) =>
   v !== null && v.length <= 64 && (/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/.test(v) || /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*\.\*$/.test(v)) ? 'ok' : [v400('type')]
 
 /** One value of a fixed list. */
 export const enumRule = (name: string, values: string[]): ParamRule => (v) => (v !== null && values.includes(v) ? 'ok' : [v400(name)])
 
-/** A comma list of values of a fixed list (api.md §0: `status=running,failed`). */
+/** A comma list of values of a fixed list (docs/api.md §0: `status=running,failed`). */
 export const enumListRule = (name: string, values: string[]): ParamRule => (v) => (v !== null && v.split(',').every((x) => values.includes(x)) ? 'ok' : [v400(name)])
 
 /** A text filter: any text; one that is not UTF-8 or holds U+0000 may be refused. */
 export const textRule = (name: string): ParamRule => (v) => (v === null || v.includes('\u0000') ? { soft: [v400(name)] } : 'ok')
 
-/** api.md §0: `cursor` and `offset` together are 400 (which of the two the message names is open). */
+/** docs/api.md §0: `cursor` and `offset` together are 400 (which of the two the message names is open). */
 export const cursorWithOffset = (present: Set<string>): QCheck => (present.has('cursor') && present.has('offset') ? [v400('cursor'), v400('offset')] : 'ok')
 
 /**
@@ -91,7 +91,7 @@ export function judgeQuery(target: string, headers: Record<string, string>, rule
     const name = decodeForm(rawName)
     const value = decodeForm(eq < 0 ? '' : part.slice(eq + 1))
     const key = name ?? rawName
-    // api.md §0: a query parameter given twice is 400, read by the route or not.
+    // docs/api.md §0: a query parameter given twice is 400, read by the route or not.
     if (seen.has(key)) hard.push(BAD_REQUEST, v400(key))
     seen.add(key)
     // A name that does not decode is no parameter of any route: ignored, or refused naming it as sent.
@@ -102,7 +102,7 @@ export function judgeQuery(target: string, headers: Record<string, string>, rule
     present.add(name)
     const rule = Object.hasOwn(rules.params, name) ? rules.params[name]! : undefined
     // A value that does not decode, or holds U+0000: refused naming its parameter (docs/http.md), or, for
-    // a parameter no route reads, ignored as the contract says (api.md §3.2).
+    // a parameter no route reads, ignored as the contract says (docs/api.md §3.2).
     if (value === null || value.includes('\u0000')) soft.push(v400(name))
     if (rule) add(rule(value))
   }

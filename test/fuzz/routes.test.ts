@@ -1,4 +1,4 @@
-// Fuzzing every other write route (api.md §1, §2, §4, §5): a good body spoiled field by field with hostile
+// Fuzzing every other write route (docs/api.md §1, §2, §4, §5): a good body spoiled field by field with hostile
 // values, sent with hostile bytes and headers. Whatever is sent: never a 5xx, the JSON error body, the
 // reply the contract allows, nothing stored on a refusal, an accepted write reads back as sent.
 import fc from 'fast-check'
@@ -134,7 +134,7 @@ describe('fuzz: every write route', () => {
   })
 })
 
-describe('fuzz: the input limits on every JSON route (api.md §0)', () => {
+describe('fuzz: the input limits on every JSON route (docs/api.md §0)', () => {
   const routes = ROUTES.filter((r) => r.rules !== null && r.fields.length > 0)
   const route = fc.constantFrom(...routes)
   const start = () => routes.forEach((r) => r.setup?.(w))
@@ -178,7 +178,7 @@ describe('fuzz: the input limits on every JSON route (api.md §0)', () => {
         const c = await context()
         const field = r.textFields[pick % r.textFields.length]!
         const bytes = toBytes(write(obj(setField(field, value)(r.template(c)))), { badUtf8: null, at: 0, cut: null, tail: '' })
-        // An id that cannot exist may also be answered as unknown (404 speaks before 400 body: api.md §0).
+        // An id that cannot exist may also be answered as unknown (404 speaks before 400 body: docs/api.md §0).
         const alts: Alt[] = [{ status: 400, code: 'VALIDATION', field }, ...(field.endsWith('_id') && field !== 'agent_id' && field !== 'satellite_id' ? [{ status: 404, code: 'NOT_FOUND' }] : [])]
         await check(r, c, bytes, 'application/json', alts)
       }),
@@ -230,7 +230,7 @@ describe('fuzz: odd X-Agent-ID headers on the agent routes', () => {
   })
 })
 
-describe('fuzz: POST /api/auth/password beyond its body (api.md §1)', () => {
+describe('fuzz: POST /api/auth/password beyond its body (docs/api.md §1)', () => {
   const route = ROUTES.find((r) => r.name === 'POST /api/auth/password')!
   property(`${route.name}: without a session of its own (none, an API key, a forged or ended session) it is 401 whatever the body`, async () => {
     route.setup!(w)
@@ -250,7 +250,7 @@ describe('fuzz: POST /api/auth/password beyond its body (api.md §1)', () => {
           headers = { cookie: ended }
         }
         const bytes = toBytes(write(obj(ms.reduce(apply, route.template(c)))), wr)
-        // 401 comes first of all (api.md §0 order), so the body is never judged.
+        // 401 comes first of all (docs/api.md §0 order), so the body is never judged.
         await check({ ...route, headers: () => headers }, c, bytes, type, [{ status: 401, code: 'UNAUTHORIZED' }])
       }),
       params(15),

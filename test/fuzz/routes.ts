@@ -1,4 +1,4 @@
-// Every write route besides the report routes (api.md §1, §2, §4, §5), as the fuzz suite sees it: a good
+// Every write route besides the report routes (docs/api.md §1, §2, §4, §5), as the fuzz suite sees it: a good
 // body to start from, the fields to spoil, what the contract says of a parsed body, and how an accepted
 // write reads back.
 import { expect } from 'bun:test'
@@ -50,7 +50,7 @@ function expectSameText(stored: Record<string, unknown>, sent: Record<string, un
   for (const f of fields) if (typeof sent[f] === 'string') expect(stored[f], `${what}.${f}`).toBe(sent[f])
 }
 
-/** A plan's data (api.md §5): an object whose `events` is a non-empty array of well-formed plan events. */
+/** A plan's data (docs/api.md §5): an object whose `events` is a non-empty array of well-formed plan events. */
 function planDataAlts(data: unknown): Check {
   if (!isObject(data)) return [v400('plan_data')]
   const events = data.events
@@ -78,7 +78,7 @@ function planDataAlts(data: unknown): Check {
 
 const SOFT_413: Alt = { status: 413, code: 'PAYLOAD_TOO_LARGE' }
 
-/** Every item of a paged list (api.md §0 "Lists"), page after page. */
+/** Every item of a paged list (docs/api.md §0 "Lists"), page after page. */
 export async function listAll(c: Ctx, path: string, key: string): Promise<Array<Record<string, unknown>>> {
   const items: Array<Record<string, unknown>> = []
   let cursor: string | undefined
@@ -177,7 +177,7 @@ export const ROUTES: RouteCase[] = [
     textFields: ['mission_id', 'label', 'satellite_id', 'satellite_name', 'preset'],
     rules: (v, c) => {
       if (!isObject(v)) return notObject
-      // A mission that is not the caller's answers 404 before the rest of the body is judged (api.md §0 order).
+      // A mission that is not the caller's answers 404 before the rest of the body is judged (docs/api.md §0 order).
       if (typeof v.mission_id === 'string' && v.mission_id !== c.w.a.missionId)
         return isBadText(v.mission_id) ? [{ status: 404, code: 'NOT_FOUND' }, v400('mission_id')] : [{ status: 404, code: 'NOT_FOUND' }]
       const alts = combine(
@@ -275,7 +275,7 @@ export const ROUTES: RouteCase[] = [
     },
     readBack: async (c) => {
       if (isOpen(TELEMETRY_UNKNOWN)) return
-      // Unknown fields are ignored and not stored (api.md §0).
+      // Unknown fields are ignored and not stored (docs/api.md §0).
       expect(Object.keys(await lastTelemetry(c)).filter((k) => !TELEMETRY_FIELDS.includes(k)), 'unknown telemetry fields stored').toEqual([])
     },
   },

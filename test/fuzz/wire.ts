@@ -45,7 +45,7 @@ export function expectWellFormed(reply: Reply, what = '') {
   const where = `${what} → ${reply.status} ${reply.text.slice(0, 300)}`
   expect(reply.status, where).toBeLessThan(500)
   if (reply.status >= 200 && reply.status < 300) return
-  // api.md §0: 429 comes with Retry-After in seconds.
+  // docs/api.md §0: 429 comes with Retry-After in seconds.
   if (reply.status === 429) expect(reply.headers.get('retry-after') ?? '', where).toMatch(/^[1-9]\d*$/)
   expect(reply.headers.get('content-type'), where).toBe('application/json; charset=utf-8')
   const body = reply.body as Record<string, unknown>
@@ -66,7 +66,7 @@ export const topLevel = (field: string | null) => field?.split(/[.[]/)[0] ?? nul
 
 /**
  * Everything a write could have changed, for the given users, their password hashes included. An agent
- * record made by presence alone (any agent request, even a refused one, creates it: api.md §4) and
+ * record made by presence alone (any agent request, even a refused one, creates it: docs/api.md §4) and
  * last_seen_at are left out.
  */
 export async function snapshot(h: Harness, userIds: string[]): Promise<string> {

@@ -10,7 +10,7 @@ export type PasswordUser = {
   email: string
   cookie: string
   password: string
-  /** A second session of the user, opened before a request: a change must end it (api.md §1). */
+  /** A second session of the user, opened before a request: a change must end it (docs/api.md §1). */
   other: string | null
   /** Counted wrong current passwords, per (address, user) and per address: [certainly, at most]. */
   failures: [number, number]

@@ -1,4 +1,4 @@
-// Pairs the contract (api.md §3.1) calls one event are stored once; pairs it calls different are two.
+// Pairs the contract (docs/api.md §3.1) calls one event are stored once; pairs it calls different are two.
 import { afterEach, beforeEach, expect, test } from 'bun:test'
 import { createHarness, createTenant, fixedClock, type Harness, type Tenant } from '../helpers'
 

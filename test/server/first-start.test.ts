@@ -1,4 +1,4 @@
-// The first-run admin password (api.md §1, docs/auth.md "First start"): on a terminal it is printed once;
+// The first-run admin password (docs/api.md §1, docs/auth.md "First start"): on a terminal it is printed once;
 // otherwise (systemd, a pipe) it goes to initial-admin-password (mode 0600) beside the database, and only
 // the file's path is logged.
 import { describe, expect, test } from 'bun:test'

@@ -9,7 +9,7 @@
 // the kernel (Linux resets an accept queue on close); its request never reached the server, which is
 // what a refused connection means to the client. So a reset is allowed only for a request of which the
 // server stored nothing, and each such event is checked to be absent after the restart: an agent that
-// retries it loses nothing (a retry is recognised, api.md §4).
+// retries it loses nothing (a retry is recognised, docs/api.md §4).
 import { describe, expect, test } from 'bun:test'
 import { existsSync, statSync } from 'node:fs'
 import { connect } from 'node:net'

@@ -1,4 +1,4 @@
-// The live event stream over a real socket (api.md §3.3, docs/streams.md): quiet streams stay open past
+// The live event stream over a real socket (docs/api.md §3.3, docs/streams.md): quiet streams stay open past
 // Bun's idle timeout with keep-alives; a client that stops reading is cut off without holding the server;
 // and after a kill -9 a client resuming with Last-Event-ID gets every stored event exactly once.
 import { describe, expect, test } from 'bun:test'

@@ -53,7 +53,7 @@ export async function probeHeadLimits(url: string) {
     path60k: await rawRequest(url, `/api/${'a'.repeat(60_000)}`),
     path70k: await rawRequest(url, `/${'a'.repeat(70_000)}`),
     headers200k: await rawRequest(url, '/api/deployments', manyHeaders(25, 8 * 1024)),
-    /** The contract's floor for our JSON 431 (api.md §0 "up to at least 256 KiB"). */
+    /** The contract's floor for our JSON 431 (docs/api.md §0 "up to at least 256 KiB"). */
     head256k: await padded(url, '/healthz', 256 * 1024),
     /** Bun's own limit as npm start and the binary set it (--max-http-header-size=327680): still ours. */
     head320k: await padded(url, '/healthz', 320 * 1024),

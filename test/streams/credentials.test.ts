@@ -1,4 +1,4 @@
-// Open streams and the credentials they were opened with (api.md §3.3): a revoked key, a logout and a
+// Open streams and the credentials they were opened with (docs/api.md §3.3): a revoked key, a logout and a
 // password change end their streams within a second or so (the recheck runs every second); a stream of a
 // credential still valid goes on.
 import { afterEach, beforeEach, expect, test } from 'bun:test'

@@ -1,4 +1,4 @@
-// Streams send only what is durable (api.md §3.3): while an event group's flush is held, neither its events
+// Streams send only what is durable (docs/api.md §3.3): while an event group's flush is held, neither its events
 // nor the status they caused reach a stream, open or opening; after the flush they do; and if the flush
 // fails they never do.
 import { afterEach, beforeEach, expect, test } from 'bun:test'

@@ -1,4 +1,4 @@
-// Many clients of one deployment's stream (api.md §3.3): one publish reaches them all, each gets every
+// Many clients of one deployment's stream (docs/api.md §3.3): one publish reaches them all, each gets every
 // event once and in order, and a client that stops reading is cut off without holding up the others or
 // ingestion, and resumes from the database.
 import { afterEach, beforeEach, expect, test } from 'bun:test'

@@ -1,4 +1,4 @@
-// What the stream suites share: opening the two streams of api.md §3.3 as a tenant, reporting events, and
+// What the stream suites share: opening the two streams of docs/api.md §3.3 as a tenant, reporting events, and
 // checking what a client received against the lists it could have read instead.
 import { expect } from 'bun:test'
 import { event, type Harness, type Tenant } from '../helpers'

@@ -1,4 +1,4 @@
-// GET /api/deployments/stream across a crash (api.md §3.3): an event count moved within the second before
+// GET /api/deployments/stream across a crash (docs/api.md §3.3): an event count moved within the second before
 // its change was recorded still reaches a client that resumes from its last id, with the final count.
 import { afterEach, beforeEach, expect, test } from 'bun:test'
 import { createHarness, createTenant, event, fixedClock, type Harness, type Tenant } from '../helpers'

@@ -1,4 +1,4 @@
-// GET /api/deployments/stream (api.md §3.3): the caller's deployments as they change, numbered by the
+// GET /api/deployments/stream (docs/api.md §3.3): the caller's deployments as they change, numbered by the
 // caller's change sequence; from now without a resume point, else the latest state of every deployment
 // changed after it first; event counts at most once a second per deployment, the latest always.
 import { afterEach, beforeEach, expect, test } from 'bun:test'

@@ -1,4 +1,4 @@
-// Resuming an event stream (api.md §3.3): after a disconnect, with Last-Event-ID or ?after= (the header
+// Resuming an event stream (docs/api.md §3.3): after a disconnect, with Last-Event-ID or ?after= (the header
 // wins), a client gets every event stored meanwhile — while it was away and while it reconnected, with
 // reports and batches racing the connects — exactly once.
 import { afterEach, beforeEach, expect, test } from 'bun:test'

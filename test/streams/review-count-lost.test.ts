@@ -1,4 +1,4 @@
-// Regression (found in review): "the latest count is always delivered" (api.md §3.3). A report committed after reports.stop()
+// Regression (found in review): "the latest count is always delivered" (docs/api.md §3.3). A report committed after reports.stop()
 // (main.ts stops the count timer before server.stop() waits for requests in flight) — or within the last
 // second before a crash — never gets a change number: after the restart a list stream resuming from the
 // client's last id never sends the deployment's final event_count.

@@ -1,4 +1,4 @@
-// GET /api/deployments/{id}/events/stream (api.md §3.3), in process: what a client is sent, in what order,
+// GET /api/deployments/{id}/events/stream (docs/api.md §3.3), in process: what a client is sent, in what order,
 // from where it resumes, and who may open it.
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { createHarness, createTenant, event, fixedClock, send, type Harness, type Tenant } from '../helpers'

@@ -1,5 +1,5 @@
 /** @jsxImportSource preact */
-// The deployment's events table (`#events`): one page of the event list (api.md §3.2), each payload as
+// The deployment's events table (`#events`): one page of the event list (docs/api.md §3.2), each payload as
 // pretty JSON in a <details>. Rendered by the server, and again by the deployment island as events arrive.
 import { utc } from '../format'
 import { fieldsSummary, JsonDetails, shownJson, type ShownJson } from './common'

@@ -4,7 +4,7 @@
 // a time (the island's stream) at a constant cost each when they come in mission order; `buildTimeline`
 // is the same builder fed a whole list.
 
-/** An event as the list and the stream show it (api.md §3.2); every field may be missing or of the wrong type. */
+/** An event as the list and the stream show it (docs/api.md §3.2); every field may be missing or of the wrong type. */
 export type TimelineEvent = { id?: unknown; event_type?: unknown; step_id?: unknown; payload?: unknown; event_timestamp?: unknown }
 
 /** Where a bar ran: on board, on the ground, or a transfer (its own colour). */

@@ -65,7 +65,7 @@ export function seriesOf(samples: Sample[], field: 'battery_percent' | 'temperat
 
 const AGENT_MARK: Record<string, string> = { idle: '○', executing: '▶', transferring: '⇅', offline: '✕' }
 
-/** The agent's own status (api.md §4), in words with a mark; `data-status` for scripts. */
+/** The agent's own status (docs/api.md §4), in words with a mark; `data-status` for scripts. */
 export function AgentStatus({ status }: { status: string }) {
   const known = Object.hasOwn(AGENT_MARK, status)
   return (

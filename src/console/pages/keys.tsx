@@ -15,7 +15,7 @@ type Key = {
   name: string
   prefix: string
   environment: string
-  /** Not served yet: a later issue adds scopes (api.md §1); shown when the API sends it. */
+  /** Not served yet: a later issue adds scopes (docs/api.md §1); shown when the API sends it. */
   scope?: string
   created_at: string
   last_used_at: string | null

@@ -1,5 +1,5 @@
 /** @jsxImportSource preact */
-// Log in and log out (api.md §1 through POST /api/auth/login and /logout).
+// Log in and log out (docs/api.md §1 through POST /api/auth/login and /logout).
 import { ErrorNote, htmlPage, Layout, seeOther } from '../html'
 import { errorText, field, send, TextField, type ConsoleRoute } from '../kit'
 import { localPath } from '../paths'

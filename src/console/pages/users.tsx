@@ -118,7 +118,7 @@ async function createUser(ctx: ConsoleContext): Promise<Response> {
   if (reply.ok) return seeOther(`/users${query({ created: reply.body.id })}`)
   // Not an admin (any more): the page itself is refused.
   if (reply.status === 403) return errorPage(ctx, 403, errorText(reply), 'users')
-  // The email is taken: said next to the email (api.md §1: 409).
+  // The email is taken: said next to the email (docs/api.md §1: 409).
   const errors = reply.status === 409 ? { email: `${errorText(reply)}: choose another email` } : fieldErrors(reply)
   return renderUsers(ctx, { form, errors }, reply.status)
 }

@@ -1,4 +1,4 @@
-// Reading a deployment's events on SQLite (api.md §3.2, §3.3, docs/events.md): pages of the list and the
+// Reading a deployment's events on SQLite (docs/api.md §3.2, §3.3, docs/events.md): pages of the list and the
 // count of a filter's matches. A page is one range read of the clustered primary key (deployment_key,
 // event_timestamp, seq). A page that continues after a position (an instant and an arrival number) first
 // finds the seq where that position falls through events_arrival_idx: seq counts every tenant's events,
@@ -14,7 +14,7 @@ import { nextTurn } from '../../turn'
 /** A place in the primary key, (event_timestamp, seq): a range read starts after one and ends at one. */
 type Key = [timestamp: number, seq: number]
 
-/** Below and above every instant and seq an event can have (api.md §0: years 0000 to 2255), as exact doubles. */
+/** Below and above every instant and seq an event can have (docs/api.md §0: years 0000 to 2255), as exact doubles. */
 const BEFORE_ALL = -(2 ** 62)
 const AFTER_ALL = 2 ** 62
 const END: Key = [AFTER_ALL, AFTER_ALL]

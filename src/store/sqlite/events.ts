@@ -141,7 +141,7 @@ export function createEventStatements(db: Db) {
   }
 
   /**
-   * Finds the stored event a report retries (api.md §3.1), among the table's rows and the rows this
+   * Finds the stored event a report retries (docs/api.md §3.1), among the table's rows and the rows this
    * transaction has added: those are remembered in memory, so finding them needs no write of the buffer.
    * Within one transaction only.
    */
