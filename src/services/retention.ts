@@ -6,6 +6,7 @@ import type { Clock } from '../domain/time'
 import type { Logger } from '../log'
 import type { AgentRef, Store } from '../store/types'
 import { nextTurn } from '../turn'
+import { periodic } from './periodic'
 
 export const RETENTION_SWEEP_EVERY_MS = 60_000
 export const RETENTION_BATCH = 1000
@@ -38,16 +39,13 @@ export function createRetention({
   /** Told after each committed batch (tests watch the interleaving with it). */
   onBatch?: (deleted: number) => void
 }) {
-  let timer: ReturnType<typeof setInterval> | undefined
-  let running: Promise<RetentionSweep> | null = null
-  let stopped = false
   const enabled = options.retentionDays !== null || options.telemetryRetentionMicros !== null
 
   async function sweepEvents(result: RetentionSweep) {
     if (options.retentionDays === null) return
     const cutoff = clock() - options.retentionDays * DAY_MICROS
     const touched = new Set<string>()
-    while (!stopped) {
+    while (!job.stopped) {
       const { deleted, deploymentId } = await store.pruneDeploymentEvents(cutoff, batch)
       if (deploymentId === null) return
       result.events += deleted
@@ -63,7 +61,7 @@ export function createRetention({
     if (options.telemetryRetentionMicros === null) return
     const cutoff = clock() - options.telemetryRetentionMicros
     let after: AgentRef | null = null
-    while (!stopped) {
+    while (!job.stopped) {
       const { deleted, next } = await store.pruneAgentTelemetry(cutoff, after)
       if (!next) return
       result.samples += deleted
@@ -73,42 +71,28 @@ export function createRetention({
     }
   }
 
-  /** One full sweep; a sweep already running is joined. */
-  function sweep(): Promise<RetentionSweep> {
-    running ??= (async () => {
+  const job = periodic({
+    everyMs,
+    log,
+    failed: 'the retention sweep failed; it runs again later',
+    done: (r: RetentionSweep) =>
+      (r.events > 0 || r.samples > 0) && log.info('retention: old data deleted', { events: r.events, deployments: r.deployments, telemetrySamples: r.samples }),
+    async work() {
       const result: RetentionSweep = { events: 0, deployments: 0, samples: 0 }
       await sweepEvents(result)
       await sweepTelemetry(result)
       return result
-    })().finally(() => {
-      running = null
-    })
-    return running
-  }
-
-  const run = () => {
-    sweep().then(
-      (r) => (r.events > 0 || r.samples > 0) && log.info('retention: old data deleted', { events: r.events, deployments: r.deployments, telemetrySamples: r.samples }),
-      (error: unknown) => log.warn('the retention sweep failed; it runs again later', { error: String(error) }),
-    )
-  }
+    },
+  })
 
   return {
-    sweep,
+    /** One full sweep; a sweep already running is joined. */
+    sweep: job.run,
     enabled,
     start() {
-      if (timer || !enabled) return
-      stopped = false
-      run()
-      timer = setInterval(run, everyMs)
-      timer.unref?.()
+      if (enabled) job.start()
     },
-    /** Stops the timer; a sweep in progress ends after its current batch (await `stopped()` for it). */
-    stop() {
-      stopped = true
-      clearInterval(timer)
-      timer = undefined
-      return running ?? Promise.resolve()
-    },
+    /** Stops the timer; a sweep in progress ends after its current batch (the promise resolves then). */
+    stop: job.stop,
   }
 }
