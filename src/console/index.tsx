@@ -60,7 +60,7 @@ async function answer(route: ConsoleRoute, ctx: ConsoleContext): Promise<Respons
   const { request, url } = ctx
   try {
     if (route.method === 'POST' && crossSite(request))
-      return errorPage(ctx, 403, 'This form was sent from another site. Open the console itself and send it again.')
+      return errorPage(ctx, 403, 'This form was sent from another site. Open the console itself and send it again.', route.section)
     const viewer = await viewerOf(ctx)
     if (viewer) ctx.viewer = viewer
     // Logging out without a session: it has ended already.
@@ -68,19 +68,19 @@ async function answer(route: ConsoleRoute, ctx: ConsoleContext): Promise<Respons
     else if (!route.public) return loginRedirect(ctx)
     if (route.method === 'POST') {
       const read = await readForm(request)
-      if (!('form' in read)) return errorPage(ctx, read.status, read.message)
+      if (!('form' in read)) return errorPage(ctx, read.status, read.message, route.section)
       ctx.form = read.form
       const token = read.form.get('csrf')
       // Public forms (the login form) are sent without a session and carry no token; the cross-site check
       // above guards them. A login sent from a tab that has a session is no forgery.
       if (viewer && !route.public && !formTokenMatches(sessionTokenFrom(request.headers)!, typeof token === 'string' ? token : null))
-        return errorPage(ctx, 403, 'This form has expired (its security token does not match your session). Reload the page and send it again.')
+        return errorPage(ctx, 403, 'This form has expired (its security token does not match your session). Reload the page and send it again.', route.section)
     }
     return await route.handle(ctx)
   } catch (error) {
     if (error instanceof PageError) {
       if (error.status === 401) return loginRedirect(ctx)
-      return errorPage(ctx, error.status, error.message)
+      return errorPage(ctx, error.status, error.message, route.section)
     }
     throw error
   }

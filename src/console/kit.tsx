@@ -29,6 +29,8 @@ export type ConsoleRoute = {
   path: string
   /** Served without a session (the login page and form). */
   public?: boolean
+  /** The navigation section its pages (and its error pages) belong to; default `deployments`. */
+  section?: Section
   handle(ctx: ConsoleContext): Promise<Response>
 }
 

@@ -42,6 +42,7 @@ export const accountRoutes: ConsoleRoute[] = [
   {
     method: 'GET',
     path: '/account',
+    section: 'account',
     async handle(ctx) {
       return htmlPage(<AccountPage viewer={ctx.viewer} />)
     },
@@ -49,6 +50,7 @@ export const accountRoutes: ConsoleRoute[] = [
   {
     method: 'POST',
     path: '/account/password',
+    section: 'account',
     async handle(ctx) {
       const reply = await send(ctx, 'POST', '/api/auth/password', {
         current_password: field(ctx.form, 'current_password'),

@@ -8,7 +8,6 @@ import { relative } from '../format'
 import { htmlPage, Layout, type Viewer } from '../html'
 import { read, send, type ConsoleContext, type ConsoleRoute } from '../kit'
 import { path, query } from '../paths'
-import { inSection } from './section-errors'
 
 /** Agents per page of the fleet: each costs one telemetry read for its sparklines. */
 export const AGENT_PAGE = 50
@@ -334,6 +333,6 @@ async function agentPage(ctx: ConsoleContext): Promise<Response> {
 }
 
 export const agentPages: ConsoleRoute[] = [
-  { method: 'GET', path: '/agents', handle: inSection('agents', fleet) },
-  { method: 'GET', path: '/agents/:id', handle: inSection('agents', agentPage) },
+  { method: 'GET', path: '/agents', section: 'agents', handle: fleet },
+  { method: 'GET', path: '/agents/:id', section: 'agents', handle: agentPage },
 ]

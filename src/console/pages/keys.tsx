@@ -5,7 +5,6 @@ import { Time, Pager } from '../components/common'
 import { CsrfField, ErrorNote, htmlPage, Layout, Notice, seeOther, type Viewer } from '../html'
 import { errorText, field, fieldErrors, read, send, TextField, type ConsoleContext, type ConsoleRoute, type FieldErrors } from '../kit'
 import { path, query } from '../paths'
-import { inSection } from './section-errors'
 
 export const KEY_PAGE = 100
 const ENVIRONMENTS = ['live', 'test'] as const
@@ -201,7 +200,7 @@ async function revokeKey(ctx: ConsoleContext): Promise<Response> {
 }
 
 export const keyPages: ConsoleRoute[] = [
-  { method: 'GET', path: '/keys', handle: inSection('keys', (ctx) => renderKeys(ctx)) },
-  { method: 'POST', path: '/keys', handle: inSection('keys', createKey) },
-  { method: 'POST', path: '/keys/:id/revoke', handle: inSection('keys', revokeKey) },
+  { method: 'GET', path: '/keys', section: 'keys', handle: (ctx) => renderKeys(ctx) },
+  { method: 'POST', path: '/keys', section: 'keys', handle: createKey },
+  { method: 'POST', path: '/keys/:id/revoke', section: 'keys', handle: revokeKey },
 ]

@@ -12,7 +12,6 @@ import { errorText, field, fieldErrors, read, send, TextField, type ConsoleConte
 import { path, query } from '../paths'
 import { planDefaults, planError, readPlanFile } from '../plan-file'
 import { MODES } from './deployments'
-import { inSection } from './section-errors'
 
 /** Missions per page; each costs one read of its plans. */
 export const MISSION_PAGE = 20
@@ -447,9 +446,9 @@ async function planPage(ctx: ConsoleContext): Promise<Response> {
 }
 
 export const missionPages: ConsoleRoute[] = [
-  { method: 'GET', path: '/missions', handle: inSection('missions', (ctx) => renderMissions(ctx)) },
-  { method: 'POST', path: '/missions', handle: inSection('missions', createMission) },
-  { method: 'POST', path: '/plans', handle: inSection('missions', createPlan) },
-  { method: 'GET', path: '/plans/:id', handle: inSection('missions', planPage) },
+  { method: 'GET', path: '/missions', section: 'missions', handle: (ctx) => renderMissions(ctx) },
+  { method: 'POST', path: '/missions', section: 'missions', handle: createMission },
+  { method: 'POST', path: '/plans', section: 'missions', handle: createPlan },
+  { method: 'GET', path: '/plans/:id', section: 'missions', handle: planPage },
 ]
 

@@ -6,7 +6,6 @@ import { Time, Pager } from '../components/common'
 import { CsrfField, ErrorNote, htmlPage, Layout, Notice, seeOther, type Viewer } from '../html'
 import { errorPage, errorText, field, fieldErrors, read, send, TextField, type ConsoleContext, type ConsoleRoute, type FieldErrors } from '../kit'
 import { query } from '../paths'
-import { inSection } from './section-errors'
 
 export const USER_PAGE = 100
 const ROLES = ['operator', 'admin'] as const
@@ -124,6 +123,6 @@ async function createUser(ctx: ConsoleContext): Promise<Response> {
 }
 
 export const userPages: ConsoleRoute[] = [
-  { method: 'GET', path: '/users', handle: inSection('users', (ctx) => renderUsers(ctx)) },
-  { method: 'POST', path: '/users', handle: inSection('users', createUser) },
+  { method: 'GET', path: '/users', section: 'users', handle: (ctx) => renderUsers(ctx) },
+  { method: 'POST', path: '/users', section: 'users', handle: createUser },
 ]
