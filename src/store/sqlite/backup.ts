@@ -11,6 +11,7 @@ import { closeSync, existsSync, fdatasync, fsyncSync, openSync, readdirSync, rea
 import { basename, dirname, join } from 'node:path'
 import { AppError } from '../../domain/errors'
 import { MIGRATION_JOURNAL } from '../../db/migrations'
+import { workerFrom } from './inline-worker'
 
 /** The schema version this binary writes: the number of migrations it carries. */
 export const SCHEMA_VERSION = MIGRATION_JOURNAL.length
@@ -81,7 +82,7 @@ export async function vacuumIntoOnWorker(path: string, out: string): Promise<voi
 }
 
 function copyOnWorker(path: string, out: string): Promise<void> {
-  const worker = new Worker(URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'application/javascript' })))
+  const worker = workerFrom(WORKER_SOURCE)
   return new Promise<void>((resolve, reject) => {
     worker.onmessage = ({ data }: MessageEvent<{ ok: boolean; error?: string }>) => {
       if (data.ok) resolve()

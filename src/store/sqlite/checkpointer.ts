@@ -6,6 +6,7 @@
 // only its own thread. Its connection keeps synchronous=FULL, so the database file is flushed before
 // SQLite lets any writer reuse the WAL (docs/limits.md).
 import type { Database } from 'bun:sqlite'
+import { workerFrom } from './inline-worker'
 
 const INTERVAL_MS = 250
 
@@ -48,7 +49,7 @@ export function startCheckpointer(sqlite: Database, path: string, onError: (mess
   sqlite.run('PRAGMA wal_autocheckpoint = 0')
   // A WAL emptied by a checkpoint is reused from its start; past this size it is also truncated then.
   sqlite.run(`PRAGMA journal_size_limit = ${64 * 1024 * 1024}`)
-  const worker = new Worker(URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'application/javascript' })))
+  const worker = workerFrom(WORKER_SOURCE)
   // Bun's Worker has unref(); the DOM's Worker type (the console's JSX types load lib.dom) does not say so.
   ;(worker as Worker & { unref(): void }).unref()
   const listeners: Array<(frames: number) => void> = []
