@@ -5,7 +5,8 @@
 import { Elysia } from 'elysia'
 import { sessionTokenFrom } from '../http/auth'
 import { crossSite, formToken, formTokenMatches } from '../http/csrf'
-import { MiB } from '../http/json'
+import { MiB, utf8Text } from '../http/json'
+import { decode } from '../http/request-guard'
 import type { ConsoleApi } from './api'
 import { assetResponse } from './assets'
 import { errorPage, errorText, PageError, type ConsoleContext, type ConsoleRoute, type FormFields } from './kit'
@@ -111,8 +112,6 @@ function loginRedirect(ctx: ConsoleContext): Response {
 
 type FormRead = { form: FormFields } | { status: number; message: string }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
-
 /**
  * Reads an urlencoded or multipart form within FORM_LIMIT, as strictly as the JSON API reads JSON
  * (docs/api.md §0): bytes that are not UTF-8 and a field given twice are refused, never mended or guessed.
@@ -142,22 +141,16 @@ async function readForm(request: Request): Promise<FormRead> {
   const notUtf8 = { status: 400, message: 'The form holds bytes that are not UTF-8 text: nothing was changed.' }
   let form: FormData
   if (/^application\/x-www-form-urlencoded/i.test(type)) {
-    let text: string
-    try {
-      text = strictUtf8.decode(bytes)
-    } catch {
-      return notUtf8
-    }
+    const text = utf8Text(bytes)
+    if (text === null) return notUtf8
     form = new FormData()
     for (const part of text.split('&')) {
       if (part === '') continue
       const eq = part.indexOf('=')
-      try {
-        const name = decodeURIComponent((eq < 0 ? part : part.slice(0, eq)).replaceAll('+', ' '))
-        form.append(name, eq < 0 ? '' : decodeURIComponent(part.slice(eq + 1).replaceAll('+', ' ')))
-      } catch {
-        return notUtf8 // a percent-escape that is not UTF-8
-      }
+      const name = decode(eq < 0 ? part : part.slice(0, eq))
+      const value = eq < 0 ? '' : decode(part.slice(eq + 1))
+      if (name === null || value === null) return notUtf8 // a percent-escape that is not UTF-8
+      form.append(name, value)
     }
   } else if (/^multipart\/form-data/i.test(type)) {
     try {

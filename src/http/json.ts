@@ -28,12 +28,19 @@ const tooLarge = (limit: number) => new AppError('PAYLOAD_TOO_LARGE', `request b
 // then be stored as one, and the server would store what it was not sent).
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
-function decodeUtf8(bytes: Uint8Array): string {
+/** The bytes as text, or null when they are not UTF-8 (also the console's form reader). */
+export function utf8Text(bytes: Uint8Array): string | null {
   try {
     return utf8.decode(bytes)
   } catch {
-    throw new AppError('BAD_REQUEST', 'request body is not valid UTF-8')
+    return null
   }
+}
+
+function decodeUtf8(bytes: Uint8Array): string {
+  const text = utf8Text(bytes)
+  if (text === null) throw new AppError('BAD_REQUEST', 'request body is not valid UTF-8')
+  return text
 }
 
 /** Reads the body as text: 413 past `limit` bytes (announced or streamed), 415 unless it is JSON, 400 unless UTF-8. */

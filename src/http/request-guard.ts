@@ -53,8 +53,11 @@ export function checkQuery(url: string): AppError | null {
   return null
 }
 
-/** Form-style decoding (`+` is a space), as Elysia reads queries; null for bad escapes or invalid UTF-8. */
-function decode(text: string): string | null {
+/**
+ * Form-style decoding (`+` is a space), as Elysia reads queries and browsers send forms; null for bad
+ * escapes or invalid UTF-8 (also the console's form reader: src/console/index.tsx).
+ */
+export function decode(text: string): string | null {
   if (!text.includes('%')) return text.includes('+') ? text.replaceAll('+', ' ') : text
   try {
     // decodeURIComponent refuses what is not UTF-8: stray bytes, truncated sequences, encoded surrogates.
