@@ -10,7 +10,6 @@ import { loadConfig, USAGE, type Config } from './config'
 import { SOCKET_HEAD_MINIMUM } from './http/request-guard'
 import { systemClock } from './domain/time'
 import { createStderrLogger, errorDetail, type Logger } from './log'
-import { createMetrics } from './metrics'
 import { serve } from './server'
 import { SCHEMA_MIGRATIONS, SCHEMA_VERSION } from './db/migrations'
 import { loadTls } from './tls'
@@ -89,7 +88,8 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
   const stopped = new Promise<void>((resolve) => (stop = resolve))
   // Before the database is opened: a certificate that cannot be used is said at once (exit 1).
   const tls = config.tls ? loadTls(config.tls) : null
-  const metrics = config.metricsToken ? createMetrics() : null
+  // prom-client is loaded only when /metrics is served: about 17 MB of a process that would not use it.
+  const metrics = config.metricsToken ? (await import('./metrics')).createMetrics() : null
   const store = createSqliteStore(config.db, {
     ...startOptions,
     durability: config.durability,

@@ -10,7 +10,7 @@ import { DEPLOYMENT_STATUSES } from './domain/deployment'
 import { AGENT_STATUSES } from './db/schema'
 
 /** The route label of a request that matched no route (or was refused before routing). */
-export const UNMATCHED_ROUTE = 'unmatched'
+export { UNMATCHED_ROUTE } from './http/observe'
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
 
 /** Seconds: from well under a millisecond (an acknowledged report is about a flush) to a slow export. */

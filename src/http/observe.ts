@@ -10,9 +10,11 @@
 import { randomUUID } from 'node:crypto'
 import { Elysia } from 'elysia'
 import type { Logger } from '../log'
-import { UNMATCHED_ROUTE, type Metrics } from '../metrics'
+import type { Metrics } from '../metrics'
 import type { Principal } from './auth'
 
+/** The route label of a request no route matched (bounded label values: docs/operations.md). */
+export const UNMATCHED_ROUTE = 'unmatched'
 /** A client's X-Request-Id is kept when it is 1–128 of these; otherwise the server makes one. */
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/
 /** A logged path is cut here (an unknown route's path is the client's to make long). */
