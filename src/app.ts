@@ -33,6 +33,8 @@ import { missionRoutes } from './routes/missions'
 import { planRoutes } from './routes/plans'
 import { userRoutes } from './routes/users'
 import { adminRoutes } from './routes/admin'
+import { referenceRoutes } from './routes/reference'
+import type { RouteEntry } from './http/openapi'
 import { createRetention, type RetentionOptions } from './services/retention'
 import type { Store } from './store/types'
 import { createConsoleApi } from './console/api'
@@ -111,11 +113,14 @@ export function createApp(options: AppOptions) {
   let locatePeer = (_request: Request) => 'unknown'
 
   const handle = (request: Request) => app.handle(request)
+  // The reference reads the routes as the app finally holds them (metrics and console included).
+  let routesNow = (): readonly RouteEntry[] => []
   const app = new Elysia()
     .use(observer.plugin)
     .use(errorPlugin(log, options.console === false ? undefined : missingPage))
     .use(requestGuard(options.console === false ? undefined : problemPage))
     .use(healthRoutes(deps))
+    .use(referenceRoutes(() => routesNow()))
     .use(authRoutes(deps))
     .use(userRoutes(deps))
     .use(adminRoutes(deps))
@@ -140,6 +145,7 @@ export function createApp(options: AppOptions) {
     }
     app.use(consoleRoutes({ api: createConsoleApi(handleForPage, relayed) }))
   }
+  routesNow = () => app.routes
   return Object.assign(app, {
     services: { auth, replay, sessions, reports, bus, streams, retention },
     /**

@@ -11,6 +11,7 @@ import { createReports } from '../src/services/reports'
 import { createSqliteStore } from '../src/store/sqlite'
 import type { RetentionOptions } from '../src/services/retention'
 import type { Store } from '../src/store/types'
+import { checkAnswer } from './shapes'
 
 /** Cheap argon2id settings: tests hash many passwords; production uses Bun's defaults. */
 export const TEST_PASSWORD_OPTIONS = { algorithm: 'argon2id', memoryCost: 4096, timeCost: 1 } as const
@@ -105,6 +106,7 @@ export async function send(app: App, method: string, path: string, { body, raw, 
   })
   const response = await app.handle(request)
   const text = await response.text()
+  checkAnswer(app, method, request.url, response, text)
   let parsed: unknown = null
   if (text && response.headers.get('content-type')?.startsWith('application/json')) parsed = JSON.parse(text)
   return { status: response.status, headers: response.headers, body: parsed, text }

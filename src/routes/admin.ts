@@ -8,6 +8,8 @@ import { promisify } from 'node:util'
 import { Elysia } from 'elysia'
 import { SCHEMA_VERSION } from '../store/sqlite/backup'
 import type { RouteDeps } from './deps'
+import { documented } from '../http/route-doc'
+import { Text } from '../http/schemas'
 
 const CHUNK = 1024 * 1024
 // A plain descriptor, not a FileHandle: a FileHandle that is garbage-collected unclosed (a response nobody
@@ -60,5 +62,16 @@ export const adminRoutes = ({ store, guard, log }: RouteDeps) =>
         },
       })
     },
-    { auth: 'admin' },
+    {
+      auth: 'admin',
+      ...documented({
+        tag: 'operations',
+        summary: 'Download a backup',
+        description: 'A consistent snapshot of the SQLite database, made while the server goes on ingesting (docs/operations.md "Backup and restore").',
+        auth: 'admin',
+        changes: true,
+        media: { 200: 'application/vnd.sqlite3' },
+        response: { 200: Text },
+      }),
+    },
   )

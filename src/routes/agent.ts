@@ -7,6 +7,8 @@ import { formatTimestamp, parseTimestamp } from '../domain/time'
 import { json, noContent, parseJson, rawJson, readBody } from '../http/json'
 import { validate } from '../http/validate'
 import type { RouteDeps } from './deps'
+import { documented } from '../http/route-doc'
+import { Empty, Ok, Registered, Workload } from '../http/schemas'
 
 const optional = <T extends Parameters<typeof t.Union>[0][number]>(schema: T) => t.Optional(t.Union([schema, t.Null()]))
 
@@ -47,7 +49,10 @@ export const agentRoutes = ({ agents, rateLimits, guard, clock }: RouteDeps) =>
         })
         return json({ id: agent.id, status: 'idle' }, 201)
       },
-      { auth: 'agent' },
+      {
+        auth: 'agent',
+        ...documented({ tag: 'agent', summary: 'Register the agent', description: '`agent_id` must equal X-Agent-ID. Registering again updates the fields sent.', compat: true, auth: 'agent', body: RegisterBody, response: { 201: Registered } }),
+      },
     )
     .get(
       '/workloads',
@@ -58,7 +63,18 @@ export const agentRoutes = ({ agents, rateLimits, guard, clock }: RouteDeps) =>
         // "No work" must be 204 with an empty body: the stock agent cannot parse anything else as idle.
         return workload !== null ? rawJson(workload) : noContent()
       },
-      { auth: 'agent' },
+      {
+        auth: 'agent',
+        ...documented({
+          tag: 'agent',
+          summary: 'Poll for work',
+          description: 'The oldest pending live deployment for this agent’s satellite, now `dispatched` to it; 204 with an empty body when there is none (the stock agent reads nothing else as idle).',
+          compat: true,
+          auth: 'agent',
+          errors: [429],
+          response: { 200: Workload, 204: Empty },
+        }),
+      },
     )
     .post(
       '/telemetry',
@@ -74,5 +90,17 @@ export const agentRoutes = ({ agents, rateLimits, guard, clock }: RouteDeps) =>
         await agents.telemetry(principal.user.id, agentId, { status: body.status, json: JSON.stringify(sample) })
         return json({ ok: true })
       },
-      { auth: 'agent' },
+      {
+        auth: 'agent',
+        ...documented({
+          tag: 'agent',
+          summary: 'Send a telemetry sample',
+          description: 'Only the fields listed are kept; the newest 1 000 samples per agent, for `--telemetry-retention` (docs/operations.md).',
+          compat: true,
+          auth: 'agent',
+          body: TelemetryBody,
+          errors: [429],
+          response: { 200: Ok },
+        }),
+      },
     )

@@ -1,6 +1,6 @@
 // The fleet (docs/api.md §4): the caller's agents with their latest status and telemetry, newest first, paged;
 // one agent; and an agent's kept telemetry samples, newest first, paged (docs/lists.md "Telemetry").
-import { Elysia } from 'elysia'
+import { Elysia, t } from 'elysia'
 import { invalid, notFound } from '../domain/errors'
 import { pickTelemetry } from '../domain/telemetry'
 import { formatTimestamp } from '../domain/time'
@@ -9,6 +9,8 @@ import { json } from '../http/json'
 import { listPage, queryOf } from '../http/paging'
 import type { TelemetryPage } from '../store/types'
 import type { RouteDeps } from './deps'
+import { documented, listQuery } from '../http/route-doc'
+import { Agent, AgentPage, TelemetrySamplePage } from '../http/schemas'
 
 /** A sample's place in the list, as the cursor carries it: its seq written in digits (src/http/paging.ts ids are text). */
 const SEQ = /^[1-9][0-9]{0,15}$/
@@ -23,7 +25,7 @@ export const fleetRoutes = ({ store, guard }: RouteDeps) =>
         const { items, next } = await listPage(queryOf(request), ['agents', userId], (page) => store.listAgents(userId, page))
         return json({ agents: items.map(agentDto), ...next })
       },
-      { auth: 'any' },
+      { auth: 'any', ...documented({ tag: 'fleet', summary: 'List my agents, newest first', compat: true, auth: 'any', query: t.Object(listQuery), response: { 200: AgentPage } }) },
     )
     .get(
       '/:id',
@@ -32,7 +34,7 @@ export const fleetRoutes = ({ store, guard }: RouteDeps) =>
         if (!agent) throw notFound('agent')
         return json(agentDto(agent))
       },
-      { auth: 'any' },
+      { auth: 'any', ...documented({ tag: 'fleet', summary: 'One agent', auth: 'any', errors: [404], response: { 200: Agent } }) },
     )
     .get(
       '/:id/telemetry',
@@ -54,5 +56,5 @@ export const fleetRoutes = ({ store, guard }: RouteDeps) =>
         const samples = items.map((row) => ({ received_at: formatTimestamp(row.createdAt), ...pickTelemetry(JSON.parse(row.sample)) }))
         return json({ samples, ...next })
       },
-      { auth: 'any' },
+      { auth: 'any', ...documented({ tag: 'fleet', summary: 'An agent’s telemetry samples, newest first', auth: 'any', query: t.Object(listQuery), errors: [404], response: { 200: TelemetrySamplePage } }) },
     )

@@ -7,6 +7,8 @@ import { userDto } from '../http/dto'
 import { json, noContent, parseJson, readBody } from '../http/json'
 import { validate } from '../http/validate'
 import type { RouteDeps } from './deps'
+import { documented } from '../http/route-doc'
+import { Empty, UserEnvelope } from '../http/schemas'
 
 const LoginBody = t.Object({ email: t.String({ maxLength: 254 }), password: t.String({ maxLength: 1024, secret: true }) })
 const ChangePasswordBody = t.Object({
@@ -23,14 +25,25 @@ export const authRoutes = ({ auth, guard, secureCookies, clock, clientAddress }:
       const body = validate(LoginBody, parseJson(await readBody(request)))
       const { user, token, expiresAt } = await auth.login(body.email, body.password, clientAddress(request))
       return json({ user: userDto(user) }, 200, { 'set-cookie': sessionCookie(token, expiresAt, secureCookies, clock()) })
-    })
+    }, documented({
+      tag: 'accounts',
+      summary: 'Log in',
+      description: 'Sets the `session` cookie (HttpOnly, SameSite=Lax; Secure under TLS). Repeated failures from one address or for one account are throttled with 429 and Retry-After (docs/auth.md).',
+      body: LoginBody,
+      changes: true,
+      errors: [401, 429],
+      response: { 200: UserEnvelope },
+    }))
     .post('/logout', async ({ request }) => {
       const token = sessionTokenFrom(request.headers)
       if (token && crossSite(request)) throw crossSiteRefused()
       if (token) await auth.logout(token)
       return noContent({ 'set-cookie': sessionCookie('', null, secureCookies, clock()) })
+    }, documented({ tag: 'accounts', summary: 'Log out', description: 'Ends the session of the cookie sent, if any, and clears the cookie.', changes: true, response: { 204: Empty } }))
+    .get('/me', ({ principal }) => json({ user: userDto(principal.user) }), {
+      auth: 'session',
+      ...documented({ tag: 'accounts', summary: 'Who the session belongs to', auth: 'session', response: { 200: UserEnvelope } }),
     })
-    .get('/me', ({ principal }) => json({ user: userDto(principal.user) }), { auth: 'session' })
     .post(
       '/password',
       async ({ request, principal }) => {
@@ -38,5 +51,17 @@ export const authRoutes = ({ auth, guard, secureCookies, clock, clientAddress }:
         await auth.changePassword(principal.user.id, principal.sessionId!, body.current_password, body.new_password, clientAddress(request))
         return noContent()
       },
-      { auth: 'session' },
+      {
+        auth: 'session',
+        ...documented({
+          tag: 'accounts',
+          summary: 'Change my password',
+          description: 'Needs the current password; ends every other session of the account (docs/auth.md "Changing your password").',
+          auth: 'session',
+          body: ChangePasswordBody,
+          changes: true,
+          errors: [429],
+          response: { 204: Empty },
+        }),
+      },
     )

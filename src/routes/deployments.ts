@@ -7,6 +7,8 @@ import { newId } from '../domain/ids'
 import { deploymentDto } from '../http/dto'
 import { json, parseJson, readBody } from '../http/json'
 import { listPage, queryOf, queryParam } from '../http/paging'
+import { documented, listQuery } from '../http/route-doc'
+import { CancelledDeployment, CreatedDeployment, Deployment, DeploymentPage } from '../http/schemas'
 import { validate } from '../http/validate'
 import type { RouteDeps } from './deps'
 
@@ -58,7 +60,20 @@ export const deploymentRoutes = ({ store, replay, reports, guard, clock }: Route
         // The answer keeps the compat shape of a created deployment.
         return json({ id: deployment.id, status: 'pending' }, 201)
       },
-      { auth: 'any' },
+      {
+        auth: 'any',
+        ...documented({
+          tag: 'deployments',
+          summary: 'Make a deployment from a plan',
+          description: 'Simulated (the default) starts playing the plan at once, at `speed_multiplier` (default 100); live waits for an agent to poll it. The answer keeps the compat shape.',
+          compat: true,
+          auth: 'any',
+          body: NewDeploymentBody,
+          changes: true,
+          errors: [404],
+          response: { 201: CreatedDeployment },
+        }),
+      },
     )
     .get(
       '/',
@@ -70,7 +85,24 @@ export const deploymentRoutes = ({ store, replay, reports, guard, clock }: Route
         const { items, next } = await listPage(query, scope, (page) => store.listDeployments(userId, { ...page, ...filters }), { limitDefault: DEPLOYMENT_LIST_LIMIT })
         return json({ deployments: items.map(deploymentDto), ...next })
       },
-      { auth: 'any' },
+      {
+        auth: 'any',
+        ...documented({
+          tag: 'deployments',
+          summary: 'List deployments, newest first',
+          description: 'Without `limit` a page holds the 50 most recent (compat).',
+          compat: true,
+          auth: 'any',
+          query: t.Object({
+            status: t.Optional(t.String({ description: `a comma list of ${DEPLOYMENT_STATUSES.join(', ')}` })),
+            mode: t.Optional(t.UnionEnum(DEPLOYMENT_MODES)),
+            mission_id: t.Optional(t.String()),
+            satellite_id: t.Optional(t.String()),
+            ...listQuery,
+          }),
+          response: { 200: DeploymentPage },
+        }),
+      },
     )
     .get(
       '/:id',
@@ -79,7 +111,7 @@ export const deploymentRoutes = ({ store, replay, reports, guard, clock }: Route
         if (!deployment) throw notFound('deployment')
         return json(deploymentDto(deployment))
       },
-      { auth: 'any' },
+      { auth: 'any', ...documented({ tag: 'deployments', summary: 'One deployment', compat: true, auth: 'any', errors: [404], response: { 200: Deployment } }) },
     )
     .post(
       '/:id/cancel',
@@ -88,7 +120,18 @@ export const deploymentRoutes = ({ store, replay, reports, guard, clock }: Route
         replay.forget(change.deployment.id)
         return json({ id: change.deployment.id, status: change.deployment.status })
       },
-      { auth: 'any' },
+      {
+        auth: 'any',
+        ...documented({
+          tag: 'deployments',
+          summary: 'Cancel a deployment',
+          description: 'Allowed from pending, dispatched and running (docs/api.md §2.1); a finished deployment is a 409.',
+          auth: 'any',
+          changes: true,
+          errors: [404, 409],
+          response: { 200: CancelledDeployment },
+        }),
+      },
     )
 
 const isStatus = (value: string): value is DeploymentStatus => (DEPLOYMENT_STATUSES as readonly string[]).includes(value)

@@ -1,6 +1,6 @@
 // GET /api/deployments/{id}/events/export (docs/api.md §3.3, docs/events.md): every event of a deployment — or
 // of a filter — streamed in list order as NDJSON or CSV, with no page limit and in constant memory.
-import { Elysia } from 'elysia'
+import { Elysia, t } from 'elysia'
 import { notFound } from '../domain/errors'
 import { errorDetail } from '../log'
 import { EXPORT_PAGE, exportStream, readExportFormat } from '../http/event-export'
@@ -8,6 +8,9 @@ import { isEmptyRange, readEventFilter } from '../http/event-query'
 import { queryOf } from '../http/paging'
 import type { EventPosition } from '../store/types'
 import type { RouteDeps } from './deps'
+import { documented } from '../http/route-doc'
+import { Text } from '../http/schemas'
+import { eventFilterQuery } from './events'
 
 export const eventExportRoutes = ({ store, guard, log }: RouteDeps) =>
   new Elysia({ name: 'routes/event-export', prefix: '/api/deployments/:id/events' }).use(guard).get(
@@ -28,5 +31,17 @@ export const eventExportRoutes = ({ store, guard, log }: RouteDeps) =>
         headers: { 'content-type': format.contentType, 'content-disposition': `attachment; filename="${deploymentId}-events.${format.extension}"` },
       })
     },
-    { auth: 'any' },
+    {
+      auth: 'any',
+      ...documented({
+        tag: 'events',
+        summary: 'Export a deployment’s events',
+        description: 'Every event (or every match of the filters) stored when the export starts, in list order, streamed as NDJSON (one list item per line) or CSV (docs/events.md).',
+        auth: 'any',
+        query: t.Object({ format: t.Optional(t.UnionEnum(['ndjson', 'csv'], { description: 'default ndjson' })), ...eventFilterQuery }),
+        media: { 200: 'application/x-ndjson or text/csv' },
+        errors: [404],
+        response: { 200: Text },
+      }),
+    },
   )

@@ -1,7 +1,7 @@
 // Deployment events (docs/api.md §3): agents report them one by one or in batches, anyone with access lists
 // them in mission order, filtered and paged (docs/events.md). Reports go through the reports service's
 // group commit (src/services/reports.ts).
-import { Elysia } from 'elysia'
+import { Elysia, t } from 'elysia'
 import { AppError, invalid, notFound } from '../domain/errors'
 import { PAYLOAD_MAX_BYTES, isPlainObject, parseEventInput, type EventInput } from '../domain/event'
 import { eventJson } from '../http/dto'
@@ -10,6 +10,8 @@ import { encodeEventCursor, hasFilter, isEmptyRange, positionOf, readEventList }
 import { queryOf } from '../http/paging'
 import type { Reporter } from '../store/types'
 import type { RouteDeps } from './deps'
+import { documented } from '../http/route-doc'
+import { BatchResult, EventBatch, EventId, EventPage, EventReport } from '../http/schemas'
 import { nextTurn } from '../turn'
 
 export const BATCH_MAX = 500
@@ -44,7 +46,21 @@ export const eventRoutes = ({ store, reports, rateLimits, guard, clock }: RouteD
         const [result] = await reports.submit({ userId, deploymentId: params.id, reporter, events: [{ event, key }], now: clock() })
         return json({ id: result!.id }, result!.created ? 201 : 200)
       },
-      { auth: 'agent' },
+      {
+        auth: 'agent',
+        ...documented({
+          tag: 'events',
+          summary: 'Report an event',
+          description:
+            'The same event again (type, instant, job, step and payload as canonical JSON) is a retry at any later time: 200 with the stored id. With `Idempotency-Key`, the key decides instead. 403 when the deployment was dispatched to another agent, 409 when it is simulated or finished. Answered once the event is durable.',
+          compat: true,
+          auth: 'agent',
+          body: EventReport,
+          headers: { 'Idempotency-Key': { description: '1 to 255 visible ASCII characters: a report sent again with the same key is the same report' } },
+          errors: [403, 404, 409, 429],
+          response: { 201: EventId, 200: EventId },
+        }),
+      },
     )
     .post(
       '/batch',
@@ -74,7 +90,18 @@ export const eventRoutes = ({ store, reports, rateLimits, guard, clock }: RouteD
           duplicates: results.length - created,
         })
       },
-      { auth: 'agent' },
+      {
+        auth: 'agent',
+        ...documented({
+          tag: 'events',
+          summary: 'Report up to 500 events at once',
+          description: 'All or nothing, in one transaction: the first bad event fails the batch, named by index (`events[1].timestamp`). The body may be up to 16 MiB.',
+          auth: 'agent',
+          body: EventBatch,
+          errors: [403, 404, 409, 429],
+          response: { 200: BatchResult },
+        }),
+      },
     )
     .get(
       '/',
@@ -91,9 +118,35 @@ export const eventRoutes = ({ store, reports, rateLimits, guard, clock }: RouteD
         const next = rows.length > limit ? `,"next_cursor":"${encodeEventCursor(positionOf(events[limit - 1]!), fingerprint)}"` : ''
         return rawJson(`{"events":[${events.map(eventJson).join(',')}],"total":${total},"offset":${offset},"limit":${limit}${next}}`)
       },
-      { auth: 'any' },
+      {
+        auth: 'any',
+        ...documented({
+          tag: 'events',
+          summary: 'List a deployment’s events in mission order',
+          description: 'Ties in arrival order. `total` counts the matches of the filters (docs/events.md).',
+          compat: true,
+          auth: 'any',
+          query: EventListQuery,
+          errors: [404],
+          response: { 200: EventPage },
+        }),
+      },
     )
 }
+
+/** The event list's query (docs/events.md); the export takes the same filters. */
+export const eventFilterQuery = {
+  type: t.Optional(t.String({ description: 'an event type exactly, or a prefix such as transfer.*' })),
+  step_id: t.Optional(t.String({ description: 'exactly this step id' })),
+  since: t.Optional(t.String({ description: 'events at or after this RFC 3339 instant' })),
+  until: t.Optional(t.String({ description: 'events before this RFC 3339 instant' })),
+}
+const EventListQuery = t.Object({
+  offset: t.Optional(t.Integer({ minimum: 0, description: 'skip this many matches (compat); not with cursor' })),
+  limit: t.Optional(t.Integer({ minimum: 1, maximum: 500, description: 'page size, default 100' })),
+  cursor: t.Optional(t.String({ description: 'the next_cursor of the previous page' })),
+  ...eventFilterQuery,
+})
 
 /** Payload text worked through between two turns of the event loop while a batch is checked. */
 const BATCH_CHUNK_CHARS = 512 * 1024

@@ -6,6 +6,8 @@ import pkg from '../../package.json'
 import { SCHEMA_VERSION } from '../db/migrations'
 import { AppError } from '../domain/errors'
 import { json } from '../http/json'
+import { documented } from '../http/route-doc'
+import { Health } from '../http/schemas'
 import type { RouteDeps } from './deps'
 
 export const HEALTH = { ok: true, version: pkg.version, schema: SCHEMA_VERSION } as const
@@ -18,4 +20,4 @@ export const healthRoutes = ({ store }: RouteDeps) =>
       throw new AppError('UNAVAILABLE', 'database does not answer')
     }
     return json(HEALTH)
-  })
+  }, documented({ tag: 'operations', summary: 'Health', description: 'No credentials. 503 when the database does not answer.', response: { 200: Health } }))

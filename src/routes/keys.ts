@@ -7,6 +7,8 @@ import { json, parseJson, readBody } from '../http/json'
 import { listPage, queryOf } from '../http/paging'
 import { validate } from '../http/validate'
 import type { RouteDeps } from './deps'
+import { documented, listQuery } from '../http/route-doc'
+import { ApiKeyPage, NewApiKey, RevokedApiKey } from '../http/schemas'
 
 const CreateKeyBody = t.Object({
   name: t.String({ minLength: 1, maxLength: 100 }),
@@ -24,7 +26,10 @@ export const keyRoutes = ({ store, auth, guard }: RouteDeps) =>
         const { id, name, prefix, environment, created_at } = apiKeyDto(apiKey)
         return json({ id, name, key, prefix, environment, created_at }, 201)
       },
-      { auth: 'session' },
+      {
+        auth: 'session',
+        ...documented({ tag: 'keys', summary: 'Create an API key', description: 'The key itself is in this answer only; `environment` is `live` unless given.', auth: 'session', body: CreateKeyBody, changes: true, response: { 201: NewApiKey } }),
+      },
     )
     .get(
       '/',
@@ -33,7 +38,7 @@ export const keyRoutes = ({ store, auth, guard }: RouteDeps) =>
         const { items, next } = await listPage(queryOf(request), ['keys', userId], (page) => store.listApiKeys(userId, page))
         return json({ keys: items.map(apiKeyDto), ...next })
       },
-      { auth: 'session' },
+      { auth: 'session', ...documented({ tag: 'keys', summary: 'List my API keys, newest first', auth: 'session', query: t.Object(listQuery), response: { 200: ApiKeyPage } }) },
     )
     .delete(
       '/:id',
@@ -42,5 +47,8 @@ export const keyRoutes = ({ store, auth, guard }: RouteDeps) =>
         if (!key) throw notFound('API key')
         return json({ id: key.id, revoked_at: apiKeyDto(key).revoked_at })
       },
-      { auth: 'session' },
+      {
+        auth: 'session',
+        ...documented({ tag: 'keys', summary: 'Revoke an API key', description: 'At once, for every request and open stream that uses it; revoking again answers the same.', auth: 'session', changes: true, errors: [404], response: { 200: RevokedApiKey } }),
+      },
     )

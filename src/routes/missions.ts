@@ -7,6 +7,8 @@ import { json, parseJson, readBody } from '../http/json'
 import { listPage, queryOf } from '../http/paging'
 import { validate } from '../http/validate'
 import type { RouteDeps } from './deps'
+import { documented, listQuery } from '../http/route-doc'
+import { Mission, MissionPage } from '../http/schemas'
 
 const NewMissionBody = t.Object({
   name: t.String({ minLength: 1, maxLength: 200 }),
@@ -24,7 +26,7 @@ export const missionRoutes = ({ store, guard, clock }: RouteDeps) =>
         await store.insertMission(mission)
         return json(missionDto(mission), 201)
       },
-      { auth: 'any' },
+      { auth: 'any', ...documented({ tag: 'missions', summary: 'Create a mission', auth: 'any', body: NewMissionBody, changes: true, response: { 201: Mission } }) },
     )
     .get(
       '/',
@@ -33,7 +35,7 @@ export const missionRoutes = ({ store, guard, clock }: RouteDeps) =>
         const { items, next } = await listPage(queryOf(request), ['missions', userId], (page) => store.listMissions(userId, page))
         return json({ missions: items.map(missionDto), ...next })
       },
-      { auth: 'any' },
+      { auth: 'any', ...documented({ tag: 'missions', summary: 'List missions, newest first', auth: 'any', query: t.Object(listQuery), response: { 200: MissionPage } }) },
     )
     .get(
       '/:id',
@@ -42,5 +44,5 @@ export const missionRoutes = ({ store, guard, clock }: RouteDeps) =>
         if (!mission) throw notFound('mission')
         return json(missionDto(mission))
       },
-      { auth: 'any' },
+      { auth: 'any', ...documented({ tag: 'missions', summary: 'One mission', auth: 'any', errors: [404], response: { 200: Mission } }) },
     )

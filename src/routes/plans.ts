@@ -8,6 +8,8 @@ import { json, parseJson, rawJson, readBody } from '../http/json'
 import { listPage, queryOf, queryParam } from '../http/paging'
 import { validate } from '../http/validate'
 import type { RouteDeps } from './deps'
+import { documented, listQuery } from '../http/route-doc'
+import { Plan, PlanPage, PlanWithData } from '../http/schemas'
 
 const NewPlanBody = t.Object({
   mission_id: t.String({ minLength: 1, maxLength: 64 }),
@@ -44,7 +46,19 @@ export const planRoutes = ({ store, guard, clock }: RouteDeps) =>
         await store.insertPlan(plan)
         return json(planDto(plan), 201)
       },
-      { auth: 'any' },
+      {
+        auth: 'any',
+        ...documented({
+          tag: 'missions',
+          summary: 'Add a plan to a mission',
+          description: '`plan_data` is the planner output: `{"events": [{"type", "timestamp_s", "step_id"?, …}]}` or a bare array of those (docs/api.md §5).',
+          auth: 'any',
+          body: NewPlanBody,
+          changes: true,
+          errors: [404],
+          response: { 201: Plan },
+        }),
+      },
     )
     .get(
       '/',
@@ -55,7 +69,10 @@ export const planRoutes = ({ store, guard, clock }: RouteDeps) =>
         const { items, next } = await listPage(query, ['plans', userId, missionId], (page) => store.listPlans(userId, missionId, page))
         return json({ plans: items.map(planDto), ...next })
       },
-      { auth: 'any' },
+      {
+        auth: 'any',
+        ...documented({ tag: 'missions', summary: 'List plans, newest first', auth: 'any', query: t.Object({ mission_id: t.Optional(t.String({ description: 'only this mission’s plans' })), ...listQuery }), response: { 200: PlanPage } }),
+      },
     )
     .get(
       '/:id',
@@ -64,5 +81,5 @@ export const planRoutes = ({ store, guard, clock }: RouteDeps) =>
         if (!plan) throw notFound('plan')
         return rawJson(planWithDataJson(plan))
       },
-      { auth: 'any' },
+      { auth: 'any', ...documented({ tag: 'missions', summary: 'One plan, with its data', auth: 'any', errors: [404], response: { 200: PlanWithData } }) },
     )

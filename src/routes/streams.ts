@@ -1,12 +1,14 @@
 // The live streams (docs/api.md §3.3, docs/streams.md): a deployment's events as Server-Sent Events, and the
 // caller's deployments as they change. The routes check access and the resume point; src/http/streams.ts
 // does the rest.
-import { Elysia } from 'elysia'
+import { Elysia, t } from 'elysia'
 import { invalid, notFound } from '../domain/errors'
 import { apiKeyFrom, type Principal } from '../http/auth'
 import { queryOf, queryParam } from '../http/paging'
 import type { Slot, StreamSocket } from '../http/streams'
 import type { RouteDeps } from './deps'
+import { documented } from '../http/route-doc'
+import { Text } from '../http/schemas'
 
 const RESUME_POINT = /^\d{1,16}$/
 
@@ -22,6 +24,9 @@ export function resumePoint(request: Request): number | null {
   if (!(value <= Number.MAX_SAFE_INTEGER)) throw invalid(name, 'must be a decimal integer from 0 to 9007199254740991')
   return value
 }
+
+const STREAM_NOTE = 'Resumes after `Last-Event-ID` (or `?after=`); keep-alive comments every 15 s; closed when its credential is revoked (docs/streams.md). At most a few streams per user: 429 past that.'
+const StreamQuery = t.Object({ after: t.Optional(t.String({ description: 'resume after this id when Last-Event-ID is not sent (0 to 2^53 − 1)' })) })
 
 const SSE_HEADERS = {
   'content-type': 'text/event-stream',
@@ -71,7 +76,20 @@ export const streamRoutes = ({ store, streams, sockets, guard, observer }: Route
         if (head) return head
         return opened(request, principal.user.id, (slot) => streams.deploymentChanges(slot, principal.user.id, after, credentialOf(principal, request), socketOf(request)))
       },
-      { auth: 'any' },
+      {
+        auth: 'any',
+        ...documented({
+          tag: 'deployments',
+          summary: 'Stream my deployments as they change',
+          description: `Server-Sent Events: each deployment, as the list shows it, whenever it changes; \`id:\` is the user's change number. ${STREAM_NOTE}`,
+          auth: 'any',
+          query: StreamQuery,
+          headers: { 'Last-Event-ID': { description: 'resume after this change number' } },
+          media: { 200: 'text/event-stream' },
+          errors: [429],
+          response: { 200: Text },
+        }),
+      },
     )
     .get(
       '/:id/events/stream',
@@ -83,6 +101,19 @@ export const streamRoutes = ({ store, streams, sockets, guard, observer }: Route
         if (head) return head
         return opened(request, principal.user.id, (slot) => streams.deploymentEvents(slot, principal.user.id, params.id, after, credentialOf(principal, request), socketOf(request)))
       },
-      { auth: 'any' },
+      {
+        auth: 'any',
+        ...documented({
+          tag: 'events',
+          summary: 'Stream a deployment’s events',
+          description: `Server-Sent Events: \`event: status\`, then each durable event (\`id:\` its arrival number) and \`event: end\` when the deployment finishes. ${STREAM_NOTE}`,
+          auth: 'any',
+          query: StreamQuery,
+          headers: { 'Last-Event-ID': { description: 'resume after this arrival number' } },
+          media: { 200: 'text/event-stream' },
+          errors: [404, 429],
+          response: { 200: Text },
+        }),
+      },
     )
 }

@@ -6,6 +6,8 @@ import { json, parseJson, readBody } from '../http/json'
 import { listPage, queryOf } from '../http/paging'
 import { validate } from '../http/validate'
 import type { RouteDeps } from './deps'
+import { documented, listQuery } from '../http/route-doc'
+import { User, UserPage } from '../http/schemas'
 
 export const NewUserBody = t.Object({
   email: t.String({ pattern: '^[^@\\s]+@[^@\\s]+$', maxLength: 254, error: 'must be an email address' }),
@@ -23,7 +25,10 @@ export const userRoutes = ({ store, auth, guard }: RouteDeps) =>
         const body = validate(NewUserBody, parseJson(await readBody(request)))
         return json(userDto(await auth.createUser(body)), 201)
       },
-      { auth: 'admin' },
+      {
+        auth: 'admin',
+        ...documented({ tag: 'accounts', summary: 'Create a user', description: 'Role `operator` unless given; an email already taken is a 409.', auth: 'admin', body: NewUserBody, changes: true, errors: [409], response: { 201: User } }),
+      },
     )
     .get(
       '/',
@@ -31,5 +36,5 @@ export const userRoutes = ({ store, auth, guard }: RouteDeps) =>
         const { items, next } = await listPage(queryOf(request), ['users', principal.user.id], (page) => store.listUsers(page))
         return json({ users: items.map(userDto), ...next })
       },
-      { auth: 'admin' },
+      { auth: 'admin', ...documented({ tag: 'accounts', summary: 'List users, newest first', auth: 'admin', query: t.Object(listQuery), response: { 200: UserPage } }) },
     )
