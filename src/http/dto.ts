@@ -1,13 +1,16 @@
 // What leaves the server: each resource mapped field by field from its stored form, so nothing that is
-// not listed here (a password or key hash) can ever reach a response.
+// not listed here (a password or key hash) can ever reach a response. Each is typed by its declared shape
+// (src/http/schemas.ts), so a field added here and not there, or the other way round, does not compile.
+import type { Static } from '@sinclair/typebox'
+import type * as Shapes from './schemas'
 import { formatNullableTimestamp, formatTimestamp } from '../domain/time'
 import { parseJsonExact } from '../domain/json'
 import { pickTelemetry } from '../domain/telemetry'
 import type { Agent, ApiKey, Deployment, Mission, Plan, PlanWithData, StoredEvent, User } from '../store/types'
 
-export const userDto = (u: User) => ({ id: u.id, email: u.email, name: u.name, role: u.role, created_at: formatTimestamp(u.createdAt) })
+export const userDto = (u: User): Static<typeof Shapes.User> => ({ id: u.id, email: u.email, name: u.name, role: u.role, created_at: formatTimestamp(u.createdAt) })
 
-export const apiKeyDto = (k: ApiKey) => ({
+export const apiKeyDto = (k: ApiKey): Static<typeof Shapes.ApiKey> => ({
   id: k.id,
   name: k.name,
   prefix: k.prefix,
@@ -17,9 +20,9 @@ export const apiKeyDto = (k: ApiKey) => ({
   revoked_at: formatNullableTimestamp(k.revokedAt),
 })
 
-export const missionDto = (m: Mission) => ({ id: m.id, name: m.name, description: m.description, created_at: formatTimestamp(m.createdAt) })
+export const missionDto = (m: Mission): Static<typeof Shapes.Mission> => ({ id: m.id, name: m.name, description: m.description, created_at: formatTimestamp(m.createdAt) })
 
-export const planDto = (p: Plan) => ({
+export const planDto = (p: Plan): Static<typeof Shapes.Plan> => ({
   id: p.id,
   mission_id: p.missionId,
   label: p.label,
@@ -33,7 +36,7 @@ export const planDto = (p: Plan) => ({
 /** A plan with its data as JSON text: the stored text is spliced in, never parsed (it may predate today's limits). */
 export const planWithDataJson = (p: PlanWithData) => `${JSON.stringify(planDto(p)).slice(0, -1)},"plan_data":${p.planData}}`
 
-export const deploymentDto = (d: Deployment) => ({
+export const deploymentDto = (d: Deployment): Static<typeof Shapes.Deployment> => ({
   id: d.id,
   mission_id: d.missionId,
   plan_id: d.planId,
@@ -52,7 +55,7 @@ export const deploymentDto = (d: Deployment) => ({
   event_count: d.eventCount,
 })
 
-export const agentDto = (a: Agent) => ({
+export const agentDto = (a: Agent): Static<typeof Shapes.Agent> => ({
   id: a.id,
   satellite_id: a.satelliteId,
   satellite_name: a.satelliteName,

@@ -58,8 +58,15 @@ export type RouteDoc = {
   errors?: number[]
 }
 
+/**
+ * The statuses an error may have. For the types (an Eden client's `error.status`) every route may answer
+ * any of them with `{error, code}`, a superset that is never wrong; the document lists each route's own.
+ */
+type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 431 | 500 | 503
+type ErrorAnswers = { [S in ErrorStatus]: typeof ErrorBody }
+
 /** What a route's hook object carries of its document; `detail` is read back by src/http/openapi.ts. */
-export type Documented<R extends Responses> = { response: R & Record<number, TSchema>; detail: { summary: string; tags: string[]; 'x-route': RouteDoc } }
+export type Documented<R extends Responses> = { response: Omit<ErrorAnswers, keyof R> & R; detail: { summary: string; tags: string[]; 'x-route': RouteDoc } }
 
 /**
  * The route's `response` schemas, its declared errors included (each `{error, code}`), and its document.
@@ -69,7 +76,7 @@ export function documented<const R extends Responses>(doc: RouteDoc & { response
   const { response, ...rest } = doc
   const errors: Record<number, TSchema> = {}
   for (const status of errorStatuses(rest)) errors[status] = ErrorBody
-  return { response: { ...errors, ...response }, detail: { summary: doc.summary, tags: [doc.tag], 'x-route': rest } }
+  return { response: { ...errors, ...response } as Documented<R>['response'], detail: { summary: doc.summary, tags: [doc.tag], 'x-route': rest } }
 }
 
 /**

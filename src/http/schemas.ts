@@ -162,6 +162,11 @@ export const Health = exact({ ok: t.Literal(true), version: t.String(), schema: 
 
 /** A body that is not JSON: text, a stream or a file; its media type is declared with it (src/http/route-doc.ts). */
 export const Text = t.String()
+/**
+ * A stream of Server-Sent Events (text/event-stream): text on the wire; for the types `unknown`, as the
+ * stream routes hand Elysia a generator of frames that they write themselves (src/http/streams.ts).
+ */
+export const EventStream = t.Unsafe<unknown>(t.String({ description: 'Server-Sent Events' }))
 /** No body (204). */
 export const Empty = t.Void()
 

@@ -8,7 +8,7 @@ import { queryOf, queryParam } from '../http/paging'
 import type { Slot, StreamSocket } from '../http/streams'
 import type { RouteDeps } from './deps'
 import { documented } from '../http/route-doc'
-import { Text } from '../http/schemas'
+import { EventStream } from '../http/schemas'
 
 const RESUME_POINT = /^\d{1,16}$/
 
@@ -87,7 +87,7 @@ export const streamRoutes = ({ store, streams, sockets, guard, observer }: Route
           headers: { 'Last-Event-ID': { description: 'resume after this change number' } },
           media: { 200: 'text/event-stream' },
           errors: [429],
-          response: { 200: Text },
+          response: { 200: EventStream },
         }),
       },
     )
@@ -112,7 +112,7 @@ export const streamRoutes = ({ store, streams, sockets, guard, observer }: Route
           headers: { 'Last-Event-ID': { description: 'resume after this arrival number' } },
           media: { 200: 'text/event-stream' },
           errors: [404, 429],
-          response: { 200: Text },
+          response: { 200: EventStream },
         }),
       },
     )
