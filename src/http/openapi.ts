@@ -65,6 +65,8 @@ function jsonSchema(schema: unknown, root?: object): Json {
     // there for its own messages — the routes apply no schema defaults, their descriptions say what they are.
     if (key === 'error' || key === 'default') continue
     if (key === 'secret') out.format = 'password'
+    else if (key === 'properties' || key === 'patternProperties')
+      out[key] = Object.fromEntries(Object.entries(value as object).map(([name, field]) => [name, jsonSchema(field)]))
     else out[key] = jsonSchema(value)
   }
   return out
