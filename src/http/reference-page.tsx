@@ -103,9 +103,18 @@ function Body({ content }: { content: { [type: string]: { schema: Schema } } | u
 
 type Resolve = (schema: Schema) => Schema
 
+/** A status's meaning up to its first colon, lower-cased: "Body too large", "rate limited". */
+const shortly = (description: string) => {
+  const head = description.split(':')[0]!
+  return head.charAt(0).toLowerCase() + head.slice(1)
+}
+
 function OperationView({ method, path, op, resolve }: { method: string; path: string; op: Operation; resolve: Resolve }) {
   const credentials = op.security.length ? op.security.map((s) => CREDENTIALS[Object.keys(s)[0]!] ?? Object.keys(s)[0]).join(', or ') : 'none'
   const body = op.requestBody?.content['application/json']?.schema
+  const answers = Object.entries(op.responses)
+  const successes = answers.filter(([status]) => Number(status) < 400)
+  const errors = answers.filter(([status]) => Number(status) >= 400)
   return (
     <section id={op.operationId}>
       <h3><span class={`method ${method}`}>{method.toUpperCase()}</span> <code>{path}</code>{op['x-compat'] && <span class="badge">compat</span>}</h3>
@@ -125,11 +134,16 @@ function OperationView({ method, path, op, resolve }: { method: string; path: st
       <table>
         <thead><tr><th>Status</th><th>Meaning</th><th>Body</th></tr></thead>
         <tbody>
-          {Object.entries(op.responses).map(([status, response]) => (
+          {successes.map(([status, response]) => (
             <tr><td>{status}</td><td>{response.description}</td><td><Body content={response.content} /></td></tr>
           ))}
         </tbody>
       </table>
+      {errors.length > 0 && (
+        <p class="muted">
+          Errors, each <a href="#schema-ErrorBody">ErrorBody</a>: {join(errors.map(([status, response]) => <span title={response.description}>{status} {shortly(response.description)}</span>), ' · ')}
+        </p>
+      )}
     </section>
   )
 }

@@ -39,6 +39,11 @@ export async function smokeTestBinary(binaryPath: string, log: (line: string) =>
     const script = /src="(\/assets\/console\.js\?v=[a-z0-9]+)"/.exec(loginPage)?.[1]
     const bundle = script ? await fetch(`${url}${script}`) : null
     check(bundle?.status === 200 && (await bundle.text()).length > 5_000, 'the console\'s browser bundle is embedded in the binary')
+    const reference = await fetch(`${url}/openapi.json`)
+    const document = reference.status === 200 ? ((await reference.json()) as { openapi?: string; paths?: Record<string, unknown> }) : null
+    check(document?.openapi === '3.1.0' && Object.keys(document.paths ?? {}).length > 20, 'GET /openapi.json serves the OpenAPI 3.1 document of the routes')
+    const docsPage = await fetch(`${url}/docs`)
+    check(docsPage.status === 200 && (await docsPage.text()).includes('/api/deployments/{id}/events'), 'GET /docs serves the reference page')
     check(existsSync(join(dir, 'data/ground-console.db')), 'the database was created under ./data')
     check((statSync(join(dir, 'data/ground-console.db')).mode & 0o077) === 0, 'the database file is not readable by others')
     const passwordFile = join(dir, 'data/initial-admin-password')
