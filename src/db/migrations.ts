@@ -6,6 +6,7 @@ import m0001 from '../../drizzle/0001_auth_epoch.sql' with { type: 'text' }
 import m0002 from '../../drizzle/0002_clustered_events.sql' with { type: 'text' }
 import m0003 from '../../drizzle/0003_integrity.sql' with { type: 'text' }
 import m0004 from '../../drizzle/0004_stream.sql' with { type: 'text' }
+import m0005 from '../../drizzle/0005_administration.sql' with { type: 'text' }
 
 export const MIGRATION_SQL: Record<string, string> = {
   '0000_init': m0000,
@@ -13,13 +14,14 @@ export const MIGRATION_SQL: Record<string, string> = {
   '0002_clustered_events': m0002,
   '0003_integrity': m0003,
   '0004_stream': m0004,
+  '0005_administration': m0005,
 }
 
 export type JournalEntry = { idx: number; when: number; tag: string; breakpoints: boolean }
 export const MIGRATION_JOURNAL: JournalEntry[] = journal.entries
 
 /**
- * The database schema this build knows: its latest migration's tag (`0004_stream`) and how many there are.
+ * The database schema this build knows: its latest migration's tag (`0005_administration`) and how many there are.
  * Reported by `--version` and GET /healthz; a database with a migration not in this list is refused.
  */
 export const SCHEMA_VERSION = MIGRATION_JOURNAL.at(-1)!.tag

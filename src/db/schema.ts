@@ -8,6 +8,9 @@ export const ROLES = ['admin', 'operator'] as const
 export type Role = (typeof ROLES)[number]
 export const KEY_ENVIRONMENTS = ['live', 'test'] as const
 export type KeyEnvironment = (typeof KEY_ENVIRONMENTS)[number]
+/** What a key may do (docs/api.md §1): everything its user may, what an agent needs, or reads only. */
+export const KEY_SCOPES = ['full', 'agent', 'read'] as const
+export type KeyScope = (typeof KEY_SCOPES)[number]
 
 export const users = sqliteTable('users', {
   id: text('id').primaryKey(),
@@ -17,6 +20,8 @@ export const users = sqliteTable('users', {
   role: text('role', { enum: ROLES }).notNull(),
   passwordHash: text('password_hash').notNull(),
   createdAt: integer('created_at').notNull(),
+  /** Set while an admin has disabled the user: no login, no session, every key 401 (docs/api.md §1). */
+  disabledAt: integer('disabled_at'),
 })
 
 /** Every row below belongs to one user and goes with that user. */
@@ -46,6 +51,7 @@ export const apiKeys = sqliteTable(
     name: text('name').notNull(),
     prefix: text('prefix').notNull(),
     environment: text('environment', { enum: KEY_ENVIRONMENTS }).notNull(),
+    scope: text('scope', { enum: KEY_SCOPES }).notNull().default('full'),
     /** SHA-256 hex of the whole key; the key itself is shown once and never stored. */
     keyHash: text('key_hash').notNull().unique(),
     createdAt: integer('created_at').notNull(),
@@ -82,6 +88,8 @@ export const plans = sqliteTable(
     planData: text('plan_data').notNull(),
     eventCount: integer('event_count').notNull(),
     createdAt: integer('created_at').notNull(),
+    /** Set while the plan is archived: hidden from the default list, kept, restorable. */
+    archivedAt: integer('archived_at'),
   },
   (t) => [index('plans_user_idx').on(t.userId, t.createdAt), index('plans_mission_idx').on(t.missionId)],
 )
@@ -125,6 +133,8 @@ export const deployments = sqliteTable(
      * change of its own once a second, or at the next start if the server stopped first.
      */
     changeCount: integer('change_count').notNull().default(0),
+    /** Set while the (terminal) deployment is archived: hidden from the default list, kept, restorable. */
+    archivedAt: integer('archived_at'),
   },
   (t) => [
     index('deployments_user_idx').on(t.userId, t.createdAt),
@@ -236,6 +246,11 @@ export const agents = sqliteTable(
     lastTelemetry: text('last_telemetry'),
     /** First contact (a request or a registration): the list order, newest first. */
     createdAt: integer('created_at').notNull().default(0),
+    /**
+     * When the agent was found lost (not seen for `--agent-lost-after`); cleared when it is seen again.
+     * Set once per silence, so its alert and its policy act once.
+     */
+    lostAt: integer('lost_at'),
   },
   (t) => [primaryKey({ columns: [t.userId, t.id] }), index('agents_user_created_idx').on(t.userId, t.createdAt, t.id)],
 )
@@ -264,3 +279,81 @@ export const meta = sqliteTable('meta', {
   key: text('key').primaryKey(),
   value: integer('value').notNull(),
 })
+
+/**
+ * The audit trail (docs/api.md §1 "Audit"): who did what, when, from where — written in the transaction of
+ * the action itself, so an action is never without its record nor a record without its action. No foreign
+ * key: a record outlives whatever it names.
+ */
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    seq: integer('seq').primaryKey({ autoIncrement: true }),
+    at: integer('at').notNull(),
+    /** The user who acted; null when nobody is known (a failed login for an email no user has). */
+    actorId: text('actor_id'),
+    /** The actor's email then, or the email a failed login tried. */
+    actorEmail: text('actor_email'),
+    /** `login`, `login_failed`, `key.create`, … (src/domain/audit.ts). */
+    action: text('action').notNull(),
+    /** The id of what was acted on (a key, a user, a deployment), if anything. */
+    target: text('target'),
+    /** The client address (docs/auth.md "Client address"); null for the command line. */
+    address: text('address'),
+    /** JSON object text with what else the action needs said (a new role, a reason). */
+    detail: text('detail'),
+  },
+  (t) => [index('audit_at_idx').on(t.at, t.seq), index('audit_actor_idx').on(t.actorId, t.at, t.seq), index('audit_action_idx').on(t.action, t.at, t.seq)],
+)
+
+/** A user's webhook: where to send which alerts (docs/api.md §1 "Alerts"). */
+export const webhooks = sqliteTable(
+  'webhooks',
+  {
+    id: text('id').primaryKey(),
+    userId: ownerColumn(),
+    url: text('url').notNull(),
+    /** JSON array text of the alert names it takes (`deployment.failed`, `agent.lost`, …). */
+    events: text('events').notNull(),
+    /** The HMAC-SHA256 key its deliveries are signed with: shown once at creation, kept to sign. */
+    secret: text('secret').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('webhooks_user_idx').on(t.userId, t.createdAt)],
+)
+
+export const DELIVERY_STATES = ['pending', 'delivered', 'failed'] as const
+export type DeliveryState = (typeof DELIVERY_STATES)[number]
+
+/**
+ * The webhook outbox and its delivery log: a row is written in the transaction of what it reports, then
+ * sent (and retried with back-off) until it is delivered or given up on.
+ */
+export const webhookDeliveries = sqliteTable(
+  'webhook_deliveries',
+  {
+    seq: integer('seq').primaryKey({ autoIncrement: true }),
+    webhookId: text('webhook_id')
+      .notNull()
+      .references(() => webhooks.id, { onDelete: 'cascade' }),
+    userId: text('user_id').notNull(),
+    event: text('event').notNull(),
+    /** The JSON body as it is sent, byte for byte (its signature is over these bytes). */
+    body: text('body').notNull(),
+    createdAt: integer('created_at').notNull(),
+    state: text('state', { enum: DELIVERY_STATES }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    /** When the next attempt is due; null once delivered or given up on. */
+    nextAttemptAt: integer('next_attempt_at'),
+    lastAttemptAt: integer('last_attempt_at'),
+    /** The HTTP status of the last attempt, or null when it got none (refused, timed out). */
+    lastStatus: integer('last_status'),
+    lastError: text('last_error'),
+  },
+  (t) => [
+    index('webhook_deliveries_due_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`state = 'pending'`),
+    index('webhook_deliveries_hook_idx').on(t.webhookId, t.seq),
+  ],
+)
