@@ -2,7 +2,7 @@
 // every problem found is reported at once.
 import { parseArgs } from 'node:util'
 import type { Durability } from './db/open'
-import type { Role } from './db/schema'
+import { KEY_SCOPES, type KeyScope, type Role } from './db/schema'
 import { parseCidr, type Cidr } from './domain/ip'
 import { LOG_LEVELS, type LogLevel } from './log'
 import { parseRateRule, RATE_LIMIT_KINDS, UPSTREAM_RATE_LIMITS, type RateLimitConfig } from './services/rate-limits'
@@ -35,7 +35,7 @@ export type ServeConfig = {
   telemetryRetentionMicros: number | null
 }
 export type UserCreateConfig = { command: 'user create'; db: string; email: string; password: string; role: Role; name?: string }
-export type KeyCreateConfig = { command: 'key create'; db: string; email: string; name: string; test: boolean }
+export type KeyCreateConfig = { command: 'key create'; db: string; email: string; name: string; test: boolean; scope: KeyScope }
 export type BackupConfig = { command: 'backup'; db: string; out: string }
 export type RestoreConfig = { command: 'restore'; db: string; from: string; force: boolean }
 export type Config = ServeConfig | UserCreateConfig | KeyCreateConfig | BackupConfig | RestoreConfig | { command: 'example-plan' } | { command: 'help' } | { command: 'version' }
@@ -49,7 +49,7 @@ export const USAGE = `Usage:
   ground-console backup --out FILE [--db PATH]
   ground-console restore --from FILE [--db PATH] [--force]
   ground-console user create --email E --password P [--role admin|operator] [--name N] [--db PATH]
-  ground-console key create --email E [--name N] [--test] [--db PATH]
+  ground-console key create --email E [--name N] [--test] [--scope full|agent|read] [--db PATH]
   ground-console example-plan
   ground-console --help | --version      (--version: the version and the database schema it knows)
 
@@ -83,7 +83,8 @@ serve (the default) runs the server. Flags override the environment:
   written to initial-admin-password (mode 0600) beside the database file.
 
 user create   adds a user to the database file directly (works while the server runs).
-key create    prints a new API key for the user with that email, and nothing else.
+key create    prints a new API key for the user with that email, and nothing else; --scope agent
+              for a key that lives on a satellite (agent protocol and reports only), read for reads.
 backup        writes a consistent snapshot of the database to a new file (works while the server runs).
 restore       installs a backup as the database file: checks it first; refuses to replace an existing
               file without --force, or one a server has open.
@@ -116,6 +117,7 @@ const OPTIONS = {
   role: { type: 'string' },
   name: { type: 'string' },
   test: { type: 'boolean' },
+  scope: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const
@@ -191,8 +193,12 @@ export function loadConfig({ argv, env }: { argv: string[]; env: Record<string, 
   }
 
   if (command === 'key create') {
-    if (!values.email) return { ok: false, errors: ['key create needs --email'] }
-    return { ok: true, config: { command, db, email: values.email, name: values.name ?? 'cli', test: values.test ?? false } }
+    const errors: string[] = []
+    if (!values.email) errors.push('key create needs --email')
+    const scope = values.scope ?? 'full'
+    if (!(KEY_SCOPES as readonly string[]).includes(scope)) errors.push(`--scope must be "full", "agent" or "read", not "${scope}"`)
+    if (errors.length) return { ok: false, errors }
+    return { ok: true, config: { command, db, email: values.email!, name: values.name ?? 'cli', test: values.test ?? false, scope: scope as KeyScope } }
   }
 
   if (command === 'backup') {

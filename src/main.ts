@@ -53,7 +53,7 @@ async function run(config: Config): Promise<number> {
         console.error(`no user with email ${config.email}`)
         return 1
       }
-      const { key } = await createAuthService({ store, clock: systemClock }).createKey(user.id, config.name, config.test ? 'test' : 'live')
+      const { key } = await createAuthService({ store, clock: systemClock }).createKey(user.id, config.name, config.test ? 'test' : 'live', config.scope)
       console.log(key)
       store.close()
       return 0

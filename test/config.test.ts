@@ -99,7 +99,10 @@ describe('loadConfig', () => {
     })
     expect(load(['user', 'create', '--email', 'e@x.y', '--password', 'short']).ok).toBe(false)
     expect(load(['user', 'create', '--email', 'e@x.y', '--password', '0123456789', '--role', 'root']).ok).toBe(false)
-    expect(load(['key', 'create', '--email', 'e@x.y', '--test'])).toMatchObject({ config: { command: 'key create', email: 'e@x.y', test: true, name: 'cli' } })
+    expect(load(['key', 'create', '--email', 'e@x.y', '--test'])).toMatchObject({ config: { command: 'key create', email: 'e@x.y', test: true, name: 'cli', scope: 'full' } })
+    expect(load(['key', 'create', '--email', 'e@x.y', '--scope', 'agent'])).toMatchObject({ config: { scope: 'agent' } })
+    expect(load(['key', 'create', '--email', 'e@x.y', '--scope', 'read'])).toMatchObject({ config: { scope: 'read' } })
+    expect(load(['key', 'create', '--email', 'e@x.y', '--scope', 'admin'])).toEqual({ ok: false, errors: ['--scope must be "full", "agent" or "read", not "admin"'] })
     expect(load(['key', 'create']).ok).toBe(false)
   })
 

@@ -1,6 +1,6 @@
 // Who is calling: password login and sessions, API keys, and the users they belong to (docs/api.md §1).
 // Verifiers return null for a bad credential instead of throwing; the HTTP layer turns that into 401.
-import type { KeyEnvironment, Role } from '../db/schema'
+import type { KeyEnvironment, KeyScope, Role } from '../db/schema'
 import { AppError } from '../domain/errors'
 import { newId } from '../domain/ids'
 import type { Clock } from '../domain/time'
@@ -144,9 +144,9 @@ export function createAuthService({ store, clock, password = { algorithm: 'argon
     return revoked
   }
 
-  async function createKey(userId: string, name: string, environment: KeyEnvironment) {
+  async function createKey(userId: string, name: string, environment: KeyEnvironment, scope: KeyScope = 'full') {
     const generated = generateApiKey(environment)
-    const apiKey: ApiKey = { id: newId('apiKey'), userId, name, prefix: generated.prefix, environment, createdAt: clock(), lastUsedAt: null, revokedAt: null }
+    const apiKey: ApiKey = { id: newId('apiKey'), userId, name, prefix: generated.prefix, environment, scope, createdAt: clock(), lastUsedAt: null, revokedAt: null }
     await store.insertApiKey({ ...apiKey, keyHash: generated.hash })
     return { apiKey, key: generated.key }
   }

@@ -6,6 +6,7 @@ import { AppError } from '../domain/errors'
 import { crossSite } from './csrf'
 import { checkBodyHeaders } from './json'
 import type { User } from '../store/types'
+import type { KeyScope } from '../db/schema'
 
 export type AuthKind = 'any' | 'agent' | 'session' | 'admin'
 export type Principal = { user: User; via: 'session' | 'key'; sessionToken?: string; sessionId?: string; agentId?: string }
@@ -15,6 +16,31 @@ export const SESSION_COOKIE = 'session'
 const AGENT_ID_PATTERN = /^[\x21-\x7e]{1,128}$/
 
 const unauthorized = (message: string) => new AppError('UNAUTHORIZED', message)
+
+const READ_METHODS = new Set(['GET', 'HEAD'])
+
+/**
+ * Why a key of this scope may not call a route of this kind with this method, or null when it may
+ * (docs/api.md §1 "Key scopes"): `full` may do what its user may; `agent` only the agent routes (the agent
+ * protocol and the reports: what a satellite needs); `read` only reads — GET and HEAD of the other routes,
+ * not the agent protocol, whose poll hands out work and whose calls record the agent's presence.
+ * Session-only routes take no key of any scope (401 before this is asked).
+ */
+export function scopeRefusal(scope: KeyScope, kind: AuthKind, method: string): string | null {
+  if (scope === 'full') return null
+  if (scope === 'agent')
+    return kind === 'agent' ? null : 'this API key has scope "agent": it may only use the agent protocol (/api/agent/*) and report events'
+  if (kind === 'agent') return 'this API key has scope "read": it may not use the agent protocol or report events'
+  return READ_METHODS.has(method) ? null : 'this API key has scope "read": it may only read (GET)'
+}
+
+/** A key outside its scope: a 413/415 of the body it carries speaks first (docs/api.md §0 order). */
+function refuseOutOfScope(request: Request, scope: KeyScope, kind: AuthKind) {
+  const refusal = scopeRefusal(scope, kind, request.method)
+  if (refusal === null) return
+  checkBodyHeaders(request)
+  throw new AppError('FORBIDDEN', refusal)
+}
 /** A session-authenticated change sent from another site (docs/console.md "CSRF"). */
 export const crossSiteRefused = () =>
   new AppError('FORBIDDEN', 'this request was sent from another site (its Origin or Sec-Fetch-Site header): logins and session changes are accepted only from this server\'s own pages, or from clients that send no Origin')
@@ -75,6 +101,7 @@ export const authPlugin = ({ auth, secureCookies, clock, onAgent, onPrincipal = 
             throw new AppError('BAD_REQUEST', 'X-Agent-ID must be 1 to 128 visible ASCII characters')
           // `.` and `..` are path segments to every URL parser (even as %2e): /api/agents/.. could never name them.
           if (agentId === '.' || agentId === '..') throw new AppError('BAD_REQUEST', 'X-Agent-ID must not be "." or ".."')
+          refuseOutOfScope(request, found.key.scope, kind)
           await onAgent(found.user.id, agentId)
           const principal: Principal = { user: found.user, via: 'key', agentId }
           onPrincipal(request, principal)
@@ -86,6 +113,7 @@ export const authPlugin = ({ auth, secureCookies, clock, onAgent, onPrincipal = 
           if (!found) throw unauthorized('invalid or revoked API key')
           const principal: Principal = { user: found.user, via: 'key' }
           onPrincipal(request, principal)
+          refuseOutOfScope(request, found.key.scope, kind)
           return { principal }
         }
 

@@ -15,6 +15,7 @@ export const apiKeyDto = (k: ApiKey): Static<typeof Shapes.ApiKey> => ({
   name: k.name,
   prefix: k.prefix,
   environment: k.environment,
+  scope: k.scope,
   created_at: formatTimestamp(k.createdAt),
   last_used_at: formatNullableTimestamp(k.lastUsedAt),
   revoked_at: formatNullableTimestamp(k.revokedAt),

@@ -82,13 +82,14 @@ export function documented<const R extends Responses>(doc: RouteDoc & { response
 /**
  * The error statuses a route may answer: every route 400 (a malformed query: src/http/request-guard.ts),
  * 431 (a request head over 64 KiB), 500 and 503 (storage unavailable); with a credential, 401; an agent
- * route 400 for X-Agent-ID; an admin route 403; with a body, 413 and 415; a change a session may make, 403
- * 413 and 415; and the route's own.
+ * route 400 for X-Agent-ID; a route that takes a key 403 (a key outside its scope: docs/api.md §1 "Key
+ * scopes"); an admin route 403; with a body, 413 and 415; a change a session may make, 403, 413 and 415;
+ * and the route's own.
  */
 export function errorStatuses(doc: Pick<RouteDoc, 'auth' | 'body' | 'changes' | 'errors'>): number[] {
   const statuses = new Set([400, 431, 500, 503, ...(doc.errors ?? [])])
   if (doc.auth) statuses.add(401)
-  if (doc.auth === 'admin') statuses.add(403)
+  if (doc.auth === 'admin' || doc.auth === 'any' || doc.auth === 'agent') statuses.add(403)
   if (doc.changes && doc.auth !== 'agent') statuses.add(403)
   if (doc.body || (doc.changes && doc.auth !== 'agent')) {
     statuses.add(413)

@@ -9,7 +9,7 @@ import type { TSchema } from '@sinclair/typebox'
 import { DEPLOYMENT_MODES, DEPLOYMENT_STATUSES } from '../domain/deployment'
 import { ERROR_CODES } from '../domain/errors'
 import { EVENT_ID_FIELD_MAX, EVENT_TYPE_MAX, EVENT_TYPE_PATTERN } from '../domain/event'
-import { AGENT_STATUSES, KEY_ENVIRONMENTS, ROLES } from '../db/schema'
+import { AGENT_STATUSES, KEY_ENVIRONMENTS, KEY_SCOPES, ROLES } from '../db/schema'
 
 /** An object with exactly these fields. */
 const exact = <P extends Parameters<typeof t.Object>[0]>(properties: P, description?: string) =>
@@ -42,6 +42,7 @@ export const ApiKey = exact({
   name: t.String(),
   prefix: t.String({ description: 'the first characters of the key, to recognise it' }),
   environment: t.UnionEnum(KEY_ENVIRONMENTS),
+  scope: t.UnionEnum(KEY_SCOPES, { description: 'full: all its user may; agent: the agent protocol and reports; read: GET only' }),
   created_at: Timestamp,
   last_used_at: NullableTimestamp,
   revoked_at: NullableTimestamp,
@@ -52,6 +53,7 @@ export const NewApiKey = exact({
   key: t.String({ description: 'the key itself, shown this once' }),
   prefix: t.String(),
   environment: t.UnionEnum(KEY_ENVIRONMENTS),
+  scope: t.UnionEnum(KEY_SCOPES),
   created_at: Timestamp,
 })
 export const RevokedApiKey = exact({ id: t.String(), revoked_at: Timestamp })

@@ -1,6 +1,6 @@
 // API keys (docs/api.md §1): created, listed and revoked through a session; the key is shown once.
 import { Elysia, t } from 'elysia'
-import { KEY_ENVIRONMENTS } from '../db/schema'
+import { KEY_ENVIRONMENTS, KEY_SCOPES } from '../db/schema'
 import { notFound } from '../domain/errors'
 import { apiKeyDto } from '../http/dto'
 import { json, parseJson, readBody } from '../http/json'
@@ -13,6 +13,7 @@ import { ApiKeyPage, NewApiKey, RevokedApiKey } from '../http/schemas'
 const CreateKeyBody = t.Object({
   name: t.String({ minLength: 1, maxLength: 100 }),
   environment: t.Optional(t.UnionEnum(KEY_ENVIRONMENTS, { error: 'must be "live" or "test"' })),
+  scope: t.Optional(t.UnionEnum(KEY_SCOPES, { error: 'must be "full", "agent" or "read"' })),
 })
 
 export const keyRoutes = ({ store, auth, guard }: RouteDeps) =>
@@ -22,13 +23,13 @@ export const keyRoutes = ({ store, auth, guard }: RouteDeps) =>
       '/',
       async ({ request, principal }) => {
         const body = validate(CreateKeyBody, parseJson(await readBody(request)))
-        const { apiKey, key } = await auth.createKey(principal.user.id, body.name, body.environment ?? 'live')
-        const { id, name, prefix, environment, created_at } = apiKeyDto(apiKey)
-        return json({ id, name, key, prefix, environment, created_at }, 201)
+        const { apiKey, key } = await auth.createKey(principal.user.id, body.name, body.environment ?? 'live', body.scope ?? 'full')
+        const { id, name, prefix, environment, scope, created_at } = apiKeyDto(apiKey)
+        return json({ id, name, key, prefix, environment, scope, created_at }, 201)
       },
       {
         auth: 'session',
-        ...documented({ tag: 'keys', summary: 'Create an API key', description: 'The key itself is in this answer only; `environment` is `live` unless given.', auth: 'session', body: CreateKeyBody, changes: true, response: { 201: NewApiKey } }),
+        ...documented({ tag: 'keys', summary: 'Create an API key', description: 'The key itself is in this answer only; `environment` is `live` and `scope` `full` unless given. A key of scope `agent` may only use the agent protocol and report events; `read` may only read (docs/api.md §1 "Key scopes").', auth: 'session', body: CreateKeyBody, changes: true, response: { 201: NewApiKey } }),
       },
     )
     .get(

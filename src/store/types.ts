@@ -3,7 +3,7 @@
 // Methods are async so that a networked backend fits without touching callers.
 import type { DeploymentMode, DeploymentStatus, StampedField } from '../domain/deployment'
 import type { EventInput } from '../domain/event'
-import type { AgentStatus, KeyEnvironment, Role } from '../db/schema'
+import type { AgentStatus, KeyEnvironment, KeyScope, Role } from '../db/schema'
 
 export type User = { id: string; email: string; name: string | null; role: Role; createdAt: number }
 export type UserWithPassword = User & { passwordHash: string }
@@ -14,6 +14,8 @@ export type ApiKey = {
   name: string
   prefix: string
   environment: KeyEnvironment
+  /** What the key may do (docs/api.md §1 "Key scopes"). */
+  scope: KeyScope
   createdAt: number
   lastUsedAt: number | null
   revokedAt: number | null

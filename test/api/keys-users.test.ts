@@ -13,13 +13,13 @@ describe('API keys', () => {
     const t = await createTenant(h)
     const live = await h.request('POST', '/api/keys', { body: { name: 'ground' }, headers: { cookie: t.cookie } })
     expect(live.status).toBe(201)
-    expect(live.body).toEqual({ id: expect.stringMatching(/^key-/), name: 'ground', key: expect.stringMatching(/^rs_live_[A-Za-z0-9]{32,}$/), prefix: live.body.key.slice(0, 12), environment: 'live', created_at: '2026-03-07T12:00:00Z' })
+    expect(live.body).toEqual({ id: expect.stringMatching(/^key-/), name: 'ground', key: expect.stringMatching(/^rs_live_[A-Za-z0-9]{32,}$/), prefix: live.body.key.slice(0, 12), environment: 'live', scope: 'full', created_at: '2026-03-07T12:00:00Z' })
     expect(live.body.key).toMatch(/^rs_(live|test)_[a-zA-Z0-9]{16,}$/) // the public SDK's own pattern
     const test_ = await h.request('POST', '/api/keys', { body: { name: 'dev', environment: 'test' }, headers: { cookie: t.cookie } })
     expect(test_.body.key).toStartWith('rs_test_')
     const list = await h.request('GET', '/api/keys', { headers: { cookie: t.cookie } })
     expect(list.body.keys.map((k: { name: string }) => k.name)).toEqual(['dev', 'ground', 'test']) // newest first (docs/api.md §0)
-    for (const k of list.body.keys) expect(Object.keys(k).sort()).toEqual(['created_at', 'environment', 'id', 'last_used_at', 'name', 'prefix', 'revoked_at'])
+    for (const k of list.body.keys) expect(Object.keys(k).sort()).toEqual(['created_at', 'environment', 'id', 'last_used_at', 'name', 'prefix', 'revoked_at', 'scope'])
     expect(list.text).not.toContain(live.body.key)
   })
 

@@ -161,8 +161,8 @@ describe('the compat shapes in the document are the contract’s', () => {
     expect(fields(answer('post', '/api/users', 201))).toEqual(user)
     expect(doc.paths['/api/auth/logout']!.post!.responses['204']).toEqual({ description: 'No Content' })
     expect(doc.paths['/api/auth/password']!.post!.responses['204']).toEqual({ description: 'No Content' })
-    expect(fields(answer('post', '/api/keys', 201))).toEqual(['id', 'name', 'key', 'prefix', 'environment', 'created_at'])
-    expect(Object.keys(itemsOf(answer('get', '/api/keys', 200), 'keys').properties!)).toEqual(['id', 'name', 'prefix', 'environment', 'created_at', 'last_used_at', 'revoked_at'])
+    expect(fields(answer('post', '/api/keys', 201))).toEqual(['id', 'name', 'key', 'prefix', 'environment', 'scope', 'created_at'])
+    expect(Object.keys(itemsOf(answer('get', '/api/keys', 200), 'keys').properties!)).toEqual(['id', 'name', 'prefix', 'environment', 'scope', 'created_at', 'last_used_at', 'revoked_at'])
     expect(fields(answer('delete', '/api/keys/{id}', 200))).toEqual(['id', 'revoked_at'])
   })
 

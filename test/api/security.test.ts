@@ -5,7 +5,17 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createHarness, createTenant, event, PASSWORD, type Harness, type Tenant } from '../helpers'
 
 type Kind = 'any' | 'agent' | 'session' | 'admin'
-type World = { a: Tenant; dep: string; other: Tenant; spareKeyId: string; freshDeployment(): string; /** An agent of `a` only. */ agentId: string }
+type World = {
+  a: Tenant
+  dep: string
+  other: Tenant
+  spareKeyId: string
+  freshDeployment(): string
+  /** An agent of `a` only. */
+  agentId: string
+  /** Keys of `a` of scope agent and read (docs/api.md §1 "Key scopes"). */
+  scoped: { agent: string; read: string }
+}
 type Route = {
   method: string
   path: string
@@ -69,7 +79,9 @@ beforeAll(async () => {
     if (!id) throw new Error('the pool of deployments to cancel is empty: make it larger')
     return id
   }
-  w = { a, other, dep: await a.createDeployment('live'), spareKeyId: spare.body.id, freshDeployment, agentId: 'sat-only-a' }
+  const scopedKey = async (scope: string) => (await h.request('POST', '/api/keys', { body: { name: scope, scope }, headers: { cookie: a.cookie } })).body.key as string
+  const scoped = { agent: await scopedKey('agent'), read: await scopedKey('read') }
+  w = { a, other, dep: await a.createDeployment('live'), spareKeyId: spare.body.id, freshDeployment, agentId: 'sat-only-a', scoped }
   await h.request('POST', '/api/agent/telemetry', { body: { battery_percent: 50 }, headers: { ...a.asKey, 'x-agent-id': w.agentId } })
   const extra = await h.request('POST', '/api/keys', { body: { name: 'to revoke' }, headers: { cookie: a.cookie } })
   revokedKey = extra.body.key
@@ -114,6 +126,21 @@ for (const route of ROUTES) {
     }
     if (route.kind === 'session' || route.kind === 'admin') {
       test('an API key instead of a session → 401', () => expect401(route, w.a.asAgent))
+    }
+    // A key of each narrower scope (docs/api.md §1 "Key scopes"): inside it the route answers as for a
+    // full key; outside it, 403 — and a session-only route takes no key of any scope.
+    for (const scope of ['agent', 'read'] as const) {
+      const allowed = route.kind === 'agent' ? scope === 'agent' : route.kind === 'any' ? scope === 'read' && route.method === 'GET' : false
+      const expected = route.kind === 'session' || route.kind === 'admin' ? 401 : allowed ? 'answered' : 403
+      test(`a key of scope ${scope} → ${expected}`, async () => {
+        const reply = await call(route, { 'x-api-key': w.scoped[scope], 'x-agent-id': 'sat-25544' })
+        if (expected === 'answered') expect(reply.status).toBeLessThan(300)
+        else {
+          expect(reply.status).toBe(expected)
+          expect(reply.body.code).toBe(expected === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN')
+          if (expected === 403) expect(reply.body.error).toContain(`scope "${scope}"`)
+        }
+      })
     }
     if (route.kind === 'admin') {
       test('an operator’s session → 403', async () => {

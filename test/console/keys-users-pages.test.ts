@@ -32,8 +32,9 @@ describe('/keys', () => {
     expect(reply.text).not.toContain('other-secret-key')
     expect(reply.text).not.toContain(other.keyId)
     expect(reply.text).not.toContain(t.key) // never the key itself
-    // Scopes come with a later issue: no column until the API serves one.
-    expect(reply.text).not.toContain('>Scope<')
+    // The scope, in its own column (docs/api.md §1 "Key scopes").
+    expect(reply.text).toContain('>Scope<')
+    expect(row).toContain('<td data-scope="full">full</td>')
   })
 
   test('a new key: the page itself (200, no-store), the key once with its copy button and warning, never again', async () => {
@@ -55,6 +56,19 @@ describe('/keys', () => {
     expect(again.text).not.toContain(key)
     expect(textOf(again.text)).toContain('ground station 2')
     expect(again.text).not.toContain('id="new-key"')
+  })
+
+  test('a key of scope agent: chosen in the form, said with the new key, and held to its scope at once', async () => {
+    const { cookie, csrf } = await signedIn()
+    const reply = await postForm(h, '/keys', { csrf, name: 'sat key', environment: 'live', scope: 'agent' }, cookie)
+    expect(reply.status).toBe(200)
+    expect(textOf(reply.text)).toContain('Environment live, scope agent.')
+    const key = textOf(elementById(reply.text, 'new-key')!).trim()
+    expect((await h.request('GET', '/api/agent/workloads', { headers: { 'x-api-key': key, 'x-agent-id': 'sat-1' } })).status).toBe(204)
+    expect((await h.request('GET', '/api/agents', { headers: { 'x-api-key': key } })).status).toBe(403)
+    const bad = await postForm(h, '/keys', { csrf, name: 'x', scope: 'root' }, cookie)
+    expect(bad.status).toBe(400)
+    expect(elementById(bad.text, 'f-scope-error')).toContain('scope:')
   })
 
   test('a refused key: the API’s 400 next to the field, the form kept', async () => {

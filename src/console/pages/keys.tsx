@@ -8,20 +8,25 @@ import { path, query } from '../paths'
 
 export const KEY_PAGE = 100
 const ENVIRONMENTS = ['live', 'test'] as const
+/** The scopes (docs/api.md §1 "Key scopes"), in words. */
+const SCOPES = [
+  ['full', 'full: everything you may do'],
+  ['agent', 'agent: the agent protocol and reports only (a key on a satellite)'],
+  ['read', 'read: reads only (dashboards, exports)'],
+] as const
 
 type Key = {
   id: string
   name: string
   prefix: string
   environment: string
-  /** Not served yet: a later issue adds scopes (docs/api.md §1); shown when the API sends it. */
-  scope?: string
+  scope: string
   created_at: string
   last_used_at: string | null
   revoked_at: string | null
 }
-type CreatedKey = { id: string; name: string; key: string; prefix: string; environment: string; scope?: string; created_at: string }
-type KeyForm = { name: string; environment: string }
+type CreatedKey = { id: string; name: string; key: string; prefix: string; environment: string; scope: string; created_at: string }
+type KeyForm = { name: string; environment: string; scope: string }
 
 type PageProps = {
   viewer: Viewer
@@ -37,7 +42,6 @@ type PageProps = {
 }
 
 function KeysPage(p: PageProps) {
-  const scoped = p.keys.some((k) => typeof k.scope === 'string')
   return (
     <Layout title="API keys" viewer={p.viewer} section="keys">
       <h1>API keys</h1>
@@ -59,7 +63,7 @@ function KeysPage(p: PageProps) {
                 <th scope="col">Name</th>
                 <th scope="col">Key</th>
                 <th scope="col">Environment</th>
-                {scoped && <th scope="col">Scope</th>}
+                <th scope="col">Scope</th>
                 <th scope="col">Created</th>
                 <th scope="col">Last used</th>
                 <th scope="col">State</th>
@@ -72,7 +76,7 @@ function KeysPage(p: PageProps) {
                   <th scope="row">{key.name}</th>
                   <td class="mono">{`${key.prefix}…`}</td>
                   <td>{key.environment}</td>
-                  {scoped && <td>{key.scope ?? <span class="muted">—</span>}</td>}
+                  <td data-scope={key.scope}>{key.scope}</td>
                   <td>
                     <Time iso={key.created_at} now={p.now} />
                   </td>
@@ -112,7 +116,7 @@ function CreatedKeyBox({ created }: { created: CreatedKey }) {
       <p class="warning" role="status">
         <strong>Copy this key now: it will not be shown again.</strong> Only its hash is kept; if it is lost, create another.
       </p>
-      <p class="muted">{`Environment ${created.environment}${created.scope ? `, scope ${created.scope}` : ''}.`}</p>
+      <p class="muted">{`Environment ${created.environment}, scope ${created.scope}.`}</p>
       <p class="key-once" id="new-key" data-key>
         {created.key}
       </p>
@@ -140,8 +144,9 @@ function RevokeForm({ viewer, keyItem }: { viewer: Viewer; keyItem: Key }) {
 }
 
 function NewKey({ viewer, form, errors }: { viewer: Viewer; form?: KeyForm; errors?: FieldErrors }) {
-  const chosen = form ?? { name: '', environment: 'live' }
+  const chosen = form ?? { name: '', environment: 'live', scope: 'full' }
   const environmentError = errors?.environment
+  const scopeError = errors?.scope
   return (
     <section aria-labelledby="new-key-form-heading" class="narrow">
       <h2 id="new-key-form-heading">New key</h2>
@@ -159,6 +164,18 @@ function NewKey({ viewer, form, errors }: { viewer: Viewer; form?: KeyForm; erro
             ))}
           </select>
           <ErrorNote id="f-environment-error" message={environmentError} />
+        </div>
+        <div class="field">
+          <label for="f-scope">Scope</label>
+          <select id="f-scope" name="scope" aria-invalid={scopeError ? 'true' : undefined} aria-describedby={scopeError ? 'f-scope-error' : 'f-scope-hint'}>
+            {SCOPES.map(([value, words]) => (
+              <option value={value} selected={value === chosen.scope}>
+                {words}
+              </option>
+            ))}
+          </select>
+          <small class="hint" id="f-scope-hint">A key outside its scope gets 403: give a satellite an agent key.</small>
+          <ErrorNote id="f-scope-error" message={scopeError} />
         </div>
         <button type="submit">Create key</button>
       </form>
@@ -185,7 +202,7 @@ async function renderKeys(ctx: ConsoleContext, extra: Partial<PageProps> = {}, s
 }
 
 async function createKey(ctx: ConsoleContext): Promise<Response> {
-  const form = { name: field(ctx.form, 'name'), environment: field(ctx.form, 'environment') || 'live' }
+  const form = { name: field(ctx.form, 'name'), environment: field(ctx.form, 'environment') || 'live', scope: field(ctx.form, 'scope') || 'full' }
   const reply = await send<CreatedKey>(ctx, 'POST', '/api/keys', form)
   // The page itself, not a redirect: the key exists only in this response.
   if (reply.ok) return renderKeys(ctx, { created: reply.body })

@@ -35,6 +35,7 @@ const keyColumns = {
   name: apiKeys.name,
   prefix: apiKeys.prefix,
   environment: apiKeys.environment,
+  scope: apiKeys.scope,
   createdAt: apiKeys.createdAt,
   lastUsedAt: apiKeys.lastUsedAt,
   revokedAt: apiKeys.revokedAt,
