@@ -9,6 +9,8 @@ import { createStreams } from './http/streams'
 import { streamRoutes } from './routes/streams'
 import { createReports } from './services/reports'
 import { createRateLimits, type RateLimitConfig } from './services/rate-limits'
+import { createQuotas } from './services/quotas'
+import { NO_QUOTAS, type QuotaConfig } from './domain/quota'
 import { createReplayScheduler } from './services/replay'
 import type { Cidr } from './domain/ip'
 import { systemClock, type Clock } from './domain/time'
@@ -63,6 +65,8 @@ export type AppOptions = {
   retention?: RetentionOptions
   /** How often the retention sweeper runs once `services.retention.start()` runs (default a minute). */
   retentionEveryMs?: number
+  /** Per-user quotas on reports (`--quota-events-per-user`, `--quota-storage-per-user`); none by default. */
+  quotas?: QuotaConfig
 }
 
 /** The default of `--telemetry-retention`: 30 days. */
@@ -98,6 +102,7 @@ export function createApp(options: AppOptions) {
     sockets: { keepOpen: (request) => sockets.keepOpen(request), cutOff: (request) => sockets.cutOff(request) },
     replay,
     rateLimits: createRateLimits(options.rateLimits ?? null, clock),
+    quotas: createQuotas({ store, clock, config: options.quotas ?? NO_QUOTAS, onRefused: metrics?.quotaRefused }),
     clock,
     log,
     secureCookies,

@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util'
 import type { Durability } from './db/open'
 import { KEY_SCOPES, type KeyScope, type Role } from './db/schema'
+import { parseEventQuota, parseSize, type QuotaConfig } from './domain/quota'
 import { parseCidr, type Cidr } from './domain/ip'
 import { LOG_LEVELS, type LogLevel } from './log'
 import { parseRateRule, RATE_LIMIT_KINDS, UPSTREAM_RATE_LIMITS, type RateLimitConfig } from './services/rate-limits'
@@ -33,6 +34,8 @@ export type ServeConfig = {
   retentionDays: number | null
   /** Telemetry samples older than this many microseconds are deleted; null: `off`. Default 30 days. */
   telemetryRetentionMicros: number | null
+  /** Per-user quotas on reports (docs/operations.md "Quotas"); both off by default. */
+  quotas: QuotaConfig
 }
 export type UserCreateConfig = { command: 'user create'; db: string; email: string; password: string; role: Role; name?: string }
 export type KeyCreateConfig = { command: 'key create'; db: string; email: string; name: string; test: boolean; scope: KeyScope }
@@ -46,6 +49,7 @@ export const USAGE = `Usage:
   ground-console [serve] [--host H] [--port P] [--db PATH] [--durability full|normal] [--secure-cookies]
                  [--trust-proxy CIDR,...] [--no-console] [--tls-cert FILE --tls-key FILE]
                  [--metrics-token T] [--log-level L] [--retention-days N] [--telemetry-retention D]
+                 [--quota-events-per-user N[/PERIOD]] [--quota-storage-per-user SIZE]
   ground-console backup --out FILE [--db PATH]
   ground-console restore --from FILE [--db PATH] [--force]
   ground-console user create --email E --password P [--role admin|operator] [--name N] [--db PATH]
@@ -78,6 +82,10 @@ serve (the default) runs the server. Flags override the environment:
                                     that ended more than N days ago (default off: kept forever)
   --telemetry-retention TELEMETRY_RETENTION  delete agents' telemetry samples older than this
                                     (30d, 12h, 90m; default 30d; off: keep each agent's newest 1000)
+  --quota-events-per-user QUOTA_EVENTS_PER_USER  at most N new events per user a day, or per PERIOD
+                                    (100000, 5000/1h, 1000000/7d); over it a report is 429 (default off)
+  --quota-storage-per-user QUOTA_STORAGE_PER_USER  at most SIZE of stored events per user (500M,
+                                    10G; at least 1M); over it a report is 403 (default off)
   First start on an empty database creates an admin from ADMIN_EMAIL and ADMIN_PASSWORD, or
   admin@localhost with a random password, printed once when stdout is a terminal, otherwise
   written to initial-admin-password (mode 0600) beside the database file.
@@ -109,6 +117,8 @@ const OPTIONS = {
   'rate-limit-batches': { type: 'string' },
   'retention-days': { type: 'string' },
   'telemetry-retention': { type: 'string' },
+  'quota-events-per-user': { type: 'string' },
+  'quota-storage-per-user': { type: 'string' },
   out: { type: 'string' },
   from: { type: 'string' },
   force: { type: 'boolean' },
@@ -170,6 +180,7 @@ export function loadConfig({ argv, env }: { argv: string[]; env: Record<string, 
     const telemetryRetentionMicros = telemetryText === 'off' ? null : parseDuration(telemetryText)
     if (telemetryRetentionMicros === undefined)
       errors.push(`--telemetry-retention must be a duration like 30d, 12h or 90m (at least 1m), or "off", not "${telemetryText}"`)
+    const quotas = loadQuotas(values, env, errors)
     if (errors.length) return { ok: false, errors }
     const host = values.host ?? env.HOST ?? DEFAULTS.host
     // Served over HTTPS, the session cookie is Secure whatever --secure-cookies says.
@@ -178,7 +189,7 @@ export function loadConfig({ argv, env }: { argv: string[]; env: Record<string, 
       config: {
         command, host, port, db, durability: durability as Durability, secureCookies: secureCookies || tls !== null, rateLimits, trustProxy, console: serveConsole, tls, admin,
         metricsToken: metricsToken || null, logLevel: logLevel as LogLevel,
-        retentionDays, telemetryRetentionMicros: telemetryRetentionMicros ?? null,
+        retentionDays, telemetryRetentionMicros: telemetryRetentionMicros ?? null, quotas,
       },
     }
   }
@@ -225,6 +236,18 @@ export function parseDuration(text: string): number | undefined {
   if (!match) return undefined
   const micros = Number(match[1]) * UNIT_MICROS[match[2]!]!
   return micros >= 60e6 ? micros : undefined
+}
+
+function loadQuotas(values: Record<string, unknown>, env: Record<string, string | undefined>, errors: string[]): QuotaConfig {
+  const eventsText = (values['quota-events-per-user'] as string | undefined) ?? env.QUOTA_EVENTS_PER_USER ?? 'off'
+  const storageText = (values['quota-storage-per-user'] as string | undefined) ?? env.QUOTA_STORAGE_PER_USER ?? 'off'
+  const events = eventsText === 'off' ? null : parseEventQuota(eventsText)
+  if (events === null && eventsText !== 'off')
+    errors.push(`--quota-events-per-user must be a count of events a day, or per period (100000, 5000/1h, 1000000/7d), or "off", not "${eventsText}"`)
+  const storageBytes = storageText === 'off' ? null : parseSize(storageText)
+  if (storageBytes === null && storageText !== 'off')
+    errors.push(`--quota-storage-per-user must be a size of at least 1M (500M, 10G, 1.5T), or "off", not "${storageText}"`)
+  return { events, storageBytes }
 }
 
 function loadRateLimits(values: Record<string, unknown>, env: Record<string, string | undefined>, errors: string[]): RateLimitConfig | null {

@@ -118,6 +118,7 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
     log,
     metrics: metrics && { registry: metrics, token: config.metricsToken! },
     retention: { retentionDays: config.retentionDays, telemetryRetentionMicros: config.telemetryRetentionMicros },
+    quotas: config.quotas,
   })
   const admin = await ensureAdmin(store, app.services.auth, config.admin, { terminal: Boolean(process.stdout.isTTY), dbPath: config.db })
   if (admin?.passwordFile)
@@ -140,6 +141,8 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
     rateLimits: config.rateLimits ? 'on' : 'off',
     retentionDays: config.retentionDays ?? 'off',
     telemetryRetentionHours: config.telemetryRetentionMicros === null ? 'off' : config.telemetryRetentionMicros / 3600e6,
+    quotaEventsPerUser: config.quotas.events ? `${config.quotas.events.count}/${config.quotas.events.periodMicros / 3600e6}h` : 'off',
+    quotaStoragePerUser: config.quotas.storageBytes ?? 'off',
     trustProxy: config.trustProxy.map((range) => range.text),
     replays: app.services.replay.activeCount,
     metrics: metrics ? 'on' : 'off',

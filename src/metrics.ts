@@ -31,6 +31,7 @@ export function createMetrics() {
   const latency = new Histogram({ name: 'ground_console_http_request_duration_seconds', help: 'Time to answer a request (to the response head; for a stream, until it opened), by route pattern.', labelNames: ['route'] as const, buckets: LATENCY_BUCKETS, registers })
   const stored = new Counter({ name: 'ground_console_events_stored_total', help: 'Events stored (durable), reports and replays alike.', registers })
   const retries = new Counter({ name: 'ground_console_event_retries_total', help: 'Reported events recognised as retries of stored ones (not stored again).', registers })
+  const quotaRefusals = new Counter({ name: 'ground_console_quota_refusals_total', help: 'Reports refused by a per-user quota (nothing stored), by quota: events (per period) or storage.', labelNames: ['quota'] as const, registers })
   const groups = new Histogram({ name: 'ground_console_group_commit_events', help: 'Events per group commit (one transaction, one flush).', buckets: GROUP_BUCKETS, registers })
   const flushes = new Histogram({ name: 'ground_console_wal_flush_duration_seconds', help: 'Time of each fdatasync of the WAL that makes group commits durable.', buckets: FLUSH_BUCKETS, registers })
 
@@ -68,6 +69,8 @@ export function createMetrics() {
       latency.observe({ route }, seconds)
     },
     reports,
+    /** A report refused by a quota (src/services/quotas.ts). */
+    quotaRefused: (quota: 'events' | 'storage') => quotaRefusals.inc({ quota }),
     /** A flush of the WAL (src/store/sqlite/durable.ts `onFlush`). */
     flushed: (seconds: number) => flushes.observe(seconds),
     /** Where the scrape-time gauges are read from (createApp sets it). */

@@ -7,7 +7,7 @@ describe('loadConfig', () => {
   test('serve is the default, with the documented defaults', () => {
     expect(load([])).toEqual({
       ok: true,
-      config: { command: 'serve', host: DEFAULTS.host, port: 8080, db: './data/ground-console.db', durability: 'full', secureCookies: false, rateLimits: null, trustProxy: [], console: true, tls: null, admin: {}, metricsToken: null, logLevel: 'info', retentionDays: null, telemetryRetentionMicros: 30 * 86_400e6 },
+      config: { command: 'serve', host: DEFAULTS.host, port: 8080, db: './data/ground-console.db', durability: 'full', secureCookies: false, rateLimits: null, trustProxy: [], console: true, tls: null, admin: {}, metricsToken: null, logLevel: 'info', retentionDays: null, telemetryRetentionMicros: 30 * 86_400e6, quotas: { events: null, storageBytes: null } },
     })
   })
 
@@ -133,6 +133,21 @@ test('retention: events kept and telemetry 30 days by default; --retention-days 
     expect(load(['--retention-days', bad])).toMatchObject({ ok: false, errors: [expect.stringContaining('--retention-days')] })
   for (const bad of ['30', '0d', '0m', '30s', '1w', 'forever', '', ' 30d'])
     expect(load(['--telemetry-retention', bad])).toMatchObject({ ok: false, errors: [expect.stringContaining('--telemetry-retention')] })
+})
+
+test('quotas: off by default; events a day or per period, storage as a size; each refused with its reason', () => {
+  expect(load([])).toMatchObject({ config: { quotas: { events: null, storageBytes: null } } })
+  expect(load(['--quota-events-per-user', '100000'])).toMatchObject({ config: { quotas: { events: { count: 100000, periodMicros: 86_400e6 } } } })
+  expect(load(['--quota-events-per-user', '5000/1h'])).toMatchObject({ config: { quotas: { events: { count: 5000, periodMicros: 3600e6 } } } })
+  expect(load([], { QUOTA_EVENTS_PER_USER: '10/10m' })).toMatchObject({ config: { quotas: { events: { count: 10, periodMicros: 600e6 } } } })
+  expect(load(['--quota-storage-per-user', '10G'])).toMatchObject({ config: { quotas: { storageBytes: 10 * 1024 ** 3 } } })
+  expect(load([], { QUOTA_STORAGE_PER_USER: '1.5GiB' })).toMatchObject({ config: { quotas: { storageBytes: 1.5 * 1024 ** 3 } } })
+  expect(load(['--quota-storage-per-user', '1048576'])).toMatchObject({ config: { quotas: { storageBytes: 1048576 } } })
+  expect(load(['--quota-storage-per-user', 'off'], { QUOTA_STORAGE_PER_USER: '1G' })).toMatchObject({ config: { quotas: { storageBytes: null } } })
+  for (const bad of ['0', '-5', '10/0h', '10/1s', '1e5', '', 'lots', '10/', '/1d'])
+    expect(load(['--quota-events-per-user', bad])).toMatchObject({ ok: false, errors: [expect.stringContaining('--quota-events-per-user')] })
+  for (const bad of ['0', '512K', '1023K', 'big', '', '-1G', '10X'])
+    expect(load(['--quota-storage-per-user', bad])).toMatchObject({ ok: false, errors: [expect.stringContaining('--quota-storage-per-user')] })
 })
 
 test('backup needs --out; restore needs --from and takes --force', () => {

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createApp, type App } from '../src/app'
-import { silentLogger } from '../src/log'
+import { silentLogger, stderrLogger } from '../src/log'
 import type { RateLimitConfig } from '../src/services/rate-limits'
 import { createBus } from '../src/services/bus'
 import { createReports } from '../src/services/reports'
@@ -12,6 +12,8 @@ import { createSqliteStore } from '../src/store/sqlite'
 import type { RetentionOptions } from '../src/services/retention'
 import type { Store } from '../src/store/types'
 import { checkAnswer } from './shapes'
+import type { QuotaConfig } from '../src/domain/quota'
+import type { Metrics } from '../src/metrics'
 
 /** Cheap argon2id settings: tests hash many passwords; production uses Bun's defaults. */
 export const TEST_PASSWORD_OPTIONS = { algorithm: 'argon2id', memoryCost: 4096, timeCost: 1 } as const
@@ -47,13 +49,22 @@ export type Harness = {
 }
 
 export function createHarness(
-  options: { clock?: () => number; rateLimits?: RateLimitConfig | null; store?: Parameters<typeof createSqliteStore>[1]; retention?: RetentionOptions } = {},
+  options: { clock?: () => number; rateLimits?: RateLimitConfig | null; store?: Parameters<typeof createSqliteStore>[1]; retention?: RetentionOptions; quotas?: QuotaConfig; metrics?: Metrics } = {},
 ): Harness {
   const dir = tempDir()
   const dbPath = join(dir.path, 'test.db')
   const open = (storeOptions = options.store) => {
     const store = createSqliteStore(dbPath, storeOptions)
-    const app = createApp({ store, clock: options.clock, log: silentLogger, password: TEST_PASSWORD_OPTIONS, rateLimits: options.rateLimits, retention: options.retention })
+    const app = createApp({
+      store,
+      clock: options.clock,
+      log: process.env.GC_TEST_LOG ? stderrLogger : silentLogger,
+      password: TEST_PASSWORD_OPTIONS,
+      rateLimits: options.rateLimits,
+      retention: options.retention,
+      quotas: options.quotas,
+      metrics: options.metrics ? { registry: options.metrics, token: 'a-metrics-token-for-tests' } : null,
+    })
     return { store, app }
   }
   const stop = () => {

@@ -135,6 +135,11 @@ export const deployments = sqliteTable(
     changeCount: integer('change_count').notNull().default(0),
     /** Set while the (terminal) deployment is archived: hidden from the default list, kept, restorable. */
     archivedAt: integer('archived_at'),
+    /**
+     * What its events take, as src/domain/quota.ts eventSize counts it, kept in step with the events in the
+     * same transaction (and by retention): a user's stored data is the sum over their deployments.
+     */
+    storedBytes: integer('stored_bytes').notNull().default(0),
   },
   (t) => [
     index('deployments_user_idx').on(t.userId, t.createdAt),

@@ -9,6 +9,7 @@ import type { Reports } from '../services/reports'
 import type { Bus } from '../services/bus'
 import type { Streams } from '../http/streams'
 import type { RateLimits } from '../services/rate-limits'
+import type { Quotas } from '../services/quotas'
 import type { ReplayScheduler } from '../services/replay'
 import type { Store } from '../store/types'
 
@@ -23,6 +24,8 @@ export type RouteDeps = {
   sockets: SocketControl
   replay: ReplayScheduler
   rateLimits: RateLimits
+  /** Per-user quotas on reports (docs/operations.md "Quotas"), off unless set. */
+  quotas: Quotas
   clock: Clock
   log: Logger
   guard: ReturnType<typeof authPlugin>

@@ -19,7 +19,7 @@ const BATCH_BODY_LIMIT = 16 * MiB
 const IDEMPOTENCY_KEY_MAX = 255
 const IDEMPOTENCY_KEY_PATTERN = new RegExp(`^[\\x21-\\x7e]{1,${IDEMPOTENCY_KEY_MAX}}$`)
 
-export const eventRoutes = ({ store, reports, rateLimits, guard, clock }: RouteDeps) => {
+export const eventRoutes = ({ store, reports, rateLimits, quotas, guard, clock }: RouteDeps) => {
   /** Parses the body; if it is bad, the deployment checks (404/403/409) still speak first (docs/api.md §0), but a 413 speaks before them. */
   async function parseOrExplain<T>(parse: () => T | Promise<T>, userId: string, deploymentId: string, reporter: Reporter): Promise<T> {
     try {
@@ -43,7 +43,15 @@ export const eventRoutes = ({ store, reports, rateLimits, guard, clock }: RouteD
         const key = request.headers.get('idempotency-key')
         if (key !== null && !IDEMPOTENCY_KEY_PATTERN.test(key))
           throw new AppError('BAD_REQUEST', `Idempotency-Key must be 1 to ${IDEMPOTENCY_KEY_MAX} visible ASCII characters`)
-        const [result] = await reports.submit({ userId, deploymentId: params.id, reporter, events: [{ event, key }], now: clock() })
+        // A quota judges only a report that would be stored: the deployment's 404/403/409 speak first.
+        if (quotas.enabled) await reports.checkReportable(userId, params.id, reporter)
+        const admitted = await quotas.admit(userId, [event])
+        let result
+        try {
+          ;[result] = await reports.submit({ userId, deploymentId: params.id, reporter, events: [{ event, key }], now: clock() })
+        } finally {
+          admitted.settle(result ? [result.created] : null)
+        }
         return json({ id: result!.id }, result!.created ? 201 : 200)
       },
       {
@@ -75,13 +83,18 @@ export const eventRoutes = ({ store, reports, rateLimits, guard, clock }: RouteD
         // Refused before anything is written ahead; a big batch's payloads are then written a little at a
         // time, so that its transaction holds the server only for its rows (docs/limits.md).
         await reports.checkReportable(userId, params.id, reporter)
-        const staged = await store.stagePayloads(events)
+        const admitted = await quotas.admit(userId, events)
         let results
         try {
-          results = await reports.submit({ userId, deploymentId: params.id, reporter, events: events.map((event, i) => ({ event, key: null, staged: staged[i] })), now: clock() })
-        } catch (error) {
-          await store.dropStagedPayloads(staged).catch(() => {})
-          throw error
+          const staged = await store.stagePayloads(events)
+          try {
+            results = await reports.submit({ userId, deploymentId: params.id, reporter, events: events.map((event, i) => ({ event, key: null, staged: staged[i] })), now: clock() })
+          } catch (error) {
+            await store.dropStagedPayloads(staged).catch(() => {})
+            throw error
+          }
+        } finally {
+          admitted.settle(results ? results.map((r) => r.created) : null)
         }
         const created = results.filter((r) => r.created).length
         return json({

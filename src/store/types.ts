@@ -334,6 +334,8 @@ export interface Store {
   lastArrival(deploymentId: string): Promise<number>
   /** The deployment's event count, or null when it is unknown or not the user's. */
   getEventCount(userId: string, deploymentId: string): Promise<number | null>
+  /** What the user's stored events take (src/domain/quota.ts eventSize, summed; docs/operations.md "Quotas"). */
+  storedBytes(userId: string): Promise<number>
 
   /**
    * Atomically hands the oldest pending live deployment of this user for one of these satellites to the

@@ -5,6 +5,7 @@ import type { Db } from '../../db/open'
 import { decideTransition, type DeploymentStatus, type StampedField } from '../../domain/deployment'
 import { AppError, notFound } from '../../domain/errors'
 import type { EventInput } from '../../domain/event'
+import { eventSize } from '../../domain/quota'
 import type { Deployment, DeploymentChange, DispatchResult, EventGroupWrites, ReplayState, ReportState, ReportTarget, Store } from '../types'
 import type { DurableCommits } from './durable'
 import { createEventPages } from './event-pages'
@@ -13,6 +14,7 @@ import { createEventStatements, type DeploymentCursor, type EventAppender } from
 type DeploymentStore = Pick<
   Store,
   | 'insertDeployment'
+  | 'storedBytes'
   | 'listDeployments'
   | 'getDeployment'
   | 'cancelDeployment'
@@ -67,6 +69,8 @@ const toChange = ({ changeSeq, ...deployment }: DeploymentRow): DeploymentChange
 class GroupTarget implements ReportTarget {
   /** Events created for it in this transaction, not yet added to its event_count. */
   created = 0
+  /** What they take (src/domain/quota.ts eventSize), not yet added to its stored_bytes. */
+  bytes = 0
   status: DeploymentStatus
   mode: Deployment['mode']
   agentId: string | null
@@ -142,19 +146,22 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
         started_at = CASE WHEN $stampStarted THEN coalesce(started_at, $now) ELSE started_at END,
         completed_at = CASE WHEN $stampCompleted THEN $now ELSE completed_at END
       WHERE id = $id`),
-    countEvents: sqlite.prepare('UPDATE deployments SET event_count = event_count + $created WHERE id = $id'),
+    countEvents: sqlite.prepare('UPDATE deployments SET event_count = event_count + $created, stored_bytes = stored_bytes + $bytes WHERE id = $id'),
+    storedBytes: sqlite.prepare('SELECT coalesce(sum(stored_bytes), 0) AS bytes FROM deployments WHERE user_id = ?') as Statement<{ bytes: number }>,
     eventCount: sqlite.prepare('SELECT event_count FROM deployments WHERE id = $id AND user_id = $userId') as Statement<{ event_count: number }>,
     owner: sqlite.prepare('SELECT user_id AS userId FROM deployments WHERE id = $id') as Statement<{ userId: string }>,
+  }
+
+  /** Adds the events created so far to the deployment's event_count and stored_bytes: one update per deployment per group. */
+  const writeCount = (target: GroupTarget) => {
+    if (target.created) q.countEvents.run({ id: target.deploymentId, created: target.created, bytes: target.bytes })
+    target.created = 0
+    target.bytes = 0
   }
 
   /** The writes of one event group's transaction (EventGroupWrites), over its own targets and appender. */
   function groupWrites(targets: Map<string, GroupTarget>, appender: EventAppender): EventGroupWrites {
     const own = (target: ReportTarget) => target as GroupTarget
-    /** Adds the events created so far to the deployment's event_count: one update per deployment per group. */
-    const writeCount = (target: GroupTarget) => {
-      if (target.created) q.countEvents.run({ id: target.deploymentId, created: target.created })
-      target.created = 0
-    }
     return {
       target(userId, deploymentId) {
         const slot = `${userId}\n${deploymentId}`
@@ -170,7 +177,10 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
       },
       append(target, event: EventInput, key, now, staged) {
         const result = appender.append(own(target).cursor, event, key, now, staged)
-        if (result.created) own(target).created++
+        if (result.created) {
+          own(target).created++
+          own(target).bytes += eventSize(event)
+        }
         return result
       },
       setStatus(target, to, stamps, now) {
@@ -215,7 +225,7 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
     const appender = events.openAppender()
     const value = work(groupWrites(targets, appender))
     appender.close()
-    for (const target of targets.values()) if (target.created) q.countEvents.run({ id: target.deploymentId, created: target.created })
+    for (const target of targets.values()) writeCount(target)
     return value
   })
 
@@ -370,6 +380,9 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
     },
     async getEventCount(userId, deploymentId) {
       return q.eventCount.get({ id: deploymentId, userId })?.event_count ?? null
+    },
+    async storedBytes(userId) {
+      return q.storedBytes.get(userId)!.bytes
     },
   }
 }

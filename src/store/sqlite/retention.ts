@@ -5,11 +5,12 @@ import type { Statement } from 'bun:sqlite'
 import type { Db } from '../../db/open'
 import type { DurableCommits } from './durable'
 import type { Store } from '../types'
+import { EVENT_ROW_BYTES } from '../../domain/quota'
 
 type RetentionStore = Pick<Store, 'pruneDeploymentEvents' | 'pruneAgentTelemetry'>
 
 type Candidate = { id: string; eventKey: number }
-type Victim = [timestamp: number, seq: number, big: number, payloadRef: number | null]
+type Victim = [timestamp: number, seq: number, big: number, payloadRef: number | null, bytes: number]
 
 export function createRetentionStore(db: Db, durable: DurableCommits): RetentionStore {
   const sqlite = db.$client
@@ -22,11 +23,14 @@ export function createRetentionStore(db: Db, durable: DurableCommits): Retention
     lastArrival: sqlite.prepare('SELECT max(arrival) FROM events WHERE deployment_key = ?'),
     // Along the clustered key, every event but the last arrival (kept so that arrival numbers, the stream's
     // ids, are never handed out again to a late report).
-    victims: sqlite.prepare(`SELECT event_timestamp, seq, payload IS NULL, payload_ref FROM events
-      WHERE deployment_key = ?1 AND (arrival IS NULL OR arrival < ?2) LIMIT ?3`),
+    // With what each takes, as src/domain/quota.ts eventSize (and migration 0006) counts it.
+    victims: sqlite.prepare(`SELECT event_timestamp, seq, payload IS NULL, payload_ref,
+        coalesce(length(CAST(payload AS BLOB)), (SELECT length(CAST(p.payload AS BLOB)) FROM event_payloads p WHERE p.seq = coalesce(payload_ref, seq)), 0)
+        + length(CAST(event_type AS BLOB)) + coalesce(length(CAST(job_id AS BLOB)), 0) + coalesce(length(CAST(step_id AS BLOB)), 0) + ${EVENT_ROW_BYTES}
+      FROM events WHERE deployment_key = ?1 AND (arrival IS NULL OR arrival < ?2) LIMIT ?3`),
     dropPayload: sqlite.prepare('DELETE FROM event_payloads WHERE seq = ?'),
     dropEvent: sqlite.prepare('DELETE FROM events WHERE deployment_key = ? AND event_timestamp = ? AND seq = ?'),
-    recount: sqlite.prepare('UPDATE deployments SET event_count = event_count - ? WHERE id = ?'),
+    recount: sqlite.prepare('UPDATE deployments SET event_count = event_count - ?, stored_bytes = max(0, stored_bytes - ?) WHERE id = ?'),
     // A counter that says more than the rows left (it never should): set to the rows, so the deployment
     // stops being a candidate instead of holding up every other one.
     resync: sqlite.prepare('UPDATE deployments SET event_count = (SELECT count(*) FROM events WHERE deployment_key = ?) WHERE id = ?'),
@@ -50,12 +54,14 @@ export function createRetentionStore(db: Db, durable: DurableCommits): Retention
               q.resync.run(target.eventKey, target.id)
               return { deleted: 0, deploymentId: target.id }
             }
-            for (const [timestamp, seq, big, payloadRef] of rows) {
+            let bytes = 0
+            for (const [timestamp, seq, big, payloadRef, size] of rows) {
               // A payload kept out of its row: under the event's seq, or staged under its payload_ref.
               if (big) q.dropPayload.run(payloadRef ?? seq)
               q.dropEvent.run(target.eventKey, timestamp, seq)
+              bytes += size
             }
-            q.recount.run(rows.length, target.id)
+            q.recount.run(rows.length, bytes, target.id)
             return { deleted: rows.length, deploymentId: target.id }
           })
           .immediate(),
