@@ -36,6 +36,7 @@ import { planRoutes } from './routes/plans'
 import { userRoutes } from './routes/users'
 import { adminRoutes } from './routes/admin'
 import { referenceRoutes } from './routes/reference'
+import { usageRoutes } from './routes/usage'
 import type { RouteEntry } from './http/openapi'
 import { createRetention, type RetentionOptions } from './services/retention'
 import type { Store } from './store/types'
@@ -138,6 +139,7 @@ export function createApp(options: AppOptions) {
     .use(eventExportRoutes(deps))
     .use(agentRoutes(deps))
     .use(fleetRoutes(deps))
+    .use(usageRoutes(deps))
   if (options.metrics) {
     metrics!.readFrom({ store, streams })
     app.use(metricsRoutes(metrics!, options.metrics.token))

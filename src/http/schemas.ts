@@ -160,6 +160,12 @@ export const Workload = exact({
   ),
 })
 export const Ok = exact({ ok: t.Literal(true) })
+export const Usage = exact({
+  events: nullable(
+    exact({ used: t.Integer({ minimum: 0, description: 'new events stored in this period, as this node counted them' }), limit: t.Integer({ minimum: 1 }), period_ends_at: Timestamp }),
+    ),
+  storage: exact({ used_bytes: t.Integer({ minimum: 0 }), limit_bytes: nullable(t.Integer({ minimum: 1 })) }),
+})
 export const Health = exact({ ok: t.Literal(true), version: t.String(), schema: t.String({ description: 'the newest migration this server knows' }) })
 
 /** A body that is not JSON: text, a stream or a file; its media type is declared with it (src/http/route-doc.ts). */

@@ -50,6 +50,16 @@ export function createQuotas(options: { store: Pick<Store, 'storedBytes'>; clock
   }
 
   return {
+    /**
+     * What the user has used (GET /api/usage): the period's new events counted by this node, when that
+     * quota is set, and the bytes their stored events take, read from the database now.
+     */
+    async usage(userId: string) {
+      const now = clock()
+      const events = config.events === null ? null : { used: eventsUsed(userId, now).used, limit: config.events.count, periodEndsAt: (Math.floor(now / config.events.periodMicros) + 1) * config.events.periodMicros }
+      return { events, storage: { usedBytes: await store.storedBytes(userId), limitBytes: config.storageBytes } }
+    },
+
     /** Whether any quota is set: without one, admit does nothing at all. */
     enabled: config.events !== null || config.storageBytes !== null,
 

@@ -62,6 +62,7 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/api/agents', kind: 'any', url: () => '/api/agents' },
   { method: 'GET', path: '/api/agents/:id', kind: 'any', url: (w) => `/api/agents/${w.agentId}`, owned: true },
   { method: 'GET', path: '/api/agents/:id/telemetry', kind: 'any', url: (w) => `/api/agents/${w.agentId}/telemetry`, owned: true },
+  { method: 'GET', path: '/api/usage', kind: 'any', url: () => '/api/usage' },
 ]
 
 let h: Harness
