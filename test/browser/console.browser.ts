@@ -159,20 +159,27 @@ describe('an operator’s day', () => {
     await submit(page, 'password-form')
     await page.getByText('Password changed').waitFor()
     password = 'second password, longer'
+    // The account page also says what the user's events take (GET /api/usage).
+    await expect(page.locator('#usage').textContent()).resolves.toContain('no storage quota')
     await screenshot(page, 'account-light')
   })
 
-  test('creates an API key and sees it once', async () => {
+  test('creates an API key of scope agent for the satellite and sees it once', async () => {
     await page.goto('/keys')
     await page.fill('#new-key-form input[name="name"]', 'station-7')
+    // The satellite's key may do what an agent does and nothing else (docs/api.md §1 "Key scopes").
+    await page.selectOption('#f-scope', 'agent')
     await submit(page, 'new-key-form')
+    await page.getByText('Environment live, scope agent.').waitFor()
     agentKey = ((await page.locator('#new-key').textContent()) ?? '').trim()
     expect(agentKey).toMatch(/^rs_live_[A-Za-z0-9]{32,}$/)
     await page.locator('button[data-copy-target="new-key"]').waitFor({ state: 'visible' })
     await screenshot(page, 'keys-created-light')
     await page.goto('/keys')
     expect(await page.content()).not.toContain(agentKey)
-    await page.locator('#keys tr', { hasText: 'station-7' }).waitFor()
+    await page.locator('#keys tr', { hasText: 'station-7' }).locator('td[data-scope="agent"]').waitFor()
+    // Out of its scope, the key is refused.
+    expect((await fetch(`${station.url}/api/deployments`, { headers: { 'x-api-key': agentKey } })).status).toBe(403)
   })
 
   test('a bad plan file is refused in words next to the file field', async () => {
