@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createHarness, createTenant, event, PASSWORD, type Harness, type Tenant } from '../helpers'
 
 type Kind = 'any' | 'agent' | 'session' | 'admin'
-type World = { a: Tenant; dep: string; other: Tenant; spareKeyId: string; freshDeployment(): string; /** An agent of `a` only. */ agentId: string }
+type World = { a: Tenant; dep: string; other: Tenant; spareKeyId: string; freshDeployment(): string; /** An agent of `a` only. */ agentId: string; webhookId: string; freshWebhook(): string }
 type Route = {
   method: string
   path: string
@@ -52,6 +52,12 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/api/agents', kind: 'any', url: () => '/api/agents' },
   { method: 'GET', path: '/api/agents/:id', kind: 'any', url: (w) => `/api/agents/${w.agentId}`, owned: true },
   { method: 'GET', path: '/api/agents/:id/telemetry', kind: 'any', url: (w) => `/api/agents/${w.agentId}/telemetry`, owned: true },
+  { method: 'POST', path: '/api/webhooks', kind: 'any', url: () => '/api/webhooks', body: () => ({ url: 'http://127.0.0.1:1/hook', events: ['agent.lost'] }) },
+  { method: 'GET', path: '/api/webhooks', kind: 'any', url: () => '/api/webhooks' },
+  // Each call deletes a webhook of its own: a second delete would be a 404.
+  { method: 'DELETE', path: '/api/webhooks/:id', kind: 'any', url: (w) => `/api/webhooks/${w.freshWebhook()}`, owned: true },
+  { method: 'POST', path: '/api/webhooks/:id/ping', kind: 'any', url: (w) => `/api/webhooks/${w.webhookId}/ping`, owned: true },
+  { method: 'GET', path: '/api/webhooks/:id/deliveries', kind: 'any', url: (w) => `/api/webhooks/${w.webhookId}/deliveries`, owned: true },
 ]
 
 let h: Harness
@@ -69,7 +75,17 @@ beforeAll(async () => {
     if (!id) throw new Error('the pool of deployments to cancel is empty: make it larger')
     return id
   }
-  w = { a, other, dep: await a.createDeployment('live'), spareKeyId: spare.body.id, freshDeployment, agentId: 'sat-only-a' }
+  // Webhooks of `a`: one to ping and read, and a few to delete (the POST row adds more, up to the 20 a user may have).
+  const hook = async () => (await h.request('POST', '/api/webhooks', { body: { url: 'http://127.0.0.1:1/hook', events: ['agent.lost'] }, headers: a.asKey })).body.id as string
+  const webhookId = await hook()
+  const hooks: string[] = []
+  for (let i = 0; i < 14; i++) hooks.push(await hook())
+  const freshWebhook = () => {
+    const id = hooks.pop()
+    if (!id) throw new Error('the pool of webhooks to delete is empty: make it larger')
+    return id
+  }
+  w = { a, other, dep: await a.createDeployment('live'), spareKeyId: spare.body.id, freshDeployment, agentId: 'sat-only-a', webhookId, freshWebhook }
   await h.request('POST', '/api/agent/telemetry', { body: { battery_percent: 50 }, headers: { ...a.asKey, 'x-agent-id': w.agentId } })
   const extra = await h.request('POST', '/api/keys', { body: { name: 'to revoke' }, headers: { cookie: a.cookie } })
   revokedKey = extra.body.key
