@@ -11,7 +11,7 @@ import { decodePosition, encodePosition, fingerprintOf, listPage, PAGE_LIMIT_DEF
 import { intParam } from '../http/query'
 import { validate } from '../http/validate'
 import { documented, listQuery } from '../http/route-doc'
-import { Empty, NewWebhook, WebhookDelivery, WebhookDeliveryPage, WebhookPage } from '../http/schemas'
+import { Empty, NewWebhook, Webhook, WebhookDelivery, WebhookDeliveryPage, WebhookPage } from '../http/schemas'
 import type { WebhookSender } from '../services/webhooks'
 import type { RouteDeps } from './deps'
 
@@ -57,6 +57,15 @@ export const webhookRoutes = ({ store, guard, clock }: RouteDeps, sender: Pick<W
         return json({ webhooks: items.map(webhookDto), ...next })
       },
       { auth: 'any', ...documented({ tag: 'webhooks', summary: 'List my webhooks, newest first', auth: 'any', query: t.Object(listQuery), response: { 200: WebhookPage } }) },
+    )
+    .get(
+      '/:id',
+      async ({ params, principal }) => {
+        const webhook = await store.getWebhook(principal.user.id, params.id)
+        if (!webhook) throw notFound('webhook')
+        return json(webhookDto(webhook))
+      },
+      { auth: 'any', ...documented({ tag: 'webhooks', summary: 'One webhook (never its secret)', auth: 'any', errors: [404], response: { 200: Webhook } }) },
     )
     .delete(
       '/:id',

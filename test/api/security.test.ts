@@ -54,6 +54,7 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/api/agents/:id/telemetry', kind: 'any', url: (w) => `/api/agents/${w.agentId}/telemetry`, owned: true },
   { method: 'POST', path: '/api/webhooks', kind: 'any', url: () => '/api/webhooks', body: () => ({ url: 'http://127.0.0.1:1/hook', events: ['agent.lost'] }) },
   { method: 'GET', path: '/api/webhooks', kind: 'any', url: () => '/api/webhooks' },
+  { method: 'GET', path: '/api/webhooks/:id', kind: 'any', url: (w) => `/api/webhooks/${w.webhookId}`, owned: true },
   // Each call deletes a webhook of its own: a second delete would be a 404.
   { method: 'DELETE', path: '/api/webhooks/:id', kind: 'any', url: (w) => `/api/webhooks/${w.freshWebhook()}`, owned: true },
   { method: 'POST', path: '/api/webhooks/:id/ping', kind: 'any', url: (w) => `/api/webhooks/${w.webhookId}/ping`, owned: true },

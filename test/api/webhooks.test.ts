@@ -78,6 +78,8 @@ describe('the routes', () => {
     expect(list.status).toBe(200)
     expect(list.body.webhooks).toContainEqual({ id: reply.body.id, url: reply.body.url, events: reply.body.events, created_at: reply.body.created_at })
     expect(list.text).not.toContain(reply.body.secret)
+    const one = await h.request('GET', `/api/webhooks/${reply.body.id}`, { headers: a.asKey })
+    expect(one.body).toEqual({ id: reply.body.id, url: reply.body.url, events: reply.body.events, created_at: reply.body.created_at })
     expect((await h.request('DELETE', `/api/webhooks/${reply.body.id}`, { headers: a.asKey })).status).toBe(204)
   })
 
@@ -125,7 +127,7 @@ describe('the routes', () => {
   test('another user’s webhook is 404 on every route, exactly like a missing one', async () => {
     const mine = (await create({ url: 'http://127.0.0.1:1/mine', events: ['agent.lost'] })).body.id
     for (const id of [mine, 'whk-missing']) {
-      for (const [method, path] of [['DELETE', `/api/webhooks/${id}`], ['POST', `/api/webhooks/${id}/ping`], ['GET', `/api/webhooks/${id}/deliveries`]] as const) {
+      for (const [method, path] of [['GET', `/api/webhooks/${id}`], ['DELETE', `/api/webhooks/${id}`], ['POST', `/api/webhooks/${id}/ping`], ['GET', `/api/webhooks/${id}/deliveries`]] as const) {
         const reply = await h.request(method, path, { headers: b.asKey })
         expect(reply.status).toBe(404)
         expect(reply.body).toEqual({ error: 'webhook not found', code: 'NOT_FOUND' })
