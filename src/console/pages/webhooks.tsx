@@ -169,7 +169,10 @@ function NewWebhook({ viewer, form, errors }: { viewer: Viewer; form?: WebhookFo
           <legend>Alerts to send</legend>
           {EVENTS.map(([name, words]) => (
             <label class="choice">
-              <input type="checkbox" name={`event.${name}`} value="on" checked={chosen.events.includes(name)} /> <code>{name}</code>: {words}
+              <input type="checkbox" name={`event.${name}`} value="on" checked={chosen.events.includes(name)} />{' '}
+              <span>
+                <code>{name}</code> — {words}
+              </span>
             </label>
           ))}
           <ErrorNote id="f-events-error" message={eventsError} />
