@@ -66,7 +66,7 @@ export type AppOptions = {
   /** How often the retention sweeper runs once `services.retention.start()` runs (default a minute). */
   retentionEveryMs?: number
   /** The webhook sender's fetch, timeout, bound in flight and period (src/services/webhooks.ts; tests change them). */
-  webhooks?: Omit<WebhookSenderOptions, 'store' | 'clock' | 'log'>
+  webhooks?: Omit<WebhookSenderOptions, 'store' | 'clock' | 'log' | 'metrics'>
 }
 
 /** The default of `--telemetry-retention`: 30 days. */
@@ -89,7 +89,7 @@ export function createApp(options: AppOptions) {
   const sessions = createSessionSweeper({ store, clock, log, everyMs: options.sessionSweepEveryMs })
   const retention = createRetention({ store, clock, log, options: options.retention ?? DEFAULT_RETENTION, everyMs: options.retentionEveryMs })
   // Sends the webhook outbox; alerts raised outside the deployment writes go through `alerts` (docs/api.md §1 "Webhooks").
-  const webhooks = createWebhookSender({ store, clock, log, ...options.webhooks })
+  const webhooks = createWebhookSender({ store, clock, log, metrics: metrics?.webhooks, ...options.webhooks })
   const alerts = createAlerts({ store, clock, sender: webhooks })
   const streams = createStreams({ store, bus, log, stillValid: auth.stillValid })
   const trustProxy = options.trustProxy ?? []

@@ -10,6 +10,7 @@
 import type { Clock } from '../domain/time'
 import { agentLostData, nextAttempt, signDelivery, SIGNATURE_HEADER, TIMESTAMP_HEADER, type AlertEvent } from '../domain/webhooks'
 import type { Logger } from '../log'
+import type { WebhookMetrics } from '../metrics'
 import type { AttemptOutcome, DueDelivery, Store } from '../store/types'
 import { nextTurn } from '../turn'
 
@@ -32,11 +33,13 @@ export type WebhookSenderOptions = {
   timeoutMs?: number
   maxInFlight?: number
   everyMs?: number
+  /** Told of each attempt's outcome (GET /metrics). */
+  metrics?: WebhookMetrics
 }
 
 export type WebhookSender = ReturnType<typeof createWebhookSender>
 
-export function createWebhookSender({ store, clock, log, fetch: send = fetch, timeoutMs = SEND_TIMEOUT_MS, maxInFlight = MAX_IN_FLIGHT, everyMs = SENDER_EVERY_MS }: WebhookSenderOptions) {
+export function createWebhookSender({ store, clock, log, fetch: send = fetch, timeoutMs = SEND_TIMEOUT_MS, maxInFlight = MAX_IN_FLIGHT, everyMs = SENDER_EVERY_MS, metrics }: WebhookSenderOptions) {
   /** Webhook id → its send in flight. */
   const inFlight = new Map<string, Promise<void>>()
   let stopping = new AbortController()
@@ -84,6 +87,7 @@ export function createWebhookSender({ store, clock, log, fetch: send = fetch, ti
     } catch (error) {
       log.warn('could not record a webhook delivery attempt; it is sent again later', { error: String(error) })
     }
+    metrics?.attempt(outcome.delivered ? 'delivered' : retryAt === null ? 'given_up' : 'retry')
     if (!outcome.delivered && retryAt === null) log.warn('webhook delivery given up', { webhook: delivery.webhookId, error: outcome.error })
   }
 

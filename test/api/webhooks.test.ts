@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createHmac } from 'node:crypto'
 import { silentLogger } from '../../src/log'
 import { createWebhookSender, DELIVERY_LOG_KEPT_MICROS } from '../../src/services/webhooks'
+import { createMetrics } from '../../src/metrics'
 import { createHarness, createTenant, event, fixedClock, type FixedClock, type Harness, type Tenant } from '../helpers'
 
 type Seen = { headers: Headers; body: string }
@@ -272,6 +273,22 @@ describe('alerts and their delivery', () => {
     expect(final.attempts).toBeGreaterThan(20)
     expect(final.attempts).toBeLessThanOrEqual(30)
     target.answer(200)
+  })
+
+  test('GET /metrics counts each attempt by its outcome', async () => {
+    const metrics = createMetrics()
+    const counted = createWebhookSender({ store: h.store, clock, log: silentLogger, metrics: metrics.webhooks })
+    const count = async (outcome: string) => Number(new RegExp(`^ground_console_webhook_attempts_total\\{outcome="${outcome}"\\} (\\d+)$`, 'm').exec(await metrics.render())?.[1])
+    expect([await count('delivered'), await count('retry'), await count('given_up')]).toEqual([0, 0, 0])
+    target.answer(500)
+    await h.request('POST', `/api/webhooks/${hook.id}/ping`, { headers: a.asKey })
+    await counted.deliverDue()
+    target.answer(200)
+    await h.request('POST', `/api/webhooks/${hook.id}/ping`, { headers: a.asKey })
+    clock.advance(30)
+    await counted.deliverDue()
+    await counted.deliverDue()
+    expect([await count('delivered'), await count('retry'), await count('given_up')]).toEqual([2, 1, 0])
   })
 
   test('one send at a time per webhook, whatever is due', async () => {

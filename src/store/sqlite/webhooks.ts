@@ -163,15 +163,12 @@ export function createWebhookStores(db: Db, durable: DurableCommits): { outbox: 
     // cut may lose an attempt's record, and the delivery is then sent again: receivers dedupe by `id`).
     async claimDeliveries(now, limit, busy, leaseUntil) {
       if (limit <= 0) return []
-      return durable.commitUnflushed(() =>
-        sqlite
-          .transaction(() => {
-            const rows = q.due.all({ now, limit, busy: JSON.stringify(busy) })
-            for (const row of rows) q.lease.run({ seq: row.seq, until: leaseUntil })
-            return rows
-          })
-          .immediate(),
-      )
+      // A read first, outside any transaction: the sender asks every second, and with nothing due it takes
+      // no write lock at all. Only this server's one sender claims, so nothing can claim between the read
+      // and the lease; a row deleted meanwhile (its webhook deleted) leases nothing and is left out.
+      const rows = q.due.all({ now, limit, busy: JSON.stringify(busy) })
+      if (rows.length === 0) return []
+      return durable.commitUnflushed(() => sqlite.transaction(() => rows.filter((row) => q.lease.run({ seq: row.seq, until: leaseUntil }).changes > 0)).immediate())
     },
     async finishAttempt(seq, outcome, now, retryAt) {
       const state: DeliveryState = outcome.delivered ? 'delivered' : retryAt === null ? 'failed' : 'pending'
