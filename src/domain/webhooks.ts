@@ -106,8 +106,9 @@ export function deploymentAlertData(d: {
   startedAt: number | null
   completedAt: number | null
   eventCount: number
-}): Record<string, unknown> {
+}, cause?: { eventId: string; eventType: string; payload: Readonly<Record<string, unknown>> }): Record<string, unknown> {
   return {
+    event: cause ? causeOf(cause) : null,
     deployment: {
       id: d.id,
       status: d.status,
@@ -125,6 +126,17 @@ export function deploymentAlertData(d: {
     },
   }
 }
+
+/** A text field of the moving event's payload worth a pager's line (`reason`, `message`), cut to 500 characters. */
+const textOf = (value: unknown) => (typeof value === 'string' ? value.slice(0, 500) : null)
+
+/** The event that moved the status: its id and type, and the `reason` and `message` of its payload when they are text. */
+const causeOf = ({ eventId, eventType, payload }: { eventId: string; eventType: string; payload: Readonly<Record<string, unknown>> }) => ({
+  id: eventId,
+  type: eventType,
+  reason: textOf(payload.reason),
+  message: textOf(payload.message),
+})
 
 /** What `agent.lost` carries. */
 export const agentLostData = (agentId: string, lostAt: number, lastSeenAt: number | null = null): Record<string, unknown> => ({

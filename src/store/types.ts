@@ -204,8 +204,11 @@ export interface EventGroupWrites {
    * under (Store.stagePayloads), which a retry gives back. Counts the deployment's events.
    */
   append(target: ReportTarget, event: EventInput, key: string | null, now: number, staged: number | null): RecordEventResult
-  /** Moves the deployment (a transition of src/domain/deployment.ts), stamping the fields it names. */
-  setStatus(target: ReportTarget, to: DeploymentStatus, stamps: readonly StampedField[], now: number): void
+  /**
+   * Moves the deployment (a transition of src/domain/deployment.ts), stamping the fields it names. `cause`:
+   * the stored event that moved it, if one did (a terminal status's webhook alert names it).
+   */
+  setStatus(target: ReportTarget, to: DeploymentStatus, stamps: readonly StampedField[], now: number, cause?: StatusCause): void
   /** The deployment's last arrival number so far (0 before its first event). */
   lastArrival(target: ReportTarget): number
   /** Stores a simulated deployment's replay progress: the next plan event's index, and whether none is left. */
@@ -218,6 +221,9 @@ export interface EventGroupWrites {
   /** Whether an error thrown inside the transaction is the storage's own (disk full, locked, I/O). */
   isStorageFailure(error: unknown): boolean
 }
+
+/** The event that moved a deployment's status. */
+export type StatusCause = { eventId: string; eventType: string; payload: Readonly<Record<string, unknown>> }
 
 /** A deployment at one point of its owner's change sequence: what GET /api/deployments/stream sends. */
 export type DeploymentChange = { seq: number; deployment: Deployment }

@@ -183,6 +183,7 @@ describe('alerts and their delivery', () => {
       event: 'deployment.completed',
       created_at: '2026-03-07T12:00:00Z',
       data: {
+        event: { id: done.body.id, type: 'job.completed', reason: null, message: null },
         deployment: expect.objectContaining({ id: dep, status: 'completed', mode: 'live', mission_id: a.missionId, plan_id: a.planId, satellite_id: '25544', event_count: 2, completed_at: '2026-03-07T12:00:00Z' }),
       },
     })
@@ -201,7 +202,24 @@ describe('alerts and their delivery', () => {
     const log = await deliveries(hook.id)
     expect(log.map((d) => d.event)).toEqual(['deployment.cancelled', 'deployment.completed'])
     await sender().deliverDue()
-    expect(JSON.parse(target.seen.at(-1)!.body).data.deployment).toMatchObject({ id: cancelled, status: 'cancelled' })
+    // A cancel is no event: `event` is null.
+    expect(JSON.parse(target.seen.at(-1)!.body).data).toMatchObject({ event: null, deployment: { id: cancelled, status: 'cancelled' } })
+  })
+
+  test('a failure names the event and its reason: the server failing a deployment (the failures service) too', async () => {
+    const hookId = (await create({ url: target.url, events: ['deployment.failed'] })).body.id
+    const byAgent = await a.createDeployment('live')
+    const failed = await h.request('POST', `/api/deployments/${byAgent}/events`, { body: event('job.failed', undefined, { payload: { reason: 'thermal', message: 'CPU over 95 °C', extra: 'x'.repeat(1000) } }), headers: a.asAgent })
+    const byServer = await a.createDeployment('live')
+    const { createFailures } = await import('../../src/services/failures')
+    await createFailures({ reports: h.app.services.reports, clock, log: silentLogger }).fail({ userId: (await h.request('GET', '/api/auth/me', { headers: { cookie: a.cookie } })).body.user.id, deploymentId: byServer }, 'plan_invalid', 'no events')
+    const before = target.seen.length
+    await sender().deliverDue()
+    const bodies = target.seen.slice(before).map((s) => JSON.parse(s.body)).filter((b) => b.event === 'deployment.failed')
+    const of = (id: string) => bodies.find((b) => b.data.deployment.id === id)?.data.event
+    expect(of(byAgent)).toEqual({ id: failed.body.id, type: 'job.failed', reason: 'thermal', message: 'CPU over 95 °C' })
+    expect(of(byServer)).toMatchObject({ type: 'job.failed', reason: 'plan_invalid', message: 'no events' })
+    expect((await h.request('DELETE', `/api/webhooks/${hookId}`, { headers: a.asKey })).status).toBe(204)
   })
 
   test('a user without webhooks: terminal deployments write nothing; another user’s alerts never reach this webhook', async () => {

@@ -5,7 +5,7 @@ import type { Db } from '../../db/open'
 import { decideTransition, type DeploymentStatus, type StampedField } from '../../domain/deployment'
 import { AppError, notFound } from '../../domain/errors'
 import type { EventInput } from '../../domain/event'
-import type { Deployment, DeploymentChange, DispatchResult, EventGroupWrites, ReplayState, ReportState, ReportTarget, Store } from '../types'
+import type { Deployment, DeploymentChange, DispatchResult, EventGroupWrites, ReplayState, ReportState, ReportTarget, StatusCause, Store } from '../types'
 import type { DurableCommits } from './durable'
 import { createEventPages } from './event-pages'
 import { createEventStatements, type DeploymentCursor, type EventAppender } from './events'
@@ -176,9 +176,9 @@ export function createDeploymentStore(db: Db, durable: DurableCommits, alerts?: 
         if (result.created) own(target).created++
         return result
       },
-      setStatus(target, to, stamps, now) {
+      setStatus(target, to, stamps, now, cause) {
         applyTransition(target.deploymentId, to, stamps, now)
-        alertIfTerminal(target.userId, target.deploymentId, to, now, () => writeCount(own(target)))
+        alertIfTerminal(target.userId, target.deploymentId, to, now, cause, () => writeCount(own(target)))
         const t = own(target)
         t.status = to
         if (stamps.includes('started_at')) t.startedAt ??= now
@@ -229,7 +229,7 @@ export function createDeploymentStore(db: Db, durable: DurableCommits, alerts?: 
     const transition = decideTransition(deployment, 'cancel')
     if (!transition) throw new AppError('CONFLICT', `deployment is already ${deployment.status}`)
     applyTransition(id, transition.to, transition.stamps, now)
-    alertIfTerminal(userId, id, transition.to, now)
+    alertIfTerminal(userId, id, transition.to, now, undefined)
     return markChanged(userId, id)
   })
 
@@ -275,12 +275,12 @@ export function createDeploymentStore(db: Db, durable: DurableCommits, alerts?: 
    * Inside the transaction of a status change: the alert of a terminal status, for the owner's webhooks
    * that take it. `beforeRead` brings the deployment's row up to date first (its event count).
    */
-  function alertIfTerminal(userId: string, id: string, status: DeploymentStatus, now: number, beforeRead?: () => void) {
+  function alertIfTerminal(userId: string, id: string, status: DeploymentStatus, now: number, cause: StatusCause | undefined, beforeRead?: () => void) {
     const event = terminalAlert(status)
     if (!event || !alerts) return
     alerts.write(userId, event, () => {
       beforeRead?.()
-      return deploymentAlertData(toDeployment(q.get.get({ id, userId })!))
+      return deploymentAlertData(toDeployment(q.get.get({ id, userId })!), cause)
     }, now)
   }
 
