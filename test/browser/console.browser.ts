@@ -422,7 +422,9 @@ describe('webhooks', () => {
       // The copy island reveals its button.
       await page.getByRole('button', { name: 'Copy the secret' }).waitFor()
       await screenshot(page, 'webhooks')
-      const row = page.locator('#webhooks tbody tr')
+      // This user may have others (the hostile values' webhook): this one is the row with its URL.
+      const url = `http://127.0.0.1:${receiver.port}/alerts`
+      const row = page.locator('#webhooks tbody tr', { hasText: url })
       expect(await row.count()).toBe(1)
       expect(await row.textContent()).toContain('deployment.completed, deployment.failed, agent.lost')
       // A test delivery: the server sends it (its sender runs on a timer), signed with that secret.
@@ -438,10 +440,10 @@ describe('webhooks', () => {
       await screenshot(page, 'webhook-deliveries')
       // Delete behind its confirmation.
       await page.getByRole('link', { name: '← Webhooks' }).click()
-      await page.locator('#webhooks summary', { hasText: 'Delete…' }).click()
-      await page.getByRole('button', { name: 'Delete this webhook' }).click()
+      await row.locator('summary', { hasText: 'Delete…' }).click()
+      await row.getByRole('button', { name: 'Delete this webhook' }).click()
       await page.getByText('Webhook deleted: nothing more is sent to it.').waitFor()
-      expect(await page.locator('#webhooks').count()).toBe(0)
+      expect(await page.locator('#webhooks tbody tr', { hasText: url }).count()).toBe(0)
       expect(problems).toEqual([])
     } finally {
       await context.close()
