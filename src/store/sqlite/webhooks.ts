@@ -44,16 +44,38 @@ const DELIVERY_COLUMNS = `seq, webhook_id AS webhookId, event, body, created_at 
 const CLAIM_WINDOW = 2000
 const PRUNE_WINDOW = 5000
 
+/** The statements whose plans matter (test/db/webhook-plans.test.ts holds them to their indexes). */
+export const WEBHOOK_SQL = {
+  // Newest first along webhooks_user_idx (user_id, created_at), ties by id (docs/lists.md).
+  list: `SELECT ${WEBHOOK_COLUMNS} FROM webhooks
+      WHERE user_id = $userId AND created_at <= $createdAt AND (created_at < $createdAt OR id < $id)
+      ORDER BY created_at DESC, id DESC LIMIT $limit`,
+  // Along webhook_deliveries_hook_idx (webhook_id, seq).
+  deliveries: `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries
+      WHERE webhook_id = $webhookId AND seq < $before ORDER BY seq DESC LIMIT $limit`,
+  // The oldest due row of each webhook not already being sent to, the webhooks whose rows have waited
+  // longest first; among the CLAIM_WINDOW rows due first (webhook_deliveries_due_idx).
+  due: `SELECT d.seq, d.webhook_id AS webhookId, d.body, d.created_at AS createdAt, d.attempts, w.url, w.secret
+      FROM (SELECT webhook_id, min(seq) AS seq, min(next_attempt_at) AS due FROM (
+              SELECT seq, webhook_id, next_attempt_at FROM webhook_deliveries
+              WHERE state = 'pending' AND next_attempt_at <= $now ORDER BY next_attempt_at LIMIT ${CLAIM_WINDOW})
+            WHERE webhook_id NOT IN (SELECT value FROM json_each($busy))
+            GROUP BY webhook_id ORDER BY due LIMIT $limit) pick
+      JOIN webhook_deliveries d ON d.seq = pick.seq JOIN webhooks w ON w.id = d.webhook_id`,
+  // Among the oldest PRUNE_WINDOW rows (by seq, the primary key): a bounded read however large the log is.
+  // Pending rows there are at most a day old (then failed), so what lies behind them is reached in time.
+  prune: `DELETE FROM webhook_deliveries WHERE seq IN (
+      SELECT seq FROM (SELECT seq, state, created_at FROM webhook_deliveries ORDER BY seq LIMIT ${PRUNE_WINDOW})
+      WHERE state != 'pending' AND created_at < $cutoff LIMIT $limit)`,
+}
+
 export function createWebhookStores(db: Db, durable: DurableCommits): { outbox: AlertOutbox; store: WebhookStore } {
   const sqlite = db.$client
   const q = {
     countsByUser: sqlite.prepare('SELECT user_id AS userId, count(*) AS n FROM webhooks GROUP BY user_id') as Statement<{ userId: string; n: number }>,
     countOf: sqlite.prepare('SELECT count(*) AS n FROM webhooks WHERE user_id = ?') as Statement<{ n: number }>,
     insert: sqlite.prepare('INSERT INTO webhooks (id, user_id, url, events, secret, created_at) VALUES ($id, $userId, $url, $events, $secret, $createdAt)'),
-    // Newest first along webhooks_user_idx (user_id, created_at), ties by id (docs/lists.md).
-    list: sqlite.prepare(`SELECT ${WEBHOOK_COLUMNS} FROM webhooks
-      WHERE user_id = $userId AND created_at <= $createdAt AND (created_at < $createdAt OR id < $id)
-      ORDER BY created_at DESC, id DESC LIMIT $limit`) as Statement<WebhookRow>,
+    list: sqlite.prepare(WEBHOOK_SQL.list) as Statement<WebhookRow>,
     get: sqlite.prepare(`SELECT ${WEBHOOK_COLUMNS} FROM webhooks WHERE id = $id AND user_id = $userId`) as Statement<WebhookRow>,
     ofUser: sqlite.prepare(`SELECT id, events FROM webhooks WHERE user_id = ?`) as Statement<{ id: string; events: string }>,
     // Its deliveries go with it (ON DELETE CASCADE; foreign keys are on: src/db/open.ts).
@@ -61,18 +83,8 @@ export function createWebhookStores(db: Db, durable: DurableCommits): { outbox: 
     deliver: sqlite.prepare(`INSERT INTO webhook_deliveries (webhook_id, user_id, event, body, created_at, state, attempts, next_attempt_at)
       VALUES ($webhookId, $userId, $event, $body, $now, 'pending', 0, $now) RETURNING seq`) as Statement<{ seq: number }>,
     delivery: sqlite.prepare(`SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE seq = ?`) as Statement<DeliveryRow>,
-    // Along webhook_deliveries_hook_idx (webhook_id, seq).
-    deliveries: sqlite.prepare(`SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries
-      WHERE webhook_id = $webhookId AND seq < $before ORDER BY seq DESC LIMIT $limit`) as Statement<DeliveryRow>,
-    // The oldest due row of each webhook not already being sent to, the webhooks whose rows have waited
-    // longest first; among the CLAIM_WINDOW rows due first (webhook_deliveries_due_idx).
-    due: sqlite.prepare(`SELECT d.seq, d.webhook_id AS webhookId, d.body, d.created_at AS createdAt, d.attempts, w.url, w.secret
-      FROM (SELECT webhook_id, min(seq) AS seq, min(next_attempt_at) AS due FROM (
-              SELECT seq, webhook_id, next_attempt_at FROM webhook_deliveries
-              WHERE state = 'pending' AND next_attempt_at <= $now ORDER BY next_attempt_at LIMIT ${CLAIM_WINDOW})
-            WHERE webhook_id NOT IN (SELECT value FROM json_each($busy))
-            GROUP BY webhook_id ORDER BY due LIMIT $limit) pick
-      JOIN webhook_deliveries d ON d.seq = pick.seq JOIN webhooks w ON w.id = d.webhook_id`) as Statement<{
+    deliveries: sqlite.prepare(WEBHOOK_SQL.deliveries) as Statement<DeliveryRow>,
+    due: sqlite.prepare(WEBHOOK_SQL.due) as Statement<{
       seq: number
       webhookId: string
       body: string
@@ -84,11 +96,7 @@ export function createWebhookStores(db: Db, durable: DurableCommits): { outbox: 
     lease: sqlite.prepare(`UPDATE webhook_deliveries SET next_attempt_at = $until WHERE seq = $seq AND state = 'pending'`),
     finish: sqlite.prepare(`UPDATE webhook_deliveries SET state = $state, attempts = attempts + 1, next_attempt_at = $next,
       last_attempt_at = $now, last_status = $status, last_error = $error WHERE seq = $seq AND state = 'pending'`),
-    // Among the oldest PRUNE_WINDOW rows (by seq, the primary key): a bounded read however large the log is.
-    // Pending rows there are at most a day old (then failed), so what lies behind them is reached in time.
-    prune: sqlite.prepare(`DELETE FROM webhook_deliveries WHERE seq IN (
-      SELECT seq FROM (SELECT seq, state, created_at FROM webhook_deliveries ORDER BY seq LIMIT ${PRUNE_WINDOW})
-      WHERE state != 'pending' AND created_at < $cutoff LIMIT $limit)`),
+    prune: sqlite.prepare(WEBHOOK_SQL.prune),
   }
 
   /** Webhooks per user, for users that have any. */
