@@ -34,6 +34,8 @@ import { keyRoutes } from './routes/keys'
 import { missionRoutes } from './routes/missions'
 import { planRoutes } from './routes/plans'
 import { userRoutes } from './routes/users'
+import { webhookRoutes } from './routes/webhooks'
+import { createAlerts, createWebhookSender, type WebhookSenderOptions } from './services/webhooks'
 import { adminRoutes } from './routes/admin'
 import { referenceRoutes } from './routes/reference'
 import { usageRoutes } from './routes/usage'
@@ -68,6 +70,8 @@ export type AppOptions = {
   retentionEveryMs?: number
   /** Per-user quotas on reports (`--quota-events-per-user`, `--quota-storage-per-user`); none by default. */
   quotas?: QuotaConfig
+  /** The webhook sender's fetch, timeout, bound in flight and period (src/services/webhooks.ts; tests change them). */
+  webhooks?: Omit<WebhookSenderOptions, 'store' | 'clock' | 'log' | 'metrics'>
 }
 
 /** The default of `--telemetry-retention`: 30 days. */
@@ -89,6 +93,9 @@ export function createApp(options: AppOptions) {
   const replay = createReplayScheduler({ store, clock, log, failures, reports })
   const sessions = createSessionSweeper({ store, clock, log, everyMs: options.sessionSweepEveryMs })
   const retention = createRetention({ store, clock, log, options: options.retention ?? DEFAULT_RETENTION, everyMs: options.retentionEveryMs })
+  // Sends the webhook outbox; alerts raised outside the deployment writes go through `alerts` (docs/api.md §1 "Webhooks").
+  const webhooks = createWebhookSender({ store, clock, log, metrics: metrics?.webhooks, ...options.webhooks })
+  const alerts = createAlerts({ store, clock, sender: webhooks })
   const streams = createStreams({ store, bus, log, stillValid: auth.stillValid })
   const trustProxy = options.trustProxy ?? []
   // Set by src/server.ts once the app is served on a socket.
@@ -140,6 +147,7 @@ export function createApp(options: AppOptions) {
     .use(agentRoutes(deps))
     .use(fleetRoutes(deps))
     .use(usageRoutes(deps))
+    .use(webhookRoutes(deps, webhooks))
   if (options.metrics) {
     metrics!.readFrom({ store, streams })
     app.use(metricsRoutes(metrics!, options.metrics.token))
@@ -154,7 +162,7 @@ export function createApp(options: AppOptions) {
   }
   routesNow = () => app.routes
   return Object.assign(app, {
-    services: { auth, replay, sessions, reports, bus, streams, retention },
+    services: { auth, replay, sessions, reports, bus, streams, retention, webhooks, alerts },
     /**
      * What the socket serves (src/server.ts): the app, with request ids, log lines and request metrics
      * (src/http/observe.ts). `handle` alone is the app unobserved (tests, the console's in-process calls).

@@ -129,6 +129,7 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
   const server = serve(app, { hostname: config.host, port: config.port, tls })
   app.services.sessions.start()
   app.services.retention.start()
+  app.services.webhooks.start()
   await app.services.replay.resume()
   // Past Bun's own header limit (16 KiB unless raised) Bun answers a bare 431 before our JSON one (docs/http.md). Said before
   // `listening`, which is what scripts and tests wait for.
@@ -191,6 +192,8 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
   app.services.sessions.stop()
   // A prune in progress ends after its current batch, before the store closes.
   await app.services.retention.stop()
+  // Sends in flight are abandoned: their deliveries are leased and sent again after a restart.
+  await app.services.webhooks.stop()
   // Streams end now (their clients resume with Last-Event-ID), so that only requests in flight are waited for.
   app.services.streams.stop()
   // A stream whose client stopped reading may hold its socket until its cut-off: not past a few seconds.

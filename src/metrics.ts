@@ -18,6 +18,9 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 const FLUSH_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]
 const GROUP_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000]
 
+/** What the webhook sender tells GET /metrics: one count per attempt, by its outcome. */
+export type WebhookMetrics = { attempt(outcome: 'delivered' | 'retry' | 'given_up'): void }
+
 export type MetricSources = { store: Pick<Store, 'countByStatus' | 'fileSizes'>; streams: { readonly openCount: number } }
 
 export type Metrics = ReturnType<typeof createMetrics>
@@ -39,6 +42,12 @@ export function createMetrics() {
   const agents = new Gauge({ name: 'ground_console_agents', help: 'Agents by status (all users).', labelNames: ['status'] as const, registers })
   const subscribers = new Gauge({ name: 'ground_console_stream_subscribers', help: 'Open stream (SSE) connections.', registers })
   const databaseBytes = new Gauge({ name: 'ground_console_database_bytes', help: 'Size of the database file.', registers })
+  const webhookAttempts = new Counter({
+    name: 'ground_console_webhook_attempts_total',
+    help: 'Webhook delivery attempts, by outcome: delivered (a 2xx), retry (failed, to be tried again), given_up (failed for the last time).',
+    labelNames: ['outcome'] as const,
+    registers,
+  })
   const walBytes = new Gauge({ name: 'ground_console_wal_bytes', help: 'Size of the database WAL file.', registers })
 
   /** Reads the gauges: at scrape time only. */
@@ -62,6 +71,12 @@ export function createMetrics() {
     },
   }
 
+  const webhooks: WebhookMetrics = {
+    attempt: (outcome) => webhookAttempts.inc({ outcome }),
+  }
+  // Every outcome listed from the start, at 0, so that rate() sees the first one.
+  for (const outcome of ['delivered', 'retry', 'given_up'] as const) webhookAttempts.inc({ outcome }, 0)
+
   return {
     /** One request answered (the hot path). `route` is a route pattern or UNMATCHED_ROUTE. */
     request(route: string, method: string, status: number, seconds: number) {
@@ -71,6 +86,8 @@ export function createMetrics() {
     reports,
     /** A report refused by a quota (src/services/quotas.ts). */
     quotaRefused: (quota: 'events' | 'storage') => quotaRefusals.inc({ quota }),
+    /** The webhook sender's attempts (src/services/webhooks.ts). */
+    webhooks,
     /** A flush of the WAL (src/store/sqlite/durable.ts `onFlush`). */
     flushed: (seconds: number) => flushes.observe(seconds),
     /** Where the scrape-time gauges are read from (createApp sets it). */

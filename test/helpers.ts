@@ -71,6 +71,7 @@ export function createHarness(
     harness.app.services.replay.stop()
     harness.app.services.sessions.stop()
     void harness.app.services.retention.stop()
+    void harness.app.services.webhooks.stop()
     harness.app.services.streams.stop()
     void harness.app.services.reports.stop()
     harness.store.close()

@@ -11,7 +11,7 @@ export { path, query } from './paths'
 /** Who is looking, for the layout: null on the login page. */
 export type Viewer = { id: string; email: string; name: string | null; role: 'admin' | 'operator'; csrf: string }
 
-export type Section = 'deployments' | 'agents' | 'missions' | 'keys' | 'users' | 'account' | 'login' | 'audit'
+export type Section = 'deployments' | 'agents' | 'missions' | 'keys' | 'webhooks' | 'users' | 'account' | 'login' | 'audit'
 
 /**
  * The console's Content-Security-Policy: its own origin only, no inline script or style, no frames. Data
@@ -42,6 +42,7 @@ const NAV: { section: Section; href: string; label: string; admin?: boolean }[] 
   { section: 'agents', href: '/agents', label: 'Agents' },
   { section: 'missions', href: '/missions', label: 'Missions & plans' },
   { section: 'keys', href: '/keys', label: 'API keys' },
+  { section: 'webhooks', href: '/webhooks', label: 'Webhooks' },
   { section: 'users', href: '/users', label: 'Users', admin: true },
 ]
 

@@ -20,6 +20,7 @@ import { keyPages } from './pages/keys'
 import { loginRoutes } from './pages/login'
 import { missionPages } from './pages/missions'
 import { userPages } from './pages/users'
+import { webhookPages } from './pages/webhooks'
 
 /** The largest form the console reads: a plan file of up to the API's 1 MiB, with room for its encoding. */
 export const FORM_LIMIT = 2 * MiB
@@ -32,6 +33,7 @@ export const CONSOLE_ROUTES: ConsoleRoute[] = [
   ...agentPages,
   ...missionPages,
   ...keyPages,
+  ...webhookPages,
   ...userPages,
 ]
 

@@ -8,6 +8,8 @@ export const ID_PREFIXES = {
   plan: 'plan',
   deployment: 'dep',
   event: 'evt',
+  webhook: 'whk',
+  delivery: 'dlv',
 } as const
 
 export type IdKind = keyof typeof ID_PREFIXES

@@ -6,7 +6,7 @@ import type * as Shapes from './schemas'
 import { formatNullableTimestamp, formatTimestamp } from '../domain/time'
 import { parseJsonExact } from '../domain/json'
 import { pickTelemetry } from '../domain/telemetry'
-import type { Agent, ApiKey, Deployment, Mission, Plan, PlanWithData, StoredEvent, User } from '../store/types'
+import type { Agent, ApiKey, Deployment, Mission, Plan, PlanWithData, StoredEvent, User, Webhook, WebhookDelivery } from '../store/types'
 
 export const userDto = (u: User): Static<typeof Shapes.User> => ({ id: u.id, email: u.email, name: u.name, role: u.role, created_at: formatTimestamp(u.createdAt) })
 
@@ -77,3 +77,18 @@ export const agentDto = (a: Agent): Static<typeof Shapes.Agent> => ({
 export function eventJson(e: Omit<StoredEvent, 'seq'>): string {
   return `{"id":"${e.id}","event_type":"${e.eventType}","step_id":${JSON.stringify(e.stepId)},"job_id":${JSON.stringify(e.jobId)},"payload":${e.payload},"event_timestamp":"${formatTimestamp(e.eventTimestamp)}","created_at":"${formatTimestamp(e.createdAt)}"}`
 }
+
+export const webhookDto = (w: Webhook): Static<typeof Shapes.Webhook> => ({ id: w.id, url: w.url, events: w.events, created_at: formatTimestamp(w.createdAt) })
+
+export const deliveryDto = (d: WebhookDelivery): Static<typeof Shapes.WebhookDelivery> => ({
+  id: d.id,
+  webhook_id: d.webhookId,
+  event: d.event,
+  state: d.state,
+  attempts: d.attempts,
+  created_at: formatTimestamp(d.createdAt),
+  next_attempt_at: formatNullableTimestamp(d.nextAttemptAt),
+  last_attempt_at: formatNullableTimestamp(d.lastAttemptAt),
+  last_status: d.lastStatus,
+  last_error: d.lastError,
+})

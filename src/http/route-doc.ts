@@ -24,6 +24,7 @@ export const TAGS = {
   events: 'Reporting, listing, streaming and exporting events (docs/api.md §3)',
   agent: 'The agent protocol the stock rotastellar-agent speaks (docs/api.md §4)',
   fleet: 'The caller’s agents and their telemetry (docs/api.md §4)',
+  webhooks: 'Webhooks: alerts posted to a chat server or a pager (docs/api.md §1 "Webhooks")',
   operations: 'Health, metrics, backups and this reference (docs/operations.md)',
 } as const
 export type Tag = keyof typeof TAGS

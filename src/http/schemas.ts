@@ -9,7 +9,8 @@ import type { TSchema } from '@sinclair/typebox'
 import { DEPLOYMENT_MODES, DEPLOYMENT_STATUSES } from '../domain/deployment'
 import { ERROR_CODES } from '../domain/errors'
 import { EVENT_ID_FIELD_MAX, EVENT_TYPE_MAX, EVENT_TYPE_PATTERN } from '../domain/event'
-import { AGENT_STATUSES, KEY_ENVIRONMENTS, KEY_SCOPES, ROLES } from '../db/schema'
+import { AGENT_STATUSES, DELIVERY_STATES, KEY_ENVIRONMENTS, KEY_SCOPES, ROLES } from '../db/schema'
+import { ALERT_EVENTS } from '../domain/webhooks'
 
 /** An object with exactly these fields. */
 const exact = <P extends Parameters<typeof t.Object>[0]>(properties: P, description?: string) =>
@@ -167,6 +168,30 @@ export const Usage = exact({
   storage: exact({ used_bytes: t.Integer({ minimum: 0 }), limit_bytes: nullable(t.Integer({ minimum: 1 })) }),
 })
 export const Health = exact({ ok: t.Literal(true), version: t.String(), schema: t.String({ description: 'the newest migration this server knows' }) })
+
+// Webhooks (docs/api.md §1 "Webhooks").
+const webhookFields = {
+  id: t.String(),
+  url: t.String({ description: 'where deliveries are posted' }),
+  events: t.Array(t.UnionEnum(ALERT_EVENTS), { description: 'the alerts it takes' }),
+  created_at: Timestamp,
+}
+export const Webhook = exact(webhookFields)
+export const NewWebhook = exact({ ...webhookFields, secret: t.String({ description: 'the HMAC-SHA256 key of its signatures, shown this once' }) })
+export const WebhookPage = exact({ webhooks: t.Array(Webhook), next_cursor })
+export const WebhookDelivery = exact({
+  id: t.String({ description: 'the id its body carries (the same on every attempt)' }),
+  webhook_id: t.String(),
+  event: t.UnionEnum([...ALERT_EVENTS, 'ping']),
+  state: t.UnionEnum(DELIVERY_STATES, { description: 'pending (to be sent or retried), delivered (a 2xx), failed (given up)' }),
+  attempts: t.Integer({ minimum: 0 }),
+  created_at: Timestamp,
+  next_attempt_at: NullableTimestamp,
+  last_attempt_at: NullableTimestamp,
+  last_status: nullable(t.Integer({ description: 'the HTTP status of the last attempt; null when it got none' })),
+  last_error: nullable(t.String()),
+})
+export const WebhookDeliveryPage = exact({ deliveries: t.Array(WebhookDelivery), next_cursor })
 
 /** A body that is not JSON: text, a stream or a file; its media type is declared with it (src/http/route-doc.ts). */
 export const Text = t.String()

@@ -5,7 +5,7 @@
 // every write of it, so a refused input leaves nothing behind.
 import { decideReportAccess, decideTransition, triggerForEventType, type Transition } from '../domain/deployment'
 import { AppError, notFound } from '../domain/errors'
-import type { DeploymentChange, EventGroupWrites, GroupOutcome, RecordEventResult, RecordEventsInput, Reporter, ReportState, ReportTarget } from '../store/types'
+import type { DeploymentChange, EventGroupWrites, GroupOutcome, RecordEventResult, RecordEventsInput, Reporter, ReportState, ReportTarget, StatusCause } from '../store/types'
 import type { DeploymentNews } from './bus'
 
 /** An unexpected error from one input of a group, carried out of the transaction to roll it back. */
@@ -60,8 +60,8 @@ function recordInput(writes: EventGroupWrites, input: RecordEventsInput, news: M
   if (!told) news.set(target, (told = { userId: target.userId, deploymentId: target.deploymentId, items: [] }))
   const items = told.items
   // A status change comes after every event stored for the deployment so far.
-  const move = (transition: Transition) => {
-    writes.setStatus(target, transition.to, transition.stamps, now)
+  const move = (transition: Transition, cause?: StatusCause) => {
+    writes.setStatus(target, transition.to, transition.stamps, now, cause)
     moved.add(target)
     items.push({ kind: 'status', afterArrival: writes.lastArrival(target), status: target.status, startedAt: target.startedAt, completedAt: target.completedAt })
   }
@@ -77,7 +77,7 @@ function recordInput(writes: EventGroupWrites, input: RecordEventsInput, news: M
     })
     const trigger = triggerForEventType(event.type)
     const transition = trigger && decideTransition(target, trigger)
-    if (transition) move(transition)
+    if (transition) move(transition, { eventId: result.id, eventType: event.type, payload: event.payload })
   }
   if (input.replay) {
     writes.setReplayCursor(target, input.replay.cursor, input.replay.finished)

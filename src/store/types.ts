@@ -3,7 +3,8 @@
 // Methods are async so that a networked backend fits without touching callers.
 import type { DeploymentMode, DeploymentStatus, StampedField } from '../domain/deployment'
 import type { EventInput } from '../domain/event'
-import type { AgentStatus, KeyEnvironment, KeyScope, Role } from '../db/schema'
+import type { AgentStatus, DeliveryState, KeyEnvironment, KeyScope, Role } from '../db/schema'
+import type { AlertEvent, DeliveryEvent } from '../domain/webhooks'
 
 export type User = { id: string; email: string; name: string | null; role: Role; createdAt: number }
 export type UserWithPassword = User & { passwordHash: string }
@@ -92,6 +93,27 @@ export type TelemetryRow = { seq: number; receivedAt: number; /** JSON text, as 
 /** A page of an agent's samples, newest first by (received_at, seq), starting just after `after`. */
 export type TelemetryPage = { limit: number; after: { receivedAt: number; seq: number } | null }
 export type AgentRegistration = Partial<Pick<Agent, 'satelliteId' | 'satelliteName' | 'agentVersion' | 'orbitAltitudeKm'>>
+
+/** A user's webhook (docs/api.md §1 "Webhooks"); `secret` signs its deliveries. */
+export type Webhook = { id: string; userId: string; url: string; events: AlertEvent[]; secret: string; createdAt: number }
+/** One row of a webhook's outbox and delivery log. `id` is the one its body carries. */
+export type WebhookDelivery = {
+  seq: number
+  id: string
+  webhookId: string
+  event: DeliveryEvent
+  createdAt: number
+  state: DeliveryState
+  attempts: number
+  nextAttemptAt: number | null
+  lastAttemptAt: number | null
+  lastStatus: number | null
+  lastError: string | null
+}
+/** A delivery handed to the sender: its body, and where and with what key to send it. */
+export type DueDelivery = { seq: number; webhookId: string; body: string; createdAt: number; attempts: number; url: string; secret: string }
+/** What one attempt came to: delivered (a 2xx), or not, with the status (null: no answer) and why. */
+export type AttemptOutcome = { delivered: true; status: number } | { delivered: false; status: number | null; error: string }
 
 /** Where a newest-first list stands: the sort key of the last row already served. */
 export type SortKey = { createdAt: number; id: string }
@@ -184,8 +206,11 @@ export interface EventGroupWrites {
    * under (Store.stagePayloads), which a retry gives back. Counts the deployment's events.
    */
   append(target: ReportTarget, event: EventInput, key: string | null, now: number, staged: number | null): RecordEventResult
-  /** Moves the deployment (a transition of src/domain/deployment.ts), stamping the fields it names. */
-  setStatus(target: ReportTarget, to: DeploymentStatus, stamps: readonly StampedField[], now: number): void
+  /**
+   * Moves the deployment (a transition of src/domain/deployment.ts), stamping the fields it names. `cause`:
+   * the stored event that moved it, if one did (a terminal status's webhook alert names it).
+   */
+  setStatus(target: ReportTarget, to: DeploymentStatus, stamps: readonly StampedField[], now: number, cause?: StatusCause): void
   /** The deployment's last arrival number so far (0 before its first event). */
   lastArrival(target: ReportTarget): number
   /** Stores a simulated deployment's replay progress: the next plan event's index, and whether none is left. */
@@ -198,6 +223,9 @@ export interface EventGroupWrites {
   /** Whether an error thrown inside the transaction is the storage's own (disk full, locked, I/O). */
   isStorageFailure(error: unknown): boolean
 }
+
+/** The event that moved a deployment's status. */
+export type StatusCause = { eventId: string; eventType: string; payload: Readonly<Record<string, unknown>> }
 
 /** A deployment at one point of its owner's change sequence: what GET /api/deployments/stream sends. */
 export type DeploymentChange = { seq: number; deployment: Deployment }
@@ -369,4 +397,28 @@ export interface Store {
   getAgent(userId: string, agentId: string): Promise<Agent | null>
   /** The agent's kept samples, newest first (docs/lists.md "Telemetry"): one range of agent_telemetry_agent_idx. */
   listTelemetry(userId: string, agentId: string, page: TelemetryPage): Promise<TelemetryRow[]>
+
+  // Webhooks (docs/api.md §1 "Webhooks"; src/store/sqlite/webhooks.ts). Deployment alerts are written by
+  // the deployment writes themselves, in the transaction of the status change they report.
+  /** Throws CONFLICT when the user has WEBHOOKS_PER_USER already. */
+  insertWebhook(webhook: Webhook): Promise<void>
+  listWebhooks(userId: string, page: PageQuery): Promise<Webhook[]>
+  getWebhook(userId: string, id: string): Promise<Webhook | null>
+  /** Deletes it and its delivery log; false when unknown or not the user's. */
+  deleteWebhook(userId: string, id: string): Promise<boolean>
+  /** The webhook's deliveries newest first (by seq), those before `beforeSeq` (null: from the newest). */
+  listDeliveries(webhookId: string, beforeSeq: number | null, limit: number): Promise<WebhookDelivery[]>
+  /** Writes an alert to the outbox of each of the user's webhooks that takes it; answers how many. */
+  raiseAlert(userId: string, event: AlertEvent, data: Record<string, unknown>, now: number): Promise<number>
+  /** Writes a `ping` delivery for the user's webhook, due now; null when unknown or not the user's. */
+  pingWebhook(userId: string, webhookId: string, now: number): Promise<WebhookDelivery | null>
+  /**
+   * Hands out up to `limit` due deliveries, the oldest of each webhook not in `busy`, and leases them
+   * until `leaseUntil` (a crash mid-send leaves them to be sent again then).
+   */
+  claimDeliveries(now: number, limit: number, busy: readonly string[], leaseUntil: number): Promise<DueDelivery[]>
+  /** Records an attempt: delivered, retried at `retryAt`, or given up on (`retryAt` null). */
+  finishAttempt(seq: number, outcome: AttemptOutcome, now: number, retryAt: number | null): Promise<void>
+  /** Deletes up to `limit` delivered or failed deliveries made before `cutoff`; answers how many. */
+  pruneDeliveries(cutoff: number, limit: number): Promise<number>
 }

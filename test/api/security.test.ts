@@ -1,7 +1,7 @@
 // One security suite over every protected route (docs/api.md §1 table): no credentials, a malformed key, an
 // unknown key, a revoked key, the wrong kind of credential, another user's resource. A route added to the
 // app without a row here fails the coverage test at the bottom.
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test'
 import { createHarness, createTenant, event, PASSWORD, type Harness, type Tenant } from '../helpers'
 
 type Kind = 'any' | 'agent' | 'session' | 'admin'
@@ -15,6 +15,8 @@ type World = {
   agentId: string
   /** Keys of `a` of scope agent and read (docs/api.md §1 "Key scopes"). */
   scoped: { agent: string; read: string }
+  webhookId: string
+  freshWebhook(): string
 }
 type Route = {
   method: string
@@ -63,6 +65,13 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/api/agents/:id', kind: 'any', url: (w) => `/api/agents/${w.agentId}`, owned: true },
   { method: 'GET', path: '/api/agents/:id/telemetry', kind: 'any', url: (w) => `/api/agents/${w.agentId}/telemetry`, owned: true },
   { method: 'GET', path: '/api/usage', kind: 'any', url: () => '/api/usage' },
+  { method: 'POST', path: '/api/webhooks', kind: 'any', url: () => '/api/webhooks', body: () => ({ url: 'http://127.0.0.1:1/hook', events: ['agent.lost'] }) },
+  { method: 'GET', path: '/api/webhooks', kind: 'any', url: () => '/api/webhooks' },
+  { method: 'GET', path: '/api/webhooks/:id', kind: 'any', url: (w) => `/api/webhooks/${w.webhookId}`, owned: true },
+  // Each call deletes a webhook of its own: a second delete would be a 404.
+  { method: 'DELETE', path: '/api/webhooks/:id', kind: 'any', url: (w) => `/api/webhooks/${w.freshWebhook()}`, owned: true },
+  { method: 'POST', path: '/api/webhooks/:id/ping', kind: 'any', url: (w) => `/api/webhooks/${w.webhookId}/ping`, owned: true },
+  { method: 'GET', path: '/api/webhooks/:id/deliveries', kind: 'any', url: (w) => `/api/webhooks/${w.webhookId}/deliveries`, owned: true },
 ]
 
 let h: Harness
@@ -82,13 +91,31 @@ beforeAll(async () => {
   }
   const scopedKey = async (scope: string) => (await h.request('POST', '/api/keys', { body: { name: scope, scope }, headers: { cookie: a.cookie } })).body.key as string
   const scoped = { agent: await scopedKey('agent'), read: await scopedKey('read') }
-  w = { a, other, dep: await a.createDeployment('live'), spareKeyId: spare.body.id, freshDeployment, agentId: 'sat-only-a', scoped }
+  // Webhooks of `a`: one to ping and read, and a few to delete (the POST row adds more, up to the 20 a user may have).
+  const hook = async () => (await h.request('POST', '/api/webhooks', { body: { url: 'http://127.0.0.1:1/hook', events: ['agent.lost'] }, headers: a.asKey })).body.id as string
+  const webhookId = await hook()
+  for (let i = 0; i < 14; i++) webhookPool.push(await hook())
+  const freshWebhook = () => {
+    const id = webhookPool.pop()
+    if (!id) throw new Error('the pool of webhooks to delete is empty: make it larger')
+    handedOut.push(id)
+    return id
+  }
+  w = { a, other, dep: await a.createDeployment('live'), spareKeyId: spare.body.id, freshDeployment, agentId: 'sat-only-a', scoped, webhookId, freshWebhook }
   await h.request('POST', '/api/agent/telemetry', { body: { battery_percent: 50 }, headers: { ...a.asKey, 'x-agent-id': w.agentId } })
   const extra = await h.request('POST', '/api/keys', { body: { name: 'to revoke' }, headers: { cookie: a.cookie } })
   revokedKey = extra.body.key
   await h.request('DELETE', `/api/keys/${extra.body.id}`, { headers: { cookie: a.cookie } })
 })
 afterAll(() => h.close())
+
+// A webhook handed out to a test that was refused (401, 403, 404) still exists: back to the pool with it,
+// so that the refusals do not use up the 20 webhooks a user may have.
+const webhookPool: string[] = []
+const handedOut: string[] = []
+beforeEach(async () => {
+  for (const id of handedOut.splice(0)) if ((await h.request('GET', `/api/webhooks/${id}`, { headers: w.a.asKey })).status === 200) webhookPool.push(id)
+})
 
 async function call(route: Route, headers: Record<string, string>) {
   if (!route.stream) return h.request(route.method, route.url(w), { body: route.body?.(w), headers })

@@ -401,11 +401,69 @@ describe('without JavaScript', () => {
   })
 })
 
+describe('webhooks', () => {
+  test('create one (the secret once, with its copy button), send a test that the server delivers, read the log, delete it', async () => {
+    // The receiver: records what it is sent and answers 200.
+    const received: { signature: string | null; body: string }[] = []
+    let arrived = () => {}
+    const delivery = new Promise<void>((resolve) => (arrived = resolve))
+    const receiver = Bun.serve({
+      port: 0,
+      hostname: '127.0.0.1',
+      async fetch(request) {
+        received.push({ signature: request.headers.get('x-ground-console-signature'), body: await request.text() })
+        arrived()
+        return new Response('ok')
+      },
+    })
+    const { page, problems, context } = await newPage(station)
+    try {
+      await logIn(page, ADMIN.email, ADMIN.password)
+      await page.getByRole('link', { name: 'Webhooks' }).click()
+      await page.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor()
+      await page.getByLabel('URL').fill(`http://127.0.0.1:${receiver.port}/alerts`)
+      await page.locator('input[name="event.deployment.completed"]').check()
+      await page.getByRole('button', { name: 'Create webhook' }).click()
+      const secret = (await page.locator('#new-secret').textContent())!.trim()
+      expect(secret).toMatch(/^whsec_/)
+      // The copy island reveals its button.
+      await page.getByRole('button', { name: 'Copy the secret' }).waitFor()
+      await screenshot(page, 'webhooks')
+      // This user may have others (the hostile values' webhook): this one is the row with its URL.
+      const url = `http://127.0.0.1:${receiver.port}/alerts`
+      const row = page.locator('#webhooks tbody tr', { hasText: url })
+      expect(await row.count()).toBe(1)
+      expect(await row.textContent()).toContain('deployment.completed, deployment.failed, agent.lost')
+      // A test delivery: the server sends it (its sender runs on a timer), signed with that secret.
+      await row.getByRole('button', { name: 'Send a test' }).click()
+      await page.getByText('A test delivery (ping) is on its way').waitFor()
+      await delivery
+      expect(JSON.parse(received[0]!.body)).toMatchObject({ event: 'ping' })
+      expect(received[0]!.signature).toMatch(/^sha256=[0-9a-f]{64}$/)
+      // The log says delivered once the attempt is recorded (a reload each time: the log is not live).
+      for (let i = 0; i < 100 && (await page.locator('#deliveries tr[data-state="delivered"]').count()) === 0; i++) await page.reload()
+      await page.locator('#deliveries tr[data-state="delivered"]').waitFor()
+      expect(await page.locator('#deliveries tr[data-state="delivered"]').textContent()).toContain('HTTP 200')
+      await screenshot(page, 'webhook-deliveries')
+      // Delete behind its confirmation.
+      await page.getByRole('link', { name: '← Webhooks' }).click()
+      await row.locator('summary', { hasText: 'Delete…' }).click()
+      await row.getByRole('button', { name: 'Delete this webhook' }).click()
+      await page.getByText('Webhook deleted: nothing more is sent to it.').waitFor()
+      expect(await page.locator('#webhooks tbody tr', { hasText: url }).count()).toBe(0)
+      expect(problems).toEqual([])
+    } finally {
+      await context.close()
+      receiver.stop(true)
+    }
+  })
+})
+
 describe('on a tablet', () => {
   test('the deployments page fits 768 px wide: no sideways scroll of the page itself', async () => {
     const { page, problems, context } = await newPage(station, { viewport: { width: 768, height: 1024 } })
     await logIn(page, ADMIN.email, ADMIN.password)
-    for (const path of ['/', '/agents', '/missions', '/keys']) {
+    for (const path of ['/', '/agents', '/missions', '/keys', '/webhooks']) {
       await page.goto(path)
       // Wide tables scroll inside their own frame; the page does not.
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)

@@ -7,7 +7,7 @@ export const HOSTILE_IDS = ['<script>alert(1)</script>', '"><img/src=x/onerror=a
 
 export type Call = (method: string, path: string, body: unknown, headers: Record<string, string>) => Promise<any>
 
-export type HostileWorld = { missionId: string; planId: string; deploymentId: string; agentIds: string[] }
+export type HostileWorld = { missionId: string; planId: string; deploymentId: string; agentIds: string[]; webhookId: string }
 
 /**
  * Seeds the hostile strings as `cookie` (an admin's session) and `key` (its API key) would store them.
@@ -58,7 +58,10 @@ export async function seedHostile(call: Call, cookie: string, key: string): Prom
   await call('POST', '/api/keys', { name: a }, { cookie })
   await call('POST', '/api/keys', { name: b }, { cookie })
   await call('POST', '/api/users', { email: 'hostile@example.test', password: 'long enough password', name: a }, { cookie })
-  return { missionId: mission.id, planId: plan.id, deploymentId: deployment.id, agentIds: [...HOSTILE_IDS] }
+  // Webhook URLs hold what a URL may (no spaces): markup in the path and the query; a ping fills its log.
+  const webhook = await call('POST', '/api/webhooks', { url: `http://127.0.0.1:1/${a}?q=${HOSTILE_IDS[1]}`, events: ['agent.lost'] }, { cookie })
+  await call('POST', `/api/webhooks/${webhook.id}/ping`, undefined, { cookie })
+  return { missionId: mission.id, planId: plan.id, deploymentId: deployment.id, agentIds: [...HOSTILE_IDS], webhookId: webhook.id }
 }
 
 /**

@@ -34,6 +34,8 @@ const PAGES: { path: string; url: (w: HostileWorld) => string }[] = [
   { path: '/missions', url: () => '/missions' },
   { path: '/plans/:id', url: (w) => `/plans/${w.planId}` },
   { path: '/keys', url: () => '/keys' },
+  { path: '/webhooks', url: () => '/webhooks' },
+  { path: '/webhooks/:id', url: (w) => `/webhooks/${w.webhookId}` },
   { path: '/users', url: () => '/users' },
 ]
 

@@ -73,9 +73,9 @@ async function waitFor<T>(probe: () => T | undefined, proc: Subprocess, output: 
   }
 }
 
-/** An operator's session and an agent's key against a running server, with one live deployment. */
-export async function setUpOperator(url: string) {
-  const login = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) })
+/** An operator's session and an agent's key against a running server, with one live deployment (`who`: the admin unless given). */
+export async function setUpOperator(url: string, who: { email: string; password: string } = ADMIN) {
+  const login = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(who) })
   if (login.status !== 200) throw new Error(`login failed: ${login.status} ${await login.text()}`)
   const cookie = login.headers.get('set-cookie')!.split(';')[0]!
   const post = async (path: string, body: unknown, headers: Record<string, string>) => {
@@ -88,5 +88,5 @@ export async function setUpOperator(url: string) {
   const mission = await post('/api/missions', { name: 'Soak' }, asKey)
   const plan = await post('/api/plans', { mission_id: mission.id, label: 'p', satellite_id: 'no-agent-polls-this', plan_data: { events: [{ type: 'job.accepted', timestamp_s: 0 }] } }, asKey)
   const deployment = await post('/api/deployments', { plan_id: plan.id, mode: 'live' }, asKey)
-  return { cookie, key, asKey, asAgent: { ...asKey, 'x-agent-id': 'sat-25544' }, deploymentId: deployment.id, post }
+  return { cookie, key, asKey, asAgent: { ...asKey, 'x-agent-id': 'sat-25544' }, deploymentId: deployment.id, planId: plan.id, post }
 }

@@ -6,10 +6,12 @@ import { decideTransition, type DeploymentStatus, type StampedField } from '../.
 import { AppError, notFound } from '../../domain/errors'
 import type { EventInput } from '../../domain/event'
 import { eventSize } from '../../domain/quota'
-import type { Deployment, DeploymentChange, DispatchResult, EventGroupWrites, ReplayState, ReportState, ReportTarget, Store } from '../types'
+import type { Deployment, DeploymentChange, DispatchResult, EventGroupWrites, ReplayState, ReportState, ReportTarget, StatusCause, Store } from '../types'
 import type { DurableCommits } from './durable'
 import { createEventPages } from './event-pages'
 import { createEventStatements, type DeploymentCursor, type EventAppender } from './events'
+import { deploymentAlertData, terminalAlert } from '../../domain/webhooks'
+import type { AlertOutbox } from './webhooks'
 
 type DeploymentStore = Pick<
   Store,
@@ -94,7 +96,8 @@ class GroupTarget implements ReportTarget {
 /** SQLite's own failures (disk full, locked, I/O): a transaction that met one cannot commit. */
 const isStorageError = (error: unknown) => typeof (error as { code?: unknown })?.code === 'string' && (error as { code: string }).code.startsWith('SQLITE_')
 
-export function createDeploymentStore(db: Db, durable: DurableCommits): DeploymentStore {
+/** `alerts`: where a deployment that becomes terminal writes its alert, in the same transaction (docs/api.md §1 "Webhooks"). */
+export function createDeploymentStore(db: Db, durable: DurableCommits, alerts?: AlertOutbox): DeploymentStore {
   const sqlite = db.$client
   const immediate = <A extends unknown[], R>(fn: (...args: A) => R) => sqlite.transaction(fn).immediate
   const events = createEventStatements(db)
@@ -183,8 +186,9 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
         }
         return result
       },
-      setStatus(target, to, stamps, now) {
+      setStatus(target, to, stamps, now, cause) {
         applyTransition(target.deploymentId, to, stamps, now)
+        alertIfTerminal(target.userId, target.deploymentId, to, now, cause, () => writeCount(own(target)))
         const t = own(target)
         t.status = to
         if (stamps.includes('started_at')) t.startedAt ??= now
@@ -235,6 +239,7 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
     const transition = decideTransition(deployment, 'cancel')
     if (!transition) throw new AppError('CONFLICT', `deployment is already ${deployment.status}`)
     applyTransition(id, transition.to, transition.stamps, now)
+    alertIfTerminal(userId, id, transition.to, now, undefined)
     return markChanged(userId, id)
   })
 
@@ -274,6 +279,19 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
     await durable.settled().catch(() => {})
     if ('error' in outcome) throw outcome.error
     return outcome.value
+  }
+
+  /**
+   * Inside the transaction of a status change: the alert of a terminal status, for the owner's webhooks
+   * that take it. `beforeRead` brings the deployment's row up to date first (its event count).
+   */
+  function alertIfTerminal(userId: string, id: string, status: DeploymentStatus, now: number, cause: StatusCause | undefined, beforeRead?: () => void) {
+    const event = terminalAlert(status)
+    if (!event || !alerts) return
+    alerts.write(userId, event, () => {
+      beforeRead?.()
+      return deploymentAlertData(toDeployment(q.get.get({ id, userId })!), cause)
+    }, now)
   }
 
   function applyTransition(id: string, status: DeploymentStatus, stamps: readonly StampedField[], now: number): DeploymentStatus {

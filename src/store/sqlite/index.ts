@@ -11,6 +11,7 @@ import { startCheckpointer } from './checkpointer'
 import { createDurableCommits, type DurableOptions } from './durable'
 import { createRetentionStore } from './retention'
 import { createBackups } from './backup'
+import { createWebhookStores } from './webhooks'
 
 /** Told how far start-up work on a large database has got (the arrival numbering after an upgrade). */
 type StartOptions = { onProgress?: ProgressReport }
@@ -24,6 +25,7 @@ export function createSqliteStore(path: string, options: OpenOptions & DurableOp
   // Before the deployment store exists, so before any event is appended: a new arrival is the highest plus one.
   backfillArrivals(db.$client, { onProgress: options.onProgress })
   const backups = createBackups(path)
+  const webhooks = createWebhookStores(db, durable)
   const ping = db.$client.prepare('SELECT 1')
   const authEpoch = db.$client.prepare("SELECT value FROM meta WHERE key = 'auth_epoch'")
   const sessionEpoch = db.$client.prepare("SELECT value FROM meta WHERE key = 'session_epoch'")
@@ -71,8 +73,9 @@ export function createSqliteStore(path: string, options: OpenOptions & DurableOp
     },
     ...createAccountStore(db, durable),
     ...createCatalogStore(db),
-    ...createDeploymentStore(db, durable),
+    ...createDeploymentStore(db, durable, webhooks.outbox),
     ...createAgentStore(db, durable),
     ...createRetentionStore(db, durable),
+    ...webhooks.store,
   }
 }
