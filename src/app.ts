@@ -36,6 +36,7 @@ import { adminRoutes } from './routes/admin'
 import { referenceRoutes } from './routes/reference'
 import type { RouteEntry } from './http/openapi'
 import { createRetention, type RetentionOptions } from './services/retention'
+import { createAgentLostSweeper, type AgentLostOptions, type OnAgentLost } from './services/agent-lost'
 import type { Store } from './store/types'
 import { createConsoleApi } from './console/api'
 import { consoleRoutes, missingPage, problemPage } from './console'
@@ -63,6 +64,12 @@ export type AppOptions = {
   retention?: RetentionOptions
   /** How often the retention sweeper runs once `services.retention.start()` runs (default a minute). */
   retentionEveryMs?: number
+  /** Lost agents (`--agent-lost-after`, `--agent-lost-policy`; docs/operations.md "Lost agents"); default: off. */
+  agentLost?: AgentLostOptions
+  /** How often the lost-agent sweep runs once `services.agentLost.start()` runs (default 15 s). */
+  agentLostEveryMs?: number
+  /** Told once per agent found lost, after its lost_at is stored (the webhooks' `agent.lost` connects here). */
+  onAgentLost?: OnAgentLost
 }
 
 /** The default of `--telemetry-retention`: 30 days. */
@@ -84,6 +91,15 @@ export function createApp(options: AppOptions) {
   const replay = createReplayScheduler({ store, clock, log, failures, reports })
   const sessions = createSessionSweeper({ store, clock, log, everyMs: options.sessionSweepEveryMs })
   const retention = createRetention({ store, clock, log, options: options.retention ?? DEFAULT_RETENTION, everyMs: options.retentionEveryMs })
+  const agentLost = createAgentLostSweeper({
+    store,
+    clock,
+    log,
+    failures,
+    options: options.agentLost ?? { afterMicros: null, policy: 'flag' },
+    onAgentLost: options.onAgentLost,
+    everyMs: options.agentLostEveryMs,
+  })
   const streams = createStreams({ store, bus, log, stillValid: auth.stillValid })
   const trustProxy = options.trustProxy ?? []
   // Set by src/server.ts once the app is served on a socket.
@@ -147,7 +163,7 @@ export function createApp(options: AppOptions) {
   }
   routesNow = () => app.routes
   return Object.assign(app, {
-    services: { auth, replay, sessions, reports, bus, streams, retention },
+    services: { auth, replay, sessions, reports, bus, streams, retention, agentLost },
     /**
      * What the socket serves (src/server.ts): the app, with request ids, log lines and request metrics
      * (src/http/observe.ts). `handle` alone is the app unobserved (tests, the console's in-process calls).

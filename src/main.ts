@@ -118,6 +118,7 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
     log,
     metrics: metrics && { registry: metrics, token: config.metricsToken! },
     retention: { retentionDays: config.retentionDays, telemetryRetentionMicros: config.telemetryRetentionMicros },
+    agentLost: { afterMicros: config.agentLostAfterMicros, policy: config.agentLostPolicy },
   })
   const admin = await ensureAdmin(store, app.services.auth, config.admin, { terminal: Boolean(process.stdout.isTTY), dbPath: config.db })
   if (admin?.passwordFile)
@@ -128,6 +129,7 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
   const server = serve(app, { hostname: config.host, port: config.port, tls })
   app.services.sessions.start()
   app.services.retention.start()
+  app.services.agentLost.start()
   await app.services.replay.resume()
   // Past Bun's own header limit (16 KiB unless raised) Bun answers a bare 431 before our JSON one (docs/http.md). Said before
   // `listening`, which is what scripts and tests wait for.
@@ -140,6 +142,8 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
     rateLimits: config.rateLimits ? 'on' : 'off',
     retentionDays: config.retentionDays ?? 'off',
     telemetryRetentionHours: config.telemetryRetentionMicros === null ? 'off' : config.telemetryRetentionMicros / 3600e6,
+    agentLostAfterMinutes: config.agentLostAfterMicros === null ? 'off' : config.agentLostAfterMicros / 60e6,
+    agentLostPolicy: config.agentLostPolicy,
     trustProxy: config.trustProxy.map((range) => range.text),
     replays: app.services.replay.activeCount,
     metrics: metrics ? 'on' : 'off',
@@ -188,6 +192,7 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
   app.services.sessions.stop()
   // A prune in progress ends after its current batch, before the store closes.
   await app.services.retention.stop()
+  await app.services.agentLost.stop()
   // Streams end now (their clients resume with Last-Event-ID), so that only requests in flight are waited for.
   app.services.streams.stop()
   // A stream whose client stopped reading may hold its socket until its cut-off: not past a few seconds.

@@ -10,6 +10,7 @@ import { createBus } from '../src/services/bus'
 import { createReports } from '../src/services/reports'
 import { createSqliteStore } from '../src/store/sqlite'
 import type { RetentionOptions } from '../src/services/retention'
+import type { AgentLostOptions, OnAgentLost } from '../src/services/agent-lost'
 import type { Store } from '../src/store/types'
 import { checkAnswer } from './shapes'
 
@@ -47,19 +48,36 @@ export type Harness = {
 }
 
 export function createHarness(
-  options: { clock?: () => number; rateLimits?: RateLimitConfig | null; store?: Parameters<typeof createSqliteStore>[1]; retention?: RetentionOptions } = {},
+  options: {
+    clock?: () => number
+    rateLimits?: RateLimitConfig | null
+    store?: Parameters<typeof createSqliteStore>[1]
+    retention?: RetentionOptions
+    agentLost?: AgentLostOptions
+    onAgentLost?: OnAgentLost
+  } = {},
 ): Harness {
   const dir = tempDir()
   const dbPath = join(dir.path, 'test.db')
   const open = (storeOptions = options.store) => {
     const store = createSqliteStore(dbPath, storeOptions)
-    const app = createApp({ store, clock: options.clock, log: silentLogger, password: TEST_PASSWORD_OPTIONS, rateLimits: options.rateLimits, retention: options.retention })
+    const app = createApp({
+      store,
+      clock: options.clock,
+      log: silentLogger,
+      password: TEST_PASSWORD_OPTIONS,
+      rateLimits: options.rateLimits,
+      retention: options.retention,
+      agentLost: options.agentLost,
+      onAgentLost: options.onAgentLost,
+    })
     return { store, app }
   }
   const stop = () => {
     harness.app.services.replay.stop()
     harness.app.services.sessions.stop()
     void harness.app.services.retention.stop()
+    void harness.app.services.agentLost.stop()
     harness.app.services.streams.stop()
     void harness.app.services.reports.stop()
     harness.store.close()
