@@ -5,6 +5,10 @@
 // docs/api.md §2.1 last row), then marks it: a crash between the two leaves the agent unmarked, so the next
 // sweep does both again (the failure's key stores it once). Then it tells `onAgentLost` (the alerts).
 // Paged in small batches with a turn of the event loop between them, like the retention sweep.
+// The server's own downtime is no agent's silence: an agent is lost once it has not been seen for the
+// duration *while this server ran*, so nothing is found lost before the server has been up that long (a
+// restart after an outage longer than the duration would otherwise find every agent lost, and under
+// `fail` end every live deployment).
 import { AppError } from '../domain/errors'
 import { formatTimestamp, type Clock } from '../domain/time'
 import type { Logger } from '../log'
@@ -26,7 +30,8 @@ export type OnAgentLost = (userId: string, agentId: string, at: number) => void 
 export const AGENT_LOST_SWEEP_EVERY_MS = 15_000
 export const AGENT_LOST_BATCH = 100
 
-export type AgentLostSweep = { lost: number; failedDeployments: number }
+/** `waiting`: the server has not been up for the duration yet, so nobody was judged. */
+export type AgentLostSweep = { lost: number; failedDeployments: number; waiting?: true }
 export type AgentLostSweeper = ReturnType<typeof createAgentLostSweeper>
 
 export function createAgentLostSweeper({
@@ -49,6 +54,8 @@ export function createAgentLostSweeper({
   batch?: number
 }) {
   const afterMicros = options.afterMicros
+  /** Since when this server has been watching (its start): silence before it is not counted. */
+  const watchingSince = clock()
 
   /** Fails one deployment of the lost agent; false when it ended (or went) meanwhile. */
   async function failDeployment(userId: string, deploymentId: string, agentId: string, lastSeenAt: number) {
@@ -81,12 +88,16 @@ export function createAgentLostSweeper({
     everyMs,
     log,
     failed: 'the lost-agent sweep failed; it runs again later',
-    done: (r: AgentLostSweep) => r.lost > 0 && log.info('lost agents found', { agents: r.lost, failedDeployments: r.failedDeployments }),
+    done: (r: AgentLostSweep) => {
+      if (r.lost > 0) log.info('lost agents found', { agents: r.lost, failedDeployments: r.failedDeployments })
+      else log.debug?.('lost-agent sweep: none lost', { waitingForUptime: r.waiting ?? false })
+    },
     async work() {
       const result: AgentLostSweep = { lost: 0, failedDeployments: 0 }
       if (afterMicros === null) return result
       const now = clock()
       const cutoff = now - afterMicros
+      if (cutoff <= watchingSince) return { ...result, waiting: true as const }
       let after: AgentRef | null = null
       while (!job.stopped) {
         const silent = await store.listSilentAgents(cutoff, after, batch)

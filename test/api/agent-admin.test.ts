@@ -120,7 +120,8 @@ describe('lost agents (--agent-lost-after)', () => {
       await h.request('POST', '/api/agent/telemetry', { body: {}, headers: as(t, 'sat-chatty') })
       clock.advance(9 * 60)
       await h.request('GET', '/api/agent/workloads', { headers: as(t, 'sat-chatty') })
-      expect(await sweep()).toEqual({ lost: 0, failedDeployments: 0 })
+      // The server itself has been up only 9 minutes: nobody is judged yet.
+      expect(await sweep()).toEqual({ lost: 0, failedDeployments: 0, waiting: true })
       clock.advance(61)
       const foundAt = clock()
       expect(await sweep()).toEqual({ lost: 1, failedDeployments: 0 })
@@ -203,6 +204,30 @@ describe('lost agents (--agent-lost-after)', () => {
       // The agent comes back and reports late: the event is stored, the status stays failed.
       expect((await h.request('POST', `/api/deployments/${running}/events`, { body: event('job.completed', '2026-03-07T13:00:00Z'), headers: t.asAgent })).status).toBe(201)
       expect(await status(running)).toBe('failed')
+    } finally {
+      h.close()
+    }
+  })
+
+  test('the server’s own downtime is no silence: after a restart nobody is lost before the server has been up for the duration', async () => {
+    const clock = fixedClock()
+    const lost: string[] = []
+    const h = createHarness({ clock, agentLost: { afterMicros: 10 * MINUTE, policy: 'fail' }, onAgentLost: (_user, id) => void lost.push(id) })
+    try {
+      const t = await createTenant(h)
+      const dep = await t.createDeployment('live')
+      await h.request('GET', '/api/agent/workloads', { headers: t.asAgent })
+      // The server is down for two hours, then starts again (a new app on the same file).
+      clock.advance(2 * 3600)
+      h.restart()
+      expect(await h.app.services.agentLost.sweep()).toEqual({ lost: 0, failedDeployments: 0, waiting: true })
+      clock.advance(9 * 60)
+      expect((await h.app.services.agentLost.sweep()).lost).toBe(0)
+      expect((await h.request('GET', `/api/deployments/${dep}`, { headers: t.asKey })).body.status).toBe('dispatched')
+      // Silent for the duration while this server ran: now it is lost.
+      clock.advance(61)
+      expect(await h.app.services.agentLost.sweep()).toEqual({ lost: 1, failedDeployments: 1 })
+      expect(lost).toEqual(['sat-25544'])
     } finally {
       h.close()
     }
