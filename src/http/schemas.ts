@@ -69,7 +69,7 @@ const planFields = {
   preset: nullable(t.String()),
   event_count: t.Integer({ minimum: 0 }),
   created_at: Timestamp,
-  archived_at: nullable(Timestamp, 'set while the plan is archived (docs/api.md §5 "Archiving")'),
+  archived_at: nullable(Timestamp, 'set while the plan is archived (docs/api.md §5 "Archiving a plan")'),
 }
 export const Plan = exact(planFields)
 export const PlanWithData = exact({ ...planFields, plan_data: t.Unknown({ description: 'the planner output, as sent (docs/api.md §5)' }) })
@@ -92,7 +92,7 @@ export const Deployment = exact({
   agent_id: nullable(t.String()),
   dispatched_at: NullableTimestamp,
   event_count: t.Integer({ minimum: 0 }),
-  archived_at: nullable(Timestamp, 'set while the deployment is archived (docs/api.md §2 "Archiving")'),
+  archived_at: nullable(Timestamp, 'set while the deployment is archived (docs/api.md §2.2)'),
 })
 export const DeploymentPage = exact({ deployments: t.Array(Deployment), next_cursor })
 export const CreatedDeployment = exact({ id: t.String(), status: t.Literal('pending') })

@@ -32,7 +32,7 @@ export const deploymentRoutes = ({ store, replay, reports, guard, clock }: Route
         const plan = typeof raw?.plan_id === 'string' ? await store.getPlan(userId, raw.plan_id) : null
         // An unknown plan answers 404 before the rest of the body is judged (docs/api.md §0 order).
         if (typeof raw?.plan_id === 'string' && !plan) throw notFound('plan')
-        // An archived plan makes no new deployment until it is restored (docs/api.md §5 "Archiving"): 409 before the body's 400.
+        // An archived plan makes no new deployment until it is restored (docs/api.md §5 "Archiving a plan"): 409 before the body's 400.
         if (plan?.archivedAt != null) throw new AppError('CONFLICT', 'plan is archived: restore it (POST /api/plans/{id}/unarchive) to deploy it')
         const body = validate(NewDeploymentBody, raw)
         const mode = body.mode ?? 'simulated'

@@ -29,7 +29,7 @@ export type Plan = {
   preset: string | null
   eventCount: number
   createdAt: number
-  /** Set while the plan is archived (docs/api.md §5 "Archiving"): hidden from the default list. */
+  /** Set while the plan is archived (docs/api.md §5 "Archiving a plan"): hidden from the default list. */
   archivedAt: number | null
 }
 export type PlanWithData = Plan & { planData: string }
@@ -56,7 +56,7 @@ export type Deployment = {
   eventCount: number
   missionName: string
   planLabel: string
-  /** Set while the (terminal) deployment is archived (docs/api.md §2 "Archiving"): hidden from the default list. */
+  /** Set while the (terminal) deployment is archived (docs/api.md §2.2): hidden from the default list. */
   archivedAt: number | null
 }
 export type StoredEvent = {
@@ -294,7 +294,7 @@ export interface Store {
   getPlan(userId: string, id: string): Promise<PlanWithData | null>
   /**
    * Archives the plan (`archived` true; one already archived keeps its archived_at) or restores it
-   * (docs/api.md §5 "Archiving"); null when unknown or not the user's.
+   * (docs/api.md §5 "Archiving a plan"); null when unknown or not the user's.
    */
   setPlanArchived(userId: string, id: string, archived: boolean, now: number): Promise<Plan | null>
 
@@ -307,7 +307,7 @@ export interface Store {
   cancelDeployment(userId: string, id: string, now: number, onDurable?: (change: DeploymentChange) => void): Promise<DeploymentChange>
   /**
    * Archives a terminal deployment (`archived` true; one already archived keeps its archived_at) or
-   * restores it (docs/api.md §2 "Archiving"). A change of the flag is a change of the owner's sequence
+   * restores it (docs/api.md §2.2). A change of the flag is a change of the owner's sequence
    * (the list stream sends it). Throws NOT_FOUND, or CONFLICT when archiving one not terminal. Answers
    * once durable.
    */

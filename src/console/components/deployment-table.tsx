@@ -20,7 +20,7 @@ export type DeploymentItem = {
   agent_id: string | null
   dispatched_at: string | null
   event_count: number
-  /** Set while archived (docs/api.md §2 "Archiving"). */
+  /** Set while archived (docs/api.md §2.2). */
   archived_at: string | null
 }
 

@@ -32,7 +32,7 @@ type Plan = {
   preset: string | null
   event_count: number
   created_at: string
-  /** Set while archived (docs/api.md §5 "Archiving"). */
+  /** Set while archived (docs/api.md §5 "Archiving a plan"). */
   archived_at: string | null
 }
 type PlanWithData = Plan & { plan_data: unknown }

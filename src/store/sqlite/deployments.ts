@@ -236,7 +236,7 @@ export function createDeploymentStore(db: Db, durable: DurableCommits): Deployme
   const setArchived = immediate((userId: string, id: string, archived: boolean, now: number): { change: DeploymentChange; moved: boolean } => {
     const row = q.get.get({ id, userId })
     if (!row) throw notFound('deployment')
-    // Only a terminal deployment can be archived (docs/api.md §2 "Archiving"); so only such a one is ever restored.
+    // Only a terminal deployment can be archived (docs/api.md §2.2); so only such a one is ever restored.
     if (archived && !isTerminal(row.status)) throw new AppError('CONFLICT', `deployment is ${row.status}: only a completed, failed or cancelled one can be archived`)
     if ((row.archivedAt !== null) === archived) return { change: toChange(row), moved: false }
     q.setArchived.run({ id, userId, archived: archived ? 1 : 0, now })
