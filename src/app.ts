@@ -41,6 +41,7 @@ import { referenceRoutes } from './routes/reference'
 import { usageRoutes } from './routes/usage'
 import type { RouteEntry } from './http/openapi'
 import { createRetention, type RetentionOptions } from './services/retention'
+import { createAgentLostSweeper, type AgentLostOptions, type OnAgentLost } from './services/agent-lost'
 import type { Store } from './store/types'
 import { createConsoleApi } from './console/api'
 import { consoleRoutes, missingPage, problemPage } from './console'
@@ -72,6 +73,12 @@ export type AppOptions = {
   quotas?: QuotaConfig
   /** The webhook sender's fetch, timeout, bound in flight and period (src/services/webhooks.ts; tests change them). */
   webhooks?: Omit<WebhookSenderOptions, 'store' | 'clock' | 'log' | 'metrics'>
+  /** Lost agents (`--agent-lost-after`, `--agent-lost-policy`; docs/operations.md "Lost agents"); default: off. */
+  agentLost?: AgentLostOptions
+  /** How often the lost-agent sweep runs once `services.agentLost.start()` runs (default 15 s). */
+  agentLostEveryMs?: number
+  /** Told once per agent found lost, after its lost_at is stored (the webhooks' `agent.lost` connects here). */
+  onAgentLost?: OnAgentLost
 }
 
 /** The default of `--telemetry-retention`: 30 days. */
@@ -96,6 +103,19 @@ export function createApp(options: AppOptions) {
   // Sends the webhook outbox; alerts raised outside the deployment writes go through `alerts` (docs/api.md §1 "Webhooks").
   const webhooks = createWebhookSender({ store, clock, log, metrics: metrics?.webhooks, ...options.webhooks })
   const alerts = createAlerts({ store, clock, sender: webhooks })
+  const agentLost = createAgentLostSweeper({
+    store,
+    clock,
+    log,
+    failures,
+    options: options.agentLost ?? { afterMicros: null, policy: 'flag' },
+    // A lost agent is an `agent.lost` alert for the user's webhooks (docs/api.md §1 "Webhooks"), then whatever else was asked.
+    async onAgentLost(userId, agentId, at, lastSeenAt) {
+      await alerts.agentLost(userId, agentId, at, lastSeenAt)
+      await options.onAgentLost?.(userId, agentId, at, lastSeenAt)
+    },
+    everyMs: options.agentLostEveryMs,
+  })
   const streams = createStreams({ store, bus, log, stillValid: auth.stillValid })
   const trustProxy = options.trustProxy ?? []
   // Set by src/server.ts once the app is served on a socket.
@@ -162,7 +182,7 @@ export function createApp(options: AppOptions) {
   }
   routesNow = () => app.routes
   return Object.assign(app, {
-    services: { auth, replay, sessions, reports, bus, streams, retention, webhooks, alerts },
+    services: { auth, replay, sessions, reports, bus, streams, retention, webhooks, alerts, agentLost },
     /**
      * What the socket serves (src/server.ts): the app, with request ids, log lines and request metrics
      * (src/http/observe.ts). `handle` alone is the app unobserved (tests, the console's in-process calls).

@@ -6,6 +6,7 @@ import { KEY_SCOPES, type KeyScope, type Role } from './db/schema'
 import { parseEventQuota, parseSize, type QuotaConfig } from './domain/quota'
 import { parseCidr, type Cidr } from './domain/ip'
 import { LOG_LEVELS, type LogLevel } from './log'
+import { AGENT_LOST_POLICIES, type AgentLostPolicy } from './services/agent-lost'
 import { parseRateRule, RATE_LIMIT_KINDS, UPSTREAM_RATE_LIMITS, type RateLimitConfig } from './services/rate-limits'
 
 export const DEFAULTS = { host: '127.0.0.1', port: 8080, db: './data/ground-console.db' }
@@ -36,6 +37,10 @@ export type ServeConfig = {
   telemetryRetentionMicros: number | null
   /** Per-user quotas on reports (docs/operations.md "Quotas"); both off by default. */
   quotas: QuotaConfig
+  /** An agent not seen for this many microseconds is lost (docs/operations.md "Lost agents"); null: off (the default). */
+  agentLostAfterMicros: number | null
+  /** What a lost agent's dispatched and running deployments become: left as they are (`flag`) or failed. */
+  agentLostPolicy: AgentLostPolicy
 }
 export type UserCreateConfig = { command: 'user create'; db: string; email: string; password: string; role: Role; name?: string }
 export type KeyCreateConfig = { command: 'key create'; db: string; email: string; name: string; test: boolean; scope: KeyScope }
@@ -50,6 +55,7 @@ export const USAGE = `Usage:
                  [--trust-proxy CIDR,...] [--no-console] [--tls-cert FILE --tls-key FILE]
                  [--metrics-token T] [--log-level L] [--retention-days N] [--telemetry-retention D]
                  [--quota-events-per-user N[/PERIOD]] [--quota-storage-per-user SIZE]
+                 [--agent-lost-after D] [--agent-lost-policy flag|fail]
   ground-console backup --out FILE [--db PATH]
   ground-console restore --from FILE [--db PATH] [--force]
   ground-console user create --email E --password P [--role admin|operator] [--name N] [--db PATH]
@@ -86,6 +92,10 @@ serve (the default) runs the server. Flags override the environment:
                                     (100000, 5000/1h, 1000000/7d); over it a report is 429 (default off)
   --quota-storage-per-user QUOTA_STORAGE_PER_USER  at most SIZE of stored events per user (500M,
                                     10G; at least 1M); over it a report is 403 (default off)
+  --agent-lost-after AGENT_LOST_AFTER  an agent not seen for this long (10m, 2h, 1d; at least 1m) is
+                                    flagged lost until it is seen again (default off)
+  --agent-lost-policy AGENT_LOST_POLICY  flag: only flag it (default); fail: also fail its dispatched
+                                    and running deployments (a stored job.failed, reason agent_lost)
   First start on an empty database creates an admin from ADMIN_EMAIL and ADMIN_PASSWORD, or
   admin@localhost with a random password, printed once when stdout is a terminal, otherwise
   written to initial-admin-password (mode 0600) beside the database file.
@@ -119,6 +129,8 @@ const OPTIONS = {
   'telemetry-retention': { type: 'string' },
   'quota-events-per-user': { type: 'string' },
   'quota-storage-per-user': { type: 'string' },
+  'agent-lost-after': { type: 'string' },
+  'agent-lost-policy': { type: 'string' },
   out: { type: 'string' },
   from: { type: 'string' },
   force: { type: 'boolean' },
@@ -181,6 +193,11 @@ export function loadConfig({ argv, env }: { argv: string[]; env: Record<string, 
     if (telemetryRetentionMicros === undefined)
       errors.push(`--telemetry-retention must be a duration like 30d, 12h or 90m (at least 1m), or "off", not "${telemetryText}"`)
     const quotas = loadQuotas(values, env, errors)
+    const lostText = values['agent-lost-after'] ?? env.AGENT_LOST_AFTER ?? 'off'
+    const agentLostAfterMicros = lostText === 'off' ? null : parseDuration(lostText)
+    if (agentLostAfterMicros === undefined) errors.push(`--agent-lost-after must be a duration like 10m, 2h or 1d (at least 1m), or "off", not "${lostText}"`)
+    const agentLostPolicy = values['agent-lost-policy'] ?? env.AGENT_LOST_POLICY ?? 'flag'
+    if (!(AGENT_LOST_POLICIES as readonly string[]).includes(agentLostPolicy)) errors.push(`--agent-lost-policy must be "flag" or "fail", not "${agentLostPolicy}"`)
     if (errors.length) return { ok: false, errors }
     const host = values.host ?? env.HOST ?? DEFAULTS.host
     // Served over HTTPS, the session cookie is Secure whatever --secure-cookies says.
@@ -190,6 +207,7 @@ export function loadConfig({ argv, env }: { argv: string[]; env: Record<string, 
         command, host, port, db, durability: durability as Durability, secureCookies: secureCookies || tls !== null, rateLimits, trustProxy, console: serveConsole, tls, admin,
         metricsToken: metricsToken || null, logLevel: logLevel as LogLevel,
         retentionDays, telemetryRetentionMicros: telemetryRetentionMicros ?? null, quotas,
+        agentLostAfterMicros: agentLostAfterMicros ?? null, agentLostPolicy: agentLostPolicy as AgentLostPolicy,
       },
     }
   }

@@ -119,6 +119,7 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
     metrics: metrics && { registry: metrics, token: config.metricsToken! },
     retention: { retentionDays: config.retentionDays, telemetryRetentionMicros: config.telemetryRetentionMicros },
     quotas: config.quotas,
+    agentLost: { afterMicros: config.agentLostAfterMicros, policy: config.agentLostPolicy },
   })
   const admin = await ensureAdmin(store, app.services.auth, config.admin, { terminal: Boolean(process.stdout.isTTY), dbPath: config.db })
   if (admin?.passwordFile)
@@ -130,6 +131,7 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
   app.services.sessions.start()
   app.services.retention.start()
   app.services.webhooks.start()
+  app.services.agentLost.start()
   await app.services.replay.resume()
   // Past Bun's own header limit (16 KiB unless raised) Bun answers a bare 431 before our JSON one (docs/http.md). Said before
   // `listening`, which is what scripts and tests wait for.
@@ -144,6 +146,8 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
     telemetryRetentionHours: config.telemetryRetentionMicros === null ? 'off' : config.telemetryRetentionMicros / 3600e6,
     quotaEventsPerUser: config.quotas.events ? `${config.quotas.events.count}/${config.quotas.events.periodMicros / 3600e6}h` : 'off',
     quotaStoragePerUser: config.quotas.storageBytes ?? 'off',
+    agentLostAfterMinutes: config.agentLostAfterMicros === null ? 'off' : config.agentLostAfterMicros / 60e6,
+    agentLostPolicy: config.agentLostPolicy,
     trustProxy: config.trustProxy.map((range) => range.text),
     replays: app.services.replay.activeCount,
     metrics: metrics ? 'on' : 'off',
@@ -194,6 +198,7 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
   await app.services.retention.stop()
   // Sends in flight are abandoned: their deliveries are leased and sent again after a restart.
   await app.services.webhooks.stop()
+  await app.services.agentLost.stop()
   // Streams end now (their clients resume with Last-Event-ID), so that only requests in flight are waited for.
   app.services.streams.stop()
   // A stream whose client stopped reading may hold its socket until its cut-off: not past a few seconds.

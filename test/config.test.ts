@@ -7,7 +7,7 @@ describe('loadConfig', () => {
   test('serve is the default, with the documented defaults', () => {
     expect(load([])).toEqual({
       ok: true,
-      config: { command: 'serve', host: DEFAULTS.host, port: 8080, db: './data/ground-console.db', durability: 'full', secureCookies: false, rateLimits: null, trustProxy: [], console: true, tls: null, admin: {}, metricsToken: null, logLevel: 'info', retentionDays: null, telemetryRetentionMicros: 30 * 86_400e6, quotas: { events: null, storageBytes: null } },
+      config: { command: 'serve', host: DEFAULTS.host, port: 8080, db: './data/ground-console.db', durability: 'full', secureCookies: false, rateLimits: null, trustProxy: [], console: true, tls: null, admin: {}, metricsToken: null, logLevel: 'info', retentionDays: null, telemetryRetentionMicros: 30 * 86_400e6, quotas: { events: null, storageBytes: null }, agentLostAfterMicros: null, agentLostPolicy: 'flag' },
     })
   })
 
@@ -156,4 +156,18 @@ test('backup needs --out; restore needs --from and takes --force', () => {
   expect(load(['restore', '--from', 'b.db'], { DATABASE_PATH: '/var/lib/gc.db' })).toEqual({ ok: true, config: { command: 'restore', db: '/var/lib/gc.db', from: 'b.db', force: false } })
   expect(load(['restore', '--from', 'b.db', '--force'])).toMatchObject({ config: { force: true } })
   expect(load(['restore'])).toMatchObject({ ok: false, errors: [expect.stringContaining('--from')] })
+})
+
+test('lost agents: off and flag by default; --agent-lost-after D (AGENT_LOST_AFTER), --agent-lost-policy flag|fail (AGENT_LOST_POLICY)', () => {
+  expect(load([])).toMatchObject({ config: { agentLostAfterMicros: null, agentLostPolicy: 'flag' } })
+  expect(load(['--agent-lost-after', '10m'])).toMatchObject({ config: { agentLostAfterMicros: 10 * 60e6 } })
+  expect(load([], { AGENT_LOST_AFTER: '2h', AGENT_LOST_POLICY: 'fail' })).toMatchObject({ config: { agentLostAfterMicros: 2 * 3600e6, agentLostPolicy: 'fail' } })
+  expect(load(['--agent-lost-after', '1d', '--agent-lost-policy', 'flag'], { AGENT_LOST_AFTER: '2h', AGENT_LOST_POLICY: 'fail' })).toMatchObject({
+    config: { agentLostAfterMicros: 86_400e6, agentLostPolicy: 'flag' },
+  })
+  expect(load(['--agent-lost-after', 'off'], { AGENT_LOST_AFTER: '2h' })).toMatchObject({ config: { agentLostAfterMicros: null } })
+  for (const bad of ['10', '30s', '0m', '-5m', '1w', ''])
+    expect(load(['--agent-lost-after', bad])).toMatchObject({ ok: false, errors: [expect.stringContaining('--agent-lost-after')] })
+  for (const bad of ['FAIL', 'cancel', ''])
+    expect(load(['--agent-lost-policy', bad])).toMatchObject({ ok: false, errors: [expect.stringContaining('--agent-lost-policy')] })
 })

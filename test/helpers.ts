@@ -10,6 +10,7 @@ import { createBus } from '../src/services/bus'
 import { createReports } from '../src/services/reports'
 import { createSqliteStore } from '../src/store/sqlite'
 import type { RetentionOptions } from '../src/services/retention'
+import type { AgentLostOptions, OnAgentLost } from '../src/services/agent-lost'
 import type { Store } from '../src/store/types'
 import { checkAnswer } from './shapes'
 import type { QuotaConfig } from '../src/domain/quota'
@@ -49,7 +50,16 @@ export type Harness = {
 }
 
 export function createHarness(
-  options: { clock?: () => number; rateLimits?: RateLimitConfig | null; store?: Parameters<typeof createSqliteStore>[1]; retention?: RetentionOptions; quotas?: QuotaConfig; metrics?: Metrics } = {},
+  options: {
+    clock?: () => number
+    rateLimits?: RateLimitConfig | null
+    store?: Parameters<typeof createSqliteStore>[1]
+    retention?: RetentionOptions
+    quotas?: QuotaConfig
+    metrics?: Metrics
+    agentLost?: AgentLostOptions
+    onAgentLost?: OnAgentLost
+  } = {},
 ): Harness {
   const dir = tempDir()
   const dbPath = join(dir.path, 'test.db')
@@ -64,6 +74,8 @@ export function createHarness(
       retention: options.retention,
       quotas: options.quotas,
       metrics: options.metrics ? { registry: options.metrics, token: 'a-metrics-token-for-tests' } : null,
+      agentLost: options.agentLost,
+      onAgentLost: options.onAgentLost,
     })
     return { store, app }
   }
@@ -72,6 +84,7 @@ export function createHarness(
     harness.app.services.sessions.stop()
     void harness.app.services.retention.stop()
     void harness.app.services.webhooks.stop()
+    void harness.app.services.agentLost.stop()
     harness.app.services.streams.stop()
     void harness.app.services.reports.stop()
     harness.store.close()

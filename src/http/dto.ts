@@ -32,6 +32,7 @@ export const planDto = (p: Plan): Static<typeof Shapes.Plan> => ({
   preset: p.preset,
   event_count: p.eventCount,
   created_at: formatTimestamp(p.createdAt),
+  archived_at: formatNullableTimestamp(p.archivedAt),
 })
 
 /** A plan with its data as JSON text: the stored text is spliced in, never parsed (it may predate today's limits). */
@@ -54,6 +55,7 @@ export const deploymentDto = (d: Deployment): Static<typeof Shapes.Deployment> =
   agent_id: d.agentId,
   dispatched_at: formatNullableTimestamp(d.dispatchedAt),
   event_count: d.eventCount,
+  archived_at: formatNullableTimestamp(d.archivedAt),
 })
 
 export const agentDto = (a: Agent): Static<typeof Shapes.Agent> => ({
@@ -68,6 +70,7 @@ export const agentDto = (a: Agent): Static<typeof Shapes.Agent> => ({
   // Picked again on the way out: samples stored before the field rule (docs/lists.md) may hold anything.
   // Their numbers were written from doubles, so a plain parse reads them back exactly.
   last_telemetry: a.lastTelemetry === null ? null : pickTelemetry(JSON.parse(a.lastTelemetry)),
+  lost_at: formatNullableTimestamp(a.lostAt),
 })
 
 /**

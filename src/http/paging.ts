@@ -4,7 +4,7 @@
 // same codec with a position of their own (src/http/event-query.ts).
 import { createHash } from 'node:crypto'
 import { invalid } from '../domain/errors'
-import type { PageQuery, SortKey } from '../store/types'
+import { ARCHIVE_FILTERS, type ArchiveFilter, type PageQuery, type SortKey } from '../store/types'
 import { intParam } from './query'
 
 export const PAGE_LIMIT_DEFAULT = 100
@@ -29,6 +29,16 @@ export function cursorParam(query: URLSearchParams): string | undefined {
   const cursor = queryParam(query, 'cursor')
   if (cursor !== undefined && query.has('offset')) throw invalid('cursor', 'cannot be combined with offset')
   return cursor
+}
+
+/**
+ * The `archived` filter of the deployment and plan lists (docs/lists.md "Archived"): `exclude` (the default:
+ * archived rows are hidden), `include` or `only`. Part of the list's cursor scope.
+ */
+export function archivedParam(query: URLSearchParams): ArchiveFilter {
+  const value = queryParam(query, 'archived') ?? 'exclude'
+  if (!(ARCHIVE_FILTERS as readonly string[]).includes(value)) throw invalid('archived', `must be one of ${ARCHIVE_FILTERS.join(', ')}`)
+  return value as ArchiveFilter
 }
 
 /** `{next_cursor}` on a page that has a next one; nothing at all on the last page (docs/api.md §0). */

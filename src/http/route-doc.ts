@@ -104,3 +104,8 @@ export const listQuery = {
   limit: t.Optional(t.Integer({ minimum: 1, maximum: 500, description: 'page size, default 100' })),
   cursor: t.Optional(t.String({ description: 'the next_cursor of the previous page' })),
 }
+
+/** The archive filter of the deployment and plan lists (docs/lists.md "Archived"; src/http/paging.ts archivedParam). */
+export const archivedQuery = t.Optional(
+  t.UnionEnum(['exclude', 'include', 'only'], { description: 'archived rows: hidden (exclude, the default), shown with the others (include), or alone (only)' }),
+)

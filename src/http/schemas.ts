@@ -15,7 +15,7 @@ import { ALERT_EVENTS } from '../domain/webhooks'
 /** An object with exactly these fields. */
 const exact = <P extends Parameters<typeof t.Object>[0]>(properties: P, description?: string) =>
   t.Object(properties, { additionalProperties: false, ...(description ? { description } : {}) })
-const nullable = <S extends TSchema>(schema: S) => t.Union([schema, t.Null()])
+const nullable = <S extends TSchema>(schema: S, description?: string) => t.Union([schema, t.Null()], description ? { description } : {})
 
 /** A server-made time (docs/api.md §0): RFC 3339 in UTC with `Z`, at most six fractional digits, trailing zeros trimmed. */
 export const Timestamp = t.String({
@@ -72,6 +72,7 @@ const planFields = {
   preset: nullable(t.String()),
   event_count: t.Integer({ minimum: 0 }),
   created_at: Timestamp,
+  archived_at: nullable(Timestamp, 'set while the plan is archived (docs/api.md §5 "Archiving a plan")'),
 }
 export const Plan = exact(planFields)
 export const PlanWithData = exact({ ...planFields, plan_data: t.Unknown({ description: 'the planner output, as sent (docs/api.md §5)' }) })
@@ -94,6 +95,7 @@ export const Deployment = exact({
   agent_id: nullable(t.String()),
   dispatched_at: NullableTimestamp,
   event_count: t.Integer({ minimum: 0 }),
+  archived_at: nullable(Timestamp, 'set while the deployment is archived (docs/api.md §2.2)'),
 })
 export const DeploymentPage = exact({ deployments: t.Array(Deployment), next_cursor })
 export const CreatedDeployment = exact({ id: t.String(), status: t.Literal('pending') })
@@ -145,6 +147,7 @@ export const Agent = exact({
   last_seen_at: Timestamp,
   last_heartbeat_at: NullableTimestamp,
   last_telemetry: nullable(Telemetry),
+  lost_at: nullable(Timestamp, 'when the agent was found lost (--agent-lost-after); null while it is seen'),
 })
 export const AgentPage = exact({ agents: t.Array(Agent), next_cursor })
 export const TelemetrySamplePage = exact({ samples: t.Array(exact({ received_at: Timestamp, ...telemetryFields })), next_cursor })

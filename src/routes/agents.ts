@@ -5,17 +5,17 @@ import { invalid, notFound } from '../domain/errors'
 import { pickTelemetry } from '../domain/telemetry'
 import { formatTimestamp } from '../domain/time'
 import { agentDto } from '../http/dto'
-import { json } from '../http/json'
+import { json, noContent } from '../http/json'
 import { listPage, queryOf } from '../http/paging'
 import type { TelemetryPage } from '../store/types'
 import type { RouteDeps } from './deps'
 import { documented, listQuery } from '../http/route-doc'
-import { Agent, AgentPage, TelemetrySamplePage } from '../http/schemas'
+import { Agent, AgentPage, Empty, TelemetrySamplePage } from '../http/schemas'
 
 /** A sample's place in the list, as the cursor carries it: its seq written in digits (src/http/paging.ts ids are text). */
 const SEQ = /^[1-9][0-9]{0,15}$/
 
-export const fleetRoutes = ({ store, guard }: RouteDeps) =>
+export const fleetRoutes = ({ store, agents, guard }: RouteDeps) =>
   new Elysia({ name: 'routes/agents', prefix: '/api/agents' })
     .use(guard)
     .get(
@@ -35,6 +35,26 @@ export const fleetRoutes = ({ store, guard }: RouteDeps) =>
         return json(agentDto(agent))
       },
       { auth: 'any', ...documented({ tag: 'fleet', summary: 'One agent', auth: 'any', errors: [404], response: { 200: Agent } }) },
+    )
+    .delete(
+      '/:id',
+      async ({ params, principal }) => {
+        if (!(await agents.remove(principal.user.id, params.id))) throw notFound('agent')
+        return noContent()
+      },
+      {
+        auth: 'any',
+        ...documented({
+          tag: 'fleet',
+          summary: 'Delete an agent and its telemetry',
+          description:
+            'Its deployments keep their history (and their `agent_id`). An agent that calls again afterwards is a first contact, a new agent record; to keep a satellite out, revoke its key.',
+          auth: 'any',
+          changes: true,
+          errors: [404],
+          response: { 204: Empty },
+        }),
+      },
     )
     .get(
       '/:id/telemetry',

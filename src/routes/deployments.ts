@@ -2,12 +2,12 @@
 // one by one, cancelled.
 import { Elysia, t } from 'elysia'
 import { DEPLOYMENT_MODES, DEPLOYMENT_STATUSES, decideTransition, type DeploymentMode, type DeploymentStatus } from '../domain/deployment'
-import { invalid, notFound } from '../domain/errors'
+import { AppError, invalid, notFound } from '../domain/errors'
 import { newId } from '../domain/ids'
 import { deploymentDto } from '../http/dto'
 import { json, parseJson, readBody } from '../http/json'
-import { listPage, queryOf, queryParam } from '../http/paging'
-import { documented, listQuery } from '../http/route-doc'
+import { archivedParam, listPage, queryOf, queryParam } from '../http/paging'
+import { archivedQuery, documented, listQuery } from '../http/route-doc'
 import { CancelledDeployment, CreatedDeployment, Deployment, DeploymentPage } from '../http/schemas'
 import { validate } from '../http/validate'
 import type { RouteDeps } from './deps'
@@ -32,6 +32,8 @@ export const deploymentRoutes = ({ store, replay, reports, guard, clock }: Route
         const plan = typeof raw?.plan_id === 'string' ? await store.getPlan(userId, raw.plan_id) : null
         // An unknown plan answers 404 before the rest of the body is judged (docs/api.md §0 order).
         if (typeof raw?.plan_id === 'string' && !plan) throw notFound('plan')
+        // An archived plan makes no new deployment until it is restored (docs/api.md §5 "Archiving a plan"): 409 before the body's 400.
+        if (plan?.archivedAt != null) throw new AppError('CONFLICT', 'plan is archived: restore it (POST /api/plans/{id}/unarchive) to deploy it')
         const body = validate(NewDeploymentBody, raw)
         const mode = body.mode ?? 'simulated'
         const now = clock()
@@ -70,7 +72,7 @@ export const deploymentRoutes = ({ store, replay, reports, guard, clock }: Route
           auth: 'any',
           body: NewDeploymentBody,
           changes: true,
-          errors: [404],
+          errors: [404, 409],
           response: { 201: CreatedDeployment },
         }),
       },
@@ -81,7 +83,7 @@ export const deploymentRoutes = ({ store, replay, reports, guard, clock }: Route
         const userId = principal.user.id
         const query = queryOf(request)
         const filters = readDeploymentFilters(query)
-        const scope = ['deployments', userId, filters.statuses?.join(',') ?? null, filters.missionId, filters.mode, filters.satelliteId]
+        const scope = ['deployments', userId, filters.statuses?.join(',') ?? null, filters.missionId, filters.mode, filters.satelliteId, filters.archived]
         const { items, next } = await listPage(query, scope, (page) => store.listDeployments(userId, { ...page, ...filters }), { limitDefault: DEPLOYMENT_LIST_LIMIT })
         return json({ deployments: items.map(deploymentDto), ...next })
       },
@@ -98,6 +100,7 @@ export const deploymentRoutes = ({ store, replay, reports, guard, clock }: Route
             mode: t.Optional(t.UnionEnum(DEPLOYMENT_MODES)),
             mission_id: t.Optional(t.String()),
             satellite_id: t.Optional(t.String()),
+            archived: archivedQuery,
             ...listQuery,
           }),
           response: { 200: DeploymentPage },
@@ -133,6 +136,45 @@ export const deploymentRoutes = ({ store, replay, reports, guard, clock }: Route
         }),
       },
     )
+    .post(
+      '/:id/archive',
+      async ({ params, principal }) => {
+        const change = await store.setDeploymentArchived(principal.user.id, params.id, true, clock(), reports.changed)
+        return json(deploymentDto(change.deployment))
+      },
+      {
+        auth: 'any',
+        ...documented({
+          tag: 'deployments',
+          summary: 'Archive a finished deployment',
+          description:
+            'Only a completed, failed or cancelled deployment (else 409). Hidden from the default list (see `archived`), still read by id, its events kept; the list stream sends it with `archived_at` set. Archiving again keeps the first `archived_at`.',
+          auth: 'any',
+          changes: true,
+          errors: [404, 409],
+          response: { 200: Deployment },
+        }),
+      },
+    )
+    .post(
+      '/:id/unarchive',
+      async ({ params, principal }) => {
+        const change = await store.setDeploymentArchived(principal.user.id, params.id, false, clock(), reports.changed)
+        return json(deploymentDto(change.deployment))
+      },
+      {
+        auth: 'any',
+        ...documented({
+          tag: 'deployments',
+          summary: 'Restore an archived deployment',
+          description: 'Back in the default list; the list stream sends it with `archived_at` null. A deployment that is not archived is answered as it is.',
+          auth: 'any',
+          changes: true,
+          errors: [404],
+          response: { 200: Deployment },
+        }),
+      },
+    )
 
 const isStatus = (value: string): value is DeploymentStatus => (DEPLOYMENT_STATUSES as readonly string[]).includes(value)
 const isMode = (value: string): value is DeploymentMode => (DEPLOYMENT_MODES as readonly string[]).includes(value)
@@ -153,5 +195,6 @@ function readDeploymentFilters(query: URLSearchParams) {
     missionId: queryParam(query, 'mission_id') || null,
     mode,
     satelliteId: queryParam(query, 'satellite_id') || null,
+    archived: archivedParam(query),
   }
 }

@@ -5,10 +5,10 @@ import { newId } from '../domain/ids'
 import { parsePlanData } from '../domain/plan'
 import { planDto, planWithDataJson } from '../http/dto'
 import { json, parseJson, rawJson, readBody } from '../http/json'
-import { listPage, queryOf, queryParam } from '../http/paging'
+import { archivedParam, listPage, queryOf, queryParam } from '../http/paging'
 import { validate } from '../http/validate'
 import type { RouteDeps } from './deps'
-import { documented, listQuery } from '../http/route-doc'
+import { archivedQuery, documented, listQuery } from '../http/route-doc'
 import { Plan, PlanPage, PlanWithData } from '../http/schemas'
 
 const NewPlanBody = t.Object({
@@ -20,8 +20,8 @@ const NewPlanBody = t.Object({
   plan_data: t.Unknown(),
 })
 
-export const planRoutes = ({ store, guard, clock }: RouteDeps) =>
-  new Elysia({ name: 'routes/plans', prefix: '/api/plans' })
+export const planRoutes = ({ store, guard, clock }: RouteDeps) => {
+  return new Elysia({ name: 'routes/plans', prefix: '/api/plans' })
     .use(guard)
     .post(
       '/',
@@ -42,6 +42,7 @@ export const planRoutes = ({ store, guard, clock }: RouteDeps) =>
           planData: JSON.stringify(body.plan_data),
           eventCount: events.length,
           createdAt: clock(),
+          archivedAt: null,
         }
         await store.insertPlan(plan)
         return json(planDto(plan), 201)
@@ -66,12 +67,13 @@ export const planRoutes = ({ store, guard, clock }: RouteDeps) =>
         const userId = principal.user.id
         const query = queryOf(request)
         const missionId = queryParam(query, 'mission_id') || null
-        const { items, next } = await listPage(query, ['plans', userId, missionId], (page) => store.listPlans(userId, missionId, page))
+        const archived = archivedParam(query)
+        const { items, next } = await listPage(query, ['plans', userId, missionId, archived], (page) => store.listPlans(userId, missionId, page, archived))
         return json({ plans: items.map(planDto), ...next })
       },
       {
         auth: 'any',
-        ...documented({ tag: 'missions', summary: 'List plans, newest first', auth: 'any', query: t.Object({ mission_id: t.Optional(t.String({ description: 'only this mission’s plans' })), ...listQuery }), response: { 200: PlanPage } }),
+        ...documented({ tag: 'missions', summary: 'List plans, newest first', auth: 'any', query: t.Object({ mission_id: t.Optional(t.String({ description: 'only this mission’s plans' })), archived: archivedQuery, ...listQuery }), response: { 200: PlanPage } }),
       },
     )
     .get(
@@ -83,3 +85,25 @@ export const planRoutes = ({ store, guard, clock }: RouteDeps) =>
       },
       { auth: 'any', ...documented({ tag: 'missions', summary: 'One plan, with its data', auth: 'any', errors: [404], response: { 200: PlanWithData } }) },
     )
+    .post('/:id/archive', ({ params, principal }) => setArchived(principal.user.id, params.id, true), {
+      auth: 'any',
+      ...documented({
+        tag: 'missions',
+        summary: 'Archive a plan',
+        description: 'Hidden from the default plan list (see `archived`), still read by id; an archived plan makes no new deployment (409) until it is restored. Archiving again keeps the first `archived_at`.',
+        auth: 'any',
+        changes: true,
+        errors: [404],
+        response: { 200: Plan },
+      }),
+    })
+    .post('/:id/unarchive', ({ params, principal }) => setArchived(principal.user.id, params.id, false), {
+      auth: 'any',
+      ...documented({ tag: 'missions', summary: 'Restore an archived plan', description: 'A plan that is not archived is answered as it is.', auth: 'any', changes: true, errors: [404], response: { 200: Plan } }),
+    })
+  async function setArchived(userId: string, id: string, archived: boolean) {
+    const plan = await store.setPlanArchived(userId, id, archived, clock())
+    if (!plan) throw notFound('plan')
+    return json(planDto(plan))
+  }
+}

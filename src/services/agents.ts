@@ -29,6 +29,16 @@ export function createAgentService({ store, clock, failures, reports }: { store:
       lastWritten.set(key, now)
     },
 
+    /**
+     * Deletes the agent and its telemetry (docs/api.md §4 "Deleting an agent"); false when unknown. Its
+     * next request is a first contact again: the last_seen_at write it would skip is forgotten too.
+     */
+    async remove(userId: string, agentId: string) {
+      const deleted = await store.deleteAgent(userId, agentId)
+      lastWritten.delete(`${userId}\n${agentId}`)
+      return deleted
+    },
+
     register(userId: string, agentId: string, fields: AgentRegistration) {
       return store.registerAgent(userId, agentId, fields, clock())
     },

@@ -1,12 +1,13 @@
 // The server failing a deployment it cannot go on with (docs/api.md §2.1, last row): a plan that cannot be
-// built or played. It stores a `job.failed` event saying why, through the reports service like any report,
+// built or played, or an agent lost under --agent-lost-policy fail (src/services/agent-lost.ts). It stores a `job.failed` event saying why, through the reports service like any report,
 // so the status moves in the same transaction, and it logs the reason once.
 import { makeEventInput } from '../domain/event'
 import type { Clock } from '../domain/time'
 import type { Logger } from '../log'
 import type { Reports } from './reports'
 
-export type FailureReason = 'plan_invalid' | 'replay_failed'
+/** Why the server failed a deployment: its plan, its replay, or its agent lost under --agent-lost-policy fail. */
+export type FailureReason = 'plan_invalid' | 'replay_failed' | 'agent_lost'
 
 const SERVER_FAILURE_KEY = 'server failed'
 

@@ -32,8 +32,16 @@ export type Plan = {
   preset: string | null
   eventCount: number
   createdAt: number
+  /** Set while the plan is archived (docs/api.md §5 "Archiving a plan"): hidden from the default list. */
+  archivedAt: number | null
 }
 export type PlanWithData = Plan & { planData: string }
+/**
+ * Which rows a list shows by their archive state (docs/lists.md "Archived"): the unarchived ones (the
+ * default), all of them, or only the archived ones.
+ */
+export const ARCHIVE_FILTERS = ['exclude', 'include', 'only'] as const
+export type ArchiveFilter = (typeof ARCHIVE_FILTERS)[number]
 export type Deployment = {
   id: string
   userId: string
@@ -51,6 +59,8 @@ export type Deployment = {
   eventCount: number
   missionName: string
   planLabel: string
+  /** Set while the (terminal) deployment is archived (docs/api.md §2.2): hidden from the default list. */
+  archivedAt: number | null
 }
 export type StoredEvent = {
   seq: number
@@ -81,6 +91,8 @@ export type Agent = {
   lastTelemetry: string | null
   /** First contact: the list order. */
   createdAt: number
+  /** When the agent was found lost (docs/operations.md "Lost agents"); null while it is seen. */
+  lostAt: number | null
 }
 /** An agent by its key. */
 export type AgentRef = { userId: string; id: string }
@@ -144,8 +156,10 @@ export type DeploymentPage = PageQuery & {
   missionId: string | null
   mode: DeploymentMode | null
   satelliteId: string | null
+  /** Archived deployments: left out (the default), included, or alone. */
+  archived: ArchiveFilter
 }
-export const NO_DEPLOYMENT_FILTER = { statuses: null, missionId: null, mode: null, satelliteId: null } satisfies Omit<DeploymentPage, keyof PageQuery>
+export const NO_DEPLOYMENT_FILTER = { statuses: null, missionId: null, mode: null, satelliteId: null, archived: 'exclude' } satisfies Omit<DeploymentPage, keyof PageQuery>
 
 /** A simulated deployment's replay, as the scheduler needs it. */
 export type ReplayState = {
@@ -304,18 +318,30 @@ export interface Store {
   listMissions(userId: string, page: PageQuery): Promise<Mission[]>
   getMission(userId: string, id: string): Promise<Mission | null>
 
-  insertPlan(plan: PlanWithData): Promise<void>
-  /** `missionId`: only that mission's plans. */
-  listPlans(userId: string, missionId: string | null, page: PageQuery): Promise<Plan[]>
+  insertPlan(plan: Omit<PlanWithData, 'archivedAt'>): Promise<void>
+  /** `missionId`: only that mission's plans. `archived`: which by their archive state (default: the unarchived ones). */
+  listPlans(userId: string, missionId: string | null, page: PageQuery, archived?: ArchiveFilter): Promise<Plan[]>
   getPlan(userId: string, id: string): Promise<PlanWithData | null>
+  /**
+   * Archives the plan (`archived` true; one already archived keeps its archived_at) or restores it
+   * (docs/api.md §5 "Archiving a plan"); null when unknown or not the user's.
+   */
+  setPlanArchived(userId: string, id: string, archived: boolean, now: number): Promise<Plan | null>
 
   /** `replayActive`: a simulated deployment inserted already started (see ReplayState). */
   /** `onDurable`, like every write's below: told once the write is durable, in commit order with all the others. */
-  insertDeployment(deployment: Omit<Deployment, 'missionName' | 'planLabel'> & { replayActive: boolean }, onDurable?: (change: DeploymentChange) => void): Promise<DeploymentChange>
+  insertDeployment(deployment: Omit<Deployment, 'missionName' | 'planLabel' | 'archivedAt'> & { replayActive: boolean }, onDurable?: (change: DeploymentChange) => void): Promise<DeploymentChange>
   listDeployments(userId: string, page: DeploymentPage): Promise<Deployment[]>
   getDeployment(userId: string, id: string): Promise<Deployment | null>
   /** Throws NOT_FOUND, or CONFLICT when the deployment is already terminal. Answers once the cancel is durable. */
   cancelDeployment(userId: string, id: string, now: number, onDurable?: (change: DeploymentChange) => void): Promise<DeploymentChange>
+  /**
+   * Archives a terminal deployment (`archived` true; one already archived keeps its archived_at) or
+   * restores it (docs/api.md §2.2). A change of the flag is a change of the owner's sequence
+   * (the list stream sends it). Throws NOT_FOUND, or CONFLICT when archiving one not terminal. Answers
+   * once durable.
+   */
+  setDeploymentArchived(userId: string, id: string, archived: boolean, now: number, onDurable?: (change: DeploymentChange) => void): Promise<DeploymentChange>
   /**
    * The owner's deployments changed after change `afterSeq`, in change order, at most `limit`; each in its
    * latest state (docs/api.md §3.3 GET /api/deployments/stream).
@@ -393,6 +419,23 @@ export interface Store {
    */
   recordTelemetry(userId: string, agentId: string, sample: { status?: AgentStatus; json: string }, now: number): Promise<void>
   listAgents(userId: string, page: PageQuery): Promise<Agent[]>
+  /**
+   * Deletes the agent and its telemetry samples (docs/api.md §4 "Deleting an agent"); its deployments keep
+   * their agent_id. False when unknown or another user's. Answers once durable.
+   */
+  deleteAgent(userId: string, agentId: string): Promise<boolean>
+  /**
+   * Agents not yet lost and not seen since before `cutoff`, in key order after `after` (null: from the
+   * first), at most `limit` (docs/operations.md "Lost agents").
+   */
+  listSilentAgents(cutoff: number, after: AgentRef | null, limit: number): Promise<Array<AgentRef & { lastSeenAt: number }>>
+  /** The ids of the user's deployments dispatched to this agent and still dispatched or running. */
+  listAgentLiveDeployments(userId: string, agentId: string): Promise<string[]>
+  /**
+   * Sets lost_at to `now` if the agent is still not lost and still not seen since before `cutoff`
+   * (a request since the listing keeps it found); whether it did. Answers once durable.
+   */
+  markAgentLost(userId: string, agentId: string, cutoff: number, now: number): Promise<boolean>
   /** The user's agent, or null when unknown or another user's. */
   getAgent(userId: string, agentId: string): Promise<Agent | null>
   /** The agent's kept samples, newest first (docs/lists.md "Telemetry"): one range of agent_telemetry_agent_idx. */

@@ -37,6 +37,8 @@ describe('register', () => {
         last_seen_at: '2026-03-07T12:01:00Z',
         last_heartbeat_at: null,
         last_telemetry: null,
+        // Ours (docs/operations.md "Lost agents").
+        lost_at: null,
       },
     ])
   })

@@ -24,6 +24,7 @@ describe('missions and plans', () => {
       preset: null,
       event_count: 3,
       created_at: '2026-03-07T12:00:00Z',
+      archived_at: null,
       plan_data: PLAN_DATA,
     })
     const list = await h.request('GET', `/api/plans?mission_id=${t.missionId}`, { headers: t.asKey })
@@ -84,6 +85,8 @@ describe('deployments', () => {
           agent_id: null,
           dispatched_at: null,
           event_count: 0,
+          // Ours (docs/api.md §2 "Archiving").
+          archived_at: null,
         },
       ],
     })

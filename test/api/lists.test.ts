@@ -21,7 +21,7 @@ type ListCase = {
   /** Creates n rows at the clock's current instant; their ids in creation order. */
   seed(t: Tenant, n: number): Promise<string[]>
   /** The list's filters as its cursors' scope holds them when none is given. */
-  filters?: null[]
+  filters?: (string | null)[]
   /** A page without `limit`: 100, or the compat 50 of the deployments (docs/api.md §2). */
   defaultLimit?: number
 }
@@ -75,7 +75,8 @@ const LISTS: ListCase[] = [
   {
     name: 'plans',
     role: 'operator',
-    filters: [null],
+    // mission_id, archived (src/routes/plans.ts)
+    filters: [null, 'exclude'],
     auth: (t) => t.asKey,
     seed: (t, n) =>
       times(n, (i) => created(h.request('POST', '/api/plans', { body: { mission_id: t.missionId, label: `p${i}`, satellite_id: '1', plan_data: PLAN_DATA }, headers: t.asKey }))),
@@ -83,8 +84,8 @@ const LISTS: ListCase[] = [
   {
     name: 'deployments',
     role: 'operator',
-    // statuses, mission_id, mode, satellite_id (src/routes/deployments.ts)
-    filters: [null, null, null, null],
+    // statuses, mission_id, mode, satellite_id, archived (src/routes/deployments.ts)
+    filters: [null, null, null, null, 'exclude'],
     defaultLimit: 50,
     auth: (t) => t.asKey,
     seed: (t, n) => times(n, () => t.createDeployment('live')),

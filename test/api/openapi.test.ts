@@ -109,8 +109,11 @@ const itemsOf = (schema: Schema, key: string) => resolved(resolved(schema).prope
 // The contract's words, field for field (docs/api.md §1, §2, §3, §4, §5: the compat shapes and ours beside them).
 describe('the compat shapes in the document are the contract’s', () => {
   test('deployments (§2)', () => {
-    const item = ['id', 'mission_id', 'plan_id', 'satellite_id', 'status', 'mode', 'speed_multiplier', 'started_at', 'completed_at', 'created_at', 'mission_name', 'sat_norad_id', 'plan_label', 'agent_id', 'dispatched_at', 'event_count']
+    const item = ['id', 'mission_id', 'plan_id', 'satellite_id', 'status', 'mode', 'speed_multiplier', 'started_at', 'completed_at', 'created_at', 'mission_name', 'sat_norad_id', 'plan_label', 'agent_id', 'dispatched_at', 'event_count', 'archived_at']
     expect(fields(answer('get', '/api/deployments/{id}', 200))).toEqual(item)
+    // Archiving answers the item (ours, like GET by id).
+    expect(fields(answer('post', '/api/deployments/{id}/archive', 200))).toEqual(item)
+    expect(fields(answer('post', '/api/deployments/{id}/unarchive', 200))).toEqual(item)
     const list = answer('get', '/api/deployments', 200)
     expect(fields(list)).toEqual(['deployments', 'next_cursor'])
     expect(list.required).toEqual(['deployments'])
@@ -137,7 +140,7 @@ describe('the compat shapes in the document are the contract’s', () => {
     expect(doc.paths['/api/agent/workloads']!.get!.responses['204']).toEqual({ description: 'No Content' })
     expect(fields(answer('get', '/api/agent/workloads', 200))).toEqual(['plan_id', 'deployment_id', 'satellite_id', 'plan_data', 'events'])
     expect(answer('post', '/api/agent/telemetry', 200).properties).toEqual({ ok: { const: true, type: 'boolean' } })
-    const agent = ['id', 'satellite_id', 'satellite_name', 'agent_version', 'status', 'registered_at', 'last_seen_at', 'last_heartbeat_at', 'last_telemetry']
+    const agent = ['id', 'satellite_id', 'satellite_name', 'agent_version', 'status', 'registered_at', 'last_seen_at', 'last_heartbeat_at', 'last_telemetry', 'lost_at']
     expect(Object.keys(itemsOf(answer('get', '/api/agents', 200), 'agents').properties!)).toEqual(agent)
     expect(fields(answer('get', '/api/agents/{id}', 200))).toEqual(agent)
     expect(fields(itemsOf(answer('get', '/api/agents/{id}/telemetry', 200), 'samples'))[0]).toBe('received_at')
@@ -148,10 +151,11 @@ describe('the compat shapes in the document are the contract’s', () => {
 
   test('missions and plans (§5)', () => {
     expect(fields(answer('get', '/api/missions/{id}', 200))).toEqual(['id', 'name', 'description', 'created_at'])
-    const plan = ['id', 'mission_id', 'label', 'satellite_id', 'satellite_name', 'preset', 'event_count', 'created_at']
+    const plan = ['id', 'mission_id', 'label', 'satellite_id', 'satellite_name', 'preset', 'event_count', 'created_at', 'archived_at']
     expect(fields(answer('post', '/api/plans', 201))).toEqual(plan)
     expect(fields(answer('get', '/api/plans/{id}', 200))).toEqual([...plan, 'plan_data'])
     expect(Object.keys(itemsOf(answer('get', '/api/plans', 200), 'plans').properties!)).toEqual(plan)
+    expect(fields(answer('post', '/api/plans/{id}/archive', 200))).toEqual(plan)
     expect(fields(answer('get', '/api/missions', 200))).toEqual(['missions', 'next_cursor'])
   })
 

@@ -17,6 +17,12 @@ type World = {
   scoped: { agent: string; read: string }
   webhookId: string
   freshWebhook(): string
+  /** A finished deployment of `a`, to archive and restore. */
+  finished: string
+  /** A plan of `a` to archive and restore (not the one other rows deploy). */
+  sparePlan: string
+  /** Another agent of `a` for each call, to delete. */
+  freshAgent(): string
 }
 type Route = {
   method: string
@@ -72,6 +78,13 @@ const ROUTES: Route[] = [
   { method: 'DELETE', path: '/api/webhooks/:id', kind: 'any', url: (w) => `/api/webhooks/${w.freshWebhook()}`, owned: true },
   { method: 'POST', path: '/api/webhooks/:id/ping', kind: 'any', url: (w) => `/api/webhooks/${w.webhookId}/ping`, owned: true },
   { method: 'GET', path: '/api/webhooks/:id/deliveries', kind: 'any', url: (w) => `/api/webhooks/${w.webhookId}/deliveries`, owned: true },
+  // Archiving again and restoring again answer 200: one deployment and one plan serve every call.
+  { method: 'POST', path: '/api/deployments/:id/archive', kind: 'any', url: (w) => `/api/deployments/${w.finished}/archive`, owned: true },
+  { method: 'POST', path: '/api/deployments/:id/unarchive', kind: 'any', url: (w) => `/api/deployments/${w.finished}/unarchive`, owned: true },
+  { method: 'POST', path: '/api/plans/:id/archive', kind: 'any', url: (w) => `/api/plans/${w.sparePlan}/archive`, owned: true },
+  { method: 'POST', path: '/api/plans/:id/unarchive', kind: 'any', url: (w) => `/api/plans/${w.sparePlan}/unarchive`, owned: true },
+  // Each call deletes an agent of its own: a second delete would be a 404.
+  { method: 'DELETE', path: '/api/agents/:id', kind: 'any', url: (w) => `/api/agents/${w.freshAgent()}`, owned: true },
 ]
 
 let h: Harness
@@ -101,7 +114,23 @@ beforeAll(async () => {
     handedOut.push(id)
     return id
   }
-  w = { a, other, dep: await a.createDeployment('live'), spareKeyId: spare.body.id, freshDeployment, agentId: 'sat-only-a', scoped, webhookId, freshWebhook }
+  const agentPool: string[] = []
+  for (let i = 0; i < 20; i++) {
+    agentPool.push(`sat-spare-${i}`)
+    await h.request('POST', '/api/agent/telemetry', { body: {}, headers: { ...a.asKey, 'x-agent-id': `sat-spare-${i}` } })
+  }
+  const freshAgent = () => {
+    const id = agentPool.pop()
+    if (!id) throw new Error('the pool of agents to delete is empty: make it larger')
+    return id
+  }
+  const finished = await a.createDeployment('live')
+  await h.request('POST', `/api/deployments/${finished}/cancel`, { headers: a.asKey })
+  const plan = await h.request('POST', '/api/plans', {
+    body: { mission_id: a.missionId, label: 'spare', satellite_id: '1', plan_data: { events: [{ type: 'job.accepted', timestamp_s: 0 }] } },
+    headers: a.asKey,
+  })
+  w = { a, other, dep: await a.createDeployment('live'), spareKeyId: spare.body.id, freshDeployment, agentId: 'sat-only-a', scoped, webhookId, freshWebhook, finished, sparePlan: plan.body.id, freshAgent }
   await h.request('POST', '/api/agent/telemetry', { body: { battery_percent: 50 }, headers: { ...a.asKey, 'x-agent-id': w.agentId } })
   const extra = await h.request('POST', '/api/keys', { body: { name: 'to revoke' }, headers: { cookie: a.cookie } })
   revokedKey = extra.body.key

@@ -108,6 +108,31 @@ describe('the deployments list', () => {
   })
 })
 
+describe('archiving, live', () => {
+  test('a finished deployment archived from its page leaves the live list of another tab, and restoring brings it back', async () => {
+    const { page, problems, context } = await newPage(station)
+    await logIn(page, ADMIN.email, ADMIN.password)
+    await page.locator('[data-live-state][data-state="live"]').waitFor()
+    const mission = await operator.post('/api/missions', { name: 'Archive' }, operator.asKey)
+    const plan = await operator.post('/api/plans', { mission_id: mission.id, label: 'Archive plan', satellite_id: 'sat-arch', plan_data: { events: [{ type: 'job.accepted', timestamp_s: 0 }] } }, operator.asKey)
+    const deployment = await operator.post('/api/deployments', { plan_id: plan.id, mode: 'live' }, operator.asKey)
+    await operator.post(`/api/deployments/${deployment.id}/cancel`, {}, operator.asKey)
+    const row = page.locator(`#deployments tr[data-id="${deployment.id}"]`)
+    await row.locator('[data-status="cancelled"]').waitFor()
+    // The deployment's own page, in a second tab: its archive form.
+    const tab = await context.newPage()
+    await tab.goto(`/deployments/${deployment.id}`)
+    await Promise.all([tab.waitForEvent('load'), tab.locator('[data-archive-form] button[type="submit"]').click()])
+    await tab.getByText('Deployment archived.').waitFor()
+    await row.waitFor({ state: 'detached' })
+    await Promise.all([tab.waitForEvent('load'), tab.locator('[data-archive-form] button[type="submit"]').click()])
+    await tab.getByText('Deployment restored from the archive.').waitFor()
+    await row.locator('[data-status="cancelled"]').waitFor()
+    expect(problems).toEqual([])
+    await context.close()
+  })
+})
+
 /** Submits the form `formId` of the page and waits for the page it leads to. */
 async function submit(page: Page, formId: string) {
   await Promise.all([page.waitForEvent('load'), page.locator(`#${formId} button[type="submit"]`).click()])

@@ -29,8 +29,10 @@ const PAGES: { path: string; url: (w: HostileWorld) => string }[] = [
   { path: '/', url: () => '/' },
   { path: '/deployments/:id', url: (w) => `/deployments/${w.deploymentId}` },
   { path: '/deployments/:id/cancel', url: (w) => `/deployments/${w.deploymentId}/cancel` },
-  { path: '/agents', url: () => '/agents' },
+  // The deleted notice repeats the id it is given: as text.
+  { path: '/agents', url: () => '/agents?deleted=%3Cscript%3Ealert(1)%3C%2Fscript%3E' },
   { path: '/agents/:id', url: (w) => `/agents/${encodeURIComponent(w.agentIds[0]!)}` },
+  { path: '/agents/:id/delete', url: (w) => `/agents/${encodeURIComponent(w.agentIds[0]!)}/delete` },
   { path: '/missions', url: () => '/missions' },
   { path: '/plans/:id', url: (w) => `/plans/${w.planId}` },
   { path: '/keys', url: () => '/keys' },

@@ -5,9 +5,12 @@ import { render } from 'preact'
 import { DeploymentTable, type DeploymentItem } from '../components/deployment-table'
 import { islandData, showLiveState } from './live'
 
-type Filters = { status: string; mission_id: string; mode: string }
+type Filters = { status: string; mission_id: string; mode: string; archived: string }
 
 export function matches(item: DeploymentItem, filters: Filters): boolean {
+  // The API's archive filter (docs/lists.md "Archived"): hidden unless asked for; an archive or a restore
+  // comes down the stream like any change, so the row leaves or joins the list at once.
+  if (filters.archived === 'only' ? item.archived_at === null : filters.archived !== 'include' && item.archived_at !== null) return false
   if (filters.status && !filters.status.split(',').includes(item.status)) return false
   if (filters.mode && item.mode !== filters.mode) return false
   if (filters.mission_id && item.mission_id !== filters.mission_id) return false

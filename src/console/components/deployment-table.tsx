@@ -20,6 +20,8 @@ export type DeploymentItem = {
   agent_id: string | null
   dispatched_at: string | null
   event_count: number
+  /** Set while archived (docs/api.md §2.2). */
+  archived_at: string | null
 }
 
 export function DeploymentTable({ items, now }: { items: DeploymentItem[]; now: number }) {
@@ -47,6 +49,11 @@ export function DeploymentTable({ items, now }: { items: DeploymentItem[]; now: 
             <tr key={d.id} data-id={d.id}>
               <td>
                 <StatusBadge status={d.status} />
+                {d.archived_at && (
+                  <span class="badge archived" data-archived="true">
+                    archived
+                  </span>
+                )}
               </td>
               <td>
                 <a href={path('/deployments', d.id)} class="mono">

@@ -5,8 +5,8 @@
 import { Time, Pager } from '../components/common'
 import { Sparkline, reading, type SparkPoint } from '../components/sparkline'
 import { relative } from '../format'
-import { htmlPage, Layout, type Viewer } from '../html'
-import { read, send, type ConsoleContext, type ConsoleRoute } from '../kit'
+import { CsrfField, htmlPage, Layout, Notice, seeOther, type Viewer } from '../html'
+import { errorText, PageError, read, send, type ConsoleContext, type ConsoleRoute } from '../kit'
 import { path, query } from '../paths'
 
 /** Agents per page of the fleet: each costs one telemetry read for its sparklines. */
@@ -42,6 +42,8 @@ export type AgentItem = {
   last_seen_at: string
   last_heartbeat_at: string | null
   last_telemetry: Telemetry | null
+  /** When the server found it lost (`--agent-lost-after`; docs/operations.md "Lost agents"); null while it is seen. */
+  lost_at: string | null
 }
 export type Sample = Telemetry & { received_at: string }
 
@@ -83,6 +85,15 @@ export function StaleBadge({ lastSeen, now }: { lastSeen: string; now: number })
   )
 }
 
+/** Shown for an agent the server found lost (lost_at set): stronger than stale, which is the console's own guess. */
+export function LostBadge({ lostAt, now }: { lostAt: string; now: number }) {
+  return (
+    <span class="badge lost" data-lost="true" title={`found lost at ${lostAt}`}>
+      <span aria-hidden="true">✕</span> lost since {relative(lostAt, now)}
+    </span>
+  )
+}
+
 function Reading({ value, unit }: { value: number | null | undefined; unit: string }) {
   return typeof value === 'number' ? <span class="num">{reading(value, unit)}</span> : <span class="muted">—</span>
 }
@@ -97,15 +108,17 @@ function Satellite({ agent }: { agent: AgentItem }) {
   )
 }
 
-const STALE_RULE = `Stale: no request from the agent for more than ${STALE_AFTER_MS / 60_000} minutes.`
+const STALE_RULE = `Stale: no request from the agent for more than ${STALE_AFTER_MS / 60_000} minutes. Lost: the server found it silent for longer than its --agent-lost-after, until it is heard from again.`
 
-type FleetProps = { viewer: Viewer; now: number; agents: AgentItem[]; history: Map<string, Sample[] | null>; next: string | null; paged: boolean }
+type FleetProps = { viewer: Viewer; now: number; agents: AgentItem[]; history: Map<string, Sample[] | null>; next: string | null; paged: boolean; deleted: string | null }
 
-function FleetPage({ viewer, now, agents, history, next, paged }: FleetProps) {
-  const staleCount = agents.filter((a) => isStale(a.last_seen_at, now)).length
+function FleetPage({ viewer, now, agents, history, next, paged, deleted }: FleetProps) {
+  const staleCount = agents.filter((a) => !a.lost_at && isStale(a.last_seen_at, now)).length
+  const lostCount = agents.filter((a) => a.lost_at).length
   return (
     <Layout title="Agents" viewer={viewer} section="agents">
       <h1>Agents</h1>
+      <Notice message={deleted ? `Agent ${deleted} deleted.` : undefined} />
       {agents.length === 0 && !paged ? (
         <p class="empty">
           No agent has contacted the server yet. An agent appears here after its first request (register, poll or telemetry) with one of your
@@ -116,6 +129,7 @@ function FleetPage({ viewer, now, agents, history, next, paged }: FleetProps) {
           <p class="muted">
             {STALE_RULE} Sparklines show the last {SPARK_SAMPLES} telemetry samples, oldest on the left.
             {staleCount > 0 && ` ${staleCount === 1 ? '1 agent on this page is' : `${staleCount} agents on this page are`} stale.`}
+            {lostCount > 0 && ` ${lostCount === 1 ? '1 agent on this page is' : `${lostCount} agents on this page are`} lost.`}
           </p>
           <div class="table-wrap">
             <table class="list" id="agents">
@@ -137,7 +151,7 @@ function FleetPage({ viewer, now, agents, history, next, paged }: FleetProps) {
                   const samples = history.get(agent.id)
                   const stale = isStale(agent.last_seen_at, now)
                   return (
-                    <tr data-id={agent.id} data-stale={stale ? 'true' : undefined}>
+                    <tr data-id={agent.id} data-stale={stale ? 'true' : undefined} data-lost={agent.lost_at ? 'true' : undefined}>
                       <th scope="row">
                         <a href={path('/agents', agent.id)} class="mono">
                           {agent.id}
@@ -146,7 +160,7 @@ function FleetPage({ viewer, now, agents, history, next, paged }: FleetProps) {
                       <td>
                         <span class="badges">
                           <AgentStatus status={agent.status} />
-                          {stale && <StaleBadge lastSeen={agent.last_seen_at} now={now} />}
+                          {agent.lost_at ? <LostBadge lostAt={agent.lost_at} now={now} /> : stale && <StaleBadge lastSeen={agent.last_seen_at} now={now} />}
                         </span>
                       </td>
                       <td>
@@ -193,9 +207,9 @@ function FleetPage({ viewer, now, agents, history, next, paged }: FleetProps) {
   )
 }
 
-type AgentProps = { viewer: Viewer; now: number; agent: AgentItem; samples: Sample[]; next: string | null; paged: boolean }
+type AgentProps = { viewer: Viewer; now: number; agent: AgentItem; samples: Sample[]; next: string | null; paged: boolean; notice?: string }
 
-function AgentPage({ viewer, now, agent, samples, next, paged }: AgentProps) {
+function AgentPage({ viewer, now, agent, samples, next, paged, notice }: AgentProps) {
   const stale = isStale(agent.last_seen_at, now)
   const t = agent.last_telemetry
   const base = path('/agents', agent.id)
@@ -212,7 +226,7 @@ function AgentPage({ viewer, now, agent, samples, next, paged }: AgentProps) {
         <dd>
           <span class="badges">
             <AgentStatus status={agent.status} />
-            {stale && <StaleBadge lastSeen={agent.last_seen_at} now={now} />}
+            {agent.lost_at ? <LostBadge lostAt={agent.lost_at} now={now} /> : stale && <StaleBadge lastSeen={agent.last_seen_at} now={now} />}
           </span>
         </dd>
         <dt>Satellite</dt>
@@ -249,6 +263,12 @@ function AgentPage({ viewer, now, agent, samples, next, paged }: AgentProps) {
         </dd>
       </dl>
       <p class="muted">{STALE_RULE} The sparklines show the samples of the table below.</p>
+      <Notice message={notice} />
+      <p class="actions">
+        <a class="button danger" href={path('/agents', agent.id, 'delete')}>
+          Delete agent…
+        </a>
+      </p>
       <h2 id="telemetry-heading">Telemetry, newest first</h2>
       {samples.length === 0 ? (
         <p class="empty">{paged ? 'No older samples.' : 'This agent has sent no telemetry.'}</p>
@@ -318,7 +338,15 @@ async function fleet(ctx: ConsoleContext): Promise<Response> {
     }),
   )
   return htmlPage(
-    <FleetPage viewer={ctx.viewer} now={ctx.now} agents={list.agents} history={history} next={list.next_cursor ?? null} paged={cursor !== null} />,
+    <FleetPage
+      viewer={ctx.viewer}
+      now={ctx.now}
+      agents={list.agents}
+      history={history}
+      next={list.next_cursor ?? null}
+      paged={cursor !== null}
+      deleted={ctx.url.searchParams.get('deleted')?.slice(0, 128) ?? null}
+    />,
   )
 }
 
@@ -332,7 +360,49 @@ async function agentPage(ctx: ConsoleContext): Promise<Response> {
   )
 }
 
+/** The delete confirmation (docs/console.md "Agents"): what goes, what stays, and that the agent may come back. */
+function DeletePage({ viewer, agent }: { viewer: Viewer; agent: AgentItem }) {
+  const back = path('/agents', agent.id)
+  return (
+    <Layout title={`Delete agent ${agent.id}`} viewer={viewer} section="agents">
+      <h1>
+        Delete agent <span class="mono">{agent.id}</span>?
+      </h1>
+      <p>
+        Its record and every telemetry sample it sent are deleted; this cannot be undone. Its deployments keep their history and still name it. If the agent
+        calls the server again with a valid key it is simply a new agent: to keep a satellite out, revoke its API key on the keys page.
+      </p>
+      <form method="post" action={path('/agents', agent.id, 'delete')} class="inline-actions">
+        <CsrfField viewer={viewer} />
+        <button type="submit" class="danger">
+          Delete agent
+        </button>
+        <a href={back}>Keep it</a>
+      </form>
+    </Layout>
+  )
+}
+
 export const agentPages: ConsoleRoute[] = [
   { method: 'GET', path: '/agents', section: 'agents', handle: fleet },
   { method: 'GET', path: '/agents/:id', section: 'agents', handle: agentPage },
+  {
+    method: 'GET',
+    path: '/agents/:id/delete',
+    section: 'agents',
+    async handle(ctx) {
+      const agent = await read<AgentItem>(ctx, path('/api/agents', ctx.params.id!))
+      return htmlPage(<DeletePage viewer={ctx.viewer} agent={agent} />)
+    },
+  },
+  {
+    method: 'POST',
+    path: '/agents/:id/delete',
+    section: 'agents',
+    async handle(ctx) {
+      const reply = await send(ctx, 'DELETE', path('/api/agents', ctx.params.id!))
+      if (reply.ok) return seeOther(`/agents${query({ deleted: ctx.params.id! })}`)
+      throw new PageError(reply.status, errorText(reply))
+    },
+  },
 ]

@@ -2,7 +2,7 @@
 // The deployment page (`/deployments/{id}`, docs/console.md "Deployment page and timeline"): status and
 // facts, the timeline chart, the events table with filters and paging, and the cancel confirmation. All
 // of it from the JSON API; the deployment island keeps it live from the events stream.
-import { Pager } from '../components/common'
+import { Pager, Time } from '../components/common'
 import { DeploymentSummary, isTerminal, type EventFilters } from '../components/deployment-summary'
 import type { DeploymentItem } from '../components/deployment-table'
 import { EventsBlock, forIsland, type EventItem } from '../components/event-table'
@@ -152,6 +152,7 @@ function DeploymentPage(p: PageProps) {
         <div data-summary>
           <DeploymentSummary d={d} now={p.now} filters={filters} />
         </div>
+        <ArchiveForm viewer={p.viewer} d={d} now={p.now} />
         <section aria-labelledby="timeline-heading">
           <h2 id="timeline-heading">Timeline</h2>
           <div data-timeline>
@@ -207,6 +208,28 @@ function DeploymentPage(p: PageProps) {
   )
 }
 
+/**
+ * Archive or restore (docs/console.md "Archiving"): a finished deployment only; not destructive (its events
+ * stay, it is restored in one click), so no confirmation. Outside the live summary: a form needs the CSRF token.
+ */
+function ArchiveForm({ viewer, d, now }: { viewer: Viewer; d: DeploymentItem; now: number }) {
+  if (!isTerminal(d.status) && !d.archived_at) return null
+  const archived = Boolean(d.archived_at)
+  return (
+    <form method="post" action={path('/deployments', d.id, archived ? 'unarchive' : 'archive')} class="inline-actions" data-archive-form>
+      <CsrfField viewer={viewer} />
+      {archived ? (
+        <p class="muted" data-archived="true">
+          Archived <Time iso={d.archived_at} now={now} />: hidden from the deployments list unless you ask for archived ones.
+        </p>
+      ) : (
+        <p class="muted">Archiving hides it from the deployments list; its events are kept and it can be restored.</p>
+      )}
+      <button type="submit">{archived ? 'Restore from the archive' : 'Archive deployment'}</button>
+    </form>
+  )
+}
+
 async function renderDeployment(ctx: ConsoleContext): Promise<Response> {
   const id = ctx.params.id!
   // The count first: every event up to it is then in the lists read after it, so the island's stream
@@ -229,7 +252,14 @@ async function renderDeployment(ctx: ConsoleContext): Promise<Response> {
     cursor,
     table: list.ok ? { items: list.body.events, total: list.body.total, next: list.body.next_cursor ?? null } : null,
     tableError: list.ok ? null : { field: errorField(list), message: errorText(list) },
-    notice: ctx.url.searchParams.get('cancelled') === '1' && d.status === 'cancelled' ? 'Deployment cancelled.' : undefined,
+    notice:
+      ctx.url.searchParams.get('cancelled') === '1' && d.status === 'cancelled'
+        ? 'Deployment cancelled.'
+        : ctx.url.searchParams.get('archived') === '1' && d.archived_at
+          ? 'Deployment archived.'
+          : ctx.url.searchParams.get('restored') === '1' && !d.archived_at
+            ? 'Deployment restored from the archive.'
+            : undefined,
   }
   return htmlPage(<DeploymentPage {...props} />, { status: list.ok ? 200 : list.status })
 }
@@ -282,6 +312,16 @@ export const deploymentPage: ConsoleRoute[] = [
   },
   {
     method: 'POST',
+    path: '/deployments/:id/archive',
+    handle: (ctx) => setArchived(ctx, true),
+  },
+  {
+    method: 'POST',
+    path: '/deployments/:id/unarchive',
+    handle: (ctx) => setArchived(ctx, false),
+  },
+  {
+    method: 'POST',
     path: '/deployments/:id/cancel',
     async handle(ctx) {
       const id = ctx.params.id!
@@ -293,3 +333,11 @@ export const deploymentPage: ConsoleRoute[] = [
     },
   },
 ]
+
+/** The archive form's answer: back to the deployment with a notice, or the API's refusal (409: not finished) in words there. */
+async function setArchived(ctx: ConsoleContext, archive: boolean): Promise<Response> {
+  const id = ctx.params.id!
+  const reply = await send(ctx, 'POST', `${path('/api/deployments', id)}/${archive ? 'archive' : 'unarchive'}`)
+  if (reply.ok) return seeOther(`${path('/deployments', id)}?${archive ? 'archived' : 'restored'}=1`)
+  throw new PageError(reply.status, errorText(reply))
+}

@@ -8,7 +8,7 @@ import examplePlan from '../../examples/onboard-ml-inference.json'
 import { fieldsSummary, JsonDetails, Pager, Time } from '../components/common'
 import { clock } from '../format'
 import { CsrfField, ErrorNote, htmlPage, Layout, Notice, seeOther, type Viewer } from '../html'
-import { errorText, field, fieldErrors, read, send, TextField, type ConsoleContext, type ConsoleRoute, type FieldErrors } from '../kit'
+import { errorText, field, fieldErrors, PageError, read, send, TextField, type ConsoleContext, type ConsoleRoute, type FieldErrors } from '../kit'
 import { path, query } from '../paths'
 import { planDefaults, planError, readPlanFile } from '../plan-file'
 import { MODES } from './deployments'
@@ -32,6 +32,8 @@ type Plan = {
   preset: string | null
   event_count: number
   created_at: string
+  /** Set while archived (docs/api.md §5 "Archiving a plan"). */
+  archived_at: string | null
 }
 type PlanWithData = Plan & { plan_data: unknown }
 type MissionPlans = { plans: Plan[]; more: boolean } | { error: string }
@@ -48,6 +50,8 @@ type PageProps = {
   choices: Mission[]
   next: string | null
   paged: boolean
+  /** Archived plans are listed too (`?archived=include`; docs/console.md "Archiving"). */
+  showArchived: boolean
   notice?: string
   missionForm?: MissionForm
   missionErrors?: FieldErrors
@@ -62,7 +66,8 @@ function MissionsPage(p: PageProps) {
     <Layout title="Missions and plans" viewer={p.viewer} section="missions">
       <h1>Missions and plans</h1>
       <p>
-        <a href="#new-mission">New mission</a> · <a href="#new-plan">New plan</a>
+        <a href="#new-mission">New mission</a> · <a href="#new-plan">New plan</a> ·{' '}
+        {p.showArchived ? <a href="/missions">Hide archived plans</a> : <a href="/missions?archived=include">Show archived plans</a>}
       </p>
       <Notice message={p.notice} />
       {p.missions.length === 0 ? (
@@ -74,7 +79,7 @@ function MissionsPage(p: PageProps) {
           ))}
         </div>
       )}
-      <Pager base="/missions" paged={p.paged} next={p.next} firstText="← Newest missions" nextText="Older missions →" />
+      <Pager base="/missions" params={p.showArchived ? { archived: 'include' } : {}} paged={p.paged} next={p.next} firstText="← Newest missions" nextText="Older missions →" />
       <div class="forms">
         <NewMission viewer={p.viewer} form={p.missionForm} errors={p.missionErrors} />
         <NewPlan viewer={p.viewer} missions={p.choices} form={p.planForm} errors={p.planErrors} />
@@ -114,6 +119,14 @@ function MissionCard({ mission, plans, now }: { mission: Mission; plans: Mission
                 <tr data-id={plan.id}>
                   <th scope="row">
                     <a href={path('/plans', plan.id)}>{plan.label}</a>
+                    {plan.archived_at && (
+                      <>
+                        {' '}
+                        <span class="badge archived" data-archived="true">
+                          archived
+                        </span>
+                      </>
+                    )}
                   </th>
                   <td>
                     <span class="mono">{plan.satellite_id}</span>
@@ -233,11 +246,16 @@ function NewPlan({ viewer, missions, form, errors }: { viewer: Viewer; missions:
 
 async function renderMissions(ctx: ConsoleContext, extra: Partial<PageProps> = {}, status = 200): Promise<Response> {
   const cursor = ctx.url.searchParams.get('cursor')
+  const showArchived = ctx.url.searchParams.get('archived') === 'include'
   const list = await read<{ missions: Mission[]; next_cursor?: string }>(ctx, `/api/missions${query({ limit: MISSION_PAGE, cursor })}`)
   const plans = new Map<string, MissionPlans>()
   await Promise.all(
     list.missions.map(async (mission) => {
-      const reply = await send<{ plans: Plan[]; next_cursor?: string }>(ctx, 'GET', `/api/plans${query({ mission_id: mission.id, limit: PLANS_PER_MISSION })}`)
+      const reply = await send<{ plans: Plan[]; next_cursor?: string }>(
+        ctx,
+        'GET',
+        `/api/plans${query({ mission_id: mission.id, limit: PLANS_PER_MISSION, archived: showArchived ? 'include' : null })}`,
+      )
       plans.set(mission.id, reply.ok ? { plans: reply.body.plans, more: reply.body.next_cursor !== undefined } : { error: errorText(reply) })
     }),
   )
@@ -254,6 +272,7 @@ async function renderMissions(ctx: ConsoleContext, extra: Partial<PageProps> = {
     choices,
     next: list.next_cursor ?? null,
     paged: cursor !== null,
+    showArchived,
     notice: createdMission ? `Mission “${createdMission.name}” created. Add its first plan below.` : undefined,
     planForm: selected ? { mission_id: selected, label: '', satellite_id: '', satellite_name: '', preset: '', plan_source: 'file' } : undefined,
     ...extra,
@@ -368,8 +387,25 @@ function PlanPage({ viewer, now, plan, missionName, notice }: { viewer: Viewer; 
         </dd>
         <dt>Id</dt>
         <dd class="mono">{plan.id}</dd>
+        {plan.archived_at && (
+          <>
+            <dt>Archived</dt>
+            <dd data-archived="true">
+              <Time iso={plan.archived_at} now={now} />
+            </dd>
+          </>
+        )}
       </dl>
-      <StartDeployment viewer={viewer} planId={plan.id} />
+      <form method="post" action={path('/plans', plan.id, plan.archived_at ? 'unarchive' : 'archive')} class="inline-actions" data-archive-form>
+        <CsrfField viewer={viewer} />
+        <p class="muted">
+          {plan.archived_at
+            ? 'This plan is archived: hidden from the plan lists, and it starts no deployment until it is restored. Its deployments are kept.'
+            : 'Archiving hides the plan from the plan lists and stops new deployments of it; its deployments are kept, and it can be restored.'}
+        </p>
+        <button type="submit">{plan.archived_at ? 'Restore from the archive' : 'Archive plan'}</button>
+      </form>
+      {!plan.archived_at && <StartDeployment viewer={viewer} planId={plan.id} />}
       <h2 id="plan-events-heading">Events</h2>
       <p class="muted">In play order: by mission time from the plan’s start, ties in the file’s order (# is the event’s place in the file).</p>
       <div class="table-wrap">
@@ -441,7 +477,15 @@ function StartDeployment({ viewer, planId }: { viewer: Viewer; planId: string })
 async function planPage(ctx: ConsoleContext): Promise<Response> {
   const plan = await read<PlanWithData>(ctx, path('/api/plans', ctx.params.id!))
   const mission = await send<Mission>(ctx, 'GET', path('/api/missions', plan.mission_id))
-  const notice = ctx.url.searchParams.get('created') === '1' ? 'Plan created. Start a deployment of it below.' : undefined
+  const said = ctx.url.searchParams
+  const notice =
+    said.get('created') === '1'
+      ? 'Plan created. Start a deployment of it below.'
+      : said.get('archived') === '1' && plan.archived_at
+        ? 'Plan archived.'
+        : said.get('restored') === '1' && !plan.archived_at
+          ? 'Plan restored from the archive.'
+          : undefined
   return htmlPage(<PlanPage viewer={ctx.viewer} now={ctx.now} plan={plan} missionName={mission.ok ? mission.body.name : null} notice={notice} />)
 }
 
@@ -450,5 +494,15 @@ export const missionPages: ConsoleRoute[] = [
   { method: 'POST', path: '/missions', section: 'missions', handle: createMission },
   { method: 'POST', path: '/plans', section: 'missions', handle: createPlan },
   { method: 'GET', path: '/plans/:id', section: 'missions', handle: planPage },
+  { method: 'POST', path: '/plans/:id/archive', section: 'missions', handle: (ctx) => setPlanArchived(ctx, true) },
+  { method: 'POST', path: '/plans/:id/unarchive', section: 'missions', handle: (ctx) => setPlanArchived(ctx, false) },
 ]
+
+/** The plan page's archive form: back to the plan with a notice, or the API's refusal in words. */
+async function setPlanArchived(ctx: ConsoleContext, archive: boolean): Promise<Response> {
+  const id = ctx.params.id!
+  const reply = await send(ctx, 'POST', `${path('/api/plans', id)}/${archive ? 'archive' : 'unarchive'}`)
+  if (reply.ok) return seeOther(`${path('/plans', id)}?${archive ? 'archived' : 'restored'}=1`)
+  throw new PageError(reply.status, errorText(reply))
+}
 

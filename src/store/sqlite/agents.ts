@@ -5,11 +5,14 @@ import type { Db } from '../../db/open'
 import type { DurableCommits } from './durable'
 import { TELEMETRY_KEPT, TELEMETRY_PRUNE_EVERY, type Agent, type Store, type TelemetryRow } from '../types'
 
-type AgentStore = Pick<Store, 'touchAgent' | 'registerAgent' | 'recordTelemetry' | 'listAgents' | 'getAgent' | 'listTelemetry'>
+type AgentStore = Pick<
+  Store,
+  'touchAgent' | 'registerAgent' | 'recordTelemetry' | 'listAgents' | 'getAgent' | 'listTelemetry' | 'deleteAgent' | 'listSilentAgents' | 'listAgentLiveDeployments' | 'markAgentLost'
+>
 
 const AGENT_COLUMNS = `user_id AS userId, id, satellite_id AS satelliteId, satellite_name AS satelliteName,
   agent_version AS agentVersion, orbit_altitude_km AS orbitAltitudeKm, status, registered_at AS registeredAt,
-  last_seen_at AS lastSeenAt, last_heartbeat_at AS lastHeartbeatAt, last_telemetry AS lastTelemetry, created_at AS createdAt`
+  last_seen_at AS lastSeenAt, last_heartbeat_at AS lastHeartbeatAt, last_telemetry AS lastTelemetry, created_at AS createdAt, lost_at AS lostAt`
 
 /**
  * An agent's samples, newest first: both walk agent_telemetry_agent_idx (user_id, agent_id, received_at,
@@ -27,7 +30,7 @@ export function createAgentStore(db: Db, durable: DurableCommits): AgentStore {
   const q = {
     touch: sqlite.prepare(`
       INSERT INTO agents (user_id, id, last_seen_at, created_at) VALUES ($userId, $id, $now, $now)
-      ON CONFLICT (user_id, id) DO UPDATE SET last_seen_at = excluded.last_seen_at
+      ON CONFLICT (user_id, id) DO UPDATE SET last_seen_at = excluded.last_seen_at, lost_at = NULL
       RETURNING ${AGENT_COLUMNS}`) as Statement<Agent>,
     // coalesce keeps a stored value where the registration leaves the field out (null here).
     register: sqlite.prepare(`
@@ -38,13 +41,13 @@ export function createAgentStore(db: Db, durable: DurableCommits): AgentStore {
         satellite_name = coalesce(excluded.satellite_name, satellite_name),
         agent_version = coalesce(excluded.agent_version, agent_version),
         orbit_altitude_km = coalesce(excluded.orbit_altitude_km, orbit_altitude_km),
-        status = 'idle', registered_at = excluded.registered_at, last_seen_at = excluded.last_seen_at
+        status = 'idle', registered_at = excluded.registered_at, last_seen_at = excluded.last_seen_at, lost_at = NULL
       RETURNING ${AGENT_COLUMNS}`) as Statement<Agent>,
     heartbeat: sqlite.prepare(`
       INSERT INTO agents (user_id, id, status, last_seen_at, last_heartbeat_at, last_telemetry, created_at)
       VALUES ($userId, $id, coalesce($status, 'idle'), $now, $now, $sample, $now)
       ON CONFLICT (user_id, id) DO UPDATE SET status = coalesce($status, status), last_seen_at = $now,
-        last_heartbeat_at = $now, last_telemetry = $sample`),
+        last_heartbeat_at = $now, last_telemetry = $sample, lost_at = NULL`),
     sample: sqlite.prepare('INSERT INTO agent_telemetry (user_id, agent_id, received_at, sample) VALUES ($userId, $id, $now, $sample)'),
     // Deletes the samples older than the agent's TELEMETRY_KEPT-th newest, walking only this agent's part
     // of agent_telemetry_agent_idx (whose last column is the rowid, seq: the tie-break of equal instants).
@@ -58,6 +61,19 @@ export function createAgentStore(db: Db, durable: DurableCommits): AgentStore {
     after: sqlite.prepare(`SELECT ${AGENT_COLUMNS} FROM agents WHERE user_id = $userId AND (created_at, id) < ($createdAt, $afterId)
       ORDER BY created_at DESC, id DESC LIMIT $limit`) as Statement<Agent>,
     one: sqlite.prepare(`SELECT ${AGENT_COLUMNS} FROM agents WHERE user_id = $userId AND id = $id`) as Statement<Agent>,
+    // Its samples go with it (agent_telemetry's foreign key cascades); deployments keep their agent_id.
+    remove: sqlite.prepare('DELETE FROM agents WHERE user_id = $userId AND id = $id'),
+    // In key order (the primary key), the silent ones tested on the way: the agents table is small (one row
+    // per satellite), so a sweep reads it in pages of this query without an index on last_seen_at.
+    silent: sqlite.prepare(`SELECT user_id AS userId, id, last_seen_at AS lastSeenAt FROM agents
+      WHERE (user_id, id) > ($userId, $id) AND lost_at IS NULL AND last_seen_at < $cutoff
+      ORDER BY user_id, id LIMIT $limit`) as Statement<{ userId: string; id: string; lastSeenAt: number }>,
+    // Along deployments_user_idx (the user's deployments): no index leads with agent_id. Run once per agent
+    // found lost, under --agent-lost-policy fail only.
+    liveDeployments: sqlite.prepare(`SELECT id FROM deployments WHERE user_id = $userId AND agent_id = $id
+      AND status IN ('dispatched', 'running') ORDER BY created_at, id`) as Statement<{ id: string }>,
+    markLost: sqlite.prepare(`UPDATE agents SET lost_at = $now
+      WHERE user_id = $userId AND id = $id AND lost_at IS NULL AND last_seen_at < $cutoff`),
     telemetryFirst: sqlite.prepare(TELEMETRY_PAGE_SQL.first) as Statement<TelemetryRow>,
     telemetryAfter: sqlite.prepare(TELEMETRY_PAGE_SQL.after) as Statement<TelemetryRow>,
   }
@@ -104,6 +120,20 @@ export function createAgentStore(db: Db, durable: DurableCommits): AgentStore {
     },
     async getAgent(userId, id) {
       return q.one.get({ userId, id }) ?? null
+    },
+    async deleteAgent(userId, id) {
+      const deleted = await durable.commit(() => sqlite.transaction(() => q.remove.run({ userId, id }).changes).immediate())
+      sinceLastPrune.delete(`${userId}\n${id}`)
+      return deleted > 0
+    },
+    async listSilentAgents(cutoff, after, limit) {
+      return q.silent.all({ userId: after?.userId ?? '', id: after?.id ?? '', cutoff, limit })
+    },
+    async listAgentLiveDeployments(userId, id) {
+      return q.liveDeployments.all({ userId, id }).map((row) => row.id)
+    },
+    async markAgentLost(userId, id, cutoff, now) {
+      return (await durable.commit(() => q.markLost.run({ userId, id, cutoff, now }).changes)) > 0
     },
     async listTelemetry(userId, id, { limit, after }) {
       return after ? q.telemetryAfter.all({ userId, id, limit, receivedAt: after.receivedAt, seq: after.seq }) : q.telemetryFirst.all({ userId, id, limit })

@@ -2,7 +2,7 @@
 // once; every write that changes more than one row runs in one transaction.
 import type { Statement } from 'bun:sqlite'
 import type { Db } from '../../db/open'
-import { decideTransition, type DeploymentStatus, type StampedField } from '../../domain/deployment'
+import { decideTransition, isTerminal, type DeploymentStatus, type StampedField } from '../../domain/deployment'
 import { AppError, notFound } from '../../domain/errors'
 import type { EventInput } from '../../domain/event'
 import { eventSize } from '../../domain/quota'
@@ -20,6 +20,7 @@ type DeploymentStore = Pick<
   | 'listDeployments'
   | 'getDeployment'
   | 'cancelDeployment'
+  | 'setDeploymentArchived'
   | 'getReportTarget'
   | 'writeEventGroup'
   | 'listDeploymentChanges'
@@ -44,7 +45,7 @@ const DEPLOYMENT_SELECT = `
   SELECT d.id, d.user_id AS userId, d.mission_id AS missionId, d.plan_id AS planId, d.satellite_id AS satelliteId,
          d.status, d.mode, d.speed_multiplier AS speedMultiplier, d.agent_id AS agentId, d.created_at AS createdAt,
          d.dispatched_at AS dispatchedAt, d.started_at AS startedAt, d.completed_at AS completedAt,
-         d.event_count AS eventCount, m.name AS missionName, p.label AS planLabel, d.change_seq AS changeSeq
+         d.event_count AS eventCount, m.name AS missionName, p.label AS planLabel, d.archived_at AS archivedAt, d.change_seq AS changeSeq
   FROM deployments d JOIN missions m ON m.id = d.mission_id JOIN plans p ON p.id = d.plan_id`
 
 /**
@@ -58,6 +59,7 @@ export const DEPLOYMENT_LIST_SQL = `${DEPLOYMENT_SELECT}
     AND ($missionId IS NULL OR d.mission_id = $missionId)
     AND ($mode IS NULL OR d.mode = $mode)
     AND ($satelliteId IS NULL OR d.satellite_id = $satelliteId)
+    AND ($archived = 'include' OR (d.archived_at IS NOT NULL) = ($archived = 'only'))
   ORDER BY d.created_at DESC, d.id DESC LIMIT $limit`
 
 type ReplayRow = Omit<ReplayState, 'replayActive'> & { replayActive: number }
@@ -151,6 +153,9 @@ export function createDeploymentStore(db: Db, durable: DurableCommits, alerts?: 
       WHERE id = $id`),
     countEvents: sqlite.prepare('UPDATE deployments SET event_count = event_count + $created, stored_bytes = stored_bytes + $bytes WHERE id = $id'),
     storedBytes: sqlite.prepare('SELECT coalesce(sum(stored_bytes), 0) AS bytes FROM deployments WHERE user_id = ?') as Statement<{ bytes: number }>,
+    // Archiving keeps an archived_at already set; restoring clears it.
+    setArchived: sqlite.prepare(`UPDATE deployments SET archived_at = CASE WHEN $archived THEN coalesce(archived_at, $now) ELSE NULL END
+      WHERE id = $id AND user_id = $userId`),
     eventCount: sqlite.prepare('SELECT event_count FROM deployments WHERE id = $id AND user_id = $userId') as Statement<{ event_count: number }>,
     owner: sqlite.prepare('SELECT user_id AS userId FROM deployments WHERE id = $id') as Statement<{ userId: string }>,
   }
@@ -243,6 +248,16 @@ export function createDeploymentStore(db: Db, durable: DurableCommits, alerts?: 
     return markChanged(userId, id)
   })
 
+  const setArchived = immediate((userId: string, id: string, archived: boolean, now: number): { change: DeploymentChange; moved: boolean } => {
+    const row = q.get.get({ id, userId })
+    if (!row) throw notFound('deployment')
+    // Only a terminal deployment can be archived (docs/api.md §2.2); so only such a one is ever restored.
+    if (archived && !isTerminal(row.status)) throw new AppError('CONFLICT', `deployment is ${row.status}: only a completed, failed or cancelled one can be archived`)
+    if ((row.archivedAt !== null) === archived) return { change: toChange(row), moved: false }
+    q.setArchived.run({ id, userId, archived: archived ? 1 : 0, now })
+    return { change: markChanged(userId, id), moved: true }
+  })
+
   const dispatchNext = immediate(
     (userId: string, agentId: string, satelliteIds: string[], now: number, prepare: (d: Deployment, planData: string) => unknown): DispatchResult<unknown> => {
       const next = q.nextPending.get({ userId, satellites: JSON.stringify(satelliteIds) })
@@ -312,10 +327,10 @@ export function createDeploymentStore(db: Db, durable: DurableCommits, alerts?: 
       if (onDurable) durable.afterDurable(() => onDurable(change))
       return change
     },
-    async listDeployments(userId, { limit, after, statuses, missionId, mode, satelliteId }) {
+    async listDeployments(userId, { limit, after, statuses, missionId, mode, satelliteId, archived }) {
       // Without a cursor: from after the last instant (created_at is never that large).
       const from = after ?? { createdAt: Number.MAX_SAFE_INTEGER, id: '' }
-      const filters = { statuses: statuses && JSON.stringify(statuses), missionId, mode, satelliteId }
+      const filters = { statuses: statuses && JSON.stringify(statuses), missionId, mode, satelliteId, archived }
       return (q.list.all({ userId, limit, createdAt: from.createdAt, id: from.id, ...filters }) as DeploymentRow[]).map(toDeployment)
     },
     async getDeployment(userId, id) {
@@ -326,6 +341,13 @@ export function createDeploymentStore(db: Db, durable: DurableCommits, alerts?: 
       return settledAfter(() => {
         const change = cancel(userId, id, now)
         if (onDurable) durable.afterDurable(() => onDurable(change))
+        return change
+      })
+    },
+    async setDeploymentArchived(userId, id, archived, now, onDurable) {
+      return settledAfter(() => {
+        const { change, moved } = setArchived(userId, id, archived, now)
+        if (moved && onDurable) durable.afterDurable(() => onDurable(change))
         return change
       })
     },
