@@ -33,6 +33,7 @@ import { missionRoutes } from './routes/missions'
 import { planRoutes } from './routes/plans'
 import { userRoutes } from './routes/users'
 import { adminRoutes } from './routes/admin'
+import { auditRoutes } from './routes/audit'
 import { referenceRoutes } from './routes/reference'
 import type { RouteEntry } from './http/openapi'
 import { createRetention, type RetentionOptions } from './services/retention'
@@ -124,6 +125,7 @@ export function createApp(options: AppOptions) {
     .use(authRoutes(deps))
     .use(userRoutes(deps))
     .use(adminRoutes(deps))
+    .use(auditRoutes(deps))
     .use(keyRoutes(deps))
     .use(missionRoutes(deps))
     .use(planRoutes(deps))

@@ -10,7 +10,8 @@ import type { Bus } from '../services/bus'
 import type { Streams } from '../http/streams'
 import type { RateLimits } from '../services/rate-limits'
 import type { ReplayScheduler } from '../services/replay'
-import type { Store } from '../store/types'
+import type { Store, User } from '../store/types'
+import type { AuditActor } from '../domain/audit'
 
 export type RouteDeps = {
   store: Store
@@ -40,3 +41,11 @@ export type SocketControl = {
   /** Closes this request's socket within seconds, even if its client has stopped reading. */
   cutOff(request: Request): void
 }
+
+/** Who acts in this request, for its audit records (docs/api.md §1 "Audit"): the user, now, from the client's address. */
+export const actorOf = ({ clock, clientAddress }: Pick<RouteDeps, 'clock' | 'clientAddress'>, request: Request, user: User): AuditActor => ({
+  at: clock(),
+  actorId: user.id,
+  actorEmail: user.email,
+  address: clientAddress(request),
+})

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createHarness, createTenant, event, PASSWORD, type Harness, type Tenant } from '../helpers'
 
 type Kind = 'any' | 'agent' | 'session' | 'admin'
-type World = { a: Tenant; dep: string; other: Tenant; spareKeyId: string; freshDeployment(): string; /** An agent of `a` only. */ agentId: string }
+type World = { a: Tenant; dep: string; other: Tenant; spareKeyId: string; /** An operator an admin may change. */ spareUserId: string; freshDeployment(): string; /** An agent of `a` only. */ agentId: string }
 type Route = {
   method: string
   path: string
@@ -28,6 +28,10 @@ const ROUTES: Route[] = [
   { method: 'DELETE', path: '/api/keys/:id', kind: 'session', url: (w) => `/api/keys/${w.spareKeyId}`, owned: true },
   { method: 'POST', path: '/api/users', kind: 'admin', url: () => '/api/users', body: () => ({ email: `n${++newUsers}@x.y`, password: 'long enough pw' }) },
   { method: 'GET', path: '/api/users', kind: 'admin', url: () => '/api/users' },
+  // Enabling a user who is not disabled changes nothing: every call may repeat it.
+  { method: 'PATCH', path: '/api/users/:id', kind: 'admin', url: (w) => `/api/users/${w.spareUserId}`, body: () => ({ disabled: false, role: 'operator' }) },
+  { method: 'POST', path: '/api/users/:id/password', kind: 'admin', url: (w) => `/api/users/${w.spareUserId}/password`, body: () => ({ new_password: 'long enough pw' }) },
+  { method: 'GET', path: '/api/audit', kind: 'admin', url: () => '/api/audit' },
   { method: 'POST', path: '/api/admin/backup', kind: 'admin', url: () => '/api/admin/backup' },
   { method: 'POST', path: '/api/missions', kind: 'any', url: () => '/api/missions', body: () => ({ name: 'm' }) },
   { method: 'GET', path: '/api/missions', kind: 'any', url: () => '/api/missions' },
@@ -69,7 +73,8 @@ beforeAll(async () => {
     if (!id) throw new Error('the pool of deployments to cancel is empty: make it larger')
     return id
   }
-  w = { a, other, dep: await a.createDeployment('live'), spareKeyId: spare.body.id, freshDeployment, agentId: 'sat-only-a' }
+  const spareUser = await h.request('POST', '/api/users', { body: { email: 'spare@x.y', password: 'long enough pw' }, headers: { cookie: a.cookie } })
+  w = { a, other, dep: await a.createDeployment('live'), spareKeyId: spare.body.id, spareUserId: spareUser.body.id, freshDeployment, agentId: 'sat-only-a' }
   await h.request('POST', '/api/agent/telemetry', { body: { battery_percent: 50 }, headers: { ...a.asKey, 'x-agent-id': w.agentId } })
   const extra = await h.request('POST', '/api/keys', { body: { name: 'to revoke' }, headers: { cookie: a.cookie } })
   revokedKey = extra.body.key

@@ -78,7 +78,7 @@ test('a credential revoked while its stream is being opened (after the route che
   const me = (await h.request('GET', '/api/auth/me', { headers: { cookie: t.cookie } })).body.user.id
   const session = await login()
   for (const [headers, revoke] of [
-    [t.asKey, () => h.app.services.auth.revokeKey(me, t.keyId)],
+    [t.asKey, () => h.app.services.auth.revokeKey(me, t.keyId, { at: 0, actorId: me, actorEmail: null, address: null })],
     [{ cookie: session }, () => h.request('POST', '/api/auth/logout', { headers: { cookie: session } })],
   ] as const) {
     const getDeployment = h.store.getDeployment
@@ -128,7 +128,7 @@ test('a credential check that fails (the database did not answer) does not keep 
   }
   // Both sessions end; b's check must not wait for a's to succeed, and a's is tried again.
   expect(await endsAfter(b, () => h.request('POST', '/api/auth/logout', { headers: { cookie: sessionB } }))).toBeLessThan(1500)
-  await h.store.deleteSession(idOf(sessionA)!)
+  await h.store.deleteSession(idOf(sessionA)!, null)
   expect(await a.rest(4000)).toEqual([])
   expect(failures).toBe(0)
 })

@@ -11,6 +11,7 @@ import { startCheckpointer } from './checkpointer'
 import { createDurableCommits, type DurableOptions } from './durable'
 import { createRetentionStore } from './retention'
 import { createBackups } from './backup'
+import { createAuditStore } from './audit'
 
 /** Told how far start-up work on a large database has got (the arrival numbering after an upgrade). */
 type StartOptions = { onProgress?: ProgressReport }
@@ -74,5 +75,6 @@ export function createSqliteStore(path: string, options: OpenOptions & DurableOp
     ...createDeploymentStore(db, durable),
     ...createAgentStore(db, durable),
     ...createRetentionStore(db, durable),
+    ...createAuditStore(db),
   }
 }
