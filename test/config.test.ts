@@ -100,6 +100,9 @@ describe('loadConfig', () => {
     expect(load(['user', 'create', '--email', 'e@x.y', '--password', 'short']).ok).toBe(false)
     expect(load(['user', 'create', '--email', 'e@x.y', '--password', '0123456789', '--role', 'root']).ok).toBe(false)
     expect(load(['key', 'create', '--email', 'e@x.y', '--test'])).toMatchObject({ config: { command: 'key create', email: 'e@x.y', test: true, name: 'cli' } })
+    expect(load(['user', 'reset-password', '--email', 'e@x.y'])).toEqual({ ok: true, config: { command: 'user reset-password', email: 'e@x.y', db: DEFAULTS.db } })
+    expect(load(['user', 'reset-password'])).toEqual({ ok: false, errors: ['user reset-password needs --email'] })
+    expect(load(['user', 'reset-password', '--email', 'e@x.y', '--password', 'x'.repeat(12)])).toMatchObject({ ok: false })
     expect(load(['key', 'create']).ok).toBe(false)
   })
 
