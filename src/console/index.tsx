@@ -20,6 +20,7 @@ import { keyPages } from './pages/keys'
 import { loginRoutes } from './pages/login'
 import { missionPages } from './pages/missions'
 import { userPages } from './pages/users'
+import { auditPages } from './pages/audit'
 
 /** The largest form the console reads: a plan file of up to the API's 1 MiB, with room for its encoding. */
 export const FORM_LIMIT = 2 * MiB
@@ -33,6 +34,7 @@ export const CONSOLE_ROUTES: ConsoleRoute[] = [
   ...missionPages,
   ...keyPages,
   ...userPages,
+  ...auditPages,
 ]
 
 export type ConsoleOptions = { api: ConsoleApi; now?: () => number }

@@ -35,6 +35,7 @@ const PAGES: { path: string; url: (w: HostileWorld) => string }[] = [
   { path: '/plans/:id', url: (w) => `/plans/${w.planId}` },
   { path: '/keys', url: () => '/keys' },
   { path: '/users', url: () => '/users' },
+  { path: '/audit', url: () => '/audit' },
 ]
 
 for (const { path, url } of PAGES) {
