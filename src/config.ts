@@ -77,7 +77,8 @@ serve (the default) runs the server. Flags override the environment:
   --rate-limit-events    RATE_LIMIT_EVENTS     per deployment  (default 100/1m)
   --rate-limit-batches   RATE_LIMIT_BATCHES    per deployment  (default 10/1m)
   --retention-days  RETENTION_DAYS  delete the events of completed, failed and cancelled deployments
-                                    that ended more than N days ago (default off: kept forever)
+                                    that ended more than N days ago, and audit records older than N
+                                    days (default off: kept forever)
   --telemetry-retention TELEMETRY_RETENTION  delete agents' telemetry samples older than this
                                     (30d, 12h, 90m; default 30d; off: keep each agent's newest 1000)
   First start on an empty database creates an admin from ADMIN_EMAIL and ADMIN_PASSWORD, or
