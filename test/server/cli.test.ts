@@ -73,5 +73,5 @@ describe('CLI', () => {
     } finally {
       await server.stop()
     }
-  })
+  }, 60_000)
 })
