@@ -1,4 +1,4 @@
-// The user lifecycle (docs/api.md §1 "Users and bootstrap", "Disabling a user") and the audit log
+// The user lifecycle (docs/api.md §1 "Disabling a user") and the audit log
 // (docs/api.md §1 "Audit"): PATCH /api/users/{id}, POST /api/users/{id}/password, GET /api/audit, and the
 // records every audited action writes in its own transaction.
 import { describe, expect, test } from 'bun:test'
