@@ -37,6 +37,7 @@ import { userRoutes } from './routes/users'
 import { webhookRoutes } from './routes/webhooks'
 import { createAlerts, createWebhookSender, type WebhookSenderOptions } from './services/webhooks'
 import { adminRoutes } from './routes/admin'
+import { auditRoutes } from './routes/audit'
 import { referenceRoutes } from './routes/reference'
 import { usageRoutes } from './routes/usage'
 import type { RouteEntry } from './http/openapi'
@@ -157,6 +158,7 @@ export function createApp(options: AppOptions) {
     .use(authRoutes(deps))
     .use(userRoutes(deps))
     .use(adminRoutes(deps))
+    .use(auditRoutes(deps))
     .use(keyRoutes(deps))
     .use(missionRoutes(deps))
     .use(planRoutes(deps))

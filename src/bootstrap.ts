@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto'
 import { closeSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import type { AuthService } from './auth/service'
+import { NO_ACTOR, type AuthService } from './auth/service'
 import type { Store } from './store/types'
 
 export const DEFAULT_ADMIN_EMAIL = 'admin@localhost'
@@ -23,7 +23,7 @@ export async function ensureAdmin(store: Store, auth: AuthService, configured: {
   // Written before the user exists: if writing fails the start fails and the next one tries again, instead
   // of leaving an admin whose password nobody ever saw.
   const passwordFile = generated !== undefined && handOver && !handOver.terminal ? writeSecretFile(join(dirname(handOver.dbPath), INITIAL_PASSWORD_FILE), `${generated}\n`) : undefined
-  await auth.createUser({ email, password: configured.password ?? generated!, name: 'Administrator', role: 'admin' })
+  await auth.createUser({ email, password: configured.password ?? generated!, name: 'Administrator', role: 'admin' }, NO_ACTOR, 'first start')
   return { email, generatedPassword: generated, passwordFile }
 }
 

@@ -44,9 +44,10 @@ export type ServeConfig = {
 }
 export type UserCreateConfig = { command: 'user create'; db: string; email: string; password: string; role: Role; name?: string }
 export type KeyCreateConfig = { command: 'key create'; db: string; email: string; name: string; test: boolean; scope: KeyScope }
+export type PasswordResetConfig = { command: 'user reset-password'; db: string; email: string }
 export type BackupConfig = { command: 'backup'; db: string; out: string }
 export type RestoreConfig = { command: 'restore'; db: string; from: string; force: boolean }
-export type Config = ServeConfig | UserCreateConfig | KeyCreateConfig | BackupConfig | RestoreConfig | { command: 'example-plan' } | { command: 'help' } | { command: 'version' }
+export type Config = ServeConfig | UserCreateConfig | PasswordResetConfig | KeyCreateConfig | BackupConfig | RestoreConfig | { command: 'example-plan' } | { command: 'help' } | { command: 'version' }
 
 export type LoadResult = { ok: true; config: Config } | { ok: false; errors: string[] }
 
@@ -59,6 +60,7 @@ export const USAGE = `Usage:
   ground-console backup --out FILE [--db PATH]
   ground-console restore --from FILE [--db PATH] [--force]
   ground-console user create --email E --password P [--role admin|operator] [--name N] [--db PATH]
+  ground-console user reset-password --email E [--db PATH]
   ground-console key create --email E [--name N] [--test] [--scope full|agent|read] [--db PATH]
   ground-console example-plan
   ground-console --help | --version      (--version: the version and the database schema it knows)
@@ -85,7 +87,8 @@ serve (the default) runs the server. Flags override the environment:
   --rate-limit-events    RATE_LIMIT_EVENTS     per deployment  (default 100/1m)
   --rate-limit-batches   RATE_LIMIT_BATCHES    per deployment  (default 10/1m)
   --retention-days  RETENTION_DAYS  delete the events of completed, failed and cancelled deployments
-                                    that ended more than N days ago (default off: kept forever)
+                                    that ended more than N days ago, and audit records older than N
+                                    days (default off: kept forever)
   --telemetry-retention TELEMETRY_RETENTION  delete agents' telemetry samples older than this
                                     (30d, 12h, 90m; default 30d; off: keep each agent's newest 1000)
   --quota-events-per-user QUOTA_EVENTS_PER_USER  at most N new events per user a day, or per PERIOD
@@ -101,6 +104,8 @@ serve (the default) runs the server. Flags override the environment:
   written to initial-admin-password (mode 0600) beside the database file.
 
 user create   adds a user to the database file directly (works while the server runs).
+user reset-password  gives the user with that email a new random password, printed on stdout and
+              nothing else, and ends every session of that user (works while the server runs).
 key create    prints a new API key for the user with that email, and nothing else; --scope agent
               for a key that lives on a satellite (agent protocol and reports only), read for reads.
 backup        writes a consistent snapshot of the database to a new file (works while the server runs).
@@ -219,6 +224,13 @@ export function loadConfig({ argv, env }: { argv: string[]; env: Record<string, 
     if (role !== 'admin' && role !== 'operator') errors.push(`--role must be "admin" or "operator", not "${role}"`)
     if (errors.length) return { ok: false, errors }
     return { ok: true, config: { command, db, email: values.email!, password: values.password!, role: role as Role, name: values.name } }
+  }
+
+  if (command === 'user reset-password') {
+    if (!values.email) return { ok: false, errors: ['user reset-password needs --email'] }
+    // No --password: a password given on the command line would stay in the shell's history and be seen in ps.
+    if (values.password !== undefined) return { ok: false, errors: ['user reset-password takes no --password: it prints a new random one'] }
+    return { ok: true, config: { command, db, email: values.email } }
   }
 
   if (command === 'key create') {

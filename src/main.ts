@@ -1,10 +1,11 @@
 // Process entry: argv/env -> config -> open the database -> run the command. The only module that reads
 // process.env and argv, prints to stdout, or exits.
+import { randomBytes } from 'node:crypto'
 import { maxHeaderSize } from 'node:http'
 import pkg from '../package.json'
 import examplePlan from './examples/onboard-ml-inference.json'
 import { createApp } from './app'
-import { createAuthService, normaliseEmail } from './auth/service'
+import { createAuthService, NO_ACTOR, normaliseEmail } from './auth/service'
 import { ensureAdmin } from './bootstrap'
 import { loadConfig, USAGE, type Config } from './config'
 import { SOCKET_HEAD_MINIMUM } from './http/request-guard'
@@ -41,8 +42,23 @@ async function run(config: Config): Promise<number> {
       return 0
     case 'user create': {
       const store = createSqliteStore(config.db, startOptions)
-      const user = await createAuthService({ store, clock: systemClock }).createUser(config)
+      const user = await createAuthService({ store, clock: systemClock }).createUser(config, NO_ACTOR, 'cli')
       console.log(`created ${user.role} ${user.email} (${user.id})`)
+      store.close()
+      return 0
+    }
+    case 'user reset-password': {
+      // Like key create: the new secret alone on stdout, for a script to pass on (docs/auth.md "Resetting a password").
+      const store = createSqliteStore(config.db, startOptions)
+      const user = await store.getUserByEmail(normaliseEmail(config.email))
+      if (!user) {
+        console.error(`no user with email ${config.email}`)
+        store.close()
+        return 1
+      }
+      const password = randomBytes(15).toString('base64url')
+      await createAuthService({ store, clock: systemClock }).resetPassword(user.id, password, NO_ACTOR)
+      console.log(password)
       store.close()
       return 0
     }
@@ -53,7 +69,8 @@ async function run(config: Config): Promise<number> {
         console.error(`no user with email ${config.email}`)
         return 1
       }
-      const { key } = await createAuthService({ store, clock: systemClock }).createKey(user.id, config.name, config.test ? 'test' : 'live', config.scope)
+      // Recorded as done from the command line (docs/api.md §1 "Audit"): no actor, no address.
+      const { key } = await createAuthService({ store, clock: systemClock }).createKey(user.id, config.name, config.test ? 'test' : 'live', config.scope, NO_ACTOR)
       console.log(key)
       store.close()
       return 0

@@ -103,6 +103,9 @@ describe('loadConfig', () => {
     expect(load(['key', 'create', '--email', 'e@x.y', '--scope', 'agent'])).toMatchObject({ config: { scope: 'agent' } })
     expect(load(['key', 'create', '--email', 'e@x.y', '--scope', 'read'])).toMatchObject({ config: { scope: 'read' } })
     expect(load(['key', 'create', '--email', 'e@x.y', '--scope', 'admin'])).toEqual({ ok: false, errors: ['--scope must be "full", "agent" or "read", not "admin"'] })
+    expect(load(['user', 'reset-password', '--email', 'e@x.y'])).toEqual({ ok: true, config: { command: 'user reset-password', email: 'e@x.y', db: DEFAULTS.db } })
+    expect(load(['user', 'reset-password'])).toEqual({ ok: false, errors: ['user reset-password needs --email'] })
+    expect(load(['user', 'reset-password', '--email', 'e@x.y', '--password', 'x'.repeat(12)])).toMatchObject({ ok: false })
     expect(load(['key', 'create']).ok).toBe(false)
   })
 

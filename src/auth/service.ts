@@ -2,9 +2,10 @@
 // Verifiers return null for a bad credential instead of throwing; the HTTP layer turns that into 401.
 import type { KeyEnvironment, KeyScope, Role } from '../db/schema'
 import { AppError } from '../domain/errors'
+import { AUDIT_EMAIL_MAX, auditEntry, type AuditActor } from '../domain/audit'
 import { newId } from '../domain/ids'
 import type { Clock } from '../domain/time'
-import type { ApiKey, Store, User } from '../store/types'
+import type { ApiKey, Store, User, UserChange } from '../store/types'
 import { createLoginThrottle } from './login-throttle'
 import { generateApiKey, generateSessionSecret, hashesEqual, sha256Hex, splitSessionToken } from './tokens'
 
@@ -18,6 +19,9 @@ export type AuthService = ReturnType<typeof createAuthService>
 
 export const normaliseEmail = (email: string) => email.trim().toLowerCase()
 
+/** The actor of what is done without a request (the command line, first start): nobody known, no address. */
+export const NO_ACTOR = { at: 0, actorId: null, actorEmail: null, address: null } as const satisfies AuditActor
+
 export function createAuthService({ store, clock, password = { algorithm: 'argon2id' } }: AuthDeps) {
   const throttle = createLoginThrottle(clock)
   // Verified against when the email is unknown, so both failures take the same time.
@@ -25,28 +29,47 @@ export function createAuthService({ store, clock, password = { algorithm: 'argon
   const keyCache = new Map<string, { user: User; key: ApiKey }>()
   let keyCacheVersion = -1
 
-  async function createUser(input: { email: string; password: string; name?: string | null; role?: Role }): Promise<User> {
-    return store.insertUser({
+  /**
+   * `actor`: who creates the user, recorded as `user.create` (null: nothing recorded; tests). `via` says
+   * where a user made without a request came from (`cli`, `first start`).
+   */
+  async function createUser(
+    input: { email: string; password: string; name?: string | null; role?: Role },
+    actor: AuditActor | null = null,
+    via: 'cli' | 'first start' | null = null,
+  ): Promise<User> {
+    const user = {
       id: newId('user'),
       email: normaliseEmail(input.email),
       name: input.name ?? null,
       role: input.role ?? 'operator',
       passwordHash: await Bun.password.hash(input.password, password),
       createdAt: clock(),
-    })
+    }
+    const detail = { email: user.email, role: user.role, ...(via ? { via } : {}) }
+    return store.insertUser(user, actor && auditEntry({ ...actor, at: user.createdAt }, 'user.create', user.id, detail))
   }
 
+  /**
+   * A wrong email, a wrong password and a disabled user are the same 401 (docs/api.md §1): the answer
+   * reveals nothing; the audit log says which it was, for admins.
+   */
   async function login(email: string, secret: string, address: string) {
     const emailKey = normaliseEmail(email)
     const attempt = throttle.begin(address, `email:${emailKey}`)
     const user = await store.getUserByEmail(emailKey)
     dummyHash ??= Bun.password.hash('not a real password', password)
     const ok = await Bun.password.verify(secret, user?.passwordHash ?? (await dummyHash))
-    if (!user || !ok) throw new AppError('UNAUTHORIZED', 'wrong email or password')
+    if (!user || !ok || user.disabledAt !== null) {
+      const reason = !user ? 'unknown_email' : !ok ? 'wrong_password' : 'disabled'
+      const actor = { at: clock(), actorId: user?.id ?? null, actorEmail: user?.email ?? emailKey.slice(0, AUDIT_EMAIL_MAX), address }
+      await store.recordAudit(auditEntry(actor, 'login_failed', user?.id ?? null, { reason }))
+      throw new AppError('UNAUTHORIZED', 'wrong email or password')
+    }
     attempt.succeeded()
     const sessionSecret = generateSessionSecret()
     const session = { id: newId('session'), userId: user.id, secretHash: sha256Hex(sessionSecret), createdAt: clock(), expiresAt: clock() + SESSION_TTL_MICROS }
-    await store.insertSession(session)
+    await store.insertSession(session, auditEntry({ at: session.createdAt, actorId: user.id, actorEmail: user.email, address }, 'login', user.id))
     const { passwordHash: _hidden, ...visible } = user
     return { user: visible as User, token: `${session.id}.${sessionSecret}`, expiresAt: session.expiresAt }
   }
@@ -59,11 +82,12 @@ export function createAuthService({ store, clock, password = { algorithm: 'argon
     if (!session || !hashesEqual(session.secretHash, sha256Hex(parts.secret))) return null
     const now = clock()
     if (session.expiresAt <= now) {
-      await store.deleteSession(session.id)
+      await store.deleteSession(session.id, null)
       return null
     }
     const user = await store.getUserById(session.userId)
-    if (!user) return null
+    // Disabling deletes the user's sessions; this also holds for one disabled by hand (sqlite3).
+    if (!user || user.disabledAt !== null) return null
     let renewedUntil: number | null = null
     if (session.expiresAt - now < SESSION_TTL_MICROS / 2) {
       renewedUntil = now + SESSION_TTL_MICROS
@@ -82,25 +106,49 @@ export function createAuthService({ store, clock, password = { algorithm: 'argon
     if (!parts) return false
     const session = await store.getSession(parts.id)
     if (!session || !hashesEqual(session.secretHash, sha256Hex(parts.secret)) || session.expiresAt <= clock()) return false
-    return (await store.getUserById(session.userId)) !== null
+    const user = await store.getUserById(session.userId)
+    return user !== null && user.disabledAt === null
   }
 
   /**
    * Changes the caller's password after checking the current one (throttled like a login, per user), and
    * ends every other session of the caller; the session making the change stays valid.
    */
-  async function changePassword(userId: string, sessionId: string, current: string, next: string, address: string) {
-    const attempt = throttle.begin(address, `user:${userId}`)
-    const hash = await store.getPasswordHash(userId)
+  async function changePassword(user: User, sessionId: string, current: string, next: string, address: string) {
+    const attempt = throttle.begin(address, `user:${user.id}`)
+    const hash = await store.getPasswordHash(user.id)
     if (hash === null || !(await Bun.password.verify(current, hash)))
       throw new AppError('VALIDATION', 'current_password: is not your current password')
     attempt.succeeded()
-    await store.updatePasswordHash(userId, await Bun.password.hash(next, password), sessionId)
+    const actor = { at: clock(), actorId: user.id, actorEmail: user.email, address }
+    await store.updatePasswordHash(user.id, await Bun.password.hash(next, password), sessionId, auditEntry(actor, 'password.change', user.id))
   }
 
-  async function logout(token: string) {
+  /**
+   * Sets another user's password (an admin's reset, or the command line: `actor` says which) and ends every
+   * session of that user. False when no such user exists.
+   */
+  async function resetPassword(userId: string, next: string, actor: AuditActor): Promise<boolean> {
+    const target = await store.getUserById(userId)
+    if (!target) return false
+    const detail = actor.address === null ? { via: 'cli' } : null
+    const hash = await Bun.password.hash(next, password)
+    await store.updatePasswordHash(userId, hash, null, auditEntry({ ...actor, at: clock() }, 'password.reset', userId, detail))
+    return true
+  }
+
+  /** Role and disabled (docs/api.md §1): see Store.updateUser. The key memory forgets through the auth version. */
+  async function updateUser(id: string, change: UserChange, actor: AuditActor): Promise<User> {
+    const user = await store.updateUser(id, change, actor)
+    keyCache.clear()
+    return user
+  }
+
+  async function logout(token: string, address: string) {
     const parts = splitSessionToken(token)
-    if (parts && (await authenticateSession(token))) await store.deleteSession(parts.id)
+    const session = parts && (await authenticateSession(token))
+    if (parts && session)
+      await store.deleteSession(parts.id, auditEntry({ at: clock(), actorId: session.user.id, actorEmail: session.user.email, address }, 'logout', session.user.id))
   }
 
   /**
@@ -120,7 +168,8 @@ export function createAuthService({ store, clock, password = { algorithm: 'argon
       const apiKey = await store.getApiKeyByHash(sha256Hex(key))
       if (!apiKey || apiKey.revokedAt !== null) return null
       const user = await store.getUserById(apiKey.userId)
-      if (!user) return null
+      // A disabled user's keys are refused while the user is; enabling them again brings the keys back.
+      if (!user || user.disabledAt !== null) return null
       found = { user, key: apiKey }
       // Remember it only if nothing was revoked while we looked: a revocation that landed between the
       // lookup and now must not be papered over by a cache entry made from the older read.
@@ -138,18 +187,21 @@ export function createAuthService({ store, clock, password = { algorithm: 'argon
     return found
   }
 
-  async function revokeKey(userId: string, id: string) {
-    const revoked = await store.revokeApiKey(userId, id, clock())
+  async function revokeKey(userId: string, id: string, actor: AuditActor) {
+    const now = clock()
+    const revoked = await store.revokeApiKey(userId, id, now, auditEntry({ ...actor, at: now }, 'key.revoke', id))
     keyCache.clear()
     return revoked
   }
 
-  async function createKey(userId: string, name: string, environment: KeyEnvironment, scope: KeyScope = 'full') {
+  /** `actor`: who creates it (the owner's session, or the command line with address null). */
+  async function createKey(userId: string, name: string, environment: KeyEnvironment, scope: KeyScope, actor: AuditActor) {
     const generated = generateApiKey(environment)
     const apiKey: ApiKey = { id: newId('apiKey'), userId, name, prefix: generated.prefix, environment, scope, createdAt: clock(), lastUsedAt: null, revokedAt: null }
-    await store.insertApiKey({ ...apiKey, keyHash: generated.hash })
+    const detail = { name, environment, scope, owner: userId, ...(actor.address === null ? { via: 'cli' } : {}) }
+    await store.insertApiKey({ ...apiKey, keyHash: generated.hash }, auditEntry({ ...actor, at: apiKey.createdAt }, 'key.create', apiKey.id, detail))
     return { apiKey, key: generated.key }
   }
 
-  return { createUser, login, logout, changePassword, authenticateSession, authenticateKey, stillValid, createKey, revokeKey }
+  return { createUser, login, logout, changePassword, resetPassword, updateUser, authenticateSession, authenticateKey, stillValid, createKey, revokeKey }
 }

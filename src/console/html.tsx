@@ -44,6 +44,7 @@ const NAV: { section: Section; href: string; label: string; admin?: boolean }[] 
   { section: 'keys', href: '/keys', label: 'API keys' },
   { section: 'webhooks', href: '/webhooks', label: 'Webhooks' },
   { section: 'users', href: '/users', label: 'Users', admin: true },
+  { section: 'audit', href: '/audit', label: 'Audit log', admin: true },
 ]
 
 type LayoutProps = { title: string; viewer: Viewer | null; section: Section; children: ComponentChildren }

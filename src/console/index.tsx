@@ -21,6 +21,7 @@ import { loginRoutes } from './pages/login'
 import { missionPages } from './pages/missions'
 import { userPages } from './pages/users'
 import { webhookPages } from './pages/webhooks'
+import { auditPages } from './pages/audit'
 
 /** The largest form the console reads: a plan file of up to the API's 1 MiB, with room for its encoding. */
 export const FORM_LIMIT = 2 * MiB
@@ -35,6 +36,7 @@ export const CONSOLE_ROUTES: ConsoleRoute[] = [
   ...keyPages,
   ...webhookPages,
   ...userPages,
+  ...auditPages,
 ]
 
 export type ConsoleOptions = { api: ConsoleApi; now?: () => number }

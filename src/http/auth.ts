@@ -130,7 +130,7 @@ export const authPlugin = ({ auth, secureCookies, clock, onAgent, onPrincipal = 
         }
         if (kind === 'admin' && session.user.role !== 'admin') {
           checkBodyHeaders(request) // a 413/415 outranks the 403 (docs/api.md §0 order)
-          throw new AppError('FORBIDDEN', new URL(request.url).pathname.startsWith('/api/admin/') ? 'only an admin may do this' : 'only an admin may manage users')
+          throw new AppError('FORBIDDEN', new URL(request.url).pathname.startsWith('/api/users') ? 'only an admin may manage users' : 'only an admin may do this')
         }
         if (session.renewedUntil !== null) set.headers['set-cookie'] = sessionCookie(token, session.renewedUntil, secureCookies, clock())
         return { principal }

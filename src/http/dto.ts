@@ -6,9 +6,27 @@ import type * as Shapes from './schemas'
 import { formatNullableTimestamp, formatTimestamp } from '../domain/time'
 import { parseJsonExact } from '../domain/json'
 import { pickTelemetry } from '../domain/telemetry'
-import type { Agent, ApiKey, Deployment, Mission, Plan, PlanWithData, StoredEvent, User, Webhook, WebhookDelivery } from '../store/types'
+import type { Agent, ApiKey, AuditRecord, Deployment, Mission, Plan, PlanWithData, StoredEvent, User, Webhook, WebhookDelivery } from '../store/types'
 
-export const userDto = (u: User): Static<typeof Shapes.User> => ({ id: u.id, email: u.email, name: u.name, role: u.role, created_at: formatTimestamp(u.createdAt) })
+export const userDto = (u: User): Static<typeof Shapes.User> => ({
+  id: u.id,
+  email: u.email,
+  name: u.name,
+  role: u.role,
+  created_at: formatTimestamp(u.createdAt),
+  disabled_at: formatNullableTimestamp(u.disabledAt),
+})
+
+export const auditDto = (r: AuditRecord): Static<typeof Shapes.AuditRecord> => ({
+  id: r.seq,
+  at: formatTimestamp(r.at),
+  action: r.action,
+  actor_id: r.actorId,
+  actor_email: r.actorEmail,
+  target: r.target,
+  address: r.address,
+  detail: r.detail,
+})
 
 export const apiKeyDto = (k: ApiKey): Static<typeof Shapes.ApiKey> => ({
   id: k.id,

@@ -8,6 +8,7 @@ import { t } from 'elysia'
 import type { TSchema } from '@sinclair/typebox'
 import { DEPLOYMENT_MODES, DEPLOYMENT_STATUSES } from '../domain/deployment'
 import { ERROR_CODES } from '../domain/errors'
+import { AUDIT_ACTIONS } from '../domain/audit'
 import { EVENT_ID_FIELD_MAX, EVENT_TYPE_MAX, EVENT_TYPE_PATTERN } from '../domain/event'
 import { AGENT_STATUSES, DELIVERY_STATES, KEY_ENVIRONMENTS, KEY_SCOPES, ROLES } from '../db/schema'
 import { ALERT_EVENTS } from '../domain/webhooks'
@@ -34,9 +35,29 @@ export const ErrorBody = exact(
 /** On a page of a cursor list (docs/lists.md): absent on the last page. */
 const next_cursor = t.Optional(t.String({ description: 'absent on the last page; pass it as ?cursor= for the next one' }))
 
-export const User = exact({ id: t.String(), email: t.String(), name: nullable(t.String()), role: t.UnionEnum(ROLES), created_at: Timestamp })
+export const User = exact({
+  id: t.String(),
+  email: t.String(),
+  name: nullable(t.String()),
+  role: t.UnionEnum(ROLES),
+  created_at: Timestamp,
+  disabled_at: nullable({ ...Timestamp, description: 'set while an admin has disabled the user (ours, docs/api.md §1)' }),
+})
 export const UserEnvelope = exact({ user: User })
 export const UserPage = exact({ users: t.Array(User), next_cursor })
+
+/** One audit record (docs/api.md §1 "Audit"). */
+export const AuditRecord = exact({
+  id: t.Integer({ description: 'the record’s number: later records have larger ones' }),
+  at: Timestamp,
+  action: t.UnionEnum(AUDIT_ACTIONS),
+  actor_id: nullable(t.String({ description: 'the user who acted; null when nobody is known (the command line, a failed login for an unknown email)' })),
+  actor_email: nullable(t.String({ description: 'the actor’s email then, or the email a failed login tried' })),
+  target: nullable(t.String({ description: 'the id of what was acted on (a user, a key, a deployment)' })),
+  address: nullable(t.String({ description: 'the client address; null from the command line' })),
+  detail: nullable(t.Record(t.String(), t.Union([t.String(), t.Number(), t.Boolean(), t.Null()]), { description: 'what else the action says (a new role, a reason)' })),
+})
+export const AuditPage = exact({ records: t.Array(AuditRecord), next_cursor })
 
 export const ApiKey = exact({
   id: t.String(),

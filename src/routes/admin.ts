@@ -7,7 +7,8 @@ import { close as closeFd, fstat, open, read, unlink } from 'node:fs'
 import { promisify } from 'node:util'
 import { Elysia } from 'elysia'
 import { SCHEMA_VERSION } from '../store/sqlite/backup'
-import type { RouteDeps } from './deps'
+import { actorOf, type RouteDeps } from './deps'
+import { auditEntry } from '../domain/audit'
 import { documented } from '../http/route-doc'
 import { Text } from '../http/schemas'
 
@@ -19,10 +20,12 @@ const readFile = promisify(read)
 const statFile = promisify(fstat)
 const unlinkFile = promisify(unlink)
 
-export const adminRoutes = ({ store, guard, log }: RouteDeps) =>
+export const adminRoutes = (deps: RouteDeps) => {
+  const { store, guard, log } = deps
+  return (
   new Elysia({ name: 'routes/admin', prefix: '/api/admin' }).use(guard).post(
     '/backup',
-    async ({ principal }) => {
+    async ({ principal, request }) => {
       const started = performance.now()
       const path = await store.backup()
       const fd = await openFile(path, 'r')
@@ -30,6 +33,8 @@ export const adminRoutes = ({ store, guard, log }: RouteDeps) =>
       await unlinkFile(path).catch(() => {})
       const size = (await statFile(fd)).size
       log.info('backup made', { userId: principal.user.id, bytes: size, ms: Math.round(performance.now() - started) })
+      // Recorded once the snapshot exists (a read has no transaction of its own to share: docs/api.md §1 "Audit").
+      await store.recordAudit(auditEntry(actorOf(deps, request, principal.user), 'backup', null, { bytes: size }))
       const buffer = new Uint8Array(CHUNK)
       let closed = false
       const close = () => {
@@ -75,3 +80,5 @@ export const adminRoutes = ({ store, guard, log }: RouteDeps) =>
       }),
     },
   )
+  )
+}

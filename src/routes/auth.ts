@@ -37,7 +37,7 @@ export const authRoutes = ({ auth, guard, secureCookies, clock, clientAddress }:
     .post('/logout', async ({ request }) => {
       const token = sessionTokenFrom(request.headers)
       if (token && crossSite(request)) throw crossSiteRefused()
-      if (token) await auth.logout(token)
+      if (token) await auth.logout(token, clientAddress(request))
       return noContent({ 'set-cookie': sessionCookie('', null, secureCookies, clock()) })
     }, documented({ tag: 'accounts', summary: 'Log out', description: 'Ends the session of the cookie sent, if any, and clears the cookie.', changes: true, response: { 204: Empty } }))
     .get('/me', ({ principal }) => json({ user: userDto(principal.user) }), {
@@ -48,7 +48,7 @@ export const authRoutes = ({ auth, guard, secureCookies, clock, clientAddress }:
       '/password',
       async ({ request, principal }) => {
         const body = validate(ChangePasswordBody, parseJson(await readBody(request)))
-        await auth.changePassword(principal.user.id, principal.sessionId!, body.current_password, body.new_password, clientAddress(request))
+        await auth.changePassword(principal.user, principal.sessionId!, body.current_password, body.new_password, clientAddress(request))
         return noContent()
       },
       {

@@ -4,13 +4,14 @@ import { Elysia, t } from 'elysia'
 import { DEPLOYMENT_MODES, DEPLOYMENT_STATUSES, decideTransition, type DeploymentMode, type DeploymentStatus } from '../domain/deployment'
 import { AppError, invalid, notFound } from '../domain/errors'
 import { newId } from '../domain/ids'
+import { auditEntry } from '../domain/audit'
 import { deploymentDto } from '../http/dto'
 import { json, parseJson, readBody } from '../http/json'
 import { archivedParam, listPage, queryOf, queryParam } from '../http/paging'
 import { archivedQuery, documented, listQuery } from '../http/route-doc'
 import { CancelledDeployment, CreatedDeployment, Deployment, DeploymentPage } from '../http/schemas'
 import { validate } from '../http/validate'
-import type { RouteDeps } from './deps'
+import { actorOf, type RouteDeps } from './deps'
 
 /** The compat page: the 50 most recent (docs/api.md §2). */
 export const DEPLOYMENT_LIST_LIMIT = 50
@@ -21,7 +22,9 @@ const NewDeploymentBody = t.Object({
   mode: t.Optional(t.UnionEnum(DEPLOYMENT_MODES, { error: 'must be "simulated" or "live"' })),
 })
 
-export const deploymentRoutes = ({ store, replay, reports, guard, clock }: RouteDeps) =>
+export const deploymentRoutes = (deps: RouteDeps) => {
+  const { store, replay, reports, guard, clock } = deps
+  return (
   new Elysia({ name: 'routes/deployments', prefix: '/api/deployments' })
     .use(guard)
     .post(
@@ -118,8 +121,10 @@ export const deploymentRoutes = ({ store, replay, reports, guard, clock }: Route
     )
     .post(
       '/:id/cancel',
-      async ({ params, principal }) => {
-        const change = await store.cancelDeployment(principal.user.id, params.id, clock(), reports.changed)
+      async ({ params, principal, request }) => {
+        const actor = actorOf(deps, request, principal.user)
+        const detail = principal.via === 'key' ? { via: 'key' } : null
+        const change = await store.cancelDeployment(principal.user.id, params.id, actor.at, auditEntry(actor, 'deployment.cancel', params.id, detail), reports.changed)
         replay.forget(change.deployment.id)
         return json({ id: change.deployment.id, status: change.deployment.status })
       },
@@ -175,6 +180,8 @@ export const deploymentRoutes = ({ store, replay, reports, guard, clock }: Route
         }),
       },
     )
+  )
+}
 
 const isStatus = (value: string): value is DeploymentStatus => (DEPLOYMENT_STATUSES as readonly string[]).includes(value)
 const isMode = (value: string): value is DeploymentMode => (DEPLOYMENT_MODES as readonly string[]).includes(value)

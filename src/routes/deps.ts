@@ -11,7 +11,8 @@ import type { Streams } from '../http/streams'
 import type { RateLimits } from '../services/rate-limits'
 import type { Quotas } from '../services/quotas'
 import type { ReplayScheduler } from '../services/replay'
-import type { Store } from '../store/types'
+import type { Store, User } from '../store/types'
+import type { AuditActor } from '../domain/audit'
 
 export type RouteDeps = {
   store: Store
@@ -43,3 +44,11 @@ export type SocketControl = {
   /** Closes this request's socket within seconds, even if its client has stopped reading. */
   cutOff(request: Request): void
 }
+
+/** Who acts in this request, for its audit records (docs/api.md §1 "Audit"): the user, now, from the client's address. */
+export const actorOf = ({ clock, clientAddress }: Pick<RouteDeps, 'clock' | 'clientAddress'>, request: Request, user: User): AuditActor => ({
+  at: clock(),
+  actorId: user.id,
+  actorEmail: user.email,
+  address: clientAddress(request),
+})

@@ -6,7 +6,7 @@ import { apiKeyDto } from '../http/dto'
 import { json, parseJson, readBody } from '../http/json'
 import { listPage, queryOf } from '../http/paging'
 import { validate } from '../http/validate'
-import type { RouteDeps } from './deps'
+import { actorOf, type RouteDeps } from './deps'
 import { documented, listQuery } from '../http/route-doc'
 import { ApiKeyPage, NewApiKey, RevokedApiKey } from '../http/schemas'
 
@@ -16,14 +16,16 @@ const CreateKeyBody = t.Object({
   scope: t.Optional(t.UnionEnum(KEY_SCOPES, { error: 'must be "full", "agent" or "read"' })),
 })
 
-export const keyRoutes = ({ store, auth, guard }: RouteDeps) =>
+export const keyRoutes = (deps: RouteDeps) => {
+  const { store, auth, guard } = deps
+  return (
   new Elysia({ name: 'routes/keys', prefix: '/api/keys' })
     .use(guard)
     .post(
       '/',
       async ({ request, principal }) => {
         const body = validate(CreateKeyBody, parseJson(await readBody(request)))
-        const { apiKey, key } = await auth.createKey(principal.user.id, body.name, body.environment ?? 'live', body.scope ?? 'full')
+        const { apiKey, key } = await auth.createKey(principal.user.id, body.name, body.environment ?? 'live', body.scope ?? 'full', actorOf(deps, request, principal.user))
         const { id, name, prefix, environment, scope, created_at } = apiKeyDto(apiKey)
         return json({ id, name, key, prefix, environment, scope, created_at }, 201)
       },
@@ -43,8 +45,8 @@ export const keyRoutes = ({ store, auth, guard }: RouteDeps) =>
     )
     .delete(
       '/:id',
-      async ({ params, principal }) => {
-        const key = await auth.revokeKey(principal.user.id, params.id)
+      async ({ params, principal, request }) => {
+        const key = await auth.revokeKey(principal.user.id, params.id, actorOf(deps, request, principal.user))
         if (!key) throw notFound('API key')
         return json({ id: key.id, revoked_at: apiKeyDto(key).revoked_at })
       },
@@ -53,3 +55,5 @@ export const keyRoutes = ({ store, auth, guard }: RouteDeps) =>
         ...documented({ tag: 'keys', summary: 'Revoke an API key', description: 'At once, for every request and open stream that uses it; revoking again answers the same.', auth: 'session', changes: true, errors: [404], response: { 200: RevokedApiKey } }),
       },
     )
+  )
+}

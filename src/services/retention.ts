@@ -1,5 +1,5 @@
 // The retention sweeper (docs/operations.md "Retention"): on a timer, deletes the events of terminal
-// deployments completed more than `retentionDays` ago and telemetry samples older than the telemetry
+// deployments completed more than `retentionDays` ago, audit records older than that, and telemetry samples older than the telemetry
 // bound. Each batch is one small transaction (at most BATCH rows); a turn of the event loop comes between
 // batches, so reports are committed between them however large the backlog. Like src/auth/session-sweep.ts.
 import type { Clock } from '../domain/time'
@@ -18,7 +18,7 @@ export type RetentionOptions = {
   /** Telemetry samples older than this (microseconds) are deleted; null: kept (within the per-agent cap). */
   telemetryRetentionMicros: number | null
 }
-export type RetentionSweep = { events: number; deployments: number; samples: number }
+export type RetentionSweep = { events: number; deployments: number; samples: number; audit: number }
 export type Retention = ReturnType<typeof createRetention>
 
 export function createRetention({
@@ -57,6 +57,19 @@ export function createRetention({
     }
   }
 
+  /** Audit records older than `retentionDays` go too (docs/operations.md "Retention"), oldest first, a batch at a time. */
+  async function sweepAudit(result: RetentionSweep) {
+    if (options.retentionDays === null) return
+    const cutoff = clock() - options.retentionDays * DAY_MICROS
+    while (!job.stopped) {
+      const deleted = await store.pruneAudit(cutoff, batch)
+      result.audit += deleted
+      if (deleted > 0) onBatch?.(deleted)
+      if (deleted < batch) return
+      await nextTurn()
+    }
+  }
+
   async function sweepTelemetry(result: RetentionSweep) {
     if (options.telemetryRetentionMicros === null) return
     const cutoff = clock() - options.telemetryRetentionMicros
@@ -76,10 +89,12 @@ export function createRetention({
     log,
     failed: 'the retention sweep failed; it runs again later',
     done: (r: RetentionSweep) =>
-      (r.events > 0 || r.samples > 0) && log.info('retention: old data deleted', { events: r.events, deployments: r.deployments, telemetrySamples: r.samples }),
+      (r.events > 0 || r.samples > 0 || r.audit > 0) &&
+      log.info('retention: old data deleted', { events: r.events, deployments: r.deployments, telemetrySamples: r.samples, auditRecords: r.audit }),
     async work() {
-      const result: RetentionSweep = { events: 0, deployments: 0, samples: 0 }
+      const result: RetentionSweep = { events: 0, deployments: 0, samples: 0, audit: 0 }
       await sweepEvents(result)
+      await sweepAudit(result)
       await sweepTelemetry(result)
       return result
     },

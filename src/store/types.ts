@@ -3,10 +3,18 @@
 // Methods are async so that a networked backend fits without touching callers.
 import type { DeploymentMode, DeploymentStatus, StampedField } from '../domain/deployment'
 import type { EventInput } from '../domain/event'
+import type { AuditAction, AuditActor, AuditEntry } from '../domain/audit'
 import type { AgentStatus, DeliveryState, KeyEnvironment, KeyScope, Role } from '../db/schema'
 import type { AlertEvent, DeliveryEvent } from '../domain/webhooks'
 
-export type User = { id: string; email: string; name: string | null; role: Role; createdAt: number }
+/** `disabledAt`: set while an admin has disabled the user (docs/api.md §1): no login, no session, no key. */
+export type User = { id: string; email: string; name: string | null; role: Role; createdAt: number; disabledAt: number | null }
+/** What PATCH /api/users/{id} may change (docs/api.md §1). */
+export type UserChange = { role?: Role; disabled?: boolean }
+/** One stored audit record (docs/api.md §1 "Audit"). */
+export type AuditRecord = AuditEntry & { seq: number }
+/** A page of the audit log, newest first by (at, seq), after `after`, with its filters (null: none). */
+export type AuditPage = { limit: number; after: { at: number; seq: number } | null; actorId: string | null; action: AuditAction | null }
 export type UserWithPassword = User & { passwordHash: string }
 export type Session = { id: string; userId: string; secretHash: string; createdAt: number; expiresAt: number }
 export type ApiKey = {
@@ -270,8 +278,12 @@ export interface Store {
   close(): void
 
   countUsers(): Promise<number>
-  /** Throws CONFLICT when the email is taken. */
-  insertUser(user: UserWithPassword): Promise<User>
+  /**
+   * Throws CONFLICT when the email is taken. Every write below that takes an `audit` entry writes it in its
+   * own transaction (docs/api.md §1 "Audit"): the action is never stored without its record, nor the
+   * record without the action. Null: nothing to record (tests, internal housekeeping).
+   */
+  insertUser(user: Omit<UserWithPassword, 'disabledAt'>, audit: AuditEntry | null): Promise<User>
   getUserByEmail(email: string): Promise<UserWithPassword | null>
   getUserById(id: string): Promise<User | null>
   getPasswordHash(userId: string): Promise<string | null>
@@ -279,13 +291,26 @@ export interface Store {
    * Sets the user's password hash and, in the same transaction, deletes every session of the user except
    * `keepSessionId` (null: all of them), so no old session outlives the password it was opened with.
    */
-  updatePasswordHash(userId: string, passwordHash: string, keepSessionId: string | null): Promise<void>
+  updatePasswordHash(userId: string, passwordHash: string, keepSessionId: string | null, audit: AuditEntry | null): Promise<void>
   listUsers(page: PageQuery): Promise<User[]>
+  /**
+   * Changes a user's role and whether they are disabled, in one transaction that also records each change
+   * (userChangeEntries in src/domain/audit.ts) as `actor`. Disabling deletes every session of the user.
+   * Throws NOT_FOUND for an unknown id, CONFLICT when the change would leave no active (not disabled) admin.
+   */
+  updateUser(id: string, change: UserChange, actor: AuditActor): Promise<User>
 
-  insertSession(session: Session): Promise<void>
+  insertSession(session: Session, audit: AuditEntry | null): Promise<void>
   getSession(id: string): Promise<Session | null>
   extendSession(id: string, expiresAt: number): Promise<void>
-  deleteSession(id: string): Promise<void>
+  deleteSession(id: string, audit: AuditEntry | null): Promise<void>
+
+  /** Writes one record on its own: what has no stored change to go with (a failed login, a backup). */
+  recordAudit(entry: AuditEntry): Promise<void>
+  /** A page of the audit log, newest first (GET /api/audit). */
+  listAudit(page: AuditPage): Promise<AuditRecord[]>
+  /** Retention: deletes up to `limit` of the oldest records written before `cutoff`; returns how many. */
+  pruneAudit(cutoff: number, limit: number): Promise<number>
   /** Deletes up to `limit` sessions expired at `now` and returns how many it deleted. */
   deleteExpiredSessions(now: number, limit: number): Promise<number>
 
@@ -307,11 +332,11 @@ export interface Store {
    */
   backup(): Promise<string>
 
-  insertApiKey(key: ApiKey & { keyHash: string }): Promise<void>
+  insertApiKey(key: ApiKey & { keyHash: string }, audit: AuditEntry | null): Promise<void>
   getApiKeyByHash(keyHash: string): Promise<ApiKey | null>
   listApiKeys(userId: string, page: PageQuery): Promise<ApiKey[]>
-  /** Revokes once; a second revoke returns the key as it is. Null when unknown or not the user's. */
-  revokeApiKey(userId: string, id: string, now: number): Promise<ApiKey | null>
+  /** Revokes once (recording `audit` then); a second revoke returns the key as it is. Null when unknown or not the user's. */
+  revokeApiKey(userId: string, id: string, now: number, audit: AuditEntry | null): Promise<ApiKey | null>
   touchApiKey(id: string, now: number): Promise<void>
 
   insertMission(mission: Mission): Promise<void>
@@ -334,7 +359,7 @@ export interface Store {
   listDeployments(userId: string, page: DeploymentPage): Promise<Deployment[]>
   getDeployment(userId: string, id: string): Promise<Deployment | null>
   /** Throws NOT_FOUND, or CONFLICT when the deployment is already terminal. Answers once the cancel is durable. */
-  cancelDeployment(userId: string, id: string, now: number, onDurable?: (change: DeploymentChange) => void): Promise<DeploymentChange>
+  cancelDeployment(userId: string, id: string, now: number, audit: AuditEntry | null, onDurable?: (change: DeploymentChange) => void): Promise<DeploymentChange>
   /**
    * Archives a terminal deployment (`archived` true; one already archived keeps its archived_at) or
    * restores it (docs/api.md §2.2). A change of the flag is a change of the owner's sequence

@@ -18,7 +18,7 @@ describe('login', () => {
     await h.app.services.auth.createUser({ email: 'Op@Example.test', password: PASSWORD, name: 'Op' })
     const reply = await login('op@example.TEST', PASSWORD)
     expect(reply.status).toBe(200)
-    expect(reply.body.user).toEqual({ id: expect.stringMatching(/^usr-[0-9a-z]{26}$/), email: 'op@example.test', name: 'Op', role: 'operator', created_at: '2026-03-07T12:00:00Z' })
+    expect(reply.body.user).toEqual({ id: expect.stringMatching(/^usr-[0-9a-z]{26}$/), email: 'op@example.test', name: 'Op', role: 'operator', created_at: '2026-03-07T12:00:00Z', disabled_at: null })
     const cookie = reply.headers.get('set-cookie')!
     expect(cookie).toMatch(/^session=ses-[0-9a-z]+\.[A-Za-z0-9_-]{43}; /)
     expect(cookie).toContain('HttpOnly')

@@ -79,7 +79,7 @@ describe('users', () => {
     const admin = await createTenant(h, 'admin')
     const created = await h.request('POST', '/api/users', { body: { email: 'Ops@Site.test', password: 'long enough pw', name: 'Ops' }, headers: { cookie: admin.cookie } })
     expect(created.status).toBe(201)
-    expect(created.body).toEqual({ id: expect.stringMatching(/^usr-/), email: 'ops@site.test', name: 'Ops', role: 'operator', created_at: '2026-03-07T12:00:00Z' })
+    expect(created.body).toEqual({ id: expect.stringMatching(/^usr-/), email: 'ops@site.test', name: 'Ops', role: 'operator', created_at: '2026-03-07T12:00:00Z', disabled_at: null })
     const list = await h.request('GET', '/api/users', { headers: { cookie: admin.cookie } })
     expect(list.body.users.map((u: { email: string }) => u.email)).toEqual(['ops@site.test', admin.email]) // newest first (docs/api.md §0)
     expect(list.text).not.toContain('argon2')

@@ -64,7 +64,7 @@ const LISTS: ListCase[] = [
     auth: (t) => ({ cookie: t.cookie }),
     // Straight into the store: argon2id for 250 users would only slow the test.
     seed: (_t, n) =>
-      times(n, async (i) => (await h.store.insertUser({ id: newId('user'), email: `u${i}.${Math.random()}@x.test`, name: null, role: 'operator', passwordHash: 'x', createdAt: clock() })).id),
+      times(n, async (i) => (await h.store.insertUser({ id: newId('user'), email: `u${i}.${Math.random()}@x.test`, name: null, role: 'operator', passwordHash: 'x', createdAt: clock() }, null)).id),
   },
   {
     name: 'missions',

@@ -160,7 +160,8 @@ describe('the compat shapes in the document are the contract’s', () => {
   })
 
   test('accounts and keys (§1)', () => {
-    const user = ['id', 'email', 'name', 'role', 'created_at']
+    // disabled_at is ours (docs/api.md §1 "Disabling a user"), after the contract's fields.
+    const user = ['id', 'email', 'name', 'role', 'created_at', 'disabled_at']
     expect(fields(itemsOf({ properties: { u: { items: answer('post', '/api/auth/login', 200).properties!.user } } }, 'u'))).toEqual(user)
     expect(fields(answer('post', '/api/users', 201))).toEqual(user)
     expect(doc.paths['/api/auth/logout']!.post!.responses['204']).toEqual({ description: 'No Content' })

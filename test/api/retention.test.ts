@@ -67,8 +67,12 @@ test('events of terminal deployments that ended more than N days ago are deleted
   const lastOfCompleted = (await events(completed)).events.at(-1)
   clock.advance(1 * DAY + 60)
 
+  // The audit records of all that (a login, a key, a cancel) are as old: they go too.
+  const auditBefore = count('SELECT count(*) FROM audit_log')
+  expect(auditBefore).toBeGreaterThanOrEqual(3)
   const swept = await h.app.services.retention.sweep()
-  expect(swept).toEqual({ events: 29 + 9 + 8 + 101, deployments: 4, samples: 0 })
+  expect(swept).toEqual({ events: 29 + 9 + 8 + 101, deployments: 4, samples: 0, audit: auditBefore })
+  expect(count('SELECT count(*) FROM audit_log')).toBe(0)
   for (const [dep, status] of [[completed, 'completed'], [failed, 'failed'], [cancelled, 'cancelled'], [staged, 'completed']] as const) {
     const list = await events(dep)
     // What is left, consistently: the list, its total and the deployment's event_count.
@@ -102,7 +106,7 @@ test('off by default: nothing of a deployment is deleted, however old', async ()
   await setUp({ retentionDays: null, telemetryRetentionMicros: null })
   const dep = await finished(10)
   clock.advance(10_000 * DAY)
-  expect(await h.app.services.retention.sweep()).toEqual({ events: 0, deployments: 0, samples: 0 })
+  expect(await h.app.services.retention.sweep()).toEqual({ events: 0, deployments: 0, samples: 0, audit: 0 })
   expect((await events(dep)).total).toBe(10)
 })
 
@@ -116,7 +120,7 @@ test('telemetry samples older than --telemetry-retention are deleted; off keeps 
   await send(2, 'sat-a')
   clock.advance(1.5 * DAY)
   await send(1, 'sat-b')
-  expect(await h.app.services.retention.sweep()).toEqual({ events: 0, deployments: 0, samples: 9 })
+  expect(await h.app.services.retention.sweep()).toEqual({ events: 0, deployments: 0, samples: 9, audit: 0 })
   const kept = async (agent: string) => (await h.request('GET', `/api/agents/${agent}/telemetry`, { headers: t.asKey })).body
   expect(JSON.stringify(await kept('sat-a'))).not.toContain('"battery_percent":4')
   expect(count("SELECT count(*) FROM agent_telemetry WHERE agent_id = 'sat-a'")).toBe(2)
@@ -126,7 +130,7 @@ test('telemetry samples older than --telemetry-retention are deleted; off keeps 
 
   const off = createRetention({ store: h.store, clock, log: silentLogger, options: { retentionDays: null, telemetryRetentionMicros: null } })
   clock.advance(100 * DAY)
-  expect(await off.sweep()).toEqual({ events: 0, deployments: 0, samples: 0 })
+  expect(await off.sweep()).toEqual({ events: 0, deployments: 0, samples: 0, audit: 0 })
   expect(count('SELECT count(*) FROM agent_telemetry')).toBe(3)
 })
 
@@ -158,7 +162,9 @@ test('reports to other deployments complete between the batches of a large prune
   await reporter
   expect(result.events).toBe(10_001)
   const batches = timeline.filter((entry) => entry === 'batch').length
-  expect(batches).toBe(11)
+  // 10 001 events in 11 batches, and the tenant's audit records of two days ago (its login, its key) in one more.
+  expect(result.audit).toBeGreaterThan(0)
+  expect(batches).toBe(12)
   // Between the first and the last batch, reports were answered: the prune never held them back to the end.
   const first = timeline.indexOf('batch')
   const last = timeline.lastIndexOf('batch')

@@ -10,6 +10,8 @@ type World = {
   dep: string
   other: Tenant
   spareKeyId: string
+  /** An operator an admin may change. */
+  spareUserId: string
   freshDeployment(): string
   /** An agent of `a` only. */
   agentId: string
@@ -46,6 +48,10 @@ const ROUTES: Route[] = [
   { method: 'DELETE', path: '/api/keys/:id', kind: 'session', url: (w) => `/api/keys/${w.spareKeyId}`, owned: true },
   { method: 'POST', path: '/api/users', kind: 'admin', url: () => '/api/users', body: () => ({ email: `n${++newUsers}@x.y`, password: 'long enough pw' }) },
   { method: 'GET', path: '/api/users', kind: 'admin', url: () => '/api/users' },
+  // Enabling a user who is not disabled changes nothing: every call may repeat it.
+  { method: 'PATCH', path: '/api/users/:id', kind: 'admin', url: (w) => `/api/users/${w.spareUserId}`, body: () => ({ disabled: false, role: 'operator' }) },
+  { method: 'POST', path: '/api/users/:id/password', kind: 'admin', url: (w) => `/api/users/${w.spareUserId}/password`, body: () => ({ new_password: 'long enough pw' }) },
+  { method: 'GET', path: '/api/audit', kind: 'admin', url: () => '/api/audit' },
   { method: 'POST', path: '/api/admin/backup', kind: 'admin', url: () => '/api/admin/backup' },
   { method: 'POST', path: '/api/missions', kind: 'any', url: () => '/api/missions', body: () => ({ name: 'm' }) },
   { method: 'GET', path: '/api/missions', kind: 'any', url: () => '/api/missions' },
@@ -130,7 +136,8 @@ beforeAll(async () => {
     body: { mission_id: a.missionId, label: 'spare', satellite_id: '1', plan_data: { events: [{ type: 'job.accepted', timestamp_s: 0 }] } },
     headers: a.asKey,
   })
-  w = { a, other, dep: await a.createDeployment('live'), spareKeyId: spare.body.id, freshDeployment, agentId: 'sat-only-a', scoped, webhookId, freshWebhook, finished, sparePlan: plan.body.id, freshAgent }
+  const spareUser = await h.request('POST', '/api/users', { body: { email: 'spare@x.y', password: 'long enough pw' }, headers: { cookie: a.cookie } })
+  w = { a, other, dep: await a.createDeployment('live'), spareKeyId: spare.body.id, spareUserId: spareUser.body.id, freshDeployment, agentId: 'sat-only-a', scoped, webhookId, freshWebhook, finished, sparePlan: plan.body.id, freshAgent }
   await h.request('POST', '/api/agent/telemetry', { body: { battery_percent: 50 }, headers: { ...a.asKey, 'x-agent-id': w.agentId } })
   const extra = await h.request('POST', '/api/keys', { body: { name: 'to revoke' }, headers: { cookie: a.cookie } })
   revokedKey = extra.body.key

@@ -24,7 +24,7 @@ function countSessions(): number {
 }
 async function insertSessions(ids: string[], expiresIn = 1) {
   const user = (await h.store.getUserByEmail('many@example.test')) ?? (await h.app.services.auth.createUser({ email: 'many@example.test', password: PASSWORD }))
-  for (const id of ids) await h.store.insertSession({ id, userId: user.id, secretHash: 'x', createdAt: clock(), expiresAt: clock() + expiresIn })
+  for (const id of ids) await h.store.insertSession({ id, userId: user.id, secretHash: 'x', createdAt: clock(), expiresAt: clock() + expiresIn }, null)
 }
 
 describe('session sweep', () => {

@@ -68,7 +68,7 @@ const apps = await Promise.all(
     const store = createSqliteStore(join(dir, `${i}.db`), { durability: 'normal' })
     const app = createApp({ store, log: createStderrLogger(variant.level), metrics: variant.metrics ? { registry: createMetrics(), token: 'x'.repeat(20) } : null, console: false })
     const user = await app.services.auth.createUser({ email: `b${i}@x.y`, password: 'bench-password', role: 'admin' })
-    const { key } = await app.services.auth.createKey(user.id, 'bench', 'live')
+    const { key } = await app.services.auth.createKey(user.id, 'bench', 'live', 'full', { at: 0, actorId: user.id, actorEmail: user.email, address: null })
     const call = async (method: string, path: string, json: unknown, headers: Record<string, string> = {}) =>
       (await app.handle(new Request(`http://localhost${path}`, { method, headers: { 'content-type': 'application/json', 'x-api-key': key, ...headers }, body: JSON.stringify(json) }))).json() as Promise<{ id: string }>
     const mission = await call('POST', '/api/missions', { name: 'm' })

@@ -334,6 +334,41 @@ describe('an operator’s day', () => {
   })
 })
 
+describe('managing users and the audit log', () => {
+  test('an admin disables an operator behind Manage…, resets a password, and reads both in the audit log', async () => {
+    const email = `night.${Date.now()}@station.test`
+    const created = await operator.post('/api/users', { email, password: 'first password here', role: 'operator' }, { cookie: operator.cookie })
+    const { page, problems, context } = await newPage(station)
+    await logIn(page, ADMIN.email, ADMIN.password)
+    await page.getByRole('link', { name: 'Users' }).click()
+    const row = page.locator(`tr[data-id="${created.id}"]`)
+    // The destructive buttons are behind the disclosure: not visible until it is opened.
+    await expect(row.getByRole('button', { name: `Disable ${email}` }).isVisible()).resolves.toBe(false)
+    await row.getByText('Manage…').click()
+    await Promise.all([page.waitForURL((url) => url.searchParams.get('done') === 'disable'), row.getByRole('button', { name: `Disable ${email}` }).click()])
+    await expect(page.getByRole('status').first().textContent()).resolves.toContain(`${email} is disabled`)
+    await expect(page.locator(`tr[data-id="${created.id}"] td[data-status]`).getAttribute('data-status')).resolves.toBe('disabled')
+    // A short password is refused next to its field, in words; then a good one goes through.
+    const again = page.locator(`tr[data-id="${created.id}"]`)
+    await again.getByText('Manage…').click()
+    await again.getByLabel('New password').fill('short')
+    await Promise.all([page.waitForEvent('load'), again.getByRole('button', { name: 'Reset the password' }).click()])
+    await expect(page.locator(`tr[data-id="${created.id}"]`).getByRole('alert').textContent()).resolves.toContain('new_password: must be a string of 10 to 1024 characters')
+    await page.locator(`tr[data-id="${created.id}"]`).getByLabel('New password').fill('a second long password')
+    await Promise.all([page.waitForURL((url) => url.searchParams.get('done') === 'password'), page.locator(`tr[data-id="${created.id}"]`).getByRole('button', { name: 'Reset the password' }).click()])
+    await page.getByRole('link', { name: 'Audit log' }).click()
+    await page.getByRole('heading', { name: 'Audit log' }).waitFor()
+    const actions = await page.locator('#audit tbody tr').evaluateAll((rows) => rows.slice(0, 2).map((r) => r.getAttribute('data-action')))
+    expect(actions).toEqual(['password.reset', 'user.disable'])
+    await page.selectOption('#f-action', 'user.disable')
+    await Promise.all([page.waitForEvent('load'), page.locator('#audit-filters button[type="submit"]').click()])
+    expect(await page.locator('#audit tbody tr').evaluateAll((rows) => [...new Set(rows.map((r) => r.getAttribute('data-action')))])).toEqual(['user.disable'])
+    await screenshot(page, 'audit-light')
+    expect(problems).toEqual([])
+    await context.close()
+  })
+})
+
 describe('hostile values in the database', () => {
   test('render as text on every page: no dialog, no script run, no CSP violation', async () => {
     const call = async (method: string, path: string, body: unknown, headers: Record<string, string>) => {
@@ -349,7 +384,7 @@ describe('hostile values in the database', () => {
       void dialog.dismiss()
     })
     await logIn(page, ADMIN.email, ADMIN.password)
-    const pages = ['/', `/deployments/${seeded.deploymentId}`, '/agents', `/agents/${encodeURIComponent(seeded.agentIds[0]!)}`, '/missions', `/plans/${seeded.planId}`, '/keys', '/users']
+    const pages = ['/', `/deployments/${seeded.deploymentId}`, '/agents', `/agents/${encodeURIComponent(seeded.agentIds[0]!)}`, '/missions', `/plans/${seeded.planId}`, '/keys', '/users', '/audit']
     for (const path of pages) {
       await page.goto(path)
       await page.waitForLoadState('load')
@@ -407,7 +442,7 @@ describe('without JavaScript', () => {
       if ((d as { status: string }).status === 'completed') break
       await Bun.sleep(100)
     }
-    for (const path of ['/', '/agents', '/missions', `/plans/${plan.id}`, '/keys', '/users', '/account']) {
+    for (const path of ['/', '/agents', '/missions', `/plans/${plan.id}`, '/keys', '/users', '/audit', '/account']) {
       await page.goto(path)
       expect(await page.locator('main h1').count(), path).toBe(1)
     }

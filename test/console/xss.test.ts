@@ -39,6 +39,7 @@ const PAGES: { path: string; url: (w: HostileWorld) => string }[] = [
   { path: '/webhooks', url: () => '/webhooks' },
   { path: '/webhooks/:id', url: (w) => `/webhooks/${w.webhookId}` },
   { path: '/users', url: () => '/users' },
+  { path: '/audit', url: () => '/audit' },
 ]
 
 for (const { path, url } of PAGES) {

@@ -51,4 +51,27 @@ describe('CLI', () => {
       await server.stop()
     }
   })
+
+  test('user reset-password prints only a new password, which the running server takes at once; the old one and its sessions end', async () => {
+    const server = await startServer({ db })
+    const login = (password: string) =>
+      fetch(`${server.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'night@shift.test', password }) })
+    try {
+      const before = await login('night-shift-pw')
+      expect(before.status).toBe(200)
+      const cookie = before.headers.get('set-cookie')!.split(';')[0]!
+      const reset = cli('user', 'reset-password', '--db', db, '--email', 'Night@Shift.test')
+      expect(reset.code).toBe(0)
+      expect(reset.out).toMatch(/^[A-Za-z0-9_-]{20}\n$/)
+      expect((await fetch(`${server.url}/api/auth/me`, { headers: { cookie } })).status).toBe(401)
+      expect((await login('night-shift-pw')).status).toBe(401)
+      expect((await login(reset.out.trim())).status).toBe(200)
+      // Two resets, two different passwords; an unknown email is exit 1 with nothing on stdout.
+      expect(cli('user', 'reset-password', '--db', db, '--email', 'night@shift.test').out).not.toBe(reset.out)
+      expect(cli('user', 'reset-password', '--db', db, '--email', 'nobody@shift.test')).toMatchObject({ code: 1, out: '' })
+      expect(cli('user', 'reset-password', '--db', db, '--email', 'night@shift.test', '--password', 'chosen-password').code).toBe(2)
+    } finally {
+      await server.stop()
+    }
+  }, 60_000)
 })

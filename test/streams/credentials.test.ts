@@ -78,7 +78,7 @@ test('a credential revoked while its stream is being opened (after the route che
   const me = (await h.request('GET', '/api/auth/me', { headers: { cookie: t.cookie } })).body.user.id
   const session = await login()
   for (const [headers, revoke] of [
-    [t.asKey, () => h.app.services.auth.revokeKey(me, t.keyId)],
+    [t.asKey, () => h.app.services.auth.revokeKey(me, t.keyId, { at: 0, actorId: me, actorEmail: null, address: null })],
     [{ cookie: session }, () => h.request('POST', '/api/auth/logout', { headers: { cookie: session } })],
   ] as const) {
     const getDeployment = h.store.getDeployment
@@ -128,7 +128,28 @@ test('a credential check that fails (the database did not answer) does not keep 
   }
   // Both sessions end; b's check must not wait for a's to succeed, and a's is tried again.
   expect(await endsAfter(b, () => h.request('POST', '/api/auth/logout', { headers: { cookie: sessionB } }))).toBeLessThan(1500)
-  await h.store.deleteSession(idOf(sessionA)!)
+  await h.store.deleteSession(idOf(sessionA)!, null)
   expect(await a.rest(4000)).toEqual([])
   expect(failures).toBe(0)
+})
+
+test('disabling a user ends the streams of their keys and sessions; another user’s stream goes on (docs/api.md §1 "Disabling a user")', async () => {
+  const admin = await createTenant(h, 'admin')
+  const other = await createTenant(h)
+  const otherDep = await other.createDeployment('live')
+  const byKey = await live(t.asKey)
+  const byKeyList = await listStream(h, t.asKey)
+  const bySession = await live({ cookie: t.cookie })
+  const theirs = await eventStream(h, otherDep, other.asKey)
+  await theirs.next()
+  const me = (await h.request('GET', '/api/auth/me', { headers: { cookie: t.cookie } })).body.user.id
+  await Promise.all([
+    endsAfter(byKey, async () => expect((await h.request('PATCH', `/api/users/${me}`, { body: { disabled: true }, headers: { cookie: admin.cookie } })).status).toBe(200)),
+    endsAfter(byKeyList, () => Promise.resolve()),
+    endsAfter(bySession, () => Promise.resolve()),
+  ])
+  expect((await h.request('GET', `/api/deployments/${dep}/events/stream`, { headers: t.asKey })).status).toBe(401)
+  await report(h, other, otherDep, progress(3))
+  expect((await theirs.messages(1)).map(payloadI)).toEqual([3])
+  theirs.close()
 })

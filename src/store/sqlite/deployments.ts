@@ -1,5 +1,7 @@
 // Deployments and their events on SQLite. This is the hot path, so it uses bun:sqlite statements prepared
 // once; every write that changes more than one row runs in one transaction.
+import type { AuditEntry } from '../../domain/audit'
+import { writeAudit } from './audit'
 import type { Statement } from 'bun:sqlite'
 import type { Db } from '../../db/open'
 import { decideTransition, isTerminal, type DeploymentStatus, type StampedField } from '../../domain/deployment'
@@ -238,13 +240,15 @@ export function createDeploymentStore(db: Db, durable: DurableCommits, alerts?: 
     return value
   })
 
-  const cancel = immediate((userId: string, id: string, now: number): DeploymentChange => {
+  const cancel = immediate((userId: string, id: string, now: number, audit: AuditEntry | null): DeploymentChange => {
     const deployment = q.get.get({ id, userId })
     if (!deployment) throw notFound('deployment')
     const transition = decideTransition(deployment, 'cancel')
     if (!transition) throw new AppError('CONFLICT', `deployment is already ${deployment.status}`)
     applyTransition(id, transition.to, transition.stamps, now)
     alertIfTerminal(userId, id, transition.to, now, undefined)
+    // Same connection, same transaction: the record commits with the cancel or not at all.
+    if (audit) writeAudit(db, audit)
     return markChanged(userId, id)
   })
 
@@ -337,9 +341,9 @@ export function createDeploymentStore(db: Db, durable: DurableCommits, alerts?: 
       const row = q.get.get({ id, userId })
       return row ? toDeployment(row) : null
     },
-    async cancelDeployment(userId, id, now, onDurable) {
+    async cancelDeployment(userId, id, now, audit, onDurable) {
       return settledAfter(() => {
-        const change = cancel(userId, id, now)
+        const change = cancel(userId, id, now, audit)
         if (onDurable) durable.afterDurable(() => onDurable(change))
         return change
       })

@@ -12,6 +12,7 @@ import { createDurableCommits, type DurableOptions } from './durable'
 import { createRetentionStore } from './retention'
 import { createBackups } from './backup'
 import { createWebhookStores } from './webhooks'
+import { createAuditStore } from './audit'
 
 /** Told how far start-up work on a large database has got (the arrival numbering after an upgrade). */
 type StartOptions = { onProgress?: ProgressReport }
@@ -77,5 +78,6 @@ export function createSqliteStore(path: string, options: OpenOptions & DurableOp
     ...createAgentStore(db, durable),
     ...createRetentionStore(db, durable),
     ...webhooks.store,
+    ...createAuditStore(db),
   }
 }
