@@ -121,6 +121,14 @@ export function harnessPerTest(use: (h: Harness, clock: FixedClock) => void, sta
   afterEach(() => current.close())
 }
 
+/** harnessPerTest, with each request's socket peer stood in for by its `x-test-peer` header (default 192.0.2.1). */
+export function harnessPerTestWithPeers(use: (h: Harness, clock: FixedClock) => void, startIso?: string) {
+  harnessPerTest((h, clock) => {
+    h.app.locatePeersWith((request) => request.headers.get('x-test-peer') ?? '192.0.2.1')
+    use(h, clock)
+  }, startIso)
+}
+
 export async function send(app: App, method: string, path: string, { body, raw, headers = {} }: RequestOptions = {}): Promise<Reply> {
   const sent = raw ?? (body !== undefined ? JSON.stringify(body) : undefined)
   // As a real client does: a body comes with its Content-Length (chunked bodies are tested over a socket).

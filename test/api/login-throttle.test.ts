@@ -1,14 +1,13 @@
 // Login throttling through the API (docs/api.md §1, docs/auth.md "Throttling password guesses"): per
 // (client, email) and per client, never per email alone. The socket peer is stood in for by a test header.
 import { describe, expect, test } from 'bun:test'
-import { harnessPerTest, PASSWORD, type FixedClock, type Harness } from '../helpers'
+import { harnessPerTestWithPeers, PASSWORD, type FixedClock, type Harness } from '../helpers'
 
 let h: Harness
 let clock: FixedClock
-harnessPerTest((harness, fixed) => {
+harnessPerTestWithPeers((harness, fixed) => {
   h = harness
   clock = fixed
-  h.app.locatePeersWith((request) => request.headers.get('x-test-peer') ?? '192.0.2.1')
 })
 
 const login = (email: string, password: string, peer = '192.0.2.1') =>

@@ -1,13 +1,12 @@
 // POST /api/auth/password (docs/api.md §1, docs/auth.md "Changing your password").
 import { describe, expect, test } from 'bun:test'
-import { createTenant, harnessPerTest, PASSWORD, type FixedClock, type Harness, type Tenant } from '../helpers'
+import { createTenant, harnessPerTestWithPeers, PASSWORD, type FixedClock, type Harness, type Tenant } from '../helpers'
 
 let h: Harness
 let clock: FixedClock
-harnessPerTest((harness, fixed) => {
+harnessPerTestWithPeers((harness, fixed) => {
   h = harness
   clock = fixed
-  h.app.locatePeersWith((request) => request.headers.get('x-test-peer') ?? '192.0.2.1')
 })
 
 const NEW_PASSWORD = 'a brand new passphrase'
