@@ -4,6 +4,7 @@ import { Elysia, t } from 'elysia'
 import { DEPLOYMENT_MODES, DEPLOYMENT_STATUSES, decideTransition, type DeploymentMode, type DeploymentStatus } from '../domain/deployment'
 import { AppError, invalid, notFound } from '../domain/errors'
 import { newId } from '../domain/ids'
+import { EVENT_ROW_BYTES } from '../domain/quota'
 import { auditEntry } from '../domain/audit'
 import { deploymentDto } from '../http/dto'
 import { json, parseJson, readBody } from '../http/json'
@@ -23,7 +24,7 @@ const NewDeploymentBody = t.Object({
 })
 
 export const deploymentRoutes = (deps: RouteDeps) => {
-  const { store, replay, reports, guard, clock } = deps
+  const { store, replay, reports, quotas, guard, clock } = deps
   return (
   new Elysia({ name: 'routes/deployments', prefix: '/api/deployments' })
     .use(guard)
@@ -39,6 +40,8 @@ export const deploymentRoutes = (deps: RouteDeps) => {
         if (plan?.archivedAt != null) throw new AppError('CONFLICT', 'plan is archived: restore it (POST /api/plans/{id}/unarchive) to deploy it')
         const body = validate(NewDeploymentBody, raw)
         const mode = body.mode ?? 'simulated'
+        // The replay stores the plan's events for the user: past the storage quota it is refused like a report.
+        if (mode === 'simulated') await quotas.admitReplay(userId, Buffer.byteLength(plan!.planData) + plan!.eventCount * EVENT_ROW_BYTES)
         const now = clock()
         // A simulated deployment starts playing as it is created: one insert, so a failure can never
         // leave it created but not started.

@@ -60,6 +60,21 @@ export function createQuotas(options: { store: Pick<Store, 'storedBytes'>; clock
       return { events, storage: { usedBytes: await store.storedBytes(userId), limitBytes: config.storageBytes } }
     },
 
+    /**
+     * Lets a simulated deployment start, or refuses it (403) when the user's stored bytes plus `bytes` (what
+     * its plan's events will take, about) pass the storage quota. The replay's events are then stored
+     * whatever the quota (they count towards it), as a deployment, once started, is played to its end.
+     */
+    async admitReplay(userId: string, bytes: number) {
+      if (config.storageBytes === null) return
+      // Read afresh (a deployment is made rarely): what earlier replays stored is not in the cached count.
+      const stored = { bytes: await store.storedBytes(userId), readAt: clock() }
+      storage.set(userId, stored)
+      const held = reserved.get(userId)?.bytes ?? 0
+      if (stored.bytes + held + bytes > config.storageBytes)
+        refuse('storage', new AppError('FORBIDDEN', `storage quota reached: your events take ${formatSize(stored.bytes)} of the ${formatSize(config.storageBytes)} each user may keep (--quota-storage-per-user), and this plan's events would take ${formatSize(bytes)} more; no deployment was made`))
+    },
+
     /** Whether any quota is set: without one, admit does nothing at all. */
     enabled: config.events !== null || config.storageBytes !== null,
 

@@ -169,3 +169,24 @@ describe('GET /api/usage and the account page', () => {
     expect(facts).toContain('datetime="2026-03-07T13:00:00Z"')
   })
 })
+
+describe('the storage quota and simulated deployments', () => {
+  test('a simulated deployment whose plan would pass the quota is refused (403), and nothing is played', async () => {
+    h = createHarness({ quotas: { events: null, storageBytes: 1024 * 1024 } })
+    const a = await createTenant(h)
+    const events = Array.from({ length: 16 }, (_, i) => ({ type: 'step.progress', timestamp_s: i, message: 'm'.repeat(60_000) }))
+    const plan = await h.request('POST', '/api/plans', { body: { mission_id: a.missionId, label: 'heavy', satellite_id: '1', plan_data: { events } }, headers: a.asKey })
+    expect(plan.status).toBe(201)
+    // 16 × 60 KB is about 0.94 MiB: the first fits, a second would not.
+    const first = await h.request('POST', '/api/deployments', { body: { plan_id: plan.body.id, speed_multiplier: 10000 }, headers: a.asKey })
+    expect(first.status).toBe(201)
+    const deadline = Date.now() + 10_000
+    while ((await h.request('GET', `/api/deployments/${first.body.id}`, { headers: a.asKey })).body.status !== 'completed' && Date.now() < deadline) await Bun.sleep(20)
+    const second = await h.request('POST', '/api/deployments', { body: { plan_id: plan.body.id, speed_multiplier: 10000 }, headers: a.asKey })
+    expect(second.status).toBe(403)
+    expect(second.body.error).toContain('(--quota-storage-per-user), and this plan’s events would take'.replace('’', "'"))
+    expect((await h.request('GET', '/api/deployments', { headers: a.asKey })).body.deployments).toHaveLength(1)
+    // A live deployment stores nothing by itself: its agent's reports are judged one by one.
+    expect((await h.request('POST', '/api/deployments', { body: { plan_id: plan.body.id, mode: 'live' }, headers: a.asKey })).status).toBe(201)
+  })
+})
