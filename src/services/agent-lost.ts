@@ -69,12 +69,22 @@ export function createAgentLostSweeper({
     }
   }
 
+  const stillSilent = async (agent: AgentRef, cutoff: number) => {
+    const now = await store.getAgent(agent.userId, agent.id)
+    return now !== null && now.lostAt === null && now.lastSeenAt < cutoff
+  }
+
   async function handle(agent: AgentRef & { lastSeenAt: number }, cutoff: number, now: number, result: AgentLostSweep) {
     if (options.policy === 'fail') {
-      for (const deploymentId of await store.listAgentLiveDeployments(agent.userId, agent.id))
+      for (const deploymentId of await store.listAgentLiveDeployments(agent.userId, agent.id)) {
+        // Looked at again before each failure (each waits for a durable commit, during which the agent may
+        // report): an agent seen since it was listed keeps its deployments. Failures come before the flag,
+        // so that a crash between the two leaves the agent unflagged and the next sweep finishes the job.
+        if (!(await stillSilent(agent, cutoff))) return
         if (await failDeployment(agent.userId, deploymentId, agent.id, agent.lastSeenAt)) result.failedDeployments++
+      }
     }
-    // Seen again since it was listed: not lost after all (its deployments, if failed above, stay failed).
+    // Seen again since it was listed: not lost after all (a deployment failed above, before it came back, stays failed).
     if (!(await store.markAgentLost(agent.userId, agent.id, cutoff, now))) return
     result.lost++
     log.warn('agent lost: not seen for --agent-lost-after', { user: agent.userId, agent: agent.id, lastSeenAt: formatTimestamp(agent.lastSeenAt), policy: options.policy })

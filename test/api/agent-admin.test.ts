@@ -287,3 +287,28 @@ describe('a lost agent alerts the webhooks that take agent.lost', () => {
     }
   })
 })
+
+describe('fail policy against an agent that comes back during the sweep', () => {
+  test('an agent seen while its deployments are being failed keeps the rest, and is not flagged', async () => {
+    const clock = fixedClock()
+    const h = createHarness({ clock, agentLost: { afterMicros: 5 * 60e6, policy: 'fail' } })
+    try {
+      const t = await createTenant(h)
+      const ids = [await t.createDeployment('live'), await t.createDeployment('live'), await t.createDeployment('live')]
+      for (let i = 0; i < 3; i++) expect((await h.request('GET', '/api/agent/workloads', { headers: t.asAgent })).status).toBe(200)
+      clock.advance(6 * 60)
+      // The agent reports the moment the sweep has listed its deployments, before the first is failed.
+      const list = h.store.listAgentLiveDeployments.bind(h.store)
+      h.store.listAgentLiveDeployments = async (userId, agentId) => {
+        const found = await list(userId, agentId)
+        expect((await h.request('POST', '/api/agent/telemetry', { body: { status: 'executing' }, headers: t.asAgent })).status).toBe(200)
+        return found
+      }
+      expect(await h.app.services.agentLost.sweep()).toEqual({ lost: 0, failedDeployments: 0 })
+      for (const id of ids) expect((await h.request('GET', `/api/deployments/${id}`, { headers: t.asKey })).body.status).toBe('dispatched')
+      expect((await h.request('GET', '/api/agents/sat-25544', { headers: t.asKey })).body.lost_at).toBeNull()
+    } finally {
+      h.close()
+    }
+  })
+})
