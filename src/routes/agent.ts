@@ -1,7 +1,7 @@
 // The agent protocol (docs/api.md §4), as the stock rotastellar-agent speaks it: register, poll, telemetry.
 import { Elysia, t } from 'elysia'
 import { AGENT_STATUSES } from '../db/schema'
-import { invalid } from '../domain/errors'
+import { AppError, invalid } from '../domain/errors'
 import { pickTelemetry } from '../domain/telemetry'
 import { formatTimestamp, parseTimestamp } from '../domain/time'
 import { json, noContent, parseJson, rawJson, readBody } from '../http/json'
@@ -56,7 +56,10 @@ export const agentRoutes = ({ agents, rateLimits, guard, clock }: RouteDeps) =>
     )
     .get(
       '/workloads',
-      async ({ principal }) => {
+      async ({ principal, request }) => {
+        // Elysia answers HEAD with this handler, and a poll hands a deployment out: a HEAD would dispatch work
+        // and throw it away. No route serves HEAD here, as none serves PUT (docs/http.md).
+        if (request.method === 'HEAD') throw new AppError('NOT_FOUND', 'no route for HEAD /api/agent/workloads: GET polls for work (and takes it)')
         const agentId = principal.agentId!
         rateLimits.check('poll', `${principal.user.id}\n${agentId}`)
         const workload = await agents.poll(principal.user.id, agentId)
@@ -71,7 +74,7 @@ export const agentRoutes = ({ agents, rateLimits, guard, clock }: RouteDeps) =>
           description: 'The oldest pending live deployment for this agent’s satellite, now `dispatched` to it; 204 with an empty body when there is none (the stock agent reads nothing else as idle).',
           compat: true,
           auth: 'agent',
-          errors: [429],
+          errors: [404, 429],
           response: { 200: Workload, 204: Empty },
         }),
       },

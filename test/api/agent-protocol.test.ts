@@ -268,3 +268,19 @@ describe('the example plan', () => {
     for (const type of ['job.accepted', 'placement.decided', 'step.progress', 'transfer.pass_started', 'job.completed']) expect(types.has(type)).toBe(true)
   })
 })
+
+test('HEAD /api/agent/workloads is a 404 (after the credential checks) and hands nothing out', async () => {
+  const h = createHarness()
+  try {
+    const t = await createTenant(h)
+    const id = await t.createDeployment('live')
+    expect((await h.request('HEAD', '/api/agent/workloads', { headers: { 'x-agent-id': 'sat-25544' } })).status).toBe(401)
+    expect((await h.request('HEAD', '/api/agent/workloads', { headers: t.asAgent })).status).toBe(404)
+    expect((await h.request('GET', `/api/deployments/${id}`, { headers: t.asKey })).body.status).toBe('pending')
+    const poll = await h.request('GET', '/api/agent/workloads', { headers: t.asAgent })
+    expect(poll.status).toBe(200)
+    expect(poll.body.deployment_id).toBe(id)
+  } finally {
+    h.close()
+  }
+})
