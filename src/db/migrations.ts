@@ -8,6 +8,7 @@ import m0003 from '../../drizzle/0003_integrity.sql' with { type: 'text' }
 import m0004 from '../../drizzle/0004_stream.sql' with { type: 'text' }
 import m0005 from '../../drizzle/0005_administration.sql' with { type: 'text' }
 import m0006 from '../../drizzle/0006_quotas.sql' with { type: 'text' }
+import m0007 from '../../drizzle/0007_webhook_fairness.sql' with { type: 'text' }
 
 export const MIGRATION_SQL: Record<string, string> = {
   '0000_init': m0000,
@@ -17,13 +18,14 @@ export const MIGRATION_SQL: Record<string, string> = {
   '0004_stream': m0004,
   '0005_administration': m0005,
   '0006_quotas': m0006,
+  '0007_webhook_fairness': m0007,
 }
 
 export type JournalEntry = { idx: number; when: number; tag: string; breakpoints: boolean }
 export const MIGRATION_JOURNAL: JournalEntry[] = journal.entries
 
 /**
- * The database schema this build knows: its latest migration's tag (`0006_quotas`) and how many there are.
+ * The database schema this build knows: its latest migration's tag (`0007_webhook_fairness`) and how many there are.
  * Reported by `--version` and GET /healthz; a database with a migration not in this list is refused.
  */
 export const SCHEMA_VERSION = MIGRATION_JOURNAL.at(-1)!.tag

@@ -360,5 +360,13 @@ export const webhookDeliveries = sqliteTable(
       .on(t.nextAttemptAt)
       .where(sql`state = 'pending'`),
     index('webhook_deliveries_hook_idx').on(t.webhookId, t.seq),
+    /** Each webhook's oldest due pending row (the sender's claim), and its pending count (the ping cap). */
+    index('webhook_deliveries_pending_idx')
+      .on(t.webhookId, t.nextAttemptAt)
+      .where(sql`state = 'pending'`),
+    /** Delivered and failed rows by age (the prune): never stalled behind pending rows however old. */
+    index('webhook_deliveries_done_idx')
+      .on(t.createdAt)
+      .where(sql`state != 'pending'`),
   ],
 )

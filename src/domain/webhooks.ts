@@ -14,6 +14,11 @@ export type DeliveryEvent = AlertEvent | 'ping'
 export const WEBHOOK_URL_MAX = 2048
 /** Webhooks per user: every alert writes one outbox row per subscribed webhook, in the transaction of what it reports. */
 export const WEBHOOKS_PER_USER = 20
+/**
+ * A ping to a webhook with this many pending deliveries (of any event) is refused (409): a test delivery
+ * queued behind a backlog tests nothing, and pings must not grow one. Alerts are never refused nor dropped.
+ */
+export const PENDING_PINGS_MAX = 100
 
 /** The alert a deployment's terminal status raises, or null for a status that is not terminal. */
 export function terminalAlert(status: DeploymentStatus): AlertEvent | null {

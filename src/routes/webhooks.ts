@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { Elysia, t } from 'elysia'
 import { notFound } from '../domain/errors'
 import { newId } from '../domain/ids'
-import { ALERT_EVENTS, checkWebhookUrl, normaliseEvents, WEBHOOK_URL_MAX } from '../domain/webhooks'
+import { ALERT_EVENTS, checkWebhookUrl, normaliseEvents, PENDING_PINGS_MAX, WEBHOOK_URL_MAX } from '../domain/webhooks'
 import { deliveryDto, webhookDto } from '../http/dto'
 import { json, noContent, parseJson, readBody } from '../http/json'
 import { decodePosition, encodePosition, fingerprintOf, listPage, PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, queryOf, queryParam, cursorParam } from '../http/paging'
@@ -91,10 +91,10 @@ export const webhookRoutes = ({ store, guard, clock }: RouteDeps, sender: Pick<W
         ...documented({
           tag: 'webhooks',
           summary: 'Send a test delivery',
-          description: 'A `ping` delivery to this webhook, sent at once and retried like any other; follow it in the delivery log.',
+          description: `A \`ping\` delivery to this webhook, sent at once and retried like any other; follow it in the delivery log. 409 while the webhook has ${PENDING_PINGS_MAX} or more deliveries pending.`,
           auth: 'any',
           changes: true,
-          errors: [404],
+          errors: [404, 409],
           response: { 202: WebhookDelivery },
         }),
       },

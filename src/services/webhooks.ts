@@ -3,8 +3,10 @@
 // delivered on a 2xx, otherwise retried with exponential back-off until given up on.
 //
 // Nothing here is on the path of a request: a send is a fetch in flight, never awaited by ingestion. At most
-// `maxInFlight` sends are in flight, and at most one per webhook, so a target that hangs (10 s each, then
-// the next) or refuses holds up its own deliveries only — never another webhook's, nor anyone's reports.
+// `maxInFlight` sends are in flight, at most one per webhook and at most `perUser` per user, and every
+// webhook with a due row is considered at each claim (users with fewer sends in flight first, then the
+// rows due longest), so a target that hangs (10 s each, then the next) or refuses holds up its own
+// deliveries only — never another webhook's, nor another user's, nor anyone's reports.
 // Delivery is at least once: a crash mid-send leaves the row leased, and it is sent again when the lease
 // ends; receivers dedupe by the body's `id`.
 import type { Clock } from '../domain/time'
@@ -16,6 +18,8 @@ import { nextTurn } from '../turn'
 
 export const SEND_TIMEOUT_MS = 10_000
 export const MAX_IN_FLIGHT = 8
+/** Sends in flight per user: one user's hanging webhooks can hold at most this many of the MAX_IN_FLIGHT slots. */
+export const MAX_IN_FLIGHT_PER_USER = 2
 /** How often due deliveries are looked for (new alerts and ping nudge it at once). */
 export const SENDER_EVERY_MS = 1000
 /** Delivered and given-up deliveries are kept this long in the log, then deleted (in batches). */
@@ -32,6 +36,7 @@ export type WebhookSenderOptions = {
   fetch?: typeof fetch
   timeoutMs?: number
   maxInFlight?: number
+  maxInFlightPerUser?: number
   everyMs?: number
   /** Told of each attempt's outcome (GET /metrics). */
   metrics?: WebhookMetrics
@@ -39,9 +44,11 @@ export type WebhookSenderOptions = {
 
 export type WebhookSender = ReturnType<typeof createWebhookSender>
 
-export function createWebhookSender({ store, clock, log, fetch: send = fetch, timeoutMs = SEND_TIMEOUT_MS, maxInFlight = MAX_IN_FLIGHT, everyMs = SENDER_EVERY_MS, metrics }: WebhookSenderOptions) {
+export function createWebhookSender({ store, clock, log, fetch: send = fetch, timeoutMs = SEND_TIMEOUT_MS, maxInFlight = MAX_IN_FLIGHT, maxInFlightPerUser = MAX_IN_FLIGHT_PER_USER, everyMs = SENDER_EVERY_MS, metrics }: WebhookSenderOptions) {
   /** Webhook id → its send in flight. */
   const inFlight = new Map<string, Promise<void>>()
+  /** User id → its sends in flight (users with none are left out). */
+  const perUser = new Map<string, number>()
   let stopping = new AbortController()
   let timer: ReturnType<typeof setInterval> | undefined
   let pruneTimer: ReturnType<typeof setInterval> | undefined
@@ -101,7 +108,7 @@ export function createWebhookSender({ store, clock, log, fetch: send = fetch, ti
       const now = clock()
       let due: DueDelivery[]
       try {
-        due = await store.claimDeliveries(now, room, [...inFlight.keys()], now + LEASE_MICROS)
+        due = await store.claimDeliveries(now, { limit: room, busy: [...inFlight.keys()], inFlight: perUser, perUser: maxInFlightPerUser }, now + LEASE_MICROS)
         failing = false
       } catch (error) {
         if (!failing) log.warn('could not read due webhook deliveries; trying again', { error: String(error) })
@@ -109,11 +116,16 @@ export function createWebhookSender({ store, clock, log, fetch: send = fetch, ti
         return
       }
       for (const delivery of due) {
+        const { webhookId, userId } = delivery
+        perUser.set(userId, (perUser.get(userId) ?? 0) + 1)
         const sending = deliver(delivery).finally(() => {
-          inFlight.delete(delivery.webhookId)
+          inFlight.delete(webhookId)
+          const left = (perUser.get(userId) ?? 1) - 1
+          if (left > 0) perUser.set(userId, left)
+          else perUser.delete(userId)
           pump()
         })
-        inFlight.set(delivery.webhookId, sending)
+        inFlight.set(webhookId, sending)
       }
     } while (again)
   }

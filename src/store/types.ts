@@ -131,7 +131,18 @@ export type WebhookDelivery = {
   lastError: string | null
 }
 /** A delivery handed to the sender: its body, and where and with what key to send it. */
-export type DueDelivery = { seq: number; webhookId: string; body: string; createdAt: number; attempts: number; url: string; secret: string }
+export type DueDelivery = { seq: number; webhookId: string; userId: string; body: string; createdAt: number; attempts: number; url: string; secret: string }
+/** What the sender has room for (Store.claimDeliveries). */
+export type ClaimRoom = {
+  /** Free send slots. */
+  limit: number
+  /** Webhooks with a send in flight. */
+  busy: readonly string[]
+  /** Sends in flight per user id (users with none may be left out). */
+  inFlight: ReadonlyMap<string, number>
+  /** The most sends in flight a user may have. */
+  perUser: number
+}
 /** What one attempt came to: delivered (a 2xx), or not, with the status (null: no answer) and why. */
 export type AttemptOutcome = { delivered: true; status: number } | { delivered: false; status: number | null; error: string }
 
@@ -478,13 +489,19 @@ export interface Store {
   listDeliveries(webhookId: string, beforeSeq: number | null, limit: number): Promise<WebhookDelivery[]>
   /** Writes an alert to the outbox of each of the user's webhooks that takes it; answers how many. */
   raiseAlert(userId: string, event: AlertEvent, data: Record<string, unknown>, now: number): Promise<number>
-  /** Writes a `ping` delivery for the user's webhook, due now; null when unknown or not the user's. */
+  /**
+   * Writes a `ping` delivery for the user's webhook, due now; null when unknown or not the user's. Throws
+   * CONFLICT when the webhook has PENDING_PINGS_MAX pending deliveries already (after the null: 404 first).
+   */
   pingWebhook(userId: string, webhookId: string, now: number): Promise<WebhookDelivery | null>
   /**
-   * Hands out up to `limit` due deliveries, the oldest of each webhook not in `busy`, and leases them
-   * until `leaseUntil` (a crash mid-send leaves them to be sent again then).
+   * Hands out up to `room.limit` due deliveries and leases them until `leaseUntil` (a crash mid-send
+   * leaves them to be sent again then). Every webhook with a due row is considered, its oldest due row;
+   * never one in `room.busy`, nor more than `room.perUser` for a user counting `room.inFlight` (sends in
+   * flight per user id). Users with fewer sends in flight (counting those handed out here) come first,
+   * then the rows due longest.
    */
-  claimDeliveries(now: number, limit: number, busy: readonly string[], leaseUntil: number): Promise<DueDelivery[]>
+  claimDeliveries(now: number, room: ClaimRoom, leaseUntil: number): Promise<DueDelivery[]>
   /** Records an attempt: delivered, retried at `retryAt`, or given up on (`retryAt` null). */
   finishAttempt(seq: number, outcome: AttemptOutcome, now: number, retryAt: number | null): Promise<void>
   /** Deletes up to `limit` delivered or failed deliveries made before `cutoff`; answers how many. */

@@ -1,10 +1,12 @@
 // Webhooks (docs/api.md §1 "Webhooks"): the routes, the outbox rows written with the status changes they
 // report, the signed deliveries to a real HTTP target, retries with back-off, giving up, and the log's bounds.
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { Database } from 'bun:sqlite'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'bun:test'
 import { createHmac } from 'node:crypto'
 import { silentLogger } from '../../src/log'
 import { createWebhookSender, DELIVERY_LOG_KEPT_MICROS } from '../../src/services/webhooks'
 import { createMetrics } from '../../src/metrics'
+import { pickFairly } from '../../src/store/sqlite/webhooks'
 import { createHarness, createTenant, event, fixedClock, type FixedClock, type Harness, type Tenant } from '../helpers'
 
 type Seen = { headers: Headers; body: string }
@@ -379,4 +381,194 @@ describe('the log', () => {
     await h.request('POST', `/api/deployments/${dep}/events`, { body: event('job.completed'), headers: t.asAgent })
     expect((await deliveries(id, t.asKey)).map((d) => d.event)).toEqual(['deployment.completed'])
   })
+})
+
+/**
+ * A fake fetch standing in for the targets: a URL on host `hang.test` is never answered (held until the
+ * sender's timeout or stop aborts it), any other answers 204 at once. Records each send in order and the
+ * most sends held open at once per host.
+ */
+function fakeTargets() {
+  const sent: { url: string; host: string; body: string; openThen: Map<string, number> }[] = []
+  const open = new Map<string, number>()
+  const maxOpen = new Map<string, number>()
+  const fetch = (async (input: string | URL | Request, init?: RequestInit) => {
+    const url = String(input)
+    const host = new URL(url).host
+    sent.push({ url, host, body: String(init?.body), openThen: new Map(open) })
+    if (!url.includes('hang.test')) return new Response(null, { status: 204 })
+    open.set(host, (open.get(host) ?? 0) + 1)
+    maxOpen.set(host, Math.max(maxOpen.get(host) ?? 0, open.get(host)!))
+    try {
+      await new Promise((_, reject) => init!.signal!.addEventListener('abort', () => reject(init!.signal!.reason)))
+      throw new Error('unreachable')
+    } finally {
+      open.set(host, open.get(host)! - 1)
+    }
+  }) as typeof globalThis.fetch
+  return { fetch, sent, open, maxOpen }
+}
+
+/** Resolves once `ready` holds, looking at each turn of the event loop (at most ~5 s). */
+async function until(ready: () => boolean) {
+  for (let i = 0; i < 5000 && !ready(); i++) await new Promise((resolve) => setTimeout(resolve, 1))
+  expect(ready()).toBe(true)
+}
+
+describe('fairness between users (a hanging target delays only its own webhook)', () => {
+  let fh: Harness
+  let fclock: FixedClock
+  beforeEach(() => {
+    fclock = fixedClock()
+    fh = createHarness({ clock: fclock })
+  })
+  afterEach(() => fh.close())
+
+  const userIdOf = (t: Tenant) => {
+    const db = new Database(fh.dbPath, { readonly: true })
+    try {
+      return (db.query('SELECT id FROM users WHERE email = ?').get(t.email) as { id: string }).id
+    } finally {
+      db.close()
+    }
+  }
+  const hook = async (t: Tenant, url: string, events = ['deployment.failed']) => {
+    const reply = await fh.request('POST', '/api/webhooks', { body: { url, events }, headers: t.asKey })
+    expect(reply.status).toBe(201)
+    return reply.body.id as string
+  }
+  const ping = (t: Tenant, id: string) => fh.request('POST', `/api/webhooks/${id}/ping`, { headers: t.asKey })
+  const logOf = async (t: Tenant, id: string) => (await fh.request('GET', `/api/webhooks/${id}/deliveries?limit=500`, { headers: t.asKey })).body.deliveries as any[]
+
+  test('2 100 alerts pending to A’s hanging target: B’s ping is among the first sends, and delivered', async () => {
+    const [ta, tb] = [await createTenant(fh), await createTenant(fh)]
+    const stuck = await hook(ta, 'http://a.hang.test/hook')
+    const userA = userIdOf(ta)
+    // Deployment alerts are never capped nor dropped: all 2 100 are written.
+    let written = 0
+    for (let i = 0; i < 2100; i++) written += await fh.store.raiseAlert(userA, 'deployment.failed', { i }, fclock())
+    expect(written).toBe(2100)
+    const healthy = await hook(tb, 'http://b.test/hook')
+    fclock.advance(1)
+    const pinged = await ping(tb, healthy)
+    expect(pinged.status).toBe(202)
+
+    const targets = fakeTargets()
+    const s = createWebhookSender({ store: fh.store, clock: fclock, log: silentLogger, fetch: targets.fetch })
+    void s.deliverDue()
+    await until(() => targets.sent.some((x) => x.host === 'b.test'))
+    // The first claim considers every webhook with a due row: A's oldest and B's ping go out together.
+    expect(targets.sent.slice(0, 2).map((x) => x.host).sort()).toEqual(['a.hang.test', 'b.test'])
+    expect(JSON.parse(targets.sent.find((x) => x.host === 'b.test')!.body).id).toBe(pinged.body.id)
+    await until(() => targets.open.get('a.hang.test') === 1)
+    await s.stop()
+    expect((await logOf(tb, healthy)).map((d) => d.state)).toEqual(['delivered'])
+    expect(targets.maxOpen.get('a.hang.test')).toBe(1)
+    // A's backlog waits its turn, one send at a time; nothing of it was dropped.
+    expect((await logOf(ta, stuck)).every((d) => d.state === 'pending')).toBe(true)
+  }, 30_000)
+
+  test('A’s 8 hanging webhooks × 50 pings hold at most 2 slots; B’s ping is sent while they hang', async () => {
+    const [ta, tb] = [await createTenant(fh), await createTenant(fh)]
+    const hooks: string[] = []
+    for (let w = 0; w < 8; w++) hooks.push(await hook(ta, `http://a${w}.hang.test/hook`))
+    for (let i = 0; i < 50; i++) for (const id of hooks) expect((await ping(ta, id)).status).toBe(202)
+    const healthy = await hook(tb, 'http://b.test/hook')
+    fclock.advance(1)
+    const pinged = await ping(tb, healthy)
+
+    const targets = fakeTargets()
+    const s = createWebhookSender({ store: fh.store, clock: fclock, log: silentLogger, fetch: targets.fetch })
+    void s.deliverDue()
+    await until(() => targets.sent.some((x) => x.host === 'b.test'))
+    const bSend = targets.sent.findIndex((x) => x.host === 'b.test')
+    // B's ping, 401st in line, goes out second: A's first send had the only slot B did not take first.
+    expect(bSend).toBeLessThan(2)
+    await until(() => [...targets.open.values()].reduce((n, x) => n + x, 0) === 2)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    // A's sends still hang, two of them, and no more are started however many slots are free.
+    const aOpen = [...targets.open].filter(([host]) => host.endsWith('.hang.test')).reduce((n, [, x]) => n + x, 0)
+    expect(aOpen).toBe(2)
+    expect(s.inFlight).toBe(2)
+    expect(targets.sent.filter((x) => x.host.endsWith('.hang.test'))).toHaveLength(2)
+    expect((await logOf(tb, healthy)).map((d) => [d.id, d.state])).toEqual([[pinged.body.id, 'delivered']])
+    await s.stop()
+  }, 30_000)
+
+  test('at most 2 sends in flight per user, whatever the slots; users with fewer in flight go first', async () => {
+    const tenants = [await createTenant(fh), await createTenant(fh), await createTenant(fh)]
+    // Each user: 4 webhooks to hanging targets, one ping each.
+    for (const [u, t] of tenants.entries()) for (let w = 0; w < 4; w++) expect((await ping(t, await hook(t, `http://u${u}w${w}.hang.test/hook`))).status).toBe(202)
+    const targets = fakeTargets()
+    const s = createWebhookSender({ store: fh.store, clock: fclock, log: silentLogger, fetch: targets.fetch, maxInFlight: 8 })
+    void s.deliverDue()
+    await until(() => targets.sent.length === 6)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    const perUser = (hosts: string[]) => [0, 1, 2].map((u) => hosts.filter((h) => h.startsWith(`u${u}w`)).length)
+    // 8 slots, 12 due: 2 per user, 6 in flight, and the first three sends one per user (fewest in flight first).
+    expect(targets.sent).toHaveLength(6)
+    expect(perUser(targets.sent.map((x) => x.host))).toEqual([2, 2, 2])
+    expect(perUser(targets.sent.slice(0, 3).map((x) => x.host))).toEqual([1, 1, 1])
+    expect(s.inFlight).toBe(6)
+    await s.stop()
+  })
+
+  test('the fair pick: fewer in flight first, then the row due longest; never past the per-user limit', () => {
+    const c = (userId: string, webhookId: string, due: number, seq: number) => ({ userId, webhookId, due, seq })
+    const candidates = [c('u1', 'w1', 1, 1), c('u1', 'w2', 2, 2), c('u2', 'w3', 5, 5), c('u3', 'w4', 9, 9), c('u4', 'w5', 0, 0)]
+    const inFlight = new Map([
+      ['u1', 1],
+      ['u4', 2],
+    ])
+    expect(pickFairly(candidates, { limit: 8, inFlight, perUser: 2 }).map((x) => x.webhookId)).toEqual(['w3', 'w4', 'w1'])
+    expect(pickFairly(candidates, { limit: 2, inFlight, perUser: 2 }).map((x) => x.webhookId)).toEqual(['w3', 'w4'])
+    expect(pickFairly(candidates, { limit: 8, inFlight: new Map(), perUser: 2 }).map((x) => x.webhookId)).toEqual(['w5', 'w1', 'w3', 'w4', 'w2'])
+  })
+
+  test('a ping to a webhook with 100 pending deliveries is 409; an alert is still written; another user’s is 404 first', async () => {
+    const [ta, tb] = [await createTenant(fh), await createTenant(fh)]
+    const id = await hook(ta, 'http://a.hang.test/hook', ['deployment.failed'])
+    for (let i = 0; i < 100; i++) expect((await ping(ta, id)).status).toBe(202)
+    const refused = await ping(ta, id)
+    expect(refused.status).toBe(409)
+    expect(refused.body.code).toBe('CONFLICT')
+    expect(refused.text).toContain('100 deliveries waiting')
+    // Not the owner: 404, exactly as a missing webhook, before any 409.
+    expect((await ping(tb, id)).status).toBe(404)
+    expect((await ping(ta, 'whk-missing')).status).toBe(404)
+    // Alerts are never dropped by the cap.
+    expect(await fh.store.raiseAlert(userIdOf(ta), 'deployment.failed', { x: 1 }, fclock())).toBe(1)
+    const log = await logOf(ta, id)
+    expect(log).toHaveLength(101)
+    expect(log[0].event).toBe('deployment.failed')
+    // Once the backlog is sent, pings are taken again.
+    const s = createWebhookSender({ store: fh.store, clock: fclock, log: silentLogger, fetch: fakeTargets().fetch })
+    const db = new Database(fh.dbPath)
+    db.run("UPDATE webhooks SET url = 'http://a.test/hook'")
+    db.close()
+    await s.deliverDue()
+    expect((await logOf(ta, id)).every((d) => d.state === 'delivered')).toBe(true)
+    expect((await ping(ta, id)).status).toBe(202)
+  }, 30_000)
+
+  test('pruning is never stalled by pending rows, however many and old, at the head of the log', async () => {
+    const t = await createTenant(fh)
+    const id = await hook(t, 'http://b.test/hook')
+    const userId = userIdOf(t)
+    const db = new Database(fh.dbPath)
+    const insert = db.prepare(`INSERT INTO webhook_deliveries (webhook_id, user_id, event, body, created_at, state, attempts, next_attempt_at)
+      VALUES (?, ?, 'deployment.failed', '{"id":"dlv-old"}', ?, ?, 1, ?)`)
+    const old = fclock()
+    // 6 000 pending rows first (longer than any window of the oldest rows), then 700 delivered and 700 failed.
+    db.transaction(() => {
+      for (let i = 0; i < 6000; i++) insert.run(id, userId, old, 'pending', old + 1e15)
+      for (let i = 0; i < 1400; i++) insert.run(id, userId, old + i, i % 2 ? 'delivered' : 'failed', null)
+    })()
+    fclock.advance(DELIVERY_LOG_KEPT_MICROS / 1e6 + 3600)
+    const s = createWebhookSender({ store: fh.store, clock: fclock, log: silentLogger, fetch: fakeTargets().fetch })
+    expect(await s.prune()).toBe(1400)
+    const left = db.query('SELECT state, count(*) AS n FROM webhook_deliveries GROUP BY state').all()
+    db.close()
+    expect(left).toEqual([{ state: 'pending', n: 6000 }])
+  }, 30_000)
 })

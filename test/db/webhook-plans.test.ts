@@ -1,7 +1,8 @@
 // The webhook statements use the indexes they were written for (docs/api.md §1 "Webhooks", docs/lists.md):
-// the due deliveries one range of the partial webhook_deliveries_due_idx, a delivery log page one range of
-// webhook_deliveries_hook_idx, the webhooks list one of webhooks_user_idx, the prune a bounded walk of the
-// primary key. Checked with EXPLAIN QUERY PLAN, with and without ANALYZE statistics, on rows to choose among.
+// "anything due" one range of the partial webhook_deliveries_due_idx, the claim's candidates one lookup per
+// webhook along the partial webhook_deliveries_pending_idx, the ping cap's count one range of it, a
+// delivery log page one range of webhook_deliveries_hook_idx, the webhooks list one of webhooks_user_idx,
+// the prune one range of the partial webhook_deliveries_done_idx — none a scan of webhook_deliveries. Checked with EXPLAIN QUERY PLAN, with and without ANALYZE statistics, on rows to choose among.
 import { Database } from 'bun:sqlite'
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
@@ -40,10 +41,31 @@ describe.each([false, true])('webhook query plans (ANALYZE statistics: %p)', (an
     if (analyzed) db.run('ANALYZE')
   })
 
-  test('due deliveries: a range of the partial index of pending rows, never a scan of the log', () => {
-    const steps = plan(WEBHOOK_SQL.due)
-    expect(steps).toContain('SEARCH webhook_deliveries USING INDEX webhook_deliveries_due_idx (next_attempt_at<?)')
-    expect(steps.join('\n')).not.toMatch(/SCAN webhook_deliveries\b/)
+  const noScan = (steps: string[]) => {
+    expect(steps.join('\n')).not.toMatch(/SCAN (webhook_deliveries|d|p)\b/)
+    expect(steps.join('\n')).not.toContain('TEMP B-TREE')
+  }
+
+  test('anything due: one range of the partial index of pending rows, never a scan of the log', () => {
+    const steps = plan(WEBHOOK_SQL.anyDue)
+    expect(steps).toEqual(['SEARCH webhook_deliveries USING COVERING INDEX webhook_deliveries_due_idx (next_attempt_at<?)'])
+  })
+
+  test('the claim: each webhook’s oldest due row, one lookup of webhook_deliveries_pending_idx each', () => {
+    const steps = plan(WEBHOOK_SQL.candidates)
+    expect(steps).toContain('SCAN w')
+    expect(steps).toContain('SEARCH p USING COVERING INDEX webhook_deliveries_pending_idx (webhook_id=? AND next_attempt_at<?)')
+    expect(steps).toContain('SEARCH d USING INTEGER PRIMARY KEY (rowid=?)')
+    noScan(steps)
+    const claimed = plan(WEBHOOK_SQL.claimed)
+    expect(claimed).toContain('SEARCH d USING INTEGER PRIMARY KEY (rowid=?)')
+    noScan(claimed)
+  })
+
+  test('the ping cap: a bounded range of webhook_deliveries_pending_idx', () => {
+    const steps = plan(WEBHOOK_SQL.pending)
+    expect(steps).toContain('SEARCH webhook_deliveries USING COVERING INDEX webhook_deliveries_pending_idx (webhook_id=?)')
+    noScan(steps)
   })
 
   test('a page of a delivery log: one range of webhook_deliveries_hook_idx, in its order', () => {
@@ -56,9 +78,9 @@ describe.each([false, true])('webhook query plans (ANALYZE statistics: %p)', (an
     expect(plan(WEBHOOK_SQL.list).some((s) => s.startsWith('SEARCH webhooks USING INDEX webhooks_user_idx (user_id=? AND created_at<?)'))).toBe(true)
   })
 
-  test('the prune reads the oldest rows along the primary key, a bounded number', () => {
-    const steps = plan(WEBHOOK_SQL.prune).join('\n')
-    expect(steps).toContain('SCAN webhook_deliveries')
-    expect(steps).not.toContain('TEMP B-TREE')
+  test('the prune: a range of the partial index of delivered and failed rows by age, past any pending rows', () => {
+    const steps = plan(WEBHOOK_SQL.prune)
+    expect(steps).toContain('SEARCH webhook_deliveries USING INDEX webhook_deliveries_done_idx (created_at<?)')
+    noScan(steps)
   })
 })

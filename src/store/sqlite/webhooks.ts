@@ -11,9 +11,9 @@ import type { Statement } from 'bun:sqlite'
 import type { Db } from '../../db/open'
 import { AppError } from '../../domain/errors'
 import { newId } from '../../domain/ids'
-import { deliveryBody, deliveryIdOf, WEBHOOKS_PER_USER, type AlertEvent, type DeliveryEvent } from '../../domain/webhooks'
+import { deliveryBody, deliveryIdOf, PENDING_PINGS_MAX, WEBHOOKS_PER_USER, type AlertEvent, type DeliveryEvent } from '../../domain/webhooks'
 import type { DeliveryState } from '../../db/schema'
-import type { Store, Webhook, WebhookDelivery } from '../types'
+import type { ClaimRoom, DueDelivery, Store, Webhook, WebhookDelivery } from '../types'
 import type { DurableCommits } from './durable'
 
 type WebhookStore = Pick<
@@ -40,9 +40,6 @@ const WEBHOOK_COLUMNS = 'id, user_id AS userId, url, events, secret, created_at 
 const DELIVERY_COLUMNS = `seq, webhook_id AS webhookId, event, body, created_at AS createdAt, state, attempts,
   next_attempt_at AS nextAttemptAt, last_attempt_at AS lastAttemptAt, last_status AS lastStatus, last_error AS lastError`
 
-/** Due rows looked at per claim: bounds its work however large a backlog is (the oldest due come first). */
-const CLAIM_WINDOW = 2000
-const PRUNE_WINDOW = 5000
 
 /** The statements whose plans matter (test/db/webhook-plans.test.ts holds them to their indexes). */
 export const WEBHOOK_SQL = {
@@ -53,20 +50,65 @@ export const WEBHOOK_SQL = {
   // Along webhook_deliveries_hook_idx (webhook_id, seq).
   deliveries: `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries
       WHERE webhook_id = $webhookId AND seq < $before ORDER BY seq DESC LIMIT $limit`,
-  // The oldest due row of each webhook not already being sent to, the webhooks whose rows have waited
-  // longest first; among the CLAIM_WINDOW rows due first (webhook_deliveries_due_idx).
-  due: `SELECT d.seq, d.webhook_id AS webhookId, d.body, d.created_at AS createdAt, d.attempts, w.url, w.secret
-      FROM (SELECT webhook_id, min(seq) AS seq, min(next_attempt_at) AS due FROM (
-              SELECT seq, webhook_id, next_attempt_at FROM webhook_deliveries
-              WHERE state = 'pending' AND next_attempt_at <= $now ORDER BY next_attempt_at LIMIT ${CLAIM_WINDOW})
-            WHERE webhook_id NOT IN (SELECT value FROM json_each($busy))
-            GROUP BY webhook_id ORDER BY due LIMIT $limit) pick
-      JOIN webhook_deliveries d ON d.seq = pick.seq JOIN webhooks w ON w.id = d.webhook_id`,
-  // Among the oldest PRUNE_WINDOW rows (by seq, the primary key): a bounded read however large the log is.
-  // Pending rows there are at most a day old (then failed), so what lies behind them is reached in time.
+  // Is anything due at all: one read of the partial webhook_deliveries_due_idx (the sender asks every second).
+  anyDue: `SELECT 1 FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= $now LIMIT 1`,
+  // Every webhook with a due row — not a window of the rows due first, which one webhook's backlog could
+  // fill — with its oldest due row: one lookup per webhook along webhook_deliveries_pending_idx
+  // (webhook_id, next_attempt_at). Webhooks with a send in flight and users with no slot left are skipped.
+  // At most WEBHOOKS_PER_USER webhooks per user, so this is bounded by the users, not by any backlog.
+  candidates: `SELECT pick.webhookId, pick.userId, d.seq, d.next_attempt_at AS due FROM (
+        SELECT w.id AS webhookId, w.user_id AS userId, (SELECT p.seq FROM webhook_deliveries p
+            WHERE p.webhook_id = w.id AND p.state = 'pending' AND p.next_attempt_at <= $now
+            ORDER BY p.next_attempt_at, p.seq LIMIT 1) AS seq
+        FROM webhooks w
+        WHERE w.id NOT IN (SELECT value FROM json_each($busy)) AND w.user_id NOT IN (SELECT value FROM json_each($full))) pick
+      JOIN webhook_deliveries d ON d.seq = pick.seq`,
+  // A claimed row with what its send needs.
+  claimed: `SELECT d.seq, d.webhook_id AS webhookId, w.user_id AS userId, d.body, d.created_at AS createdAt, d.attempts, w.url, w.secret
+      FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.seq = $seq AND d.state = 'pending'`,
+  // A webhook's pending rows, counted up to the ping cap (webhook_deliveries_pending_idx).
+  pending: `SELECT count(*) AS n FROM (SELECT 1 FROM webhook_deliveries WHERE webhook_id = $webhookId AND state = 'pending' LIMIT ${PENDING_PINGS_MAX})`,
+  // Delivered and failed rows made before the cutoff, along the partial webhook_deliveries_done_idx
+  // (created_at) of those rows only: pending rows, however many and however old, are never in the way.
   prune: `DELETE FROM webhook_deliveries WHERE seq IN (
-      SELECT seq FROM (SELECT seq, state, created_at FROM webhook_deliveries ORDER BY seq LIMIT ${PRUNE_WINDOW})
-      WHERE state != 'pending' AND created_at < $cutoff LIMIT $limit)`,
+      SELECT seq FROM webhook_deliveries WHERE state != 'pending' AND created_at < $cutoff LIMIT $limit)`,
+}
+
+type Candidate = { webhookId: string; userId: string; seq: number; due: number }
+
+/**
+ * The fair pick among the candidates (one per webhook): repeatedly the candidate of the user with the
+ * fewest sends in flight (counting those picked here), ties to the row due longest (then the lower seq),
+ * never a user's past `perUser`; at most `limit`.
+ */
+export function pickFairly(candidates: readonly Candidate[], { limit, inFlight, perUser }: Pick<ClaimRoom, 'limit' | 'inFlight' | 'perUser'>): Candidate[] {
+  const byUser = new Map<string, Candidate[]>()
+  for (const c of [...candidates].sort((x, y) => x.due - y.due || x.seq - y.seq)) {
+    const list = byUser.get(c.userId)
+    if (list) list.push(c)
+    else byUser.set(c.userId, [c])
+  }
+  const load = new Map<string, number>()
+  for (const userId of byUser.keys()) load.set(userId, inFlight.get(userId) ?? 0)
+  const picked: Candidate[] = []
+  while (picked.length < limit) {
+    let best: Candidate | undefined
+    let bestLoad = Infinity
+    for (const [userId, list] of byUser) {
+      const n = load.get(userId)!
+      const head = list[0]
+      if (!head || n >= perUser) continue
+      if (n < bestLoad || (n === bestLoad && (head.due < best!.due || (head.due === best!.due && head.seq < best!.seq)))) {
+        best = head
+        bestLoad = n
+      }
+    }
+    if (!best) break
+    byUser.get(best.userId)!.shift()
+    load.set(best.userId, bestLoad + 1)
+    picked.push(best)
+  }
+  return picked
 }
 
 export function createWebhookStores(db: Db, durable: DurableCommits): { outbox: AlertOutbox; store: WebhookStore } {
@@ -84,15 +126,10 @@ export function createWebhookStores(db: Db, durable: DurableCommits): { outbox: 
       VALUES ($webhookId, $userId, $event, $body, $now, 'pending', 0, $now) RETURNING seq`) as Statement<{ seq: number }>,
     delivery: sqlite.prepare(`SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE seq = ?`) as Statement<DeliveryRow>,
     deliveries: sqlite.prepare(WEBHOOK_SQL.deliveries) as Statement<DeliveryRow>,
-    due: sqlite.prepare(WEBHOOK_SQL.due) as Statement<{
-      seq: number
-      webhookId: string
-      body: string
-      createdAt: number
-      attempts: number
-      url: string
-      secret: string
-    }>,
+    anyDue: sqlite.prepare(WEBHOOK_SQL.anyDue),
+    candidates: sqlite.prepare(WEBHOOK_SQL.candidates) as Statement<Candidate>,
+    claimed: sqlite.prepare(WEBHOOK_SQL.claimed) as Statement<DueDelivery>,
+    pending: sqlite.prepare(WEBHOOK_SQL.pending) as Statement<{ n: number }>,
     lease: sqlite.prepare(`UPDATE webhook_deliveries SET next_attempt_at = $until WHERE seq = $seq AND state = 'pending'`),
     finish: sqlite.prepare(`UPDATE webhook_deliveries SET state = $state, attempts = attempts + 1, next_attempt_at = $next,
       last_attempt_at = $now, last_status = $status, last_error = $error WHERE seq = $seq AND state = 'pending'`),
@@ -162,6 +199,8 @@ export function createWebhookStores(db: Db, durable: DurableCommits): { outbox: 
       return sqlite
         .transaction(() => {
           if (!q.get.get({ id: webhookId, userId })) return null
+          if (q.pending.get({ webhookId })!.n >= PENDING_PINGS_MAX)
+            throw new AppError('CONFLICT', `this webhook has ${PENDING_PINGS_MAX} deliveries waiting to be sent; ping it again once they are delivered or given up on`)
           const seq = insertDelivery(webhookId, userId, 'ping', { webhook_id: webhookId, message: 'a test delivery from Ground Console' }, now)
           return toDelivery(q.delivery.get(seq)!)
         })
@@ -169,14 +208,27 @@ export function createWebhookStores(db: Db, durable: DurableCommits): { outbox: 
     },
     // The sender's bookkeeping is acknowledged to nobody: committed without waiting for a flush (a power
     // cut may lose an attempt's record, and the delivery is then sent again: receivers dedupe by `id`).
-    async claimDeliveries(now, limit, busy, leaseUntil) {
-      if (limit <= 0) return []
-      // A read first, outside any transaction: the sender asks every second, and with nothing due it takes
-      // no write lock at all. Only this server's one sender claims, so nothing can claim between the read
-      // and the lease; a row deleted meanwhile (its webhook deleted) leases nothing and is left out.
-      const rows = q.due.all({ now, limit, busy: JSON.stringify(busy) })
-      if (rows.length === 0) return []
-      return durable.commitUnflushed(() => sqlite.transaction(() => rows.filter((row) => q.lease.run({ seq: row.seq, until: leaseUntil }).changes > 0)).immediate())
+    async claimDeliveries(now, room, leaseUntil) {
+      if (room.limit <= 0) return []
+      // Reads first, outside any transaction: the sender asks every second, and with nothing due it costs
+      // one indexed read and takes no write lock at all. Only this server's one sender claims, so nothing
+      // can claim between the reads and the lease; a row deleted meanwhile (its webhook deleted) leases
+      // nothing and is left out.
+      if (!q.anyDue.get({ now })) return []
+      const full = [...room.inFlight].filter(([, n]) => n >= room.perUser).map(([userId]) => userId)
+      const candidates = q.candidates.all({ now, busy: JSON.stringify(room.busy), full: JSON.stringify(full) })
+      const picked = pickFairly(candidates, room)
+      if (picked.length === 0) return []
+      return durable.commitUnflushed(() =>
+        sqlite
+          .transaction(() =>
+            picked.flatMap(({ seq }) => {
+              const row = q.claimed.get({ seq })
+              return row && q.lease.run({ seq, until: leaseUntil }).changes > 0 ? [row] : []
+            }),
+          )
+          .immediate(),
+      )
     },
     async finishAttempt(seq, outcome, now, retryAt) {
       const state: DeliveryState = outcome.delivered ? 'delivered' : retryAt === null ? 'failed' : 'pending'

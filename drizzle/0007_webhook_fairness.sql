@@ -1,0 +1,2 @@
+CREATE INDEX `webhook_deliveries_pending_idx` ON `webhook_deliveries` (`webhook_id`,`next_attempt_at`) WHERE state = 'pending';--> statement-breakpoint
+CREATE INDEX `webhook_deliveries_done_idx` ON `webhook_deliveries` (`created_at`) WHERE state != 'pending';
