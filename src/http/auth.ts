@@ -9,7 +9,7 @@ import type { User } from '../store/types'
 import type { KeyScope } from '../db/schema'
 
 export type AuthKind = 'any' | 'agent' | 'session' | 'admin'
-export type Principal = { user: User; via: 'session' | 'key'; sessionToken?: string; sessionId?: string; agentId?: string }
+export type Principal = { user: User; via: 'session' | 'key'; sessionToken?: string; sessionId?: string; agentId?: string; /** A key's scope (docs/api.md §1 "Key scopes"). */ scope?: KeyScope }
 export type AgentPrincipal = Principal & { agentId: string }
 
 export const SESSION_COOKIE = 'session'
@@ -111,7 +111,7 @@ export const authPlugin = ({ auth, secureCookies, clock, onAgent, onPrincipal = 
         if (kind === 'any' && key) {
           const found = await auth.authenticateKey(key)
           if (!found) throw unauthorized('invalid or revoked API key')
-          const principal: Principal = { user: found.user, via: 'key' }
+          const principal: Principal = { user: found.user, via: 'key', scope: found.key.scope }
           onPrincipal(request, principal)
           refuseOutOfScope(request, found.key.scope, kind)
           return { principal }

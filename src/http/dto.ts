@@ -99,7 +99,16 @@ export function eventJson(e: Omit<StoredEvent, 'seq'>): string {
   return `{"id":"${e.id}","event_type":"${e.eventType}","step_id":${JSON.stringify(e.stepId)},"job_id":${JSON.stringify(e.jobId)},"payload":${e.payload},"event_timestamp":"${formatTimestamp(e.eventTimestamp)}","created_at":"${formatTimestamp(e.createdAt)}"}`
 }
 
-export const webhookDto = (w: Webhook): Static<typeof Shapes.Webhook> => ({ id: w.id, url: w.url, events: w.events, created_at: formatTimestamp(w.createdAt) })
+export const webhookDto = (w: Webhook, { maskUrl = false } = {}): Static<typeof Shapes.Webhook> => ({ id: w.id, url: maskUrl ? maskedUrl(w.url) : w.url, events: w.events, created_at: formatTimestamp(w.createdAt) })
+
+/**
+ * A webhook URL with its path and query replaced by `/…`: chat servers put their posting token there, and a
+ * `read` key (a dashboard's) must not learn it (docs/api.md §1 "Webhooks").
+ */
+export function maskedUrl(url: string): string {
+  const parsed = new URL(url)
+  return parsed.pathname === '/' && parsed.search === '' ? `${parsed.protocol}//${parsed.host}/` : `${parsed.protocol}//${parsed.host}/…`
+}
 
 export const deliveryDto = (d: WebhookDelivery): Static<typeof Shapes.WebhookDelivery> => ({
   id: d.id,

@@ -2,9 +2,9 @@
 // once), listed, deleted, pinged, and their delivery log. Sessions and keys alike, as missions.
 import { randomBytes } from 'node:crypto'
 import { Elysia, t } from 'elysia'
-import { notFound } from '../domain/errors'
+import { AppError, notFound } from '../domain/errors'
 import { newId } from '../domain/ids'
-import { ALERT_EVENTS, checkWebhookUrl, normaliseEvents, PENDING_PINGS_MAX, WEBHOOK_URL_MAX } from '../domain/webhooks'
+import { ALERT_EVENTS, checkWebhookUrl, normaliseEvents, PENDING_PINGS_MAX, WEBHOOK_URL_MAX, WEBHOOKS_PER_USER } from '../domain/webhooks'
 import { deliveryDto, webhookDto } from '../http/dto'
 import { json, noContent, parseJson, readBody } from '../http/json'
 import { decodePosition, encodePosition, fingerprintOf, listPage, PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, queryOf, queryParam, cursorParam } from '../http/paging'
@@ -29,7 +29,11 @@ export const webhookRoutes = ({ store, guard, clock }: RouteDeps, sender: Pick<W
     .post(
       '/',
       async ({ request, principal }) => {
-        const body = validate(NewWebhookBody, parseJson(await readBody(request)))
+        const text = await readBody(request)
+        // The limit's 409 before the body's 400 (docs/api.md §0 order); the insert checks it again, in its transaction.
+        if ((await store.countWebhooks(principal.user.id)) >= WEBHOOKS_PER_USER)
+          throw new AppError('CONFLICT', `a user may have at most ${WEBHOOKS_PER_USER} webhooks; delete one first`)
+        const body = validate(NewWebhookBody, parseJson(text))
         const url = checkWebhookUrl(body.url)
         const webhook = { id: newId('webhook'), userId: principal.user.id, url, events: normaliseEvents(body.events), secret: newSecret(), createdAt: clock() }
         await store.insertWebhook(webhook)
@@ -54,7 +58,8 @@ export const webhookRoutes = ({ store, guard, clock }: RouteDeps, sender: Pick<W
       async ({ request, principal }) => {
         const userId = principal.user.id
         const { items, next } = await listPage(queryOf(request), ['webhooks', userId], (page) => store.listWebhooks(userId, page))
-        return json({ webhooks: items.map(webhookDto), ...next })
+        const maskUrl = principal.scope !== undefined && principal.scope !== 'full'
+        return json({ webhooks: items.map((w) => webhookDto(w, { maskUrl })), ...next })
       },
       { auth: 'any', ...documented({ tag: 'webhooks', summary: 'List my webhooks, newest first', auth: 'any', query: t.Object(listQuery), response: { 200: WebhookPage } }) },
     )
@@ -63,7 +68,7 @@ export const webhookRoutes = ({ store, guard, clock }: RouteDeps, sender: Pick<W
       async ({ params, principal }) => {
         const webhook = await store.getWebhook(principal.user.id, params.id)
         if (!webhook) throw notFound('webhook')
-        return json(webhookDto(webhook))
+        return json(webhookDto(webhook, { maskUrl: principal.scope !== undefined && principal.scope !== 'full' }))
       },
       { auth: 'any', ...documented({ tag: 'webhooks', summary: 'One webhook (never its secret)', auth: 'any', errors: [404], response: { 200: Webhook } }) },
     )

@@ -480,6 +480,8 @@ export interface Store {
   // Webhooks (docs/api.md §1 "Webhooks"; src/store/sqlite/webhooks.ts). Deployment alerts are written by
   // the deployment writes themselves, in the transaction of the status change they report.
   /** Throws CONFLICT when the user has WEBHOOKS_PER_USER already. */
+  /** How many webhooks the user has (at most WEBHOOKS_PER_USER). */
+  countWebhooks(userId: string): Promise<number>
   insertWebhook(webhook: Webhook): Promise<void>
   listWebhooks(userId: string, page: PageQuery): Promise<Webhook[]>
   getWebhook(userId: string, id: string): Promise<Webhook | null>

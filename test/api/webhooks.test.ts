@@ -572,3 +572,38 @@ describe('fairness between users (a hanging target delays only its own webhook)'
     expect(left).toEqual([{ state: 'pending', n: 6000 }])
   }, 30_000)
 })
+
+describe('review follow-ups', () => {
+  let h: Harness
+  let t: Tenant
+  beforeEach(async () => {
+    h = createHarness()
+    t = await createTenant(h)
+  })
+  afterEach(() => h.close())
+  const hook = (body: unknown, headers: Record<string, string> = t.asKey) => h.request('POST', '/api/webhooks', { body, headers })
+
+  test('at the limit of 20, a bad body is the 409, not the 400 (docs/api.md §0 order)', async () => {
+    for (let i = 0; i < 20; i++) expect((await hook({ url: `http://10.0.0.1/h${i}`, events: ['agent.lost'] })).status).toBe(201)
+    const bad = await hook({ url: 'ftp://x', events: [] })
+    expect(bad.status).toBe(409)
+    expect(bad.body.error).toContain('at most 20 webhooks')
+  })
+
+  test('a read key sees webhook URLs without their path and query (where chat servers keep their token); a full key and the session see them whole', async () => {
+    const url = 'https://hooks.chat.example:8443/services/T000/B000/XXXXSECRET?token=abc'
+    const created = await hook({ url, events: ['deployment.failed'] })
+    expect(created.status).toBe(201)
+    const read = (await h.request('POST', '/api/keys', { body: { name: 'dash', scope: 'read' }, headers: { cookie: t.cookie } })).body.key
+    const asRead = { 'x-api-key': read }
+    const list = await h.request('GET', '/api/webhooks', { headers: asRead })
+    expect(list.body.webhooks[0].url).toBe('https://hooks.chat.example:8443/…')
+    expect(list.text).not.toContain('XXXXSECRET')
+    expect((await h.request('GET', `/api/webhooks/${created.body.id}`, { headers: asRead })).body.url).toBe('https://hooks.chat.example:8443/…')
+    expect((await h.request('GET', `/api/webhooks/${created.body.id}`, { headers: t.asKey })).body.url).toBe(url)
+    expect((await h.request('GET', '/api/webhooks', { headers: { cookie: t.cookie } })).body.webhooks[0].url).toBe(url)
+    // And a read key cannot make or ping one.
+    expect((await hook({ url: 'http://10.0.0.1/x', events: ['agent.lost'] }, asRead)).status).toBe(403)
+    expect((await h.request('POST', `/api/webhooks/${created.body.id}/ping`, { headers: asRead })).status).toBe(403)
+  })
+})

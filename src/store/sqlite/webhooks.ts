@@ -18,7 +18,7 @@ import type { DurableCommits } from './durable'
 
 type WebhookStore = Pick<
   Store,
-  'insertWebhook' | 'listWebhooks' | 'getWebhook' | 'deleteWebhook' | 'listDeliveries' | 'raiseAlert' | 'pingWebhook' | 'claimDeliveries' | 'finishAttempt' | 'pruneDeliveries'
+  'insertWebhook' | 'countWebhooks' | 'listWebhooks' | 'getWebhook' | 'deleteWebhook' | 'listDeliveries' | 'raiseAlert' | 'pingWebhook' | 'claimDeliveries' | 'finishAttempt' | 'pruneDeliveries'
 >
 
 /** Writes alerts into the outbox; shared by the stores whose writes raise them. */
@@ -168,6 +168,9 @@ export function createWebhookStores(db: Db, durable: DurableCommits): { outbox: 
     .immediate
 
   const store: WebhookStore = {
+    async countWebhooks(userId) {
+      return q.countOf.get(userId)!.n
+    },
     async insertWebhook(webhook) {
       insertWebhook(webhook)
       counts.set(webhook.userId, (counts.get(webhook.userId) ?? 0) + 1)
