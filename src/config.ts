@@ -2,7 +2,7 @@
 // every problem found is reported at once.
 import { parseArgs } from 'node:util'
 import type { Durability } from './db/open'
-import { KEY_SCOPES, type KeyScope, type Role } from './db/schema'
+import { KEY_SCOPES, type KeyScope, type Role } from './domain/accounts'
 import { parseEventQuota, parseSize, type QuotaConfig } from './domain/quota'
 import { parseCidr, type Cidr } from './domain/ip'
 import { LOG_LEVELS, type LogLevel } from './log'

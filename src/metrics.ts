@@ -7,7 +7,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { ReportMetrics } from './services/reports'
 import type { Store } from './store/types'
 import { DEPLOYMENT_STATUSES } from './domain/deployment'
-import { AGENT_STATUSES } from './db/schema'
+import { AGENT_STATUSES } from './domain/agent'
 
 /** The route label of a request that matched no route (or was refused before routing). */
 export { UNMATCHED_ROUTE } from './http/observe'

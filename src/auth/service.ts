@@ -1,6 +1,6 @@
 // Who is calling: password login and sessions, API keys, and the users they belong to (docs/api.md §1).
 // Verifiers return null for a bad credential instead of throwing; the HTTP layer turns that into 401.
-import type { KeyEnvironment, KeyScope, Role } from '../db/schema'
+import type { KeyEnvironment, KeyScope, Role } from '../domain/accounts'
 import { AppError } from '../domain/errors'
 import { AUDIT_EMAIL_MAX, auditEntry, type AuditActor } from '../domain/audit'
 import { newId } from '../domain/ids'

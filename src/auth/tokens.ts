@@ -1,6 +1,6 @@
 // Secrets handed to clients: API keys and session tokens. Only their SHA-256 hashes are ever stored.
 import { randomBytes, timingSafeEqual } from 'node:crypto'
-import type { KeyEnvironment } from '../db/schema'
+import type { KeyEnvironment } from '../domain/accounts'
 
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
 export const API_KEY_RANDOM_LENGTH = 40

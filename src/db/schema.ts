@@ -2,15 +2,11 @@
 // (src/domain/time.ts); JSON columns hold text exactly as it will be served.
 import { sql } from 'drizzle-orm'
 import { foreignKey, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import { KEY_ENVIRONMENTS, KEY_SCOPES, ROLES } from '../domain/accounts'
+import { AGENT_STATUSES } from '../domain/agent'
 import { DEPLOYMENT_MODES, DEPLOYMENT_STATUSES } from '../domain/deployment'
+import { DELIVERY_STATES } from '../domain/webhooks'
 
-export const ROLES = ['admin', 'operator'] as const
-export type Role = (typeof ROLES)[number]
-export const KEY_ENVIRONMENTS = ['live', 'test'] as const
-export type KeyEnvironment = (typeof KEY_ENVIRONMENTS)[number]
-/** What a key may do (docs/api.md §1): everything its user may, what an agent needs, or reads only. */
-export const KEY_SCOPES = ['full', 'agent', 'read'] as const
-export type KeyScope = (typeof KEY_SCOPES)[number]
 
 export const users = sqliteTable('users', {
   id: text('id').primaryKey(),
@@ -230,8 +226,6 @@ export const eventPayloads = sqliteTable('event_payloads', {
   payload: text('payload').notNull(),
 })
 
-export const AGENT_STATUSES = ['idle', 'executing', 'transferring', 'offline'] as const
-export type AgentStatus = (typeof AGENT_STATUSES)[number]
 
 /** Agents name themselves (`X-Agent-ID`); the name is unique per user, not globally. */
 export const agents = sqliteTable(
@@ -327,8 +321,6 @@ export const webhooks = sqliteTable(
   (t) => [index('webhooks_user_idx').on(t.userId, t.createdAt)],
 )
 
-export const DELIVERY_STATES = ['pending', 'delivered', 'failed'] as const
-export type DeliveryState = (typeof DELIVERY_STATES)[number]
 
 /**
  * The webhook outbox and its delivery log: a row is written in the transaction of what it reports, then

@@ -1,4 +1,8 @@
-// Agents (docs/api.md §4): which satellites an agent serves. Pure.
+// Agents (docs/api.md §4): their statuses, and which satellites an agent serves. Pure.
+
+/** What an agent says it is doing (telemetry `status`); `idle` on registering. */
+export const AGENT_STATUSES = ['idle', 'executing', 'transferring', 'offline'] as const
+export type AgentStatus = (typeof AGENT_STATUSES)[number]
 
 /**
  * The satellite IDs a polling agent matches: its registered satellite_id; if it registered none, its

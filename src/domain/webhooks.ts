@@ -5,6 +5,10 @@ import type { DeploymentStatus } from './deployment'
 import { invalid } from './errors'
 import { formatNullableTimestamp, formatTimestamp } from './time'
 
+/** A delivery is pending (to be sent or retried), delivered (a 2xx) or failed (given up). */
+export const DELIVERY_STATES = ['pending', 'delivered', 'failed'] as const
+export type DeliveryState = (typeof DELIVERY_STATES)[number]
+
 /** The alerts a webhook may take. `ping` is not among them: it is sent on request to one webhook only. */
 export const ALERT_EVENTS = ['deployment.completed', 'deployment.failed', 'deployment.cancelled', 'agent.lost'] as const
 export type AlertEvent = (typeof ALERT_EVENTS)[number]

@@ -6,7 +6,7 @@ import { AppError } from '../domain/errors'
 import { crossSite } from './csrf'
 import { checkBodyHeaders } from './json'
 import type { User } from '../store/types'
-import type { KeyScope } from '../db/schema'
+import type { KeyScope } from '../domain/accounts'
 
 export type AuthKind = 'any' | 'agent' | 'session' | 'admin'
 export type Principal = { user: User; via: 'session' | 'key'; sessionToken?: string; sessionId?: string; agentId?: string; /** A key's scope (docs/api.md §1 "Key scopes"). */ scope?: KeyScope }

@@ -10,7 +10,9 @@ import { DEPLOYMENT_MODES, DEPLOYMENT_STATUSES } from '../domain/deployment'
 import { ERROR_CODES } from '../domain/errors'
 import { AUDIT_ACTIONS } from '../domain/audit'
 import { EVENT_ID_FIELD_MAX, EVENT_TYPE_MAX, EVENT_TYPE_PATTERN } from '../domain/event'
-import { AGENT_STATUSES, DELIVERY_STATES, KEY_ENVIRONMENTS, KEY_SCOPES, ROLES } from '../db/schema'
+import { AGENT_STATUSES } from '../domain/agent'
+import { DELIVERY_STATES } from '../domain/webhooks'
+import { KEY_ENVIRONMENTS, KEY_SCOPES, ROLES } from '../domain/accounts'
 import { ALERT_EVENTS } from '../domain/webhooks'
 
 /** An object with exactly these fields. */

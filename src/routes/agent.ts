@@ -1,6 +1,6 @@
 // The agent protocol (docs/api.md §4), as the stock rotastellar-agent speaks it: register, poll, telemetry.
 import { Elysia, t } from 'elysia'
-import { AGENT_STATUSES } from '../db/schema'
+import { AGENT_STATUSES } from '../domain/agent'
 import { AppError, invalid } from '../domain/errors'
 import { pickTelemetry } from '../domain/telemetry'
 import { formatTimestamp, parseTimestamp } from '../domain/time'

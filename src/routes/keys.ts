@@ -1,6 +1,6 @@
 // API keys (docs/api.md §1): created, listed and revoked through a session; the key is shown once.
 import { Elysia, t } from 'elysia'
-import { KEY_ENVIRONMENTS, KEY_SCOPES } from '../db/schema'
+import { KEY_ENVIRONMENTS, KEY_SCOPES } from '../domain/accounts'
 import { notFound } from '../domain/errors'
 import { apiKeyDto } from '../http/dto'
 import { json, parseJson, readBody } from '../http/json'

@@ -1,6 +1,6 @@
 // User management (docs/api.md §1): admins only. Every change is recorded in the audit log (docs/api.md §1 "Audit").
 import { Elysia, t } from 'elysia'
-import { ROLES } from '../db/schema'
+import { ROLES } from '../domain/accounts'
 import { notFound } from '../domain/errors'
 import { userDto } from '../http/dto'
 import { json, noContent, parseJson, readBody } from '../http/json'

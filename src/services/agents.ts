@@ -4,7 +4,7 @@ import { AppError } from '../domain/errors'
 import { parseStoredPlan, playOrder, toAgentEvent } from '../domain/plan'
 import type { Clock } from '../domain/time'
 import type { AgentRegistration, Store } from '../store/types'
-import type { AgentStatus } from '../db/schema'
+import type { AgentStatus } from '../domain/agent'
 import { describeError, type Failures } from './failures'
 import type { Reports } from './reports'
 

@@ -4,7 +4,9 @@
 import type { DeploymentMode, DeploymentStatus, StampedField } from '../domain/deployment'
 import type { EventInput } from '../domain/event'
 import type { AuditAction, AuditActor, AuditEntry } from '../domain/audit'
-import type { AgentStatus, DeliveryState, KeyEnvironment, KeyScope, Role } from '../db/schema'
+import type { AgentStatus } from '../domain/agent'
+import type { DeliveryState } from '../domain/webhooks'
+import type { KeyEnvironment, KeyScope, Role } from '../domain/accounts'
 import type { AlertEvent, DeliveryEvent } from '../domain/webhooks'
 
 /** `disabledAt`: set while an admin has disabled the user (docs/api.md §1): no login, no session, no key. */

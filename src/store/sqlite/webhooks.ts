@@ -12,7 +12,7 @@ import type { Db } from '../../db/open'
 import { AppError } from '../../domain/errors'
 import { newId } from '../../domain/ids'
 import { deliveryBody, deliveryIdOf, PENDING_PINGS_MAX, WEBHOOKS_PER_USER, type AlertEvent, type DeliveryEvent } from '../../domain/webhooks'
-import type { DeliveryState } from '../../db/schema'
+import type { DeliveryState } from '../../domain/webhooks'
 import type { ClaimRoom, DueDelivery, Store, Webhook, WebhookDelivery } from '../types'
 import type { DurableCommits } from './durable'
 
