@@ -151,7 +151,7 @@ export function createApp(options: AppOptions) {
   let routesNow = (): readonly RouteEntry[] => []
   const app = new Elysia()
     .use(observer.plugin)
-    .use(errorPlugin(log, options.console === false ? undefined : missingPage))
+    .use(errorPlugin(log, (error) => store.isUnavailable(error), options.console === false ? undefined : missingPage))
     .use(requestGuard(options.console === false ? undefined : problemPage))
     .use(healthRoutes(deps))
     .use(referenceRoutes(() => routesNow()))

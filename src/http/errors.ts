@@ -24,15 +24,18 @@ export function errorResponse(error: AppError): Response {
   return json({ error: error.message, code: error.code }, STATUS[error.code], headers)
 }
 
-// SQLite result codes that mean "the database cannot take this write now", not "the request is wrong".
-const STORAGE_UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|FULL|READONLY|IOERR|CANTOPEN|PROTOCOL|NOLFS)/
+/**
+ * Whether an error a store threw means "the database cannot take this request now" (disk full, locked,
+ * read-only, unreachable) rather than "the request is wrong": each backend says for its own errors
+ * (Store.isUnavailable), so that a storage outage is a 503 on every backend, never a 500.
+ */
+export type UnavailableTest = (error: unknown) => boolean
 
 /** Maps anything thrown while handling a request to an AppError, logging what the client must not see. */
-export function toAppError(error: unknown, log: Logger, where: string): AppError {
+export function toAppError(error: unknown, log: Logger, where: string, isUnavailable: UnavailableTest = () => false): AppError {
   if (error instanceof AppError) return error
-  const code = (error as { code?: unknown })?.code
-  if (typeof code === 'string' && STORAGE_UNAVAILABLE.test(code)) {
-    log.error('storage unavailable', { where, code, message: (error as Error).message })
+  if (isUnavailable(error)) {
+    log.error('storage unavailable', { where, code: String((error as { code?: unknown })?.code ?? ''), message: (error as Error)?.message })
     return new AppError('UNAVAILABLE', 'storage is unavailable (disk full, read-only or locked); retry later')
   }
   log.error('unexpected error', { where, error: errorDetail(error) })
@@ -43,7 +46,7 @@ export function toAppError(error: unknown, log: Logger, where: string): AppError
  * `missingPage` answers a request for which no route exists, when it wants a page rather than the JSON
  * 404 (the console's HTML 404, src/console/index.tsx); null leaves the JSON 404.
  */
-export const errorPlugin = (log: Logger, missingPage: (request: Request) => Response | null = () => null) =>
+export const errorPlugin = (log: Logger, isUnavailable: UnavailableTest, missingPage: (request: Request) => Response | null = () => null) =>
   new Elysia({ name: 'errors' }).onError({ as: 'global' }, ({ code, error, request }) => {
     // First: Elysia reads `code` off any thrown error, so our own NOT_FOUND would pass for its "no route".
     if (error instanceof AppError) return errorResponse(error)
@@ -51,5 +54,5 @@ export const errorPlugin = (log: Logger, missingPage: (request: Request) => Resp
       return missingPage(request) ?? errorResponse(new AppError('NOT_FOUND', `no route for ${request.method} ${new URL(request.url).pathname}`))
     if (code === 'PARSE') return errorResponse(new AppError('BAD_REQUEST', 'request body could not be parsed'))
     if (code === 'VALIDATION') return errorResponse(new AppError('VALIDATION', (error as Error).message))
-    return errorResponse(toAppError(error, log, `${request.method} ${new URL(request.url).pathname}`))
+    return errorResponse(toAppError(error, log, `${request.method} ${new URL(request.url).pathname}`, isUnavailable))
   })

@@ -426,6 +426,11 @@ export interface Store {
   lastArrival(deploymentId: string): Promise<number>
   /** The deployment's event count, or null when it is unknown or not the user's. */
   getEventCount(userId: string, deploymentId: string): Promise<number | null>
+  /**
+   * Whether an error this store threw means the database cannot take the request now (disk full, locked,
+   * read-only, unreachable), which the API answers 503 UNAVAILABLE, rather than a defect (500).
+   */
+  isUnavailable(error: unknown): boolean
   /** What the user's stored events take (src/domain/quota.ts eventSize, summed; docs/operations.md "Quotas"). */
   storedBytes(userId: string): Promise<number>
 

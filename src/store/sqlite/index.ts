@@ -58,6 +58,7 @@ export function createSqliteStore(path: string, options: OpenOptions & DurableOp
       return { database: sizeOf(path), wal: sizeOf(`${path}-wal`) }
     },
     backup: () => backups.run(),
+    isUnavailable: isSqliteUnavailable,
     close() {
       checkpointer?.stop()
       // Everything into the database file and the WAL cut to nothing: a stopped server leaves one file
@@ -80,4 +81,12 @@ export function createSqliteStore(path: string, options: OpenOptions & DurableOp
     ...webhooks.store,
     ...createAuditStore(db),
   }
+}
+
+// SQLite result codes that mean "the database cannot take this request now", not "the request is wrong".
+const SQLITE_UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|FULL|READONLY|IOERR|CANTOPEN|PROTOCOL|NOLFS)/
+/** Store.isUnavailable for SQLite: by the error's result code. */
+export const isSqliteUnavailable = (error: unknown) => {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' && SQLITE_UNAVAILABLE.test(code)
 }
