@@ -1,7 +1,7 @@
 // Turns argv and the environment into a command and its settings. Pure: main.ts passes both in, and
 // every problem found is reported at once.
 import { parseArgs } from 'node:util'
-import type { Durability } from './db/open'
+import type { Durability } from './store/sqlite/db/open'
 import { KEY_SCOPES, type KeyScope, type Role } from './domain/accounts'
 import { parseEventQuota, parseSize, type QuotaConfig } from './domain/quota'
 import { parseCidr, type Cidr } from './domain/ip'

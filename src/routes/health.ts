@@ -3,7 +3,7 @@
 // probe stays one `SELECT 1`.
 import { Elysia } from 'elysia'
 import pkg from '../../package.json'
-import { SCHEMA_VERSION } from '../db/migrations'
+import { SCHEMA_VERSION } from '../store/sqlite/db/migrations'
 import { AppError } from '../domain/errors'
 import { json } from '../http/json'
 import { documented } from '../http/route-doc'

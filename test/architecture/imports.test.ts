@@ -1,8 +1,8 @@
 // The layering, held by reading every source file's imports: the domain imports only the domain (and
-// node:crypto for its pure hashes); only the SQLite backend (src/store/sqlite/, and src/db/ until it moves
-// inside it) imports bun:sqlite, drizzle or the dialect's schema. The few places that still reach into
-// src/db/ from outside are listed by name below, so that none is added unnoticed; moving them behind the
-// store is part of the PostgreSQL work (issue 13).
+// node:crypto for its pure hashes); only the SQLite backend (src/store/sqlite/, its drizzle schema and
+// migrations in src/store/sqlite/db/) imports bun:sqlite, drizzle or the dialect's schema. The few places
+// that still reach into the backend from outside are listed by name below, so that none is added
+// unnoticed; moving them behind the store is part of the PostgreSQL work (issue 13).
 import { describe, expect, test } from 'bun:test'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
@@ -29,15 +29,15 @@ function importsOf(path: string): string[] {
 }
 
 const files = sources(SRC).map((path) => ({ file: relative(ROOT, path), imports: importsOf(path) }))
-const inBackend = (file: string) => file.startsWith('src/store/sqlite/') || file.startsWith('src/db/')
+const inBackend = (file: string) => file.startsWith('src/store/sqlite/')
 const isStorageModule = (spec: string) => spec === 'bun:sqlite' || spec.startsWith('drizzle-orm') || /(^|\/)db\/schema$/.test(spec)
-/** Outside the backend, yet reaching into src/db/ or the SQLite backend: issue 13 moves these behind the store. */
+/** Outside the backend, yet reaching into it: issue 13 moves these behind the store. */
 const KNOWN_REACHES = new Set([
-  'src/config.ts → ./db/open',
-  'src/main.ts → ./db/migrations',
+  'src/config.ts → ./store/sqlite/db/open',
+  'src/main.ts → ./store/sqlite/db/migrations',
   'src/main.ts → ./store/sqlite',
   'src/main.ts → ./store/sqlite/backup',
-  'src/routes/health.ts → ../db/migrations',
+  'src/routes/health.ts → ../store/sqlite/db/migrations',
   'src/routes/admin.ts → ../store/sqlite/backup',
 ])
 
@@ -61,10 +61,10 @@ describe('layers', () => {
     expect(offending).toEqual([])
   })
 
-  test('nothing else reaches into src/db/ or src/store/sqlite/ but the places listed', () => {
+  test('nothing else reaches into src/store/sqlite/ but the places listed', () => {
     const reaches = files
       .filter((f) => !inBackend(f.file))
-      .flatMap((f) => f.imports.filter((spec) => /(^|\/)(db|store\/sqlite)(\/|$)/.test(spec)).map((spec) => `${f.file} → ${spec}`))
+      .flatMap((f) => f.imports.filter((spec) => /(^|\/)store\/sqlite(\/|$)/.test(spec)).map((spec) => `${f.file} → ${spec}`))
     expect(new Set(reaches)).toEqual(KNOWN_REACHES)
   })
 })

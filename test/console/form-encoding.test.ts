@@ -3,7 +3,7 @@
 // is 400).
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { createHarness, createTenant, PASSWORD, type Harness, type Tenant } from '../helpers'
-import { consoleLogin, csrfOf, page } from '../console/kit'
+import { consoleLogin, csrfOf, page } from './kit'
 
 let h: Harness
 let t: Tenant

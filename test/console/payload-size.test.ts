@@ -3,7 +3,7 @@
 // page of 50 such events was 199 MB of HTML before each shown value was capped (JSON_SHOWN_MAX).
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { createHarness, createTenant, PASSWORD, type Harness, type Tenant } from '../helpers'
-import { consoleLogin, page } from '../console/kit'
+import { consoleLogin, page } from './kit'
 
 let h: Harness
 let t: Tenant

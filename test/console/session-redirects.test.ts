@@ -1,7 +1,7 @@
 // Where the console sends a browser whose session is gone, or that it takes for gone.
 import { afterEach, beforeEach, expect, test } from 'bun:test'
 import { createHarness, createTenant, PASSWORD, type Harness, type Tenant } from '../helpers'
-import { consoleLogin, csrfOf, page, postForm } from '../console/kit'
+import { consoleLogin, csrfOf, page, postForm } from './kit'
 
 let h: Harness
 let t: Tenant

@@ -6,7 +6,7 @@
 import { Database } from 'bun:sqlite'
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
-import { openDatabase } from '../../src/db/open'
+import { openDatabase } from '../../src/store/sqlite/db/open'
 import { parseEventInput } from '../../src/domain/event'
 import { createSqliteStore } from '../../src/store/sqlite'
 import { backfillArrivals } from '../../src/store/sqlite/arrival-backfill'

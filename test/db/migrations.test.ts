@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'bun:test'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { embeddedMigrations, openDatabase } from '../../src/db/open'
-import { MIGRATION_JOURNAL, MIGRATION_SQL } from '../../src/db/migrations'
+import { embeddedMigrations, openDatabase } from '../../src/store/sqlite/db/open'
+import { MIGRATION_JOURNAL, MIGRATION_SQL } from '../../src/store/sqlite/db/migrations'
 import { tempDir } from '../helpers'
 
 const DRIZZLE = join(import.meta.dir, '../../drizzle')

@@ -3,7 +3,7 @@
 import { Database } from 'bun:sqlite'
 import { drizzle } from 'drizzle-orm/bun-sqlite'
 import type { MigrationMeta } from 'drizzle-orm/migrator'
-import { embeddedMigrations } from '../../src/db/open'
+import { embeddedMigrations } from '../../src/store/sqlite/db/open'
 
 /** 2: release 0.1.0 (events in deployment_events); 3: release 0.2 (the clustered events table). */
 export function openAtMigration(path: string, count: number): Database {

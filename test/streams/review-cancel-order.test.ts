@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, expect, test } from 'bun:test'
 import { fdatasyncFile } from '../../src/store/sqlite/durable'
 import { createHarness, createTenant, type Harness, type Tenant } from '../helpers'
-import { batch, eventStream, listStream, progress, statusOf } from '../streams/kit'
+import { batch, eventStream, listStream, progress, statusOf } from './kit'
 
 let h: Harness
 let t: Tenant

@@ -4,7 +4,7 @@
 // client's last id never sends the deployment's final event_count.
 import { afterEach, beforeEach, expect, test } from 'bun:test'
 import { createHarness, createTenant, event, type Harness, type Tenant } from '../helpers'
-import { deploymentOf, listStream, progress, report } from '../streams/kit'
+import { deploymentOf, listStream, progress, report } from './kit'
 
 let h: Harness
 let t: Tenant

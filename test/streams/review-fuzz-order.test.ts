@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, expect, test } from 'bun:test'
 import { fdatasyncFile } from '../../src/store/sqlite/durable'
 import { createHarness, createTenant, event, type Harness, type Tenant } from '../helpers'
-import { batch, eventStream, listedById, progress, report } from '../streams/kit'
+import { batch, eventStream, listedById, progress, report } from './kit'
 
 let h: Harness
 beforeEach(() => {

@@ -1,7 +1,7 @@
 // Agents and their telemetry on SQLite. Agents are keyed by (user, agent id): the id is the agent's own.
 // Each agent keeps only its newest telemetry samples (docs/lists.md).
 import type { Statement } from 'bun:sqlite'
-import type { Db } from '../../db/open'
+import type { Db } from './db/open'
 import type { DurableCommits } from './durable'
 import { TELEMETRY_KEPT, TELEMETRY_PRUNE_EVERY, type Agent, type Store, type TelemetryRow } from '../types'
 

@@ -1,7 +1,7 @@
 // The audit trail on SQLite: a record is written by the store method of the action it records, inside that
 // method's transaction (docs/api.md §1 "Audit"), through writeAudit.
-import type { Db } from '../../db/open'
-import { auditLog } from '../../db/schema'
+import type { Db } from './db/open'
+import { auditLog } from './db/schema'
 import type { Statement } from 'bun:sqlite'
 import type { AuditEntry } from '../../domain/audit'
 import type { AuditRecord, Store } from '../types'

@@ -10,7 +10,7 @@ import { Database } from 'bun:sqlite'
 import { closeSync, existsSync, fdatasync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { AppError } from '../../domain/errors'
-import { MIGRATION_JOURNAL } from '../../db/migrations'
+import { MIGRATION_JOURNAL } from './db/migrations'
 import { workerFrom } from './inline-worker'
 
 /** The schema version this binary writes: the number of migrations it carries. */

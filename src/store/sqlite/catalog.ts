@@ -1,7 +1,7 @@
 // Missions and plans on SQLite, through drizzle's query builder.
 import { and, eq, getTableColumns, isNotNull, isNull, sql } from 'drizzle-orm'
-import type { Db } from '../../db/open'
-import { missions, plans } from '../../db/schema'
+import type { Db } from './db/open'
+import { missions, plans } from './db/schema'
 import type { ArchiveFilter, Mission, Plan, PlanWithData, Store } from '../types'
 import { afterKey, newestFirst } from './paging'
 

@@ -3,7 +3,7 @@
 import type { AuditEntry } from '../../domain/audit'
 import { writeAudit } from './audit'
 import type { Statement } from 'bun:sqlite'
-import type { Db } from '../../db/open'
+import type { Db } from './db/open'
 import { decideTransition, isTerminal, type DeploymentStatus, type StampedField } from '../../domain/deployment'
 import { AppError, notFound } from '../../domain/errors'
 import type { EventInput } from '../../domain/event'

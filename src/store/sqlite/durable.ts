@@ -11,7 +11,7 @@ import { dirname } from 'node:path'
 import { promisify } from 'node:util'
 import type { Database } from 'bun:sqlite'
 import { AppError } from '../../domain/errors'
-import type { Durability } from '../../db/open'
+import type { Durability } from './db/open'
 
 export type SyncFile = (fd: number) => Promise<void>
 export const fdatasyncFile: SyncFile = promisify(fdatasync)

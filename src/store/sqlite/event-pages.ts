@@ -5,7 +5,7 @@
 // so it never leaves the server, and the seek costs the same at any depth. Reads that may walk many rows
 // for few results — a type or step filter, a count, a deep offset — go a bounded stretch of the key per
 // statement, with a turn of the event loop between stretches, so that none holds the server for long.
-import type { Db } from '../../db/open'
+import type { Db } from './db/open'
 import { createEventIds } from '../../domain/ids'
 import { NO_EVENT_FILTER, type EventFilter, type EventPage, type EventPosition, type StoredEvent } from '../types'
 import { PAYLOAD, storedEventOf, type EventRow } from './events'

@@ -3,7 +3,7 @@
 // insert touches one b-tree. This is the hottest code in the server: statements are prepared once, bound
 // positionally, and rows are inserted ten to a statement.
 import type { Statement } from 'bun:sqlite'
-import type { Db } from '../../db/open'
+import type { Db } from './db/open'
 import type { Database } from 'bun:sqlite'
 import { canonicalJson, canonicalPayload, contentDigest, isRetryOf, type EventContent, type EventInput } from '../../domain/event'
 import { parseJsonExact } from '../../domain/json'

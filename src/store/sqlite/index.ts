@@ -1,6 +1,6 @@
-// The SQLite implementation of the Store: opens the file (src/db/open.ts) and joins the per-resource parts.
+// The SQLite implementation of the Store: opens the file (src/store/sqlite/db/open.ts) and joins the per-resource parts.
 import { statSync } from 'node:fs'
-import { openDatabase, type OpenOptions } from '../../db/open'
+import { openDatabase, type OpenOptions } from './db/open'
 import type { Store } from '../types'
 import { createAccountStore } from './accounts'
 import { createAgentStore } from './agents'

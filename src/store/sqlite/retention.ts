@@ -2,7 +2,7 @@
 // samples, one small transaction at a time; src/services/retention.ts paces the batches with turns of the
 // event loop between them, so that ingestion never waits behind a large prune.
 import type { Statement } from 'bun:sqlite'
-import type { Db } from '../../db/open'
+import type { Db } from './db/open'
 import type { DurableCommits } from './durable'
 import type { Store } from '../types'
 import { EVENT_ROW_BYTES } from '../../domain/quota'

@@ -8,7 +8,7 @@
 // each user's webhooks, loaded at open and kept by this store's own inserts and deletes — only the server
 // writes webhooks, so no other process can make it stale).
 import type { Statement } from 'bun:sqlite'
-import type { Db } from '../../db/open'
+import type { Db } from './db/open'
 import { AppError } from '../../domain/errors'
 import { newId } from '../../domain/ids'
 import { deliveryBody, deliveryIdOf, PENDING_PINGS_MAX, WEBHOOKS_PER_USER, type AlertEvent, type DeliveryEvent } from '../../domain/webhooks'
@@ -120,7 +120,7 @@ export function createWebhookStores(db: Db, durable: DurableCommits): { outbox: 
     list: sqlite.prepare(WEBHOOK_SQL.list) as Statement<WebhookRow>,
     get: sqlite.prepare(`SELECT ${WEBHOOK_COLUMNS} FROM webhooks WHERE id = $id AND user_id = $userId`) as Statement<WebhookRow>,
     ofUser: sqlite.prepare(`SELECT id, events FROM webhooks WHERE user_id = ?`) as Statement<{ id: string; events: string }>,
-    // Its deliveries go with it (ON DELETE CASCADE; foreign keys are on: src/db/open.ts).
+    // Its deliveries go with it (ON DELETE CASCADE; foreign keys are on: src/store/sqlite/db/open.ts).
     delete: sqlite.prepare('DELETE FROM webhooks WHERE id = $id AND user_id = $userId'),
     deliver: sqlite.prepare(`INSERT INTO webhook_deliveries (webhook_id, user_id, event, body, created_at, state, attempts, next_attempt_at)
       VALUES ($webhookId, $userId, $event, $body, $now, 'pending', 0, $now) RETURNING seq`) as Statement<{ seq: number }>,

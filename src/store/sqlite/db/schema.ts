@@ -2,10 +2,10 @@
 // (src/domain/time.ts); JSON columns hold text exactly as it will be served.
 import { sql } from 'drizzle-orm'
 import { foreignKey, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
-import { KEY_ENVIRONMENTS, KEY_SCOPES, ROLES } from '../domain/accounts'
-import { AGENT_STATUSES } from '../domain/agent'
-import { DEPLOYMENT_MODES, DEPLOYMENT_STATUSES } from '../domain/deployment'
-import { DELIVERY_STATES } from '../domain/webhooks'
+import { KEY_ENVIRONMENTS, KEY_SCOPES, ROLES } from '../../../domain/accounts'
+import { AGENT_STATUSES } from '../../../domain/agent'
+import { DEPLOYMENT_MODES, DEPLOYMENT_STATUSES } from '../../../domain/deployment'
+import { DELIVERY_STATES } from '../../../domain/webhooks'
 
 
 export const users = sqliteTable('users', {

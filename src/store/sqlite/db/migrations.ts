@@ -1,14 +1,14 @@
 // The drizzle-kit migrations in drizzle/, embedded into the binary at build time. Adding a migration means
 // adding its import here; test/db/migrations.test.ts fails until this list matches drizzle/.
-import journal from '../../drizzle/meta/_journal.json'
-import m0000 from '../../drizzle/0000_init.sql' with { type: 'text' }
-import m0001 from '../../drizzle/0001_auth_epoch.sql' with { type: 'text' }
-import m0002 from '../../drizzle/0002_clustered_events.sql' with { type: 'text' }
-import m0003 from '../../drizzle/0003_integrity.sql' with { type: 'text' }
-import m0004 from '../../drizzle/0004_stream.sql' with { type: 'text' }
-import m0005 from '../../drizzle/0005_administration.sql' with { type: 'text' }
-import m0006 from '../../drizzle/0006_quotas.sql' with { type: 'text' }
-import m0007 from '../../drizzle/0007_webhook_fairness.sql' with { type: 'text' }
+import journal from '../../../../drizzle/meta/_journal.json'
+import m0000 from '../../../../drizzle/0000_init.sql' with { type: 'text' }
+import m0001 from '../../../../drizzle/0001_auth_epoch.sql' with { type: 'text' }
+import m0002 from '../../../../drizzle/0002_clustered_events.sql' with { type: 'text' }
+import m0003 from '../../../../drizzle/0003_integrity.sql' with { type: 'text' }
+import m0004 from '../../../../drizzle/0004_stream.sql' with { type: 'text' }
+import m0005 from '../../../../drizzle/0005_administration.sql' with { type: 'text' }
+import m0006 from '../../../../drizzle/0006_quotas.sql' with { type: 'text' }
+import m0007 from '../../../../drizzle/0007_webhook_fairness.sql' with { type: 'text' }
 
 export const MIGRATION_SQL: Record<string, string> = {
   '0000_init': m0000,
