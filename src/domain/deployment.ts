@@ -95,3 +95,9 @@ export function decideReportAccess(
     return new AppError('CONFLICT', 'deployment is simulated: its events come from the server replay, not from agents')
   return null
 }
+
+/**
+ * Whether reaching this status ends a simulated deployment's replay where it stands: a cancel does (docs/api.md
+ * §5 "Cancel stops it"); completed and failed leave the replay to notice the terminal status itself.
+ */
+export const stopsReplay = (to: DeploymentStatus) => to === 'cancelled'

@@ -4,7 +4,7 @@ import type { AuditEntry } from '../../domain/audit'
 import { writeAudit } from './audit'
 import type { Statement } from 'bun:sqlite'
 import type { Db } from './db/open'
-import { decideTransition, isTerminal, type DeploymentStatus, type StampedField } from '../../domain/deployment'
+import { decideTransition, isTerminal, stopsReplay, type DeploymentStatus, type StampedField } from '../../domain/deployment'
 import { AppError, notFound } from '../../domain/errors'
 import type { EventInput } from '../../domain/event'
 import { eventSize } from '../../domain/quota'
@@ -119,9 +119,11 @@ export function createDeploymentStore(db: Db, durable: DurableCommits, alerts?: 
       SELECT id FROM deployments
       WHERE user_id = $userId AND status = 'pending' AND mode = 'live' AND satellite_id IN (SELECT value FROM json_each($satellites))
       ORDER BY created_at, rowid LIMIT 1`) as Statement<{ id: string }>,
+    // The statuses come from the transition decided (decideTransition 'dispatch'), not from this SQL; the
+    // WHERE keeps it conditional, so two polls racing cannot both move the same deployment.
     dispatch: sqlite.prepare(`
-      UPDATE deployments SET status = 'dispatched', agent_id = $agentId, dispatched_at = $now
-      WHERE id = $id AND status = 'pending'`),
+      UPDATE deployments SET status = $to, agent_id = $agentId, dispatched_at = $now
+      WHERE id = $id AND status = $from`),
     planData: sqlite.prepare('SELECT plan_data AS planData FROM plans WHERE id = $id') as Statement<{ planData: string }>,
     activeReplays: sqlite.prepare(`
       SELECT ${REPLAY_COLUMNS} FROM deployments WHERE replay_active = 1`) as Statement<ReplayRow>,
@@ -146,10 +148,10 @@ export function createDeploymentStore(db: Db, durable: DurableCommits, alerts?: 
     reportState: sqlite.prepare(
       'SELECT status, mode, agent_id AS agentId, started_at AS startedAt, completed_at AS completedAt, event_key AS eventKey FROM deployments WHERE id = $id AND user_id = $userId',
     ) as Statement<ReportState & { eventKey: number }>,
-    // A cancel also ends the replay, if any.
+    // A status that stops the replay (stopsReplay, src/domain/deployment.ts) also ends it, if any.
     setStatus: sqlite.prepare(`
       UPDATE deployments SET status = $status,
-        replay_active = CASE WHEN $status = 'cancelled' THEN 0 ELSE replay_active END,
+        replay_active = CASE WHEN $stopsReplay THEN 0 ELSE replay_active END,
         started_at = CASE WHEN $stampStarted THEN coalesce(started_at, $now) ELSE started_at END,
         completed_at = CASE WHEN $stampCompleted THEN $now ELSE completed_at END
       WHERE id = $id`),
@@ -276,7 +278,7 @@ export function createDeploymentStore(db: Db, durable: DurableCommits, alerts?: 
       } catch (error) {
         return { kind: 'unbuildable', deployment: pending, error }
       }
-      q.dispatch.run({ id: next.id, agentId, now })
+      q.dispatch.run({ id: next.id, agentId, now, from: transition.from, to: transition.to })
       return { kind: 'dispatched', value, change: markChanged(userId, next.id) }
     },
   )
@@ -318,6 +320,7 @@ export function createDeploymentStore(db: Db, durable: DurableCommits, alerts?: 
       id,
       status,
       now,
+      stopsReplay: stopsReplay(status) ? 1 : 0,
       stampStarted: stamps.includes('started_at') ? 1 : 0,
       stampCompleted: stamps.includes('completed_at') ? 1 : 0,
     })

@@ -5,7 +5,11 @@ import type { Statement } from 'bun:sqlite'
 import type { Db } from './db/open'
 import type { DurableCommits } from './durable'
 import type { Store } from '../types'
+import { TERMINAL_STATUSES } from '../../domain/deployment'
 import { EVENT_ROW_BYTES } from '../../domain/quota'
+
+/** The domain's terminal statuses (src/domain/deployment.ts) as an SQL list: a constant text, so the plan does not change. */
+const TERMINAL_SQL = [...TERMINAL_STATUSES].map((status) => `'${status}'`).join(', ')
 
 type RetentionStore = Pick<Store, 'pruneDeploymentEvents' | 'pruneAgentTelemetry'>
 
@@ -18,7 +22,7 @@ export function createRetentionStore(db: Db, durable: DurableCommits): Retention
     // A terminal deployment finished before the cut-off with more than its last event left. The deployments
     // table is small next to events: a scan of it per batch costs microseconds per deployment.
     candidate: sqlite.prepare(`SELECT id, event_key AS eventKey FROM deployments
-      WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at < $cutoff AND event_count > 1 AND event_key IS NOT NULL
+      WHERE status IN (${TERMINAL_SQL}) AND completed_at < $cutoff AND event_count > 1 AND event_key IS NOT NULL
       LIMIT 1`) as Statement<Candidate>,
     lastArrival: sqlite.prepare('SELECT max(arrival) FROM events WHERE deployment_key = ?'),
     // Along the clustered key, every event but the last arrival (kept so that arrival numbers, the stream's
