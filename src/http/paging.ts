@@ -45,14 +45,21 @@ export function archivedParam(query: URLSearchParams): ArchiveFilter {
 export type NextCursor = { next_cursor: string } | Record<string, never>
 
 /**
- * Serves one page. `scope` names the list, its caller and its filters (e.g. ['plans', userId, missionId]);
- * a cursor made under another scope is refused. `load` receives one row more than the page holds, which
- * tells whether a next page exists without counting.
+ * A list's place in its order, as its cursor carries it: `write` gives the values of a row's position,
+ * `read` checks values read back from a cursor (null when they are not a position of this list).
  */
-export async function listPage<T extends SortKey>(
+export type PositionCodec<T, P> = { arity: number; write(row: T): readonly (number | string)[]; read(values: unknown[]): P | null }
+
+/**
+ * Serves one page of a list in any order. `scope` names the list, its caller and its filters (e.g.
+ * ['plans', userId, missionId]); a cursor made under another scope is refused. `load` receives one row
+ * more than the page holds, which tells whether a next page exists without counting.
+ */
+export async function positionPage<T, P>(
   query: URLSearchParams,
   scope: readonly (string | null)[],
-  load: (page: PageQuery) => Promise<T[]>,
+  codec: PositionCodec<NoInfer<T>, P>,
+  load: (page: { limit: number; after: P | null }) => Promise<T[]>,
   { limitDefault = PAGE_LIMIT_DEFAULT } = {},
 ): Promise<{ items: T[]; next: NextCursor }> {
   const limitText = queryParam(query, 'limit')
@@ -60,26 +67,33 @@ export async function listPage<T extends SortKey>(
   const fingerprint = fingerprintOf(scope)
   // These lists have no offset; one sent with a cursor is refused all the same (docs/api.md §0), as the event list does.
   const cursor = cursorParam(query)
-  const after = cursor === undefined ? null : decodeCursor(cursor, fingerprint)
+  const after = cursor === undefined ? null : decodePosition(cursor, fingerprint, codec.arity, codec.read)
   const rows = await load({ limit: limit + 1, after })
   if (rows.length <= limit) return { items: rows, next: {} }
   const items = rows.slice(0, limit)
-  return { items, next: { next_cursor: encodeCursor(items[limit - 1]!, fingerprint) } }
+  return { items, next: { next_cursor: encodePosition(codec.write(items[limit - 1]!), fingerprint) } }
 }
+
+/** The newest-first lists' position: (created_at, id). */
+const SORT_KEY: PositionCodec<SortKey, SortKey> = {
+  arity: 2,
+  write: ({ createdAt, id }) => [createdAt, id],
+  read: ([createdAt, id]) => (Number.isSafeInteger(createdAt) && typeof id === 'string' && ID.test(id) ? { createdAt: createdAt as number, id } : null),
+}
+
+/** One page of a newest-first list, ordered by (created_at, id). */
+export const listPage = <T extends SortKey>(
+  query: URLSearchParams,
+  scope: readonly (string | null)[],
+  load: (page: PageQuery) => Promise<T[]>,
+  options: { limitDefault?: number } = {},
+): Promise<{ items: T[]; next: NextCursor }> => positionPage<T, SortKey>(query, scope, SORT_KEY, load, options)
 
 export function fingerprintOf(scope: readonly (string | null)[]): string {
   return createHash('sha256').update(JSON.stringify(scope)).digest('base64url').slice(0, FINGERPRINT_CHARS)
 }
 
-export function encodeCursor({ createdAt, id }: SortKey, fingerprint: string): string {
-  return encodePosition([createdAt, id], fingerprint)
-}
-
-export function decodeCursor(text: string, fingerprint: string): SortKey {
-  return decodePosition(text, fingerprint, 2, ([createdAt, id]) =>
-    Number.isSafeInteger(createdAt) && typeof id === 'string' && ID.test(id) ? { createdAt: createdAt as number, id } : null,
-  )
-}
+export const encodeCursor = (key: SortKey, fingerprint: string): string => encodePosition(SORT_KEY.write(key), fingerprint)
 
 /** A cursor's text: base64url of the JSON array of a position's values, then the fingerprint. */
 export function encodePosition(values: readonly (number | string)[], fingerprint: string): string {

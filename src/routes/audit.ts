@@ -5,8 +5,7 @@ import { AUDIT_ACTIONS, type AuditAction } from '../domain/audit'
 import { invalid } from '../domain/errors'
 import { auditDto } from '../http/dto'
 import { json } from '../http/json'
-import { cursorParam, decodePosition, encodePosition, fingerprintOf, PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, queryOf, queryParam } from '../http/paging'
-import { intParam } from '../http/query'
+import { positionPage, queryOf, queryParam, type PositionCodec } from '../http/paging'
 import { documented, listQuery } from '../http/route-doc'
 import { AuditPage } from '../http/schemas'
 import type { RouteDeps } from './deps'
@@ -20,12 +19,18 @@ const AuditQuery = t.Object({
   action: t.Optional(t.UnionEnum(AUDIT_ACTIONS, { description: 'only the records of this action' })),
 })
 
+/** A record's place in the log, newest first: (at, seq). */
+const AUDIT_POSITION: PositionCodec<{ at: number; seq: number }, { at: number; seq: number }> = {
+  arity: 2,
+  write: ({ at, seq }) => [at, seq],
+  read: ([at, seq]) => (Number.isSafeInteger(at) && Number.isSafeInteger(seq) ? { at: at as number, seq: seq as number } : null),
+}
+
 export const auditRoutes = ({ store, guard }: RouteDeps) =>
   new Elysia({ name: 'routes/audit', prefix: '/api/audit' }).use(guard).get(
     '/',
     async ({ request }) => {
       const query = queryOf(request)
-      const limit = intParam({ limit: queryParam(query, 'limit') }, 'limit', { min: 1, max: PAGE_LIMIT_MAX, fallback: PAGE_LIMIT_DEFAULT })
       const actor = queryParam(query, 'actor') ?? null
       if (actor !== null && !ACTOR.test(actor)) throw invalid('actor', 'must be a user id')
       const actionText = queryParam(query, 'action') ?? null
@@ -33,16 +38,8 @@ export const auditRoutes = ({ store, guard }: RouteDeps) =>
         throw invalid('action', `must be one of ${AUDIT_ACTIONS.join(', ')}`)
       const action = actionText as AuditAction | null
       // The filters are part of the cursor's scope: a cursor is valid only with the filters it was made with.
-      const fingerprint = fingerprintOf(['audit', actor, action])
-      const cursor = cursorParam(query)
-      const after =
-        cursor === undefined
-          ? null
-          : decodePosition(cursor, fingerprint, 2, ([at, seq]) => (Number.isSafeInteger(at) && Number.isSafeInteger(seq) ? { at: at as number, seq: seq as number } : null))
-      const rows = await store.listAudit({ limit: limit + 1, after, actorId: actor, action })
-      const records = rows.slice(0, limit)
-      const last = records[records.length - 1]
-      return json({ records: records.map(auditDto), ...(rows.length > limit && last ? { next_cursor: encodePosition([last.at, last.seq], fingerprint) } : {}) })
+      const { items, next } = await positionPage(query, ['audit', actor, action], AUDIT_POSITION, ({ limit, after }) => store.listAudit({ limit, after, actorId: actor, action }))
+      return json({ records: items.map(auditDto), ...next })
     },
     {
       auth: 'admin',

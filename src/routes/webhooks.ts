@@ -7,8 +7,7 @@ import { newId } from '../domain/ids'
 import { ALERT_EVENTS, checkWebhookUrl, normaliseEvents, PENDING_PINGS_MAX, WEBHOOK_URL_MAX, WEBHOOKS_PER_USER } from '../domain/webhooks'
 import { deliveryDto, webhookDto } from '../http/dto'
 import { json, noContent, parseJson, readBody } from '../http/json'
-import { decodePosition, encodePosition, fingerprintOf, listPage, PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, queryOf, queryParam, cursorParam } from '../http/paging'
-import { intParam } from '../http/query'
+import { listPage, positionPage, queryOf, type PositionCodec } from '../http/paging'
 import { validate } from '../http/validate'
 import { documented, listQuery } from '../http/route-doc'
 import { Empty, NewWebhook, Webhook, WebhookDelivery, WebhookDeliveryPage, WebhookPage } from '../http/schemas'
@@ -22,6 +21,13 @@ const NewWebhookBody = t.Object({
 
 /** A signing secret: 32 random bytes, base64url, after a prefix that says what it is. */
 const newSecret = () => `whsec_${randomBytes(32).toString('base64url')}`
+
+/** A delivery's place in the log: its seq. */
+const DELIVERY_POSITION: PositionCodec<{ seq: number }, number> = {
+  arity: 1,
+  write: ({ seq }) => [seq],
+  read: ([seq]) => (Number.isSafeInteger(seq) && (seq as number) > 0 ? (seq as number) : null),
+}
 
 export const webhookRoutes = ({ store, guard, clock }: RouteDeps, sender: Pick<WebhookSender, 'nudge'>) =>
   new Elysia({ name: 'routes/webhooks', prefix: '/api/webhooks' })
@@ -109,15 +115,10 @@ export const webhookRoutes = ({ store, guard, clock }: RouteDeps, sender: Pick<W
       async ({ request, params, principal }) => {
         const webhook = await store.getWebhook(principal.user.id, params.id)
         if (!webhook) throw notFound('webhook')
-        const query = queryOf(request)
-        const limit = intParam({ limit: queryParam(query, 'limit') }, 'limit', { min: 1, max: PAGE_LIMIT_MAX, fallback: PAGE_LIMIT_DEFAULT })
         // Newest first by the log's own order (seq); the cursor is the last seq served (docs/lists.md).
-        const fingerprint = fingerprintOf(['deliveries', principal.user.id, webhook.id])
-        const cursor = cursorParam(query)
-        const before = cursor === undefined ? null : decodePosition(cursor, fingerprint, 1, ([seq]) => (Number.isSafeInteger(seq) && (seq as number) > 0 ? (seq as number) : null))
-        const rows = await store.listDeliveries(webhook.id, before, limit + 1)
-        const items = rows.slice(0, limit)
-        const next = rows.length > limit ? { next_cursor: encodePosition([items[limit - 1]!.seq], fingerprint) } : {}
+        const { items, next } = await positionPage(queryOf(request), ['deliveries', principal.user.id, webhook.id], DELIVERY_POSITION, ({ limit, after }) =>
+          store.listDeliveries(webhook.id, after, limit),
+        )
         return json({ deliveries: items.map(deliveryDto), ...next })
       },
       {
