@@ -56,7 +56,7 @@ export function createReports({ store, bus, log, metrics }: { store: Store; bus:
     for (;;) {
       try {
         // Its news goes out once it is durable, in commit order with every other write's (docs/streams.md).
-        const written = await store.writeEventGroup((writes) => recordGroup(writes, inputs, failed), publish)
+        const written = await store.writeEventGroup(inputs, (writes) => recordGroup(writes, inputs, failed), publish)
         if (metrics) {
           let events = 0
           for (const input of inputs) events += input.events.length

@@ -214,6 +214,8 @@ export type RecordEventsInput = {
   /** Replay progress, stored in the same transaction: the next plan event's index, and whether none is left. */
   replay?: { cursor: number; finished: boolean }
 }
+/** What one input of an event group names: its deployment and its events (Store.writeEventGroup's scope). */
+export type GroupScope = Pick<RecordEventsInput, 'userId' | 'deploymentId' | 'events'>
 /** `arrival`: the new event's position in its deployment's arrival order (docs/api.md §3.3); absent for a retry. */
 export type RecordEventResult = { id: string; created: boolean; arrival?: number }
 export type GroupOutcome = { ok: true; results: RecordEventResult[] } | { ok: false; error: unknown }
@@ -264,6 +266,8 @@ export type StatusCause = { eventId: string; eventType: string; payload: Readonl
 
 /** A deployment at one point of its owner's change sequence: what GET /api/deployments/stream sends. */
 export type DeploymentChange = { seq: number; deployment: Deployment }
+/** What another node committed for a deployment (Store.watchOtherNodes): read it from the store. */
+export type NodeNews = { userId: string; deploymentId: string }
 /** A poll's outcome: nothing waits, a deployment was handed out, or the oldest one's workload could not be built. */
 export type DispatchResult<T> =
   | { kind: 'none' }
@@ -288,7 +292,8 @@ export interface Store {
   countByStatus(): Promise<{ deployments: Record<string, number>; agents: Record<string, number> }>
   /** The database file and its WAL, in bytes (0 for a file that does not exist, or in memory). */
   fileSizes(): { database: number; wal: number }
-  close(): void
+  /** Closes the database; SQLite's is done when this returns, PostgreSQL's pool once the promise settles. */
+  close(): Promise<void>
 
   countUsers(): Promise<number>
   /**
@@ -403,8 +408,12 @@ export interface Store {
    * commit is on disk (it rejects with 503 UNAVAILABLE when the flush failed). If `work` throws, nothing
    * is written and this rejects with that error. The use case itself — checks, transitions, failures of
    * one input — is src/services/report-group.ts.
+   *
+   * `scope`: the deployments and events `work` will touch, and no others. `work` is synchronous, so a
+   * backend whose reads are round trips (PostgreSQL) locks and reads what the scope names before it runs
+   * (the deployments, in id order, then the stored events they could retry); SQLite reads as asked.
    */
-  writeEventGroup<T>(work: (writes: EventGroupWrites) => T, onDurable?: (value: T) => void): Promise<{ value: T; durable: Promise<void> }>
+  writeEventGroup<T>(scope: readonly GroupScope[], work: (writes: EventGroupWrites) => T, onDurable?: (value: T) => void): Promise<{ value: T; durable: Promise<void> }>
   /**
    * Writes a large input's big payloads ahead of its group, a little at a time, so that no single
    * transaction holds the server long (docs/limits.md): per event, a key to pass as `staged`, or null.
@@ -451,6 +460,19 @@ export interface Store {
 
   /** Replays that still have plan events to store. */
   listActiveReplays(): Promise<ReplayState[]>
+  /**
+   * The replays this node is to play (docs/postgres.md "Replays"): every active replay whose lease has run
+   * out (its node died or stopped) or that this node holds is leased to this node until `until`, and
+   * returned. A replay created on this node is leased to it at creation. SQLite (one node): every active replay.
+   */
+  leaseReplays(now: number, until: number): Promise<ReplayState[]>
+  /**
+   * Calls `onNews` whenever another node commits what a live stream shows (docs/streams.md "Several
+   * nodes"): events stored, a status moved, a deployment of the owner's list changed. At most a bounded
+   * delay after the commit; a node's own commits are not told. Answers a function that stops watching.
+   * SQLite: one server writes the file, so there is nothing to tell.
+   */
+  watchOtherNodes(onNews: (news: NodeNews) => void): Promise<() => Promise<void>>
 
   /** Creates the agent on its first request and moves last_seen_at. */
   touchAgent(userId: string, agentId: string, now: number): Promise<Agent>

@@ -23,8 +23,8 @@ test('50 concurrent reports are committed in a few group transactions, all ackno
   // Each group's transaction, observed: how many inputs it held, and the events it stored once durable.
   const store: Store = {
     ...h.store,
-    async writeEventGroup(work) {
-      const written = await h.store.writeEventGroup(work)
+    async writeEventGroup(scope, work, onDurable) {
+      const written = await h.store.writeEventGroup(scope, work, onDurable)
       const record = written.value as GroupRecord
       groups.push(record.outcomes.length)
       const durable = written.durable.then(() => {
@@ -90,9 +90,9 @@ test('groups take waiting reports round-robin by user within their bounds: a flo
   // Each group's transaction, observed: whose inputs it held (each input looks its deployment up once) and their sizes.
   const store: Store = {
     ...h.store,
-    async writeEventGroup(work) {
+    async writeEventGroup(scope, work, onDurable) {
       const users: string[] = []
-      const written = await h.store.writeEventGroup((writes) =>
+      const written = await h.store.writeEventGroup(scope, (writes) =>
         work({
           ...writes,
           target(userId, deploymentId) {

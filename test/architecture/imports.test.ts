@@ -1,8 +1,8 @@
 // The layering, held by reading every source file's imports: the domain imports only the domain (and
-// node:crypto for its pure hashes); only the SQLite backend (src/store/sqlite/, its drizzle schema and
-// migrations in src/store/sqlite/db/) imports bun:sqlite, drizzle or the dialect's schema. The few places
-// that still reach into the backend from outside are listed by name below, so that none is added
-// unnoticed; moving them behind the store is part of the PostgreSQL work (issue 13).
+// node:crypto for its pure hashes); only a backend folder (src/store/sqlite/, src/store/postgres/, each
+// with its drizzle schema and migrations in db/) imports bun:sqlite, Bun's SQL client, drizzle or a
+// dialect's schema, and neither backend imports the other. The few places that still reach into a backend
+// from outside are listed by name below, so that none is added unnoticed.
 import { describe, expect, test } from 'bun:test'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
@@ -29,8 +29,15 @@ function importsOf(path: string): string[] {
 }
 
 const files = sources(SRC).map((path) => ({ file: relative(ROOT, path), imports: importsOf(path) }))
-const inBackend = (file: string) => file.startsWith('src/store/sqlite/')
+const BACKENDS = ['src/store/sqlite/', 'src/store/postgres/']
+const backendOf = (file: string) => BACKENDS.find((folder) => file.startsWith(folder)) ?? null
+const inBackend = (file: string) => backendOf(file) !== null
 const isStorageModule = (spec: string) => spec === 'bun:sqlite' || spec.startsWith('drizzle-orm') || /(^|\/)db\/schema$/.test(spec)
+/** Bun's SQL client, imported by name from 'bun' or reached as Bun.SQL / Bun.sql. */
+const usesSqlClient = (path: string) => {
+  const text = readFileSync(join(ROOT, path), 'utf8')
+  return /import\s*(type\s*)?\{[^}]*\bSQL\b[^}]*\}\s*from\s*['"]bun['"]/.test(text) || /\bBun\.(SQL|sql)\b/.test(text)
+}
 /** Outside the backend, yet reaching into it: issue 13 moves these behind the store. */
 const KNOWN_REACHES = new Set([
   'src/config.ts → ./store/sqlite/db/open',
@@ -56,8 +63,21 @@ describe('layers', () => {
     expect(offending).toEqual([])
   })
 
-  test('only the SQLite backend imports bun:sqlite, drizzle or the dialect’s schema', () => {
+  test('only a backend folder imports bun:sqlite, Bun’s SQL client, drizzle or a dialect’s schema', () => {
     const offending = files.filter((f) => !inBackend(f.file)).flatMap((f) => f.imports.filter(isStorageModule).map((spec) => `${f.file} → ${spec}`))
+    expect(offending).toEqual([])
+    expect(files.filter((f) => !inBackend(f.file) && usesSqlClient(f.file)).map((f) => f.file)).toEqual([])
+    // The reading finds the client where it is used (it would fail open otherwise).
+    expect(usesSqlClient('src/store/postgres/db/open.ts')).toBe(true)
+  })
+
+  test('neither backend imports the other', () => {
+    const offending = files.flatMap((f) => {
+      const own = backendOf(f.file)
+      if (!own) return []
+      const other = BACKENDS.find((folder) => folder !== own)!.replace(/^src\/store\//, '')
+      return f.imports.filter((spec) => spec.includes(`/${other}`) || spec.startsWith(`../${other}`)).map((spec) => `${f.file} → ${spec}`)
+    })
     expect(offending).toEqual([])
   })
 

@@ -38,6 +38,7 @@ type DeploymentStore = Pick<
   | 'getEventCount'
   | 'dispatchNext'
   | 'listActiveReplays'
+  | 'leaseReplays'
 >
 
 const REPLAY_COLUMNS = `id, user_id AS userId, plan_id AS planId, status, started_at AS startedAt,
@@ -386,7 +387,8 @@ export function createDeploymentStore(db: Db, durable: DurableCommits, alerts?: 
       const { eventKey: _key, ...state } = row
       return state
     },
-    async writeEventGroup(work, onDurable) {
+    // The scope is not needed here: SQLite reads synchronously, inside the transaction, as work asks.
+    async writeEventGroup(_scope, work, onDurable) {
       // The hot path: committed without holding up the event loop for the WAL's flush, which `durable` awaits.
       return durable.commitThenFlush(() => writeGroup(work), onDurable)
     },
@@ -405,6 +407,10 @@ export function createDeploymentStore(db: Db, durable: DurableCommits, alerts?: 
       })
     },
     async listActiveReplays() {
+      return q.activeReplays.all().map(toReplayState)
+    },
+    // One node plays every replay: there is no lease to take.
+    async leaseReplays() {
       return q.activeReplays.all().map(toReplayState)
     },
     async stagePayloads(inputs) {

@@ -59,7 +59,11 @@ export function createSqliteStore(path: string, options: OpenOptions & DurableOp
     },
     backup: () => backups.run(),
     isUnavailable: isSqliteUnavailable,
-    close() {
+    // One server writes the file: no other node to hear from, and every replay is this node's.
+    async watchOtherNodes() {
+      return async () => {}
+    },
+    async close() {
       checkpointer?.stop()
       // Everything into the database file and the WAL cut to nothing: a stopped server leaves one file
       // that a backup or a copy can take as it is (docs/operations.md "Shutdown"). A checkpoint that fails

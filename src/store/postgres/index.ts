@@ -1,0 +1,78 @@
+// The PostgreSQL implementation of the Store (docs/postgres.md): several nodes, each a plain
+// `ground-console serve`, on one database. Opens the pool (src/store/postgres/db/open.ts), migrates once
+// under a lock, and joins the per-resource parts. What one node keeps in memory is only ever a cache that
+// the database tells it to drop (auth_epoch, session_epoch) or a per-node limit the README names.
+import { AppError } from '../../domain/errors'
+import type { Store } from '../types'
+import { openPostgres, type PgOptions } from './db/open'
+import { isPostgresUnavailable } from './errors'
+import { int } from './tx'
+import { createAccountStore } from './accounts'
+import { createAgentStore } from './agents'
+import { createAuditStore } from './audit'
+import { createCatalogStore } from './catalog'
+import { createDeploymentStore } from './deployments'
+import { createRetentionStore } from './retention'
+import { createWebhookStores } from './webhooks'
+import { NEWS_CHANNEL, parseNotice } from './news'
+
+export type PostgresStoreOptions = PgOptions & {
+  /** This node's name in replay leases and notices (default: a random one per start). */
+  nodeId?: string
+  /** How long a replay stays leased to its node without a renewal, in microseconds (default 6 s). */
+  replayLeaseMicros?: number
+}
+
+/** How long a replay lease lasts: a node renews its leases every third of this, so another takes over within 10 s of its death. */
+export const REPLAY_LEASE_MICROS = 6_000_000
+
+export async function createPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
+  const db = await openPostgres(url, options)
+  const sql = db.$client
+  const nodeId = options.nodeId ?? `node-${crypto.randomUUID()}`
+  const [secretRow] = await sql`SELECT value FROM meta WHERE key = 'event_id_secret'`
+  const secret = int(secretRow!.value)
+  const webhooks = createWebhookStores(db)
+  const counted = (rows: Array<{ status: string; n: unknown }>) => Object.fromEntries(rows.map((row) => [row.status, int(row.n)]))
+  const epoch = async (key: string) => {
+    const [row] = await sql`SELECT value FROM meta WHERE key = ${key}`
+    return int(row!.value)
+  }
+  return {
+    async ping() {
+      await sql`SELECT 1`
+    },
+    authVersion: () => epoch('auth_epoch'),
+    sessionVersion: () => epoch('session_epoch'),
+    async countByStatus() {
+      const [deployments, agents] = await Promise.all([
+        sql`SELECT status, count(*) AS n FROM deployments GROUP BY status`,
+        sql`SELECT status, count(*) AS n FROM agents GROUP BY status`,
+      ])
+      return { deployments: counted(deployments), agents: counted(agents) }
+    },
+    // The database's files are the PostgreSQL server's, on another machine perhaps: not this node's to measure.
+    fileSizes: () => ({ database: 0, wal: 0 }),
+    async backup(): Promise<string> {
+      throw new AppError('CONFLICT', 'this server stores its data in PostgreSQL: back it up with pg_dump (docs/postgres.md "Backups")')
+    },
+    isUnavailable: isPostgresUnavailable,
+    async watchOtherNodes(onNews) {
+      const subscription = await sql.listen(NEWS_CHANNEL, (payload) => {
+        const news = parseNotice(payload, nodeId)
+        if (news) onNews(news)
+      })
+      return () => subscription.unlisten()
+    },
+    async close() {
+      await sql.close({ timeout: 5 })
+    },
+    ...createAccountStore(db),
+    ...createCatalogStore(db),
+    ...createDeploymentStore(db, { alerts: webhooks.outbox, nodeId, secret, replayLeaseMicros: options.replayLeaseMicros ?? REPLAY_LEASE_MICROS }),
+    ...createAgentStore(db),
+    ...createRetentionStore(db),
+    ...webhooks.store,
+    ...createAuditStore(db),
+  }
+}
