@@ -3,7 +3,7 @@
 // PostgreSQL refuses to run, so the cluster belongs to the `postgres` user and its commands go through
 // `runuser`. GC_TEST_PG_URL points the tests at a server of your own instead. Each test gets a database
 // of its own, copied from one migrated template (CREATE DATABASE … TEMPLATE), so tests never share rows.
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
@@ -64,7 +64,11 @@ function start(): Promise<Cluster> {
     } catch {}
     rmSync(dir, { recursive: true, force: true })
   }
-  process.once('exit', stop)
+  // `bun test` does not emit 'exit' to the tests' code, and a test process may be killed: a detached
+  // watcher stops the cluster and removes its folder once this process is gone, however it ended.
+  const pgCtl = (asRoot ? `runuser -u postgres -- ` : '') + `'${join(bin, 'pg_ctl')}' -D '${join(dir, 'data')}' -m immediate -w stop`
+  const watcher = spawn('sh', ['-c', `while kill -0 ${process.pid} 2>/dev/null; do sleep 0.5; done; ${pgCtl} >/dev/null 2>&1; rm -rf '${dir}'`], { detached: true, stdio: 'ignore' })
+  watcher.unref()
   return Promise.resolve({ url, admin: new SQL(url('postgres'), { max: 2 }), stop })
 }
 
