@@ -14,7 +14,8 @@ const postgres: Backend = {
     const database = await freshPgDatabase()
     const stores: Store[] = []
     const open = async () => {
-      const store = await createPostgresStore(database.url, { poolSize: 4 })
+      const store = createPostgresStore(database.url, { poolSize: 4 })
+      await store.ping()
       stores.push(store)
       return store
     }

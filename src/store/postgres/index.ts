@@ -26,7 +26,47 @@ export type PostgresStoreOptions = PgOptions & {
 /** How long a replay lease lasts: a node renews its leases every third of this, so another takes over within 10 s of its death. */
 export const REPLAY_LEASE_MICROS = 6_000_000
 
-export async function createPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
+/** The Store's methods that do not return a promise: answered without waiting for the connection. */
+type SyncMethods = 'fileSizes' | 'isUnavailable' | 'close'
+
+/**
+ * The store, at once: it connects and migrates in the background, and every call waits for that first
+ * (a failure to connect rejects each call with its error: 503 at the HTTP layer). `url` may be a
+ * function, for a database made just for it (the tests). `await store.ping()` to wait for it at start.
+ */
+export function createPostgresStore(url: string | (() => Promise<string>), options: PostgresStoreOptions = {}): Store {
+  const opening = (async () => openParts(typeof url === 'string' ? url : await url(), options))()
+  let parts: Store | null = null
+  opening.then((opened) => (parts = opened), () => {})
+  const sync: Pick<Store, SyncMethods> = {
+    fileSizes: () => ({ database: 0, wal: 0 }),
+    isUnavailable: isPostgresUnavailable,
+    async close() {
+      const opened = await opening.catch(() => null)
+      await opened?.close()
+    },
+  }
+  // One delegating function per method, made once: after the opening, a call costs one property read more.
+  const delegates = new Map<string | symbol, unknown>()
+  return new Proxy(sync as Store, {
+    get(target, name) {
+      if (name in target) return target[name as SyncMethods]
+      // Not a thenable (an async function returning the store would wait on it), nor anything but methods.
+      if (typeof name === 'symbol' || name === 'then' || name === 'toJSON') return undefined
+      let delegate = delegates.get(name)
+      if (!delegate) {
+        delegate = (...args: unknown[]) => {
+          if (parts) return (parts[name as keyof Store] as (...a: unknown[]) => unknown)(...args)
+          return opening.then((opened) => (opened[name as keyof Store] as (...a: unknown[]) => unknown)(...args))
+        }
+        delegates.set(name, delegate)
+      }
+      return delegate
+    },
+  })
+}
+
+async function openParts(url: string, options: PostgresStoreOptions): Promise<Store> {
   const db = await openPostgres(url, options)
   const sql = db.$client
   const nodeId = options.nodeId ?? `node-${crypto.randomUUID()}`
