@@ -1,8 +1,11 @@
 import { describe, expect, test } from 'bun:test'
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { embeddedMigrations, openDatabase } from '../../src/store/sqlite/db/open'
-import { MIGRATION_JOURNAL, MIGRATION_SQL } from '../../src/store/sqlite/db/migrations'
+import { readMigrationFiles } from 'drizzle-orm/migrator'
+import { openDatabase } from '../../src/store/sqlite/db/open'
+import { withMigrationsFolder } from '../../src/store/migrations-folder'
+import { PG_MIGRATION_JOURNAL, PG_MIGRATION_SQL } from '../../src/store/postgres/db/migrations'
+import { MIGRATION_JOURNAL, MIGRATION_SQL, SQLITE_JOURNAL } from '../../src/store/sqlite/db/migrations'
 import { tempDir } from '../helpers'
 
 const DRIZZLE = join(import.meta.dir, '../../drizzle')
@@ -17,7 +20,29 @@ describe('embedded migrations', () => {
   test('the embedded journal is drizzle-kit’s journal', () => {
     const journal = JSON.parse(readFileSync(join(DRIZZLE, 'meta/_journal.json'), 'utf8'))
     expect(MIGRATION_JOURNAL).toEqual(journal.entries)
-    expect(embeddedMigrations()).toHaveLength(journal.entries.length)
+    // What drizzle's public migrator reads from the folder the embedded files are written to: each migration, whole.
+    const read = withMigrationsFolder(SQLITE_JOURNAL, MIGRATION_SQL, (migrationsFolder) => readMigrationFiles({ migrationsFolder }))
+    expect(read).toHaveLength(journal.entries.length)
+    expect(read.map((m) => m.sql.join('--> statement-breakpoint'))).toEqual(journal.entries.map((e: { tag: string }) => MIGRATION_SQL[e.tag]))
+  })
+
+  test('PostgreSQL: the embedded list and journal are exactly drizzle/postgres/', () => {
+    const folder = join(DRIZZLE, 'postgres')
+    const files = readdirSync(folder).filter((f) => f.endsWith('.sql')).map((f) => f.replace(/\.sql$/, '')).sort()
+    expect(Object.keys(PG_MIGRATION_SQL).sort()).toEqual(files)
+    for (const tag of files) expect(PG_MIGRATION_SQL[tag]).toBe(readFileSync(join(folder, `${tag}.sql`), 'utf8'))
+    expect(PG_MIGRATION_JOURNAL).toEqual(JSON.parse(readFileSync(join(folder, 'meta/_journal.json'), 'utf8')))
+  })
+
+  test('the folder handed to the migrator is removed afterwards, also when the migration throws', () => {
+    let seen = ''
+    expect(() =>
+      withMigrationsFolder(SQLITE_JOURNAL, MIGRATION_SQL, (folder) => {
+        seen = folder
+        throw new Error('a failing migration')
+      }),
+    ).toThrow('a failing migration')
+    expect(existsSync(seen)).toBe(false)
   })
 })
 

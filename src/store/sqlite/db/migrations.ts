@@ -1,6 +1,7 @@
 // The drizzle-kit migrations in drizzle/, embedded into the binary at build time. Adding a migration means
 // adding its import here; test/db/migrations.test.ts fails until this list matches drizzle/.
 import journal from '../../../../drizzle/meta/_journal.json'
+import type { Journal, JournalEntry } from '../../migrations-folder'
 import m0000 from '../../../../drizzle/0000_init.sql' with { type: 'text' }
 import m0001 from '../../../../drizzle/0001_auth_epoch.sql' with { type: 'text' }
 import m0002 from '../../../../drizzle/0002_clustered_events.sql' with { type: 'text' }
@@ -21,7 +22,8 @@ export const MIGRATION_SQL: Record<string, string> = {
   '0007_webhook_fairness': m0007,
 }
 
-export type JournalEntry = { idx: number; when: number; tag: string; breakpoints: boolean }
+/** drizzle-kit's journal as it is in drizzle/meta/_journal.json. */
+export const SQLITE_JOURNAL: Journal = journal
 export const MIGRATION_JOURNAL: JournalEntry[] = journal.entries
 
 /**

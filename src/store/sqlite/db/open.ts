@@ -4,9 +4,10 @@ import { Database } from 'bun:sqlite'
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { drizzle, type BunSQLiteDatabase } from 'drizzle-orm/bun-sqlite'
-import type { MigrationMeta } from 'drizzle-orm/migrator'
+import { migrate as migrateFolder } from 'drizzle-orm/bun-sqlite/migrator'
+import { withMigrationsFolder } from '../../migrations-folder'
 import * as schema from './schema'
-import { MIGRATION_JOURNAL, MIGRATION_SQL, SCHEMA_VERSION } from './migrations'
+import { MIGRATION_JOURNAL, MIGRATION_SQL, SCHEMA_VERSION, SQLITE_JOURNAL } from './migrations'
 
 export type Durability = 'full' | 'normal'
 export type Db = BunSQLiteDatabase<typeof schema> & { $client: Database }
@@ -48,20 +49,6 @@ function prepareFile(path: string) {
   chmodSync(path, 0o600)
 }
 
-/** Builds drizzle's migration list from the embedded files, exactly as its folder reader would. */
-export function embeddedMigrations(): MigrationMeta[] {
-  return MIGRATION_JOURNAL.map((entry) => {
-    const text = MIGRATION_SQL[entry.tag]
-    if (text === undefined) throw new Error(`migration ${entry.tag} is in the journal but not embedded`)
-    return {
-      sql: text.split('--> statement-breakpoint'),
-      bps: entry.breakpoints,
-      folderMillis: entry.when,
-      hash: new Bun.CryptoHasher('sha256').update(text).digest('hex'),
-    }
-  })
-}
-
 /** A database migrated by a newer version of the server: refused at start instead of being half understood. */
 export class NewerSchemaError extends Error {}
 
@@ -87,7 +74,7 @@ export function refuseNewerSchema(sqlite: Database, path: string) {
 
 function migrate(db: Db, path: string) {
   refuseNewerSchema(db.$client, path)
-  // drizzle's own migrator, fed from memory instead of a folder; it records each one in __drizzle_migrations.
-  const internal = db as unknown as { dialect: { migrate(m: MigrationMeta[], s: unknown, c: object): void }; session: unknown }
-  internal.dialect.migrate(embeddedMigrations(), internal.session, { migrationsFolder: 'embedded' })
+  // drizzle's public migrator, on the embedded files written out to a private folder for it to read
+  // (src/store/migrations-folder.ts); it records each one in __drizzle_migrations.
+  withMigrationsFolder(SQLITE_JOURNAL, MIGRATION_SQL, (migrationsFolder) => migrateFolder(db, { migrationsFolder }))
 }
