@@ -1,5 +1,6 @@
 // First start on an empty database: create the admin who can then create everyone else (docs/api.md §1), and
 // hand a generated password over once (docs/auth.md "First start").
+import { AppError } from './domain/errors'
 import { randomBytes } from 'node:crypto'
 import { closeSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -23,7 +24,15 @@ export async function ensureAdmin(store: Store, auth: AuthService, configured: {
   // Written before the user exists: if writing fails the start fails and the next one tries again, instead
   // of leaving an admin whose password nobody ever saw.
   const passwordFile = generated !== undefined && handOver && !handOver.terminal ? writeSecretFile(join(dirname(handOver.dbPath), INITIAL_PASSWORD_FILE), `${generated}\n`) : undefined
-  await auth.createUser({ email, password: configured.password ?? generated!, name: 'Administrator', role: 'admin' }, NO_ACTOR, 'first start')
+  try {
+    await auth.createUser({ email, password: configured.password ?? generated!, name: 'Administrator', role: 'admin' }, NO_ACTOR, 'first start')
+  } catch (error) {
+    // Several nodes started at once on one empty PostgreSQL database (docs/postgres.md): the first to
+    // commit made the admin, whose password is in its own log or file; this one's would not work.
+    if (passwordFile) rmSync(passwordFile, { force: true })
+    if (error instanceof AppError && error.code === 'CONFLICT') return null
+    throw error
+  }
   return { email, generatedPassword: generated, passwordFile }
 }
 

@@ -1,6 +1,7 @@
 // Turns argv and the environment into a command and its settings. Pure: main.ts passes both in, and
 // every problem found is reported at once.
 import { parseArgs } from 'node:util'
+import { isPostgresUrl, redactUrl } from './domain/database-url'
 import type { Durability } from './store/sqlite/db/open'
 import { KEY_SCOPES, type KeyScope, type Role } from './domain/accounts'
 import { parseEventQuota, parseSize, type QuotaConfig } from './domain/quota'
@@ -52,23 +53,25 @@ export type Config = ServeConfig | UserCreateConfig | PasswordResetConfig | KeyC
 export type LoadResult = { ok: true; config: Config } | { ok: false; errors: string[] }
 
 export const USAGE = `Usage:
-  ground-console [serve] [--host H] [--port P] [--db PATH] [--durability full|normal] [--secure-cookies]
+  ground-console [serve] [--host H] [--port P] [--db PATH|URL] [--durability full|normal] [--secure-cookies]
                  [--trust-proxy CIDR,...] [--no-console] [--tls-cert FILE --tls-key FILE]
                  [--metrics-token T] [--log-level L] [--retention-days N] [--telemetry-retention D]
                  [--quota-events-per-user N[/PERIOD]] [--quota-storage-per-user SIZE]
                  [--agent-lost-after D] [--agent-lost-policy flag|fail]
   ground-console backup --out FILE [--db PATH]
   ground-console restore --from FILE [--db PATH] [--force]
-  ground-console user create --email E --password P [--role admin|operator] [--name N] [--db PATH]
-  ground-console user reset-password --email E [--db PATH]
-  ground-console key create --email E [--name N] [--test] [--scope full|agent|read] [--db PATH]
+  ground-console user create --email E --password P [--role admin|operator] [--name N] [--db PATH|URL]
+  ground-console user reset-password --email E [--db PATH|URL]
+  ground-console key create --email E [--name N] [--test] [--scope full|agent|read] [--db PATH|URL]
   ground-console example-plan
   ground-console --help | --version      (--version: the version and the database schema it knows)
 
 serve (the default) runs the server. Flags override the environment:
   --host            HOST            listen address              (default ${DEFAULTS.host})
   --port            PORT            listen port                 (default ${DEFAULTS.port})
-  --db              DATABASE_PATH   SQLite database file        (default ${DEFAULTS.db})
+  --db              DATABASE_PATH   SQLite database file        (default ${DEFAULTS.db}),
+                    DATABASE_URL    or a postgres://user:pass@host/db URL: PostgreSQL, several nodes on
+                                    one database (docs/postgres.md)
   --durability      DURABILITY      full: every acknowledged write survives a power cut (default)
                                     normal: faster; the last writes may be lost on power loss
   --secure-cookies  SECURE_COOKIES  mark the session cookie Secure (behind an HTTPS proxy)
@@ -160,7 +163,17 @@ export function loadConfig({ argv, env }: { argv: string[]; env: Record<string, 
   if (values.help) return { ok: true, config: { command: 'help' } }
   if (values.version) return { ok: true, config: { command: 'version' } }
   const errors: string[] = []
-  const db = values.db ?? env.DATABASE_PATH ?? DEFAULTS.db
+  // --db takes a file path or a postgres:// URL; DATABASE_URL (a URL, the usual name) comes before DATABASE_PATH.
+  const db = values.db ?? (env.DATABASE_URL || undefined) ?? env.DATABASE_PATH ?? DEFAULTS.db
+  if (values.db === undefined && env.DATABASE_URL && !isPostgresUrl(env.DATABASE_URL))
+    return { ok: false, errors: [`DATABASE_URL must be a postgres:// or postgresql:// URL (for a SQLite file use DATABASE_PATH or --db PATH), not "${redactUrl(env.DATABASE_URL)}"`] }
+  if (isPostgresUrl(db)) {
+    try {
+      new URL(db)
+    } catch {
+      return { ok: false, errors: ['--db: the PostgreSQL URL cannot be parsed (postgres://user:password@host:5432/database)'] }
+    }
+  }
   const command = positionals.join(' ') || 'serve'
 
   if (command === 'serve') {
@@ -169,6 +182,8 @@ export function loadConfig({ argv, env }: { argv: string[]; env: Record<string, 
     if (!(port >= 0 && port <= 65535)) errors.push(`--port must be a number from 0 to 65535, not "${portText}"`)
     const durability = values.durability ?? env.DURABILITY ?? 'full'
     if (durability !== 'full' && durability !== 'normal') errors.push(`--durability must be "full" or "normal", not "${durability}"`)
+    // On PostgreSQL an acknowledged write is a committed one (synchronous_commit on): there is no trade to make.
+    else if (durability === 'normal' && isPostgresUrl(db)) errors.push('--durability normal is for the SQLite file; on PostgreSQL every acknowledged write is committed (synchronous_commit on)')
     const admin = { email: env.ADMIN_EMAIL || undefined, password: env.ADMIN_PASSWORD || undefined }
     if (Boolean(admin.email) !== Boolean(admin.password)) errors.push('set both ADMIN_EMAIL and ADMIN_PASSWORD, or neither')
     if (admin.password !== undefined && admin.password.length < 10) errors.push('ADMIN_PASSWORD must be at least 10 characters')
@@ -241,6 +256,9 @@ export function loadConfig({ argv, env }: { argv: string[]; env: Record<string, 
     if (errors.length) return { ok: false, errors }
     return { ok: true, config: { command, db, email: values.email!, name: values.name ?? 'cli', test: values.test ?? false, scope: scope as KeyScope } }
   }
+
+  if ((command === 'backup' || command === 'restore') && isPostgresUrl(db))
+    return { ok: false, errors: [`${command} is for the SQLite file; back up a PostgreSQL database with pg_dump and restore it with pg_restore (docs/postgres.md "Backups")`] }
 
   if (command === 'backup') {
     if (!values.out) return { ok: false, errors: ['backup needs --out FILE (a file that does not exist yet)'] }

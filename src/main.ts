@@ -13,9 +13,12 @@ import { systemClock } from './domain/time'
 import { createStderrLogger, errorDetail, type Logger } from './log'
 import { serve } from './server'
 import { SCHEMA_MIGRATIONS, SCHEMA_VERSION } from './store/sqlite/db/migrations'
+import { PG_SCHEMA_MIGRATIONS, PG_SCHEMA_VERSION } from './store/postgres/db/migrations'
 import { loadTls } from './tls'
-import { createSqliteStore } from './store/sqlite'
+import { openStore } from './store/open'
 import { backupFile, claimPidFile, removeStaleSnapshots, restoreDatabase } from './store/sqlite/backup'
+import { isPostgresUrl, redactUrl } from './domain/database-url'
+import type { Store } from './store/types'
 
 /** Set from --log-level once the configuration is read; info until then. */
 let log: Logger = createStderrLogger('info')
@@ -28,6 +31,13 @@ const lifecycle = createStderrLogger('info')
 /** The first start after an upgrade may number many stored events before anything else: it says how far it got. */
 const startOptions = { onProgress: (message: string, fields: Record<string, unknown>) => log.info(message, fields) }
 
+/** The store of a command-line command: opened, and (PostgreSQL) connected, or the error that kept it from being. */
+async function openCliStore(db: string): Promise<Store> {
+  const store = openStore(db, { sqlite: startOptions, postgres: { poolSize: 2 } })
+  await store.ping()
+  return store
+}
+
 async function run(config: Config): Promise<number> {
   switch (config.command) {
     case 'help':
@@ -35,44 +45,45 @@ async function run(config: Config): Promise<number> {
       return 0
     case 'version':
       // The first line alone is the version, for scripts; the second, the database schema this build knows.
-      console.log(`${pkg.version}\nschema ${SCHEMA_VERSION} (${SCHEMA_MIGRATIONS} migrations)`)
+      console.log(`${pkg.version}\nschema ${SCHEMA_VERSION} (${SCHEMA_MIGRATIONS} migrations)\npostgres schema ${PG_SCHEMA_VERSION} (${PG_SCHEMA_MIGRATIONS} migrations)`)
       return 0
     case 'example-plan':
       console.log(JSON.stringify(examplePlan, null, 2))
       return 0
     case 'user create': {
-      const store = createSqliteStore(config.db, startOptions)
+      const store = await openCliStore(config.db)
       const user = await createAuthService({ store, clock: systemClock }).createUser(config, NO_ACTOR, 'cli')
       console.log(`created ${user.role} ${user.email} (${user.id})`)
-      store.close()
+      await store.close()
       return 0
     }
     case 'user reset-password': {
       // Like key create: the new secret alone on stdout, for a script to pass on (docs/auth.md "Resetting a password").
-      const store = createSqliteStore(config.db, startOptions)
+      const store = await openCliStore(config.db)
       const user = await store.getUserByEmail(normaliseEmail(config.email))
       if (!user) {
         console.error(`no user with email ${config.email}`)
-        store.close()
+        await store.close()
         return 1
       }
       const password = randomBytes(15).toString('base64url')
       await createAuthService({ store, clock: systemClock }).resetPassword(user.id, password, NO_ACTOR)
       console.log(password)
-      store.close()
+      await store.close()
       return 0
     }
     case 'key create': {
-      const store = createSqliteStore(config.db, startOptions)
+      const store = await openCliStore(config.db)
       const user = await store.getUserByEmail(normaliseEmail(config.email))
       if (!user) {
         console.error(`no user with email ${config.email}`)
+        await store.close()
         return 1
       }
       // Recorded as done from the command line (docs/api.md §1 "Audit"): no actor, no address.
       const { key } = await createAuthService({ store, clock: systemClock }).createKey(user.id, config.name, config.test ? 'test' : 'live', config.scope, NO_ACTOR)
       console.log(key)
-      store.close()
+      await store.close()
       return 0
     }
     case 'backup': {
@@ -107,25 +118,31 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
   const tls = config.tls ? loadTls(config.tls) : null
   // prom-client is loaded only when /metrics is served: about 17 MB of a process that would not use it.
   const metrics = config.metricsToken ? (await import('./metrics')).createMetrics() : null
-  const store = createSqliteStore(config.db, {
-    ...startOptions,
-    durability: config.durability,
-    onFlush: metrics?.flushed,
-    // The disk refused a flush: nothing more can be acknowledged safely. Stop (exit code 75, "try again")
-    // so that a supervisor restarts the server on what is really on disk; agents retry what went unanswered.
-    onFlushFailure(error) {
-      log.error('the disk failed to flush the database log; stopping so that nothing unflushed is acknowledged', { error: String(error) })
-      process.exitCode = 75
-      stop()
-    },
-    onCheckpointError(message) {
-      log.warn('a WAL checkpoint failed; the log grows until one succeeds', { error: message })
+  const postgres = isPostgresUrl(config.db)
+  const store = openStore(config.db, {
+    sqlite: {
+      ...startOptions,
+      durability: config.durability,
+      onFlush: metrics?.flushed,
+      // The disk refused a flush: nothing more can be acknowledged safely. Stop (exit code 75, "try again")
+      // so that a supervisor restarts the server on what is really on disk; agents retry what went unanswered.
+      onFlushFailure(error) {
+        log.error('the disk failed to flush the database log; stopping so that nothing unflushed is acknowledged', { error: String(error) })
+        process.exitCode = 75
+        stop()
+      },
+      onCheckpointError(message) {
+        log.warn('a WAL checkpoint failed; the log grows until one succeeds', { error: message })
+      },
     },
   })
+  // PostgreSQL connects and migrates in the background: a database that cannot be reached at start is
+  // said at once (exit 1) rather than served as 503s to agents that would not know why.
+  await store.ping()
   // Snapshots left by a server that stopped while it made or sent a backup (POST /api/admin/backup).
-  removeStaleSnapshots(config.db)
+  if (!postgres) removeStaleSnapshots(config.db)
   // `ground-console restore` refuses to replace a database a server has open: this file says one does.
-  const releasePidFile = claimPidFile(config.db)
+  const releasePidFile = postgres ? () => {} : claimPidFile(config.db)
   const app = createApp({
     store,
     secureCookies: config.secureCookies,
@@ -138,7 +155,8 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
     quotas: config.quotas,
     agentLost: { afterMicros: config.agentLostAfterMicros, policy: config.agentLostPolicy },
   })
-  const admin = await ensureAdmin(store, app.services.auth, config.admin, { terminal: Boolean(process.stdout.isTTY), dbPath: config.db })
+  // On PostgreSQL there is no database file to write the password beside: it goes to the working directory.
+  const admin = await ensureAdmin(store, app.services.auth, config.admin, { terminal: Boolean(process.stdout.isTTY), dbPath: postgres ? './ground-console' : config.db })
   if (admin?.passwordFile)
     lifecycle.info('first start: created the admin user; its password is in this file (readable by this user only)', { email: admin.email, file: admin.passwordFile })
   else if (admin?.generatedPassword)
@@ -156,8 +174,8 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
     log.warn('Bun was started without --max-http-header-size=327680: requests with large headers get a bare 431', { maxHttpHeaderSize: maxHeaderSize })
   lifecycle.info('listening', {
     url: `${server.protocol}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`,
-    db: config.db,
-    durability: config.durability,
+    db: redactUrl(config.db),
+    durability: postgres ? 'committed' : config.durability,
     rateLimits: config.rateLimits ? 'on' : 'off',
     retentionDays: config.retentionDays ?? 'off',
     telemetryRetentionHours: config.telemetryRetentionMicros === null ? 'off' : config.telemetryRetentionMicros / 3600e6,
@@ -170,7 +188,7 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
     metrics: metrics ? 'on' : 'off',
     logLevel: config.logLevel,
     version: pkg.version,
-    schema: SCHEMA_VERSION,
+    schema: store.schema.version,
     ...(tls ? { tlsCertificate: { fingerprint256: tls.fingerprint256, serialNumber: tls.serialNumber, validTo: tls.validTo } } : {}),
   })
   // SIGHUP: a renewed certificate (TLS), read again and served to new connections; open ones keep theirs.
@@ -224,8 +242,9 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
   clearTimeout(forced)
   // After the requests in flight: the event counts they moved get their change numbers too.
   await app.services.reports.stop()
-  // Checkpoints the WAL into the database file and truncates it (src/store/sqlite/index.ts).
-  store.close()
+  // SQLite: checkpoints the WAL into the database file and truncates it (src/store/sqlite/index.ts);
+  // PostgreSQL: closes the pool.
+  await store.close()
   releasePidFile()
   clearTimeout(deadline)
   log.info('stopped', { exitCode: Number(process.exitCode ?? 0) })

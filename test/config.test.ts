@@ -174,3 +174,26 @@ test('lost agents: off and flag by default; --agent-lost-after D (AGENT_LOST_AFT
   for (const bad of ['FAIL', 'cancel', ''])
     expect(load(['--agent-lost-policy', bad])).toMatchObject({ ok: false, errors: [expect.stringContaining('--agent-lost-policy')] })
 })
+
+test('PostgreSQL: --db or DATABASE_URL takes a postgres:// URL; the flag wins, then DATABASE_URL, then DATABASE_PATH', () => {
+  const url = 'postgres://gc:secret@db.example:5432/gc'
+  expect(load(['--db', url])).toMatchObject({ ok: true, config: { db: url } })
+  expect(load([], { DATABASE_URL: 'postgresql://db/gc' })).toMatchObject({ ok: true, config: { db: 'postgresql://db/gc' } })
+  expect(load([], { DATABASE_URL: url, DATABASE_PATH: '/var/lib/gc.db' })).toMatchObject({ config: { db: url } })
+  expect(load(['--db', 'x.db'], { DATABASE_URL: url })).toMatchObject({ config: { db: 'x.db' } })
+  // A DATABASE_URL that is not PostgreSQL's is refused, with the password not repeated.
+  const wrong = load([], { DATABASE_URL: 'mysql://u:hunter2hunter2@h/db' })
+  expect(wrong.ok).toBe(false)
+  expect(JSON.stringify(wrong)).toContain('DATABASE_URL must be a postgres://')
+  expect(JSON.stringify(wrong)).not.toContain('hunter2hunter2')
+  expect(load(['--db', 'postgres://[bad'])).toEqual({ ok: false, errors: ['--db: the PostgreSQL URL cannot be parsed (postgres://user:password@host:5432/database)'] })
+})
+
+test('PostgreSQL: --durability normal and the file commands backup and restore are the SQLite file’s only', () => {
+  const url = 'postgres://db/gc'
+  expect(load(['--db', url, '--durability', 'normal'])).toMatchObject({ ok: false, errors: [expect.stringContaining('synchronous_commit on')] })
+  expect(load(['--db', url, '--durability', 'full'])).toMatchObject({ ok: true })
+  expect(load(['backup', '--out', 'b.db', '--db', url])).toMatchObject({ ok: false, errors: [expect.stringContaining('pg_dump')] })
+  expect(load(['restore', '--from', 'b.db', '--db', url])).toMatchObject({ ok: false, errors: [expect.stringContaining('pg_restore')] })
+  expect(load(['user', 'create', '--email', 'a@b.c', '--password', 'long enough pw', '--db', url])).toMatchObject({ ok: true, config: { command: 'user create', db: url } })
+})

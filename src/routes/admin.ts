@@ -6,7 +6,6 @@
 import { close as closeFd, fstat, open, read, unlink } from 'node:fs'
 import { promisify } from 'node:util'
 import { Elysia } from 'elysia'
-import { SCHEMA_VERSION } from '../store/sqlite/backup'
 import { actorOf, type RouteDeps } from './deps'
 import { auditEntry } from '../domain/audit'
 import { documented } from '../http/route-doc'
@@ -63,7 +62,7 @@ export const adminRoutes = (deps: RouteDeps) => {
           'content-type': 'application/vnd.sqlite3',
           'content-disposition': `attachment; filename="ground-console-${stamp}.db"`,
           'cache-control': 'no-store',
-          'x-schema-version': String(SCHEMA_VERSION),
+          'x-schema-version': String(store.schema.migrations),
         },
       })
     },

@@ -274,7 +274,11 @@ export type DispatchResult<T> =
   | { kind: 'dispatched'; value: T; change: DeploymentChange }
   | { kind: 'unbuildable'; deployment: Deployment; error: unknown }
 
+/** Which backend a store is, and the schema it knows (GET /healthz, `--version`, backups). */
+export type StoreSchema = { backend: 'sqlite' | 'postgres'; /** The latest migration's tag. */ version: string; migrations: number }
+
 export interface Store {
+  readonly schema: StoreSchema
   /** Throws when the database does not answer. */
   ping(): Promise<void>
   /**

@@ -5,7 +5,11 @@ import type { App } from '../../src/app'
 import { ERROR_CODES } from '../../src/domain/errors'
 import { NO_DEPLOYMENT_FILTER } from '../../src/store/types'
 import type { Harness, Reply } from '../helpers'
-import { HEALTH } from '../../src/routes/health'
+import { healthOf } from '../../src/routes/health'
+import { SCHEMA_VERSION } from '../../src/store/sqlite/db/migrations'
+
+/** What an embedded SQLite server answers at GET /healthz. */
+const HEALTH = healthOf(SCHEMA_VERSION)
 
 const encoder = new TextEncoder()
 

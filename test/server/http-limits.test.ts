@@ -5,7 +5,11 @@ import { join } from 'node:path'
 import { tempDir } from '../helpers'
 import { JSON_TYPE, probeHeadLimits, rawRequest } from '../smoke/http-limits'
 import { setUpOperator, startServer, type Running } from './process'
-import { HEALTH } from '../../src/routes/health'
+import { healthOf } from '../../src/routes/health'
+import { SCHEMA_VERSION } from '../../src/store/sqlite/db/migrations'
+
+/** What an embedded SQLite server answers at GET /healthz. */
+const HEALTH = healthOf(SCHEMA_VERSION)
 
 /** {"ok":true} since the contract's first version; the version and schema were added by issue 11 (docs/operations.md). */
 const HEALTH_BODY = JSON.stringify(HEALTH)

@@ -8,7 +8,11 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync }
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { JSON_TYPE, probeHeadLimits } from './http-limits'
-import { HEALTH } from '../../src/routes/health'
+import { healthOf } from '../../src/routes/health'
+import { SCHEMA_VERSION } from '../../src/store/sqlite/db/migrations'
+
+/** What an embedded SQLite server answers at GET /healthz. */
+const HEALTH = healthOf(SCHEMA_VERSION)
 
 export async function smokeTestBinary(binaryPath: string, log: (line: string) => void = () => {}) {
   const dir = mkdtempSync(join(tmpdir(), 'gc-smoke-'))

@@ -5,6 +5,7 @@
 import { AppError } from '../../domain/errors'
 import type { Store } from '../types'
 import { openPostgres, type PgOptions } from './db/open'
+import { PG_SCHEMA_MIGRATIONS, PG_SCHEMA_VERSION } from './db/migrations'
 import { isPostgresUnavailable } from './errors'
 import { int } from './tx'
 import { createAccountStore } from './accounts'
@@ -26,8 +27,10 @@ export type PostgresStoreOptions = PgOptions & {
 /** How long a replay lease lasts: a node renews its leases every third of this, so another takes over within 10 s of its death. */
 export const REPLAY_LEASE_MICROS = 6_000_000
 
+const POSTGRES_SCHEMA = { backend: 'postgres', version: PG_SCHEMA_VERSION, migrations: PG_SCHEMA_MIGRATIONS } as const
+
 /** The Store's methods that do not return a promise: answered without waiting for the connection. */
-type SyncMethods = 'fileSizes' | 'isUnavailable' | 'close'
+type SyncMethods = 'schema' | 'fileSizes' | 'isUnavailable' | 'close'
 
 /**
  * The store, at once: it connects and migrates in the background, and every call waits for that first
@@ -39,6 +42,7 @@ export function createPostgresStore(url: string | (() => Promise<string>), optio
   let parts: Store | null = null
   opening.then((opened) => (parts = opened), () => {})
   const sync: Pick<Store, SyncMethods> = {
+    schema: POSTGRES_SCHEMA,
     fileSizes: () => ({ database: 0, wal: 0 }),
     isUnavailable: isPostgresUnavailable,
     async close() {
@@ -79,6 +83,7 @@ async function openParts(url: string, options: PostgresStoreOptions): Promise<St
     return int(row!.value)
   }
   return {
+    schema: POSTGRES_SCHEMA,
     async ping() {
       await sql`SELECT 1`
     },

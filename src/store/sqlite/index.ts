@@ -1,6 +1,7 @@
 // The SQLite implementation of the Store: opens the file (src/store/sqlite/db/open.ts) and joins the per-resource parts.
 import { statSync } from 'node:fs'
 import { openDatabase, type OpenOptions } from './db/open'
+import { SCHEMA_MIGRATIONS, SCHEMA_VERSION } from './db/migrations'
 import type { Store } from '../types'
 import { createAccountStore } from './accounts'
 import { createAgentStore } from './agents'
@@ -41,6 +42,7 @@ export function createSqliteStore(path: string, options: OpenOptions & DurableOp
     }
   }
   return {
+    schema: { backend: 'sqlite', version: SCHEMA_VERSION, migrations: SCHEMA_MIGRATIONS },
     async ping() {
       ping.get()
     },
