@@ -6,6 +6,7 @@ import { createAgentService } from './services/agents'
 import { createFailures } from './services/failures'
 import { createBus } from './services/bus'
 import { createStreams } from './http/streams'
+import { createNodeNews } from './services/node-news'
 import { streamRoutes } from './routes/streams'
 import { createReports } from './services/reports'
 import { createRateLimits, type RateLimitConfig } from './services/rate-limits'
@@ -118,6 +119,10 @@ export function createApp(options: AppOptions) {
     everyMs: options.agentLostEveryMs,
   })
   const streams = createStreams({ store, bus, log, stillValid: auth.stillValid })
+  // Several nodes (PostgreSQL): what the others commit reaches this node's streams. Started here, so that
+  // every app on a shared database hears the others from its first request; nothing to hear on SQLite.
+  const nodeNews = createNodeNews({ store, bus, log })
+  void nodeNews.start()
   const trustProxy = options.trustProxy ?? []
   // Set by src/server.ts once the app is served on a socket.
   let sockets: SocketControl = { keepOpen() {}, cutOff() {} }
@@ -184,7 +189,7 @@ export function createApp(options: AppOptions) {
   }
   routesNow = () => app.routes
   return Object.assign(app, {
-    services: { auth, replay, sessions, reports, bus, streams, retention, webhooks, alerts, agentLost },
+    services: { auth, replay, sessions, reports, bus, streams, retention, webhooks, alerts, agentLost, nodeNews },
     /**
      * What the socket serves (src/server.ts): the app, with request ids, log lines and request metrics
      * (src/http/observe.ts). `handle` alone is the app unobserved (tests, the console's in-process calls).

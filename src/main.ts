@@ -236,6 +236,7 @@ async function serveForever(config: Extract<Config, { command: 'serve' }>): Prom
   await app.services.agentLost.stop()
   // Streams end now (their clients resume with Last-Event-ID), so that only requests in flight are waited for.
   app.services.streams.stop()
+  await app.services.nodeNews.stop()
   // A stream whose client stopped reading may hold its socket until its cut-off: not past a few seconds.
   const forced = setTimeout(() => void server.stop(true), SHUTDOWN_GRACE_MS)
   await server.stop()

@@ -101,3 +101,10 @@ export function decideReportAccess(
  * §5 "Cancel stops it"); completed and failed leave the replay to notice the terminal status itself.
  */
 export const stopsReplay = (to: DeploymentStatus) => to === 'cancelled'
+
+/**
+ * How long a simulated deployment's replay stays leased to the node playing it without a renewal (several
+ * nodes on PostgreSQL, docs/postgres.md "Replays"): the node renews every third of it, and another node
+ * takes a replay over once its lease has run out — within 8 s of its node's death.
+ */
+export const REPLAY_LEASE_MICROS = 6_000_000

@@ -13,7 +13,7 @@
 import { isTerminal, type DeploymentStatus } from '../domain/deployment'
 import { AppError } from '../domain/errors'
 import type { Logger } from '../log'
-import type { Bus, DeploymentNews, PublishedEvent, StatusView } from '../services/bus'
+import { ELSEWHERE, type Bus, type DeploymentNews, type PublishedEvent, type StatusView } from '../services/bus'
 import type { DeploymentChange, Store } from '../store/types'
 import { deploymentDto, eventJson } from './dto'
 import { formatNullableTimestamp } from '../domain/time'
@@ -337,6 +337,11 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
           for (const item of news.items) {
             // Nothing after a terminal status: `end` comes next (late data is for a reconnect to fetch).
             if (gap || inbox.closed || isTerminal(status)) break taking
+            // Another node stored news (src/services/node-news.ts): what it is, the database says.
+            if (item.kind === 'elsewhere') {
+              gap = true
+              break
+            }
             if (item.kind === 'event') {
               if (item.event.arrival <= lastSent) continue
               if (item.event.arrival !== lastSent + 1) {
@@ -377,7 +382,7 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
    * now when null), never ending on its own.
    */
   async function deploymentChanges(slot: Slot, userId: string, after: number | null, credential: OpenStream['credential'], socket: StreamSocket) {
-    const inbox = new Inbox<DeploymentChange>(() => 1)
+    const inbox = new Inbox<DeploymentChange | typeof ELSEWHERE>(() => 1)
     await attach(slot, inbox, (push) => bus.subscribeChanges(userId, push), credential, socket)
     let latest: number
     try {
@@ -390,7 +395,7 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
     return withShutdownHint(inbox, changeFrames(inbox, userId, after, after === null ? latest : Math.min(after, latest)))
   }
 
-  async function* changeFrames(inbox: Inbox<DeploymentChange>, userId: string, after: number | null, from: number): AsyncGenerator<Frame> {
+  async function* changeFrames(inbox: Inbox<DeploymentChange | typeof ELSEWHERE>, userId: string, after: number | null, from: number): AsyncGenerator<Frame> {
     let lastSent = from
 
     async function* catchUp(): AsyncGenerator<Frame> {
@@ -428,6 +433,11 @@ export function createStreams({ store, bus, log, stillValid }: StreamDeps) {
         const chunker = new Chunker()
         for (const change of inbox.take()) {
           if (inbox.closed) break
+          // Another node changed one of the user's deployments: the database has it.
+          if ('kind' in change) {
+            gap = true
+            break
+          }
           if (change.seq <= lastSent) continue
           if (change.seq !== lastSent + 1) {
             gap = true

@@ -17,7 +17,13 @@ export type StatusView = { status: DeploymentStatus; startedAt: number | null; c
  * One thing that happened to a deployment: an event stored, or its status moved, after the event with
  * arrival number `afterArrival` (0: after none of this group's events).
  */
-export type NewsItem = { kind: 'event'; event: PublishedEvent } | ({ kind: 'status'; afterArrival: number } & StatusView)
+export type NewsItem = { kind: 'event'; event: PublishedEvent } | ({ kind: 'status'; afterArrival: number } & StatusView) | typeof ELSEWHERE
+
+/**
+ * News committed by another node (docs/streams.md "Several nodes"): the listener reads what it missed
+ * from the database. For a deployment's listeners, a news item; for an owner's, in place of a change.
+ */
+export const ELSEWHERE = Object.freeze({ kind: 'elsewhere' as const })
 
 /** What one commit did to one deployment, in the order it happened. */
 export type DeploymentNews = { userId: string; deploymentId: string; items: NewsItem[] }
@@ -28,7 +34,7 @@ export type Bus = ReturnType<typeof createBus>
 
 export function createBus({ onListenerError }: { onListenerError?: (error: unknown) => void } = {}) {
   const byDeployment = new Map<string, Set<Listener<DeploymentNews>>>()
-  const byUser = new Map<string, Set<Listener<DeploymentChange>>>()
+  const byUser = new Map<string, Set<Listener<DeploymentChange | typeof ELSEWHERE>>>()
 
   function subscribe<T>(map: Map<string, Set<Listener<T>>>, key: string, listener: Listener<T>): () => void {
     let set = map.get(key)
@@ -64,8 +70,18 @@ export function createBus({ onListenerError }: { onListenerError?: (error: unkno
     subscribeDeployment(deploymentId: string, listener: Listener<DeploymentNews>) {
       return subscribe(byDeployment, deploymentId, listener)
     },
-    subscribeChanges(userId: string, listener: Listener<DeploymentChange>) {
+    subscribeChanges(userId: string, listener: Listener<DeploymentChange | typeof ELSEWHERE>) {
       return subscribe(byUser, userId, listener)
+    },
+    /** Tells the deployment's and its owner's listeners that another node committed news for it. */
+    publishElsewhere(userId: string, deploymentId: string) {
+      publish(byDeployment, deploymentId, { userId, deploymentId, items: [ELSEWHERE] })
+      publish(byUser, userId, ELSEWHERE)
+    },
+    /** Tells every listener to read the database again: news from other nodes may have been missed. */
+    publishElsewhereToAll() {
+      for (const [deploymentId, listeners] of byDeployment) for (const listener of listeners) listener({ userId: '', deploymentId, items: [ELSEWHERE] })
+      for (const listeners of byUser.values()) for (const listener of listeners) listener(ELSEWHERE)
     },
     /** Listeners now, for tests and figures. */
     get listenerCount() {

@@ -6,6 +6,7 @@
 // Nothing here may throw out of the scheduler: a plan that cannot be played, or an input that fails
 // unexpectedly, fails its own deployment with a stored reason (services/failures.ts), and the rest go on.
 import { AppError } from '../domain/errors'
+import { REPLAY_LEASE_MICROS } from '../domain/deployment'
 import { parseStoredPlan, playOrder, replayDueAt, toReplayEvent, type PlanEvent } from '../domain/plan'
 import type { Clock } from '../domain/time'
 import { errorDetail, type Logger } from '../log'
@@ -13,6 +14,9 @@ import type { RecordEventsInput, ReplayState, Store } from '../store/types'
 import { describeError, type FailureReason, type Failures } from './failures'
 import { MinHeap } from './min-heap'
 import type { Reports } from './reports'
+
+/** Several nodes: the leases (src/domain/deployment.ts REPLAY_LEASE_MICROS) are renewed every third of their length. */
+const LEASE_RENEW_MS = REPLAY_LEASE_MICROS / 3000
 
 /** Replays handled in one transaction; more wait for the next turn of the event loop. */
 const MAX_REPLAYS_PER_TICK = 500
@@ -30,6 +34,7 @@ export function createReplayScheduler({ store, clock, log, failures, reports }: 
   let armedFor = Number.POSITIVE_INFINITY
   let ticking = false
   let stopped = false
+  let renewal: ReturnType<typeof setInterval> | undefined
 
   const dueOf = (r: Replay, index = r.cursor) =>
     index < r.events.length ? replayDueAt(r.events[index]!, r.startedAt, r.speed) : Number.NEGATIVE_INFINITY
@@ -140,6 +145,27 @@ export function createReplayScheduler({ store, clock, log, failures, reports }: 
     }
   }
 
+  /**
+   * Renews this node's replay leases and takes over those whose node stopped renewing (several nodes):
+   * a replay now leased to another node (this one was stalled past its lease) is dropped here, so that
+   * only one node plays it; one newly taken resumes from its stored cursor.
+   */
+  async function renewLeases() {
+    if (stopped) return
+    const now = clock()
+    let held: ReplayState[]
+    try {
+      held = await store.leaseReplays(now, now + REPLAY_LEASE_MICROS)
+    } catch (error) {
+      // The database does not answer: nothing is renewed, and nothing can be stored meanwhile either.
+      log.warn('could not renew the replay leases; trying again', { error: describeError(error) })
+      return
+    }
+    const ids = new Set(held.map((state) => state.id))
+    for (const id of active.keys()) if (!ids.has(id)) active.delete(id)
+    for (const state of held) if (!active.has(state.id)) await addSafely(state)
+  }
+
   function collectDue(r: Replay, now: number): { input: RecordEventsInput; next: number } {
     const events: RecordEventsInput['events'] = []
     let next = r.cursor
@@ -165,7 +191,13 @@ export function createReplayScheduler({ store, clock, log, failures, reports }: 
      * Never throws for a bad stored replay: that deployment fails with its reason, and the rest resume.
      */
     async resume() {
-      for (const state of await store.listActiveReplays()) await addSafely(state)
+      if (store.schema.backend === 'sqlite') {
+        for (const state of await store.listActiveReplays()) await addSafely(state)
+        return
+      }
+      await renewLeases()
+      renewal = setInterval(() => void renewLeases(), LEASE_RENEW_MS)
+      renewal.unref?.()
     },
     /** Stops a replay (its deployment was cancelled). */
     forget(deploymentId: string) {
@@ -177,6 +209,7 @@ export function createReplayScheduler({ store, clock, log, failures, reports }: 
     stop() {
       stopped = true
       clearTimeout(timer)
+      clearInterval(renewal)
     },
   }
 }

@@ -473,10 +473,12 @@ export interface Store {
   /**
    * Calls `onNews` whenever another node commits what a live stream shows (docs/streams.md "Several
    * nodes"): events stored, a status moved, a deployment of the owner's list changed. At most a bounded
-   * delay after the commit; a node's own commits are not told. Answers a function that stops watching.
+   * delay after the commit; a node's own commits are not told. `onRewatched`: the watch was lost (the
+   * connection dropped) and made again, and news may have been missed meanwhile. Answers a function that
+   * stops watching.
    * SQLite: one server writes the file, so there is nothing to tell.
    */
-  watchOtherNodes(onNews: (news: NodeNews) => void): Promise<() => Promise<void>>
+  watchOtherNodes(onNews: (news: NodeNews) => void, onRewatched?: () => void): Promise<() => Promise<void>>
 
   /** Creates the agent on its first request and moves last_seen_at. */
   touchAgent(userId: string, agentId: string, now: number): Promise<Agent>

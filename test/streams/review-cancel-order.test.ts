@@ -42,8 +42,8 @@ test('late events committed after a cancel are streamed before the cancelled sta
   let groups = 0
   let cancel: Promise<unknown> | null = null
   let cancelCount = -1
-  store.writeEventGroup = (work: unknown, onDurable: unknown) => {
-    const result = write(work, onDurable)
+  store.writeEventGroup = (scope: unknown, work: unknown, onDurable: unknown) => {
+    const result = write(scope, work, onDurable)
     if (++groups === 2)
       cancel = h.request('POST', `/api/deployments/${dep}/cancel`, { headers: t.asKey }).then(async (r) => {
         cancelCount = (await h.request('GET', `/api/deployments/${dep}`, { headers: t.asKey })).body.event_count

@@ -3,6 +3,7 @@
 // under a lock, and joins the per-resource parts. What one node keeps in memory is only ever a cache that
 // the database tells it to drop (auth_epoch, session_epoch) or a per-node limit the README names.
 import { AppError } from '../../domain/errors'
+import { REPLAY_LEASE_MICROS } from '../../domain/deployment'
 import type { Store } from '../types'
 import { openPostgres, type PgOptions } from './db/open'
 import { PG_SCHEMA_MIGRATIONS, PG_SCHEMA_VERSION } from './db/migrations'
@@ -20,12 +21,10 @@ import { NEWS_CHANNEL, parseNotice } from './news'
 export type PostgresStoreOptions = PgOptions & {
   /** This node's name in replay leases and notices (default: a random one per start). */
   nodeId?: string
-  /** How long a replay stays leased to its node without a renewal, in microseconds (default 6 s). */
+  /** How long a replay stays leased to its node without a renewal, in microseconds (default REPLAY_LEASE_MICROS). */
   replayLeaseMicros?: number
 }
 
-/** How long a replay lease lasts: a node renews its leases every third of this, so another takes over within 10 s of its death. */
-export const REPLAY_LEASE_MICROS = 6_000_000
 
 const POSTGRES_SCHEMA = { backend: 'postgres', version: PG_SCHEMA_VERSION, migrations: PG_SCHEMA_MIGRATIONS } as const
 
@@ -102,11 +101,20 @@ async function openParts(url: string, options: PostgresStoreOptions): Promise<St
       throw new AppError('CONFLICT', 'this server stores its data in PostgreSQL: back it up with pg_dump (docs/postgres.md "Backups")')
     },
     isUnavailable: isPostgresUnavailable,
-    async watchOtherNodes(onNews) {
-      const subscription = await sql.listen(NEWS_CHANNEL, (payload) => {
-        const news = parseNotice(payload, nodeId)
-        if (news) onNews(news)
-      })
+    async watchOtherNodes(onNews, onRewatched) {
+      // Bun's client re-subscribes after a dropped connection and calls onlisten again each time.
+      let listening = false
+      const subscription = await sql.listen(
+        NEWS_CHANNEL,
+        (payload) => {
+          const news = parseNotice(payload, nodeId)
+          if (news) onNews(news)
+        },
+        () => {
+          if (listening) onRewatched?.()
+          listening = true
+        },
+      )
       return () => subscription.unlisten()
     },
     async close() {
