@@ -20,7 +20,15 @@ export function findPostgresBin(): string | null {
   return versions.length ? join(root, versions[0]!, 'bin') : null
 }
 
-type Cluster = { url: (database: string) => string; admin: SQL; stop(): void }
+export type Cluster = {
+  url: (database: string) => string
+  admin: SQL
+  /** Stops the server (fast shutdown: connections are closed), keeping its data. */
+  pause(): void
+  /** Starts it again on the same port and data. */
+  resume(): void
+  stop(): void
+}
 let cluster: Promise<Cluster> | null = null
 let template: Promise<string> | null = null
 let counter = 0
@@ -33,8 +41,16 @@ function start(): Promise<Cluster> {
   if (given) {
     const base = new URL(given)
     const url = (database: string) => Object.assign(new URL(base), { pathname: `/${database}` }).toString()
-    return Promise.resolve({ url, admin: new SQL(given, { max: 2 }), stop() {} })
+    const cannot = () => {
+      throw new Error('a server given by GC_TEST_PG_URL is not this test’s to stop')
+    }
+    return Promise.resolve({ url, admin: new SQL(given, { max: 2 }), stop() {}, pause: cannot, resume: cannot })
   }
+  return Promise.resolve(startPgCluster())
+}
+
+/** A cluster of its own (for tests that stop and start the server), stopped once this process is gone. */
+export function startPgCluster(): Cluster {
   const bin = findPostgresBin()
   if (!bin) throw new Error('PostgreSQL is not installed (no initdb): install Debian\'s postgresql, or set GC_TEST_PG_URL')
   const dir = mkdtempSync(join(tmpdir(), 'gc-pg-'))
@@ -56,7 +72,8 @@ function start(): Promise<Cluster> {
   run('initdb', ['-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C'])
   // fsync off: a test cluster need not survive a power cut, and the suites run several times faster.
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=400 -c shared_buffers=64MB`
-  run('pg_ctl', ['-D', join(dir, 'data'), '-o', options, '-l', join(dir, 'log'), '-w', 'start'], false)
+  const pgStart = () => run('pg_ctl', ['-D', join(dir, 'data'), '-o', options, '-l', join(dir, 'log'), '-w', 'start'], false)
+  pgStart()
   const url = (database: string) => `postgres://postgres@127.0.0.1:${port}/${database}`
   const stop = () => {
     try {
@@ -69,7 +86,13 @@ function start(): Promise<Cluster> {
   const pgCtl = (asRoot ? `runuser -u postgres -- ` : '') + `'${join(bin, 'pg_ctl')}' -D '${join(dir, 'data')}' -m immediate -w stop`
   const watcher = spawn('sh', ['-c', `while kill -0 ${process.pid} 2>/dev/null; do sleep 0.5; done; ${pgCtl} >/dev/null 2>&1; rm -rf '${dir}'`], { detached: true, stdio: 'ignore' })
   watcher.unref()
-  return Promise.resolve({ url, admin: new SQL(url('postgres'), { max: 2 }), stop })
+  return {
+    url,
+    admin: new SQL(url('postgres'), { max: 2 }),
+    stop,
+    pause: () => run('pg_ctl', ['-D', join(dir, 'data'), '-m', 'fast', '-w', 'stop'], false),
+    resume: pgStart,
+  }
 }
 
 /** The shared cluster, started on first use. */
