@@ -182,11 +182,13 @@ export function createAccountStore(db: PgDb): AccountStore {
 /**
  * updateUser inside its transaction. The user and every active admin are locked first, in one statement
  * in id order (no deadlock between two of these), so two nodes demoting or disabling the last two admins
- * at once are serialised: the second counts the admins the first left, and gets CONFLICT.
+ * at once are serialised: the second counts the admins the first left, and gets CONFLICT. FOR NO KEY
+ * UPDATE is the lock the UPDATE takes anyway; unlike FOR UPDATE it lets a login's session insert (its
+ * foreign key check) go on meanwhile (a session of a disabled user is refused on use: src/auth/service.ts).
  */
 async function changeUser(tx: Sql, id: string, change: Parameters<Store['updateUser']>[1], actor: Parameters<Store['updateUser']>[2]): Promise<User> {
   const locked: User[] = (await tx`SELECT ${tx.unsafe(USER_COLUMNS)} FROM users
-    WHERE id = ${id} OR (role = 'admin' AND disabled_at IS NULL) ORDER BY id FOR UPDATE`).map(toUser)
+    WHERE id = ${id} OR (role = 'admin' AND disabled_at IS NULL) ORDER BY id FOR NO KEY UPDATE`).map(toUser)
   const before = locked.find((u) => u.id === id)
   if (!before) throw notFound('user')
   const after: User = {
