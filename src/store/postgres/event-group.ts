@@ -309,12 +309,13 @@ export function createEventGroupWriter(sql: Sql, options: DeploymentStoreOptions
   return async function writeEventGroup<T>(scope: readonly GroupScope[], work: (writes: EventGroupWrites) => T, onDurable?: (value: T) => void): Promise<{ value: T; durable: Promise<void> }> {
     // Run again from the start if it loses a deadlock (tx.ts): `work` then runs again on fresh state. If
     // `work` throws, its error leaves the transaction as it is (InputFailure must reach reports.ts).
-    const value = await transaction(sql, async (tx) => {
+    // Boxed: Bun's begin() would take an array returned as queries to run.
+    const { value } = await transaction(sql, async (tx) => {
       const state = await lockTargets(tx, scope)
       await readAhead(tx, scope, state)
       const result = work(groupWrites(state))
       await flush(tx, state)
-      return result
+      return { value: result }
     })
     // synchronous_commit is on: committed is durable.
     onDurable?.(value)

@@ -232,6 +232,23 @@ export function eventCases(backend: Backend) {
       expect(await store.getReportTarget('user-nobody', other.id)).toBeNull()
     })
 
+    test('a terminal status writes its alert in the group’s transaction, showing the deployment as that change left it', async () => {
+      const { store } = opened
+      const { deployment } = await seed()
+      await store.insertWebhook({ id: newId('webhook'), userId: deployment.userId, url: 'https://hooks.example.test/a', events: ['deployment.completed'], secret: 'shh', createdAt: T0 })
+      const results = await record(store, deployment, [eventInput('job.accepted', T0, {}), eventInput('job.completed', T0 + SECOND, { reason: 'done', message: 7 }), eventInput('step.late', T0 + 2 * SECOND, {})], T0 + 5)
+      // A rolled-back group writes no alert.
+      const inputs = [input(deployment, [eventInput('job.failed', T0, {})])]
+      await expect(store.writeEventGroup(inputs, () => { throw new Error('boom') })).rejects.toThrow('boom')
+      const due = await store.claimDeliveries(T0 + 100 * SECOND, { limit: 10, busy: [], inFlight: new Map(), perUser: 10 }, T0 + 200 * SECOND)
+      expect(due).toHaveLength(1)
+      const body = JSON.parse(due[0]!.body)
+      expect(body.event).toBe('deployment.completed')
+      expect(body.data.event).toEqual({ id: results[1]!.id, type: 'job.completed', reason: 'done', message: null })
+      expect(body.data.deployment).toMatchObject({ id: deployment.id, status: 'completed', mission_id: deployment.missionId, plan_label: 'Plan', event_count: 2 })
+      expect(body.data.deployment.completed_at).toBe('2026-03-07T12:00:00.000005Z')
+    })
+
     test('another user’s deployment is unknown (NOT_FOUND) and its input writes nothing; the group’s other inputs are stored', async () => {
       const { store } = opened
       const { deployment } = await seed()
@@ -312,6 +329,28 @@ export function eventCases(backend: Backend) {
       expect(await store.getEventCount(deployment.userId, deployment.id)).toBe(60)
       expect(await other.lastArrival(deployment.id)).toBe(60)
       expect(await store.countEvents(deployment.id, NO_EVENT_FILTER)).toBe(60)
+    })
+
+    test('groups naming two deployments in opposite orders from two stores at once all commit, with distinct change numbers', async () => {
+      const { store } = opened
+      const { seeded, deployment: a } = await seed()
+      const b = await seedDeployment(store, seeded)
+      const other = await opened.openAnother()
+      const before = await store.lastChangeSeq(seeded.user.id)
+      const group = (s: Store, first: Deployment, second: Deployment, g: number) => {
+        const inputs = [first, second].map((d) => input(d, [eventInput(g === 0 ? 'job.accepted' : 'step.tick', T0 + g * SECOND, { g, from: s === store ? 1 : 2 })], T0 + g))
+        return s.writeEventGroup(inputs, (writes) => recordGroup(writes, inputs, new Map())).then(async (w) => (await w.durable, w.value))
+      }
+      const written = await Promise.all(Array.from({ length: 8 }, (_, g) => [group(store, a, b, g), group(other, b, a, g)]).flat())
+      const seqs = written.flatMap((w) => w.changes.map((c) => c.seq))
+      // job.accepted moved each deployment once: two changes, whichever store stored it first.
+      expect(new Set(seqs).size).toBe(seqs.length)
+      expect(seqs.length).toBe(2)
+      expect(Math.min(...seqs)).toBe(before + 1)
+      for (const d of [a, b]) {
+        expect(arrivalsOf(await store.listEventsByArrival(d.id, 0, 100))).toEqual(Array.from({ length: 16 }, (_, i) => i + 1))
+        expect(await store.getReportTarget(d.userId, d.id)).toMatchObject({ status: 'running' })
+      }
     })
 
     test('a replay’s cursor and end are stored with its events; replay_end completes it', async () => {
