@@ -105,12 +105,8 @@ export function createEventGroupWriter(sql: Sql, options: DeploymentStoreOptions
     return { scoped, targets, keys: new Map(), contents: new Map(), seqs: [], nextSeq: 0, rows: [], alerts: [], marked: [] }
   }
 
-  /**
-   * Step 2: the stored events the scope's events could retry, read after the lock (each statement of
-   * READ COMMITTED sees every commit before it, so a retry committed by another node is found), and the
-   * seqs the new events may take (unused ones are skipped: ids need only be unique).
-   */
-  async function readAhead(tx: Sql, scope: readonly GroupScope[], state: GroupState) {
+  /** What the read-ahead looks for: the scope's keys and keyless contents on its known deployments, once each. */
+  function retryProbes(scope: readonly GroupScope[], state: GroupState) {
     const keyed = { ids: [] as string[], keys: [] as string[], seen: new Set<string>() }
     const keyless = { ids: [] as string[], timestamps: [] as number[], digests: [] as number[], seen: new Set<string>() }
     let events = 0
@@ -119,13 +115,15 @@ export function createEventGroupWriter(sql: Sql, options: DeploymentStoreOptions
       events += input.events.length
       if (!target || target.userId !== input.userId) continue
       for (const { event, key } of input.events) {
-        const slot = key !== null ? keySlot(input.deploymentId, key) : contentSlot(input.deploymentId, event.timestamp, digestOf(event))
-        if (keyed.seen.has(slot) || keyless.seen.has(slot)) continue
         if (key !== null) {
+          const slot = keySlot(input.deploymentId, key)
+          if (keyed.seen.has(slot)) continue
           keyed.seen.add(slot)
           keyed.ids.push(input.deploymentId)
           keyed.keys.push(key)
         } else {
+          const slot = contentSlot(input.deploymentId, event.timestamp, digestOf(event))
+          if (keyless.seen.has(slot)) continue
           keyless.seen.add(slot)
           keyless.ids.push(input.deploymentId)
           keyless.timestamps.push(event.timestamp)
@@ -133,6 +131,18 @@ export function createEventGroupWriter(sql: Sql, options: DeploymentStoreOptions
         }
       }
     }
+    return { keyed, keyless, events }
+  }
+
+  /**
+   * Step 2: the stored events the scope's events could retry, read after the lock (each statement of
+   * READ COMMITTED sees every commit before it, so a retry another node committed is found), along
+   * events_key_idx and events_retry_idx; keyless candidates come with their payload, compared in memory
+   * (isRetryOf). Then the seqs the new events may take: one per event of the scope, unused ones skipped
+   * (ids need only be unique).
+   */
+  async function readAhead(tx: Sql, scope: readonly GroupScope[], state: GroupState) {
+    const { keyed, keyless, events } = retryProbes(scope, state)
     if (keyed.ids.length) {
       const rows = (await tx`
         SELECT e.deployment_id, e.idempotency_key, e.seq, e.created_at
@@ -170,6 +180,25 @@ export function createEventGroupWriter(sql: Sql, options: DeploymentStoreOptions
     return null
   }
 
+  /** Stores the event unless it retries one (EventGroupWrites.append): the next seq, the next arrival number. */
+  function appendEvent(state: GroupState, t: GroupTarget, event: EventInput, key: string | null, now: number, canonical: (payloadJson: string) => string): RecordEventResult {
+    const existing = findRetry(state, t, event, key, canonical)
+    if (existing !== null) return { id: existing, created: false }
+    if (state.nextSeq >= state.seqs.length) throw new Error('event group: more events appended than its scope has')
+    const seq = state.seqs[state.nextSeq++]!
+    const id = eventId(now, seq)
+    // Under the deployment's row lock: arrival numbers follow commit order, without gaps.
+    const arrival = ++t.lastArrival
+    const digest = key === null ? digestOf(event) : null
+    state.rows.push([t.deploymentId, arrival, event.timestamp, seq, event.type, event.jobId, event.stepId, key, now, event.payloadJson, digest])
+    t.created++
+    t.eventCount++
+    t.storedBytes += eventSize(event)
+    if (key !== null) state.keys.set(keySlot(t.deploymentId, key), id)
+    else addCandidate(state, contentSlot(t.deploymentId, event.timestamp, digest!), { id, type: event.type, jobId: event.jobId, stepId: event.stepId, payloadJson: event.payloadJson })
+    return { id, created: true, arrival }
+  }
+
   /** Step 3: the writes `work` makes, against the state read ahead. */
   function groupWrites(state: GroupState): EventGroupWrites {
     const own = (target: ReportTarget) => target as GroupTarget
@@ -187,23 +216,7 @@ export function createEventGroupWriter(sql: Sql, options: DeploymentStoreOptions
         // Another user's deployment is unknown to this one (docs/api.md §3.1: 404).
         return target && target.userId === userId ? target : null
       },
-      append(target, event, key, now): RecordEventResult {
-        const t = own(target)
-        const existing = findRetry(state, t, event, key, canonical)
-        if (existing !== null) return { id: existing, created: false }
-        if (state.nextSeq >= state.seqs.length) throw new Error('event group: more events appended than its scope has')
-        const seq = state.seqs[state.nextSeq++]!
-        const id = eventId(now, seq)
-        const arrival = ++t.lastArrival
-        const digest = key === null ? digestOf(event) : null
-        state.rows.push([t.deploymentId, arrival, event.timestamp, seq, event.type, event.jobId, event.stepId, key, now, event.payloadJson, digest])
-        t.created++
-        t.eventCount++
-        t.storedBytes += eventSize(event)
-        if (key !== null) state.keys.set(keySlot(t.deploymentId, key), id)
-        else addCandidate(state, contentSlot(t.deploymentId, event.timestamp, digest!), { id, type: event.type, jobId: event.jobId, stepId: event.stepId, payloadJson: event.payloadJson })
-        return { id, created: true, arrival }
-      },
+      append: (target, event, key, now) => appendEvent(state, own(target), event, key, now, canonical),
       setStatus(target, to, stamps, now, cause) {
         const t = own(target)
         t.status = to
