@@ -158,135 +158,134 @@ async function applyTransition(tx: Sql, id: string, status: DeploymentStatus, st
     WHERE id = ${id}`
 }
 
+/** What the transactions below need: the pool and the store's options. */
+type Ctx = { sql: Sql; options: DeploymentStoreOptions }
+
+const news = (tx: Sql, { options }: Ctx, userId: string, deploymentId: string) => notifyNews(tx, options.nodeId, { userId, deploymentId })
+
 /** The deployments, and their events (events.ts). */
 export function createDeploymentStore(db: PgDb, options: DeploymentStoreOptions): DeploymentStore & ReturnType<typeof createEventStore> {
-  const sql = db.$client
-  const { alerts, nodeId } = options
-  const news = (tx: Sql, userId: string, deploymentId: string) => notifyNews(tx, nodeId, { userId, deploymentId })
+  const ctx: Ctx = { sql: db.$client, options }
+  // The calls below wait for it (a failure leaves those counts for the next start).
+  const ready = recoverUnrecordedCounts(ctx).catch(() => {})
+  return { ...writeMethods(ctx, ready), ...readMethods(ctx, ready), ...createEventStore(db, options) }
+}
 
-  /** Inside the transaction of a status change: the alert of a terminal status, for the owner's webhooks that take it (docs/api.md §1 "Webhooks"). */
-  async function alertIfTerminal(tx: Sql, deployment: Deployment, status: DeploymentStatus, now: number) {
-    const event = terminalAlert(status)
-    if (event) await alerts.write(tx, deployment.userId, event, () => deploymentAlertData(deployment), now)
-  }
-
-  // A count that moved is given its change by a timer, a second later (src/services/reports.ts): a node
-  // that died within that second left it without one. As the twin does at open, such counts get their
-  // change now; the calls below wait for it (a failure leaves them for the next start).
-  const ready = transaction(sql, async (tx) => {
+/**
+ * A count that moved is given its change by a timer, a second later (src/services/reports.ts): a node that
+ * died within that second left it without one. As the twin does at open, such counts get their change now,
+ * in the order of their latest changes.
+ */
+async function recoverUnrecordedCounts(ctx: Ctx) {
+  await transaction(ctx.sql, async (tx) => {
     const rows = await tx`SELECT id, user_id, change_seq FROM deployments WHERE event_count <> change_count ORDER BY id FOR UPDATE`
     const ordered = (rows as Array<{ id: string; user_id: string; change_seq: unknown }>).sort((a, b) =>
       a.user_id === b.user_id ? int(a.change_seq) - int(b.change_seq) : a.user_id < b.user_id ? -1 : 1,
     )
     const changes = await markMany(tx, ordered.map((row) => row.id))
-    for (const change of changes) await news(tx, change.deployment.userId, change.deployment.id)
-  }).catch(() => {})
+    for (const change of changes) await news(tx, ctx, change.deployment.userId, change.deployment.id)
+  })
+}
 
-  async function cancel(userId: string, id: string, now: number, audit: AuditEntry | null): Promise<DeploymentChange> {
-    return transaction(sql, async (tx) => {
-      const [row] = await tx`SELECT status, mode FROM deployments WHERE id = ${id} AND user_id = ${userId} FOR UPDATE`
-      if (!row) throw notFound('deployment')
-      const transition = decideTransition(row as Pick<Deployment, 'status' | 'mode'>, 'cancel')
-      if (!transition) throw new AppError('CONFLICT', `deployment is already ${row.status}`)
-      await applyTransition(tx, id, transition.to, transition.stamps, now)
-      const change = await markOne(tx, userId, id)
-      await alertIfTerminal(tx, change.deployment, transition.to, now)
-      // The record commits with the cancel or not at all.
-      if (audit) await writeAudit(tx, audit)
-      await news(tx, userId, id)
-      return change
-    })
-  }
+/** Inside the transaction of a status change: the alert of a terminal status, for the owner's webhooks that take it (docs/api.md §1 "Webhooks"). */
+async function alertIfTerminal(tx: Sql, ctx: Ctx, deployment: Deployment, status: DeploymentStatus, now: number) {
+  const event = terminalAlert(status)
+  if (event) await ctx.options.alerts.write(tx, deployment.userId, event, () => deploymentAlertData(deployment), now)
+}
 
-  async function setArchived(userId: string, id: string, archived: boolean, now: number): Promise<{ change: DeploymentChange; moved: boolean }> {
-    return transaction(sql, async (tx) => {
-      const [row] = await tx.unsafe(`${DEPLOYMENT_FROM} WHERE d.id = $1 AND d.user_id = $2 FOR UPDATE OF d`, [id, userId])
-      if (!row) throw notFound('deployment')
-      const current = toChange(row as DeploymentRow)
-      const status = current.deployment.status
-      // Only a terminal deployment can be archived (docs/api.md §2.2); so only such a one is ever restored.
-      if (archived && !isTerminal(status)) throw new AppError('CONFLICT', `deployment is ${status}: only a completed, failed or cancelled one can be archived`)
-      if ((current.deployment.archivedAt !== null) === archived) return { change: current, moved: false }
-      // Archiving keeps an archived_at already set; restoring clears it.
-      await tx`UPDATE deployments SET archived_at = CASE WHEN ${archived} THEN coalesce(archived_at, ${now}::int8) ELSE NULL END WHERE id = ${id}`
-      const change = await markOne(tx, userId, id)
-      await news(tx, userId, id)
-      return { change, moved: true }
-    })
-  }
+async function cancel(ctx: Ctx, userId: string, id: string, now: number, audit: AuditEntry | null): Promise<DeploymentChange> {
+  return transaction(ctx.sql, async (tx) => {
+    const [row] = await tx`SELECT status, mode FROM deployments WHERE id = ${id} AND user_id = ${userId} FOR UPDATE`
+    if (!row) throw notFound('deployment')
+    const transition = decideTransition(row as Pick<Deployment, 'status' | 'mode'>, 'cancel')
+    if (!transition) throw new AppError('CONFLICT', `deployment is already ${row.status}`)
+    await applyTransition(tx, id, transition.to, transition.stamps, now)
+    const change = await markOne(tx, userId, id)
+    await alertIfTerminal(tx, ctx, change.deployment, transition.to, now)
+    // The record commits with the cancel or not at all.
+    if (audit) await writeAudit(tx, audit)
+    await news(tx, ctx, userId, id)
+    return change
+  })
+}
 
-  /** One poll's transaction: picks, builds (`prepare`, which may throw Unbuildable out of it), then moves. */
-  async function dispatch<T>(userId: string, agentId: string, satelliteIds: string[], now: number, prepare: (d: Deployment, planData: string) => T): Promise<DispatchResult<T>> {
-    return transaction(sql, async (tx): Promise<DispatchResult<T>> => {
-      const [next] = await tx.unsafe(NEXT_PENDING_SQL, [userId, satelliteIds])
-      if (!next) return { kind: 'none' }
-      const id = (next as { id: string }).id
-      const pending = (await readDeployment(tx, userId, id))!
-      const transition = decideTransition(pending, 'dispatch')!
-      const deployment = { ...pending, status: transition.to, agentId, dispatchedAt: now }
-      const [plan] = await tx`SELECT plan_data FROM plans WHERE id = ${pending.planId}`
-      // Built before anything is written: a workload that cannot be built leaves the deployment as it was.
-      let value: T
-      try {
-        value = prepare(deployment, plan!.plan_data as string)
-      } catch (error) {
-        throw new Unbuildable(pending, error)
-      }
-      // The statuses come from the transition decided, not from this SQL; the WHERE keeps it conditional.
-      await tx`UPDATE deployments SET status = ${transition.to}, agent_id = ${agentId}, dispatched_at = ${now}::int8
-        WHERE id = ${id} AND status = ${transition.from}`
-      const change = await markOne(tx, userId, id)
-      await news(tx, userId, id)
-      return { kind: 'dispatched', value, change }
-    })
-  }
+async function setArchived(ctx: Ctx, userId: string, id: string, archived: boolean, now: number): Promise<{ change: DeploymentChange; moved: boolean }> {
+  return transaction(ctx.sql, async (tx) => {
+    const [row] = await tx.unsafe(`${DEPLOYMENT_FROM} WHERE d.id = $1 AND d.user_id = $2 FOR UPDATE OF d`, [id, userId])
+    if (!row) throw notFound('deployment')
+    const current = toChange(row as DeploymentRow)
+    const status = current.deployment.status
+    // Only a terminal deployment can be archived (docs/api.md §2.2); so only such a one is ever restored.
+    if (archived && !isTerminal(status)) throw new AppError('CONFLICT', `deployment is ${status}: only a completed, failed or cancelled one can be archived`)
+    if ((current.deployment.archivedAt !== null) === archived) return { change: current, moved: false }
+    // Archiving keeps an archived_at already set; restoring clears it.
+    await tx`UPDATE deployments SET archived_at = CASE WHEN ${archived} THEN coalesce(archived_at, ${now}::int8) ELSE NULL END WHERE id = ${id}`
+    const change = await markOne(tx, userId, id)
+    await news(tx, ctx, userId, id)
+    return { change, moved: true }
+  })
+}
 
-  const store: DeploymentStore = {
+/** One poll's transaction: picks, builds (`prepare`, whose failure throws Unbuildable out of it: nothing is written), then moves. */
+async function dispatch<T>(ctx: Ctx, userId: string, agentId: string, satelliteIds: string[], now: number, prepare: (d: Deployment, planData: string) => T): Promise<DispatchResult<T>> {
+  return transaction(ctx.sql, async (tx): Promise<DispatchResult<T>> => {
+    const [next] = await tx.unsafe(NEXT_PENDING_SQL, [userId, satelliteIds])
+    if (!next) return { kind: 'none' }
+    const id = (next as { id: string }).id
+    const pending = (await readDeployment(tx, userId, id))!
+    const transition = decideTransition(pending, 'dispatch')!
+    const deployment = { ...pending, status: transition.to, agentId, dispatchedAt: now }
+    const [plan] = await tx`SELECT plan_data FROM plans WHERE id = ${pending.planId}`
+    // Built before anything is written: a workload that cannot be built leaves the deployment as it was.
+    let value: T
+    try {
+      value = prepare(deployment, plan!.plan_data as string)
+    } catch (error) {
+      throw new Unbuildable(pending, error)
+    }
+    // The statuses come from the transition decided, not from this SQL; the WHERE keeps it conditional.
+    await tx`UPDATE deployments SET status = ${transition.to}, agent_id = ${agentId}, dispatched_at = ${now}::int8
+      WHERE id = ${id} AND status = ${transition.from}`
+    const change = await markOne(tx, userId, id)
+    await news(tx, ctx, userId, id)
+    return { kind: 'dispatched', value, change }
+  })
+}
+
+type WriteMethods = Pick<DeploymentStore, 'insertDeployment' | 'cancelDeployment' | 'setDeploymentArchived' | 'markDeploymentsChanged' | 'dispatchNext' | 'leaseReplays'>
+
+/** The writes: each one transaction, its onDurable told once COMMIT has answered (synchronous_commit: durable). */
+function writeMethods(ctx: Ctx, ready: Promise<void>): WriteMethods {
+  const { sql, options } = ctx
+  return {
     async insertDeployment(deployment, onDurable) {
       await ready
       const change = await transaction(sql, async (tx) => {
-        await insertRow(tx, deployment, nodeId, options.replayLeaseMicros)
+        await insertRow(tx, deployment, options.nodeId, options.replayLeaseMicros)
         const change = await markOne(tx, deployment.userId, deployment.id)
-        await news(tx, deployment.userId, deployment.id)
+        await news(tx, ctx, deployment.userId, deployment.id)
         return change
       })
       onDurable?.(change)
       return change
     },
-    async listDeployments(userId, page) {
-      await ready
-      return (await sql.unsafe(LIST_SQL, listParams(userId, page)) as DeploymentRow[]).map(toDeployment)
-    },
-    async getDeployment(userId, id) {
-      await ready
-      return readDeployment(sql, userId, id)
-    },
     async cancelDeployment(userId, id, now, audit, onDurable) {
       await ready
-      const change = await cancel(userId, id, now, audit)
+      const change = await cancel(ctx, userId, id, now, audit)
       onDurable?.(change)
       return change
     },
     async setDeploymentArchived(userId, id, archived, now, onDurable) {
       await ready
-      const { change, moved } = await setArchived(userId, id, archived, now)
+      const { change, moved } = await setArchived(ctx, userId, id, archived, now)
       if (moved) onDurable?.(change)
       return change
-    },
-    async listDeploymentChanges(userId, afterSeq, limit) {
-      await ready
-      return (await sql.unsafe(CHANGES_SQL, [userId, afterSeq, limit]) as DeploymentRow[]).map(toChange)
-    },
-    async lastChangeSeq(userId) {
-      await ready
-      const [row] = await sql`SELECT seq FROM change_counters WHERE user_id = ${userId}`
-      return row ? int(row.seq) : 0
     },
     async markDeploymentsChanged(ids, onDurable) {
       await ready
       const changes = await transaction(sql, async (tx) => {
         const changes = await markMany(tx, ids)
-        for (const change of changes) await news(tx, change.deployment.userId, change.deployment.id)
+        for (const change of changes) await news(tx, ctx, change.deployment.userId, change.deployment.id)
         return changes
       })
       onDurable?.(changes)
@@ -296,7 +295,7 @@ export function createDeploymentStore(db: PgDb, options: DeploymentStoreOptions)
       await ready
       let result
       try {
-        result = await dispatch(userId, agentId, satelliteIds, now, prepare)
+        result = await dispatch(ctx, userId, agentId, satelliteIds, now, prepare)
       } catch (error) {
         if (error instanceof Unbuildable) return { kind: 'unbuildable', deployment: error.deployment, error: error.error }
         throw error
@@ -304,15 +303,38 @@ export function createDeploymentStore(db: PgDb, options: DeploymentStoreOptions)
       if (result.kind === 'dispatched') onDurable?.(result.change)
       return result
     },
-    async listActiveReplays() {
-      await ready
-      const rows = await sql.unsafe(`SELECT ${REPLAY_COLUMNS} FROM deployments WHERE replay_active = 1 ORDER BY created_at, id`)
-      return (rows as Array<Record<string, unknown>>).map(toReplayState)
-    },
     async leaseReplays(now, until) {
       await ready
       // In a transaction only for its retry: waiting for its own rows, it may lose a deadlock race.
-      const rows = await transaction(sql, (tx) => tx.unsafe(LEASE_SQL, [nodeId, now, until]))
+      const rows = await transaction(sql, (tx) => tx.unsafe(LEASE_SQL, [options.nodeId, now, until]))
+      return (rows as Array<Record<string, unknown>>).map(toReplayState)
+    },
+  }
+}
+
+/** The reads: one statement each, on the pool. */
+function readMethods({ sql }: Ctx, ready: Promise<void>): Omit<DeploymentStore, keyof WriteMethods> {
+  return {
+    async listDeployments(userId, page) {
+      await ready
+      return ((await sql.unsafe(LIST_SQL, listParams(userId, page))) as DeploymentRow[]).map(toDeployment)
+    },
+    async getDeployment(userId, id) {
+      await ready
+      return readDeployment(sql, userId, id)
+    },
+    async listDeploymentChanges(userId, afterSeq, limit) {
+      await ready
+      return ((await sql.unsafe(CHANGES_SQL, [userId, afterSeq, limit])) as DeploymentRow[]).map(toChange)
+    },
+    async lastChangeSeq(userId) {
+      await ready
+      const [row] = await sql`SELECT seq FROM change_counters WHERE user_id = ${userId}`
+      return row ? int(row.seq) : 0
+    },
+    async listActiveReplays() {
+      await ready
+      const rows = await sql.unsafe(`SELECT ${REPLAY_COLUMNS} FROM deployments WHERE replay_active = 1 ORDER BY created_at, id`)
       return (rows as Array<Record<string, unknown>>).map(toReplayState)
     },
     async storedBytes(userId) {
@@ -321,7 +343,6 @@ export function createDeploymentStore(db: PgDb, options: DeploymentStoreOptions)
       return int(row!.bytes)
     },
   }
-  return { ...store, ...createEventStore(db, options) }
 }
 
 /** The list query's parameters: without a cursor, from after the last instant (created_at is never that large). */

@@ -4,11 +4,12 @@
 // the same database sees it.
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import type { AuditEntry } from '../../../src/domain/audit'
+import { parseEventInput } from '../../../src/domain/event'
 import { newId } from '../../../src/domain/ids'
 import type { DeploymentMode, DeploymentStatus } from '../../../src/domain/deployment'
 import { NO_DEPLOYMENT_FILTER, type Deployment, type DeploymentChange, type DeploymentPage, type SortKey, type Store } from '../../../src/store/types'
 import type { Backend, OpenedStore } from './backend'
-import { SECOND, seedDeployment, seedPlan, T0, type Seeded } from './fixtures'
+import { input, recordInputs, SECOND, seedDeployment, seedPlan, T0, type Seeded } from './fixtures'
 
 /** (created_at DESC, id DESC) with ids compared bytewise, as JavaScript compares ASCII. */
 const newestFirst = (a: SortKey, b: SortKey) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)
@@ -241,6 +242,27 @@ export function deploymentCases(backend: Backend) {
       expect(await store.markDeploymentsChanged([], (c) => durable.push(c))).toEqual([])
       expect(await store.markDeploymentsChanged(['dep-unknown'])).toEqual([])
       expect(await store.lastChangeSeq(a.user.id)).toBe(4)
+    })
+
+    test('an event count that moved without its change gets one when another store opens the database', async () => {
+      const { store } = opened
+      const seeded = await seedPlan(store)
+      const moved = await seedDeployment(store, seeded, { createdAt: T0 + 1 })
+      const still = await seedDeployment(store, seeded, { createdAt: T0 + 2 })
+      // A plain event moves the count, not the sequence: the reports service marks it a second later.
+      const event = parseEventInput({ type: 'telemetry.sample', timestamp: '2026-03-07T12:00:00Z', payload: {} })
+      const [outcome] = await recordInputs(store, [input(moved, [event], T0 + 3)])
+      expect(outcome!.ok).toBe(true)
+      expect(await store.lastChangeSeq(seeded.user.id)).toBe(2)
+      const other = await opened.openAnother()
+      expect(await other.lastChangeSeq(seeded.user.id)).toBe(3)
+      expect(await other.listDeploymentChanges(seeded.user.id, 0, 10)).toEqual([
+        { seq: 2, deployment: still },
+        { seq: 3, deployment: { ...moved, eventCount: 1 } },
+      ])
+      // Once recorded, a later open has nothing to give.
+      const third = await opened.openAnother()
+      expect(await third.lastChangeSeq(seeded.user.id)).toBe(3)
     })
 
     test('changes made at once on two stores take distinct, gapless numbers', async () => {
