@@ -8,8 +8,9 @@
 //      and content digest), and take from events_seq as many seqs as the scope has events;
 //   3. run `work`: retries are found among those candidates and the events added earlier in the group,
 //      arrival numbers follow the locked row's last_arrival (so they follow commit order on every node);
-//   4. flush: the new events in one INSERT (per thousand), the deployments in one UPDATE, the terminal alerts, the
-//      notices to the other nodes (docs/streams.md "Several nodes"), and last the owners' change numbers.
+//   4. flush: the new events in one INSERT (per thousand rows), the deployments in one UPDATE, the
+//      terminal alerts, the notices to the other nodes (docs/streams.md "Several nodes"), and last the
+//      owners' change numbers.
 import { stopsReplay } from '../../domain/deployment'
 import { canonicalPayload, contentDigest, isRetryOf, type EventContent, type EventInput } from '../../domain/event'
 import { createEventIds } from '../../domain/ids'
@@ -316,19 +317,17 @@ export function createEventGroupWriter(sql: Sql, options: DeploymentStoreOptions
       if (same) same.push(entry)
       else byUser.set(entry.target.userId, [entry])
     }
-    const ids: string[] = []
-    const seqs: number[] = []
+    /** Each deployment's last number (one marked twice keeps the later). */
+    const seqOf = new Map<string, number>()
     for (const userId of [...byUser.keys()].sort()) {
       const entries = byUser.get(userId)!
       const first = await takeChangeSeqs(tx, userId, entries.length)
-      entries.forEach((entry, i) => {
-        ids.push(entry.target.deploymentId)
-        seqs.push(first + i)
-      })
+      entries.forEach((entry, i) => seqOf.set(entry.target.deploymentId, first + i))
     }
+    const ids = [...seqOf.keys()]
     await tx`
       UPDATE deployments AS d SET change_seq = u.seq, change_count = d.event_count
-      FROM unnest(${tx.array(ids, 'TEXT')}, ${tx.array(seqs, 'INT8')}) AS u(id, seq) WHERE d.id = u.id`
+      FROM unnest(${tx.array(ids, 'TEXT')}, ${tx.array([...seqOf.values()], 'INT8')}) AS u(id, seq) WHERE d.id = u.id`
     const changes = new Map((await readChanges(tx, ids)).map((change) => [change.deployment.id, change]))
     for (const { target, change } of marked) Object.assign(change, changes.get(target.deploymentId)!)
   }
