@@ -58,7 +58,7 @@ export async function seedDeployment(store: Store, seeded: Seeded, options: { mo
 
 /** An event as an agent's report carries it (src/domain/event.ts parseEventInput). */
 export function eventInput(type: string, timestamp: number, payload: unknown = {}, extra: { job_id?: string; step_id?: string } = {}): EventInput {
-  return parseEventInput({ event_type: type, timestamp: new Date(timestamp / 1000).toISOString(), payload, ...extra })
+  return parseEventInput({ type, timestamp: new Date(timestamp / 1000).toISOString(), payload, ...extra })
 }
 
 /**
