@@ -61,8 +61,8 @@ async function storeSample(tx: Sql, userId: string, id: string, status: AgentSta
       ORDER BY received_at DESC, seq DESC LIMIT 1 OFFSET ${TELEMETRY_KEPT - 1})`
 }
 
-export function createAgentStore(db: PgDb): AgentStore {
-  const sql = db.$client
+/** The agents themselves: upserts, the list, one, a delete. */
+function agentMethods(sql: Sql): Pick<AgentStore, 'touchAgent' | 'registerAgent' | 'listAgents' | 'getAgent' | 'deleteAgent'> {
   return {
     async touchAgent(userId, id, now) {
       const [row] = await sql.unsafe(
@@ -89,9 +89,6 @@ export function createAgentStore(db: PgDb): AgentStore {
       )
       return toAgent(row as Row)
     },
-    async recordTelemetry(userId, id, { status, json }, now) {
-      await transaction(sql, (tx) => storeSample(tx, userId, id, status ?? null, json, now))
-    },
     // Along agents_user_created_idx (user_id, created_at, id), backwards.
     async listAgents(userId, { limit, after }) {
       const rows = after
@@ -111,6 +108,12 @@ export function createAgentStore(db: PgDb): AgentStore {
       const deleted = await sql`DELETE FROM agents WHERE user_id = ${userId} AND id = ${id} RETURNING id`
       return deleted.length > 0
     },
+  }
+}
+
+/** The lost-agent sweep's reads and its mark (docs/operations.md "Lost agents"). */
+function sweepMethods(sql: Sql): Pick<AgentStore, 'listSilentAgents' | 'listAgentLiveDeployments' | 'markAgentLost'> {
+  return {
     // In key order (the primary key), the silent ones tested on the way (docs/operations.md "Lost agents").
     async listSilentAgents(cutoff, after, limit) {
       const rows = await sql`
@@ -132,6 +135,15 @@ export function createAgentStore(db: PgDb): AgentStore {
         WHERE user_id = ${userId} AND id = ${id} AND lost_at IS NULL AND last_seen_at < ${cutoff} RETURNING id`
       return marked.length > 0
     },
+  }
+}
+
+/** Samples: stored with their heartbeat, and read newest first (docs/lists.md "Telemetry"). */
+function telemetryMethods(sql: Sql): Pick<AgentStore, 'recordTelemetry' | 'listTelemetry'> {
+  return {
+    async recordTelemetry(userId, id, { status, json }, now) {
+      await transaction(sql, (tx) => storeSample(tx, userId, id, status ?? null, json, now))
+    },
     // One range of agent_telemetry_agent_idx (user_id, agent_id, received_at, seq), backwards.
     async listTelemetry(userId, id, { limit, after }) {
       const rows = after
@@ -142,4 +154,9 @@ export function createAgentStore(db: PgDb): AgentStore {
       return (rows as Row[]).map(toSample)
     },
   }
+}
+
+export function createAgentStore(db: PgDb): AgentStore {
+  const sql = db.$client
+  return { ...agentMethods(sql), ...sweepMethods(sql), ...telemetryMethods(sql) }
 }

@@ -56,7 +56,7 @@ type Candidate = { webhookId: string; userId: string; seq: number; due: number }
  * sends in flight (counting those picked here), ties to the row due longest (then the lower seq), never a
  * user's past `perUser`; at most `limit`.
  */
-export function pickFairly(candidates: readonly Candidate[], { limit, inFlight, perUser }: Pick<ClaimRoom, 'limit' | 'inFlight' | 'perUser'>): Candidate[] {
+function pickFairly(candidates: readonly Candidate[], { limit, inFlight, perUser }: Pick<ClaimRoom, 'limit' | 'inFlight' | 'perUser'>): Candidate[] {
   const byUser = new Map<string, Candidate[]>()
   for (const c of [...candidates].sort((x, y) => x.due - y.due || x.seq - y.seq)) {
     const list = byUser.get(c.userId)
@@ -160,7 +160,8 @@ async function claim(sql: Sql, seqs: readonly number[], now: number, leaseUntil:
     .sort((a, b) => order.get(a.seq)! - order.get(b.seq)!)
 }
 
-function createStore(sql: Sql): WebhookStore {
+/** The webhooks themselves: the per-user cap, the list, one, a delete. */
+function webhookMethods(sql: Sql): Pick<WebhookStore, 'countWebhooks' | 'insertWebhook' | 'listWebhooks' | 'getWebhook' | 'deleteWebhook'> {
   return {
     async countWebhooks(userId) {
       const [row] = await sql`SELECT count(*) AS n FROM webhooks WHERE user_id = ${userId}`
@@ -196,6 +197,12 @@ function createStore(sql: Sql): WebhookStore {
       const deleted = await sql`DELETE FROM webhooks WHERE id = ${id} AND user_id = ${userId} RETURNING id`
       return deleted.length > 0
     },
+  }
+}
+
+/** The outbox and delivery log: what is written, claimed, attempted and pruned. */
+function deliveryMethods(sql: Sql): Omit<WebhookStore, keyof ReturnType<typeof webhookMethods>> {
+  return {
     // Along webhook_deliveries_hook_idx (webhook_id, seq).
     async listDeliveries(webhookId, beforeSeq, limit) {
       const rows = await sql.unsafe(`SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE webhook_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`, [
@@ -254,5 +261,5 @@ async function ping(tx: Sql, userId: string, webhookId: string, now: number): Pr
 }
 
 export function createWebhookStores(db: PgDb): { outbox: PgAlertOutbox; store: WebhookStore } {
-  return { outbox, store: createStore(db.$client) }
+  return { outbox, store: { ...webhookMethods(db.$client), ...deliveryMethods(db.$client) } }
 }
