@@ -49,8 +49,11 @@ function start(): Promise<Cluster> {
   return Promise.resolve(startPgCluster())
 }
 
-/** A cluster of its own (for tests that stop and start the server), stopped once this process is gone. */
-export function startPgCluster(): Cluster {
+/**
+ * A cluster of its own (for tests that stop and start the server), stopped once this process is gone.
+ * `durable`: fsync on, as a real server runs (the benchmark); otherwise off, for speed.
+ */
+export function startPgCluster({ durable = false }: { durable?: boolean } = {}): Cluster {
   const bin = findPostgresBin()
   if (!bin) throw new Error('PostgreSQL is not installed (no initdb): install Debian\'s postgresql, or set GC_TEST_PG_URL')
   const dir = mkdtempSync(join(tmpdir(), 'gc-pg-'))
@@ -71,7 +74,8 @@ export function startPgCluster(): Cluster {
   const port = 20000 + Math.floor(Math.random() * 20000)
   run('initdb', ['-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C'])
   // fsync off: a test cluster need not survive a power cut, and the suites run several times faster.
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=400 -c shared_buffers=64MB`
+  const safety = durable ? '-c fsync=on -c synchronous_commit=on' : '-c fsync=off -c full_page_writes=off'
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 ${safety} -c max_connections=400 -c shared_buffers=${durable ? '256MB' : '64MB'}`
   const pgStart = () => run('pg_ctl', ['-D', join(dir, 'data'), '-o', options, '-l', join(dir, 'log'), '-w', 'start'], false)
   pgStart()
   const url = (database: string) => `postgres://postgres@127.0.0.1:${port}/${database}`

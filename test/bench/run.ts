@@ -3,7 +3,8 @@
 // It prints figures; it asserts nothing. BENCH_ONLY=hostile skips straight to the hostile input;
 // BENCH_ONLY=ingest runs the single-event and batch rows alone, BENCH_ONLY=reads the reads on a big
 // deployment alone (pages, cursor, filtered total, export: test/bench/queries.ts), BENCH_ONLY=streams the
-// streams (test/bench/streams.ts).
+// streams (test/bench/streams.ts), BENCH_ONLY=postgres the PostgreSQL rows (test/bench/postgres.ts), which
+// every full run ends with when PostgreSQL is installed.
 import autocannon from 'autocannon'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
@@ -12,6 +13,8 @@ import type { Subprocess } from 'bun'
 import { hostileInput } from './hostile'
 import { streamFanOut } from './streams'
 import { cursorTo, filteredTotalAndExport } from './queries'
+import { postgresRows, type SqliteFigures } from './postgres'
+import { postgresAvailable } from '../pg-cluster'
 
 const ROOT = join(import.meta.dir, '../..')
 const BINARY = join(ROOT, 'dist/ground-console')
@@ -99,6 +102,8 @@ async function main() {
   const agentHeaders = { ...asKey, 'x-agent-id': 'sat-bench', 'content-type': 'application/json' }
 
   const only = process.env.BENCH_ONLY
+  /** The SQLite figures the PostgreSQL rows are put beside. */
+  const sqlite: SqliteFigures = {}
   if (!only || only === 'ingest') {
     console.log('single-event reports (after a 3 s warm-up each, the two servers take turns twice; the mean counts)')
     const singleUrl = `${server.url}/api/deployments/${await deployment()}/events`
@@ -122,6 +127,7 @@ async function main() {
     record('ground-console, durable (synchronous=FULL)', `${ours.toFixed(0)} reports/s`, summary(runs.ours))
     record('baseline: Bun.serve + one insert per request (synchronous=NORMAL)', `${theirs.toFixed(0)} reports/s`, summary(runs.baseline))
     record('ratio ground-console / baseline', `${(ours / theirs).toFixed(2)}×`, 'target ≥ 0.8×')
+    sqlite.single = ours
 
     console.log('batch reports (100 events each; after a 3 s warm-up each, the two servers take turns twice)')
     const batchBody = () => JSON.stringify({ events: Array.from({ length: 100 }, uniqueEvent) })
@@ -143,6 +149,7 @@ async function main() {
     record('batch ingestion, durable', `${oursBatch.toFixed(0)} events/s`, `${summary(batchRuns.ours)} (batches/s); target ≥ 150 000`)
     record('baseline: Bun.serve + JSON.parse + one insert per event, one transaction per batch (synchronous=NORMAL)', `${theirsBatch.toFixed(0)} events/s`, `${summary(batchRuns.baseline)} (batches/s)`)
     record('batch ratio ground-console / baseline', `${(oursBatch / theirsBatch).toFixed(2)}×`)
+    sqlite.batch = oursBatch
     record('RSS under load (single and batch)', `${Math.max(...[...runs.ours, ...batchRuns.ours].map((r) => r.peakRss)).toFixed(1)} MB`)
 
   }
@@ -165,6 +172,8 @@ async function main() {
       // in lockstep, so more connections here would measure their own queue, not the server).
       const steady = await load({ url, headers: asKey, duration: Math.min(SECONDS, 5), connections: 1, overallRate: 100 })
       p99s.push(steady.p99)
+      if (name.startsWith('first')) sqlite.firstPageP99 = steady.p99
+      else if (name.startsWith('cursor')) sqlite.cursorPageP99 = steady.p99
       const ratio = p99s.length > 1 ? `p99 ${(steady.p99 / Math.max(p99s[0]!, 1)).toFixed(2)}× the first page's; ` : ''
       record(`GET …/events ${name}, one client at 100 req/s`, `p50 ${steady.p50} ms, p99 ${steady.p99} ms`, `${ratio}${name.startsWith('offset') ? '' : 'target p99 ≤ 10 ms'}`)
       // Saturated: 50 connections as fast as they go; latency here is mostly waiting in line.
@@ -188,6 +197,11 @@ async function main() {
 
   server.proc.kill('SIGTERM')
   await server.proc.exited
+  if (!only || only === 'postgres') {
+    if (postgresAvailable() && !process.env.GC_TEST_PG_URL)
+      await postgresRows({ binary: BINARY, env, admin: ADMIN, seconds: SECONDS, connections: CONNECTIONS, bigEvents: BIG_DEPLOYMENT_EVENTS, start, record, sqlite, uniqueEvent, cursorTo })
+    else console.log('SKIPPED: the PostgreSQL rows — no PostgreSQL binaries here (install Debian’s postgresql)')
+  }
   console.log('\n| measure | figure | note |\n|---|---|---|')
   for (const [what, figure, note] of rows) console.log(`| ${what} | ${figure} | ${note} |`)
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import pkg from '../../package.json'
 import { MIGRATION_JOURNAL, SCHEMA_MIGRATIONS, SCHEMA_VERSION } from '../../src/store/sqlite/db/migrations'
 import { openDatabase } from '../../src/store/sqlite/db/open'
+import { PG_MIGRATION_JOURNAL, PG_SCHEMA_MIGRATIONS, PG_SCHEMA_VERSION } from '../../src/store/postgres/db/migrations'
 import { tempDir } from '../helpers'
 import { ROOT, START_FLAGS, startServer } from './process'
 
@@ -16,11 +17,15 @@ const run = (args: string[], cwd: string) => {
 }
 
 describe('version and schema', () => {
-  test('--version prints the version, then the schema: the latest migration and how many there are', () => {
+  test('--version prints the version, then each backend’s schema: the latest migration and how many there are', () => {
     const dir = tempDir()
     try {
       expect(SCHEMA_VERSION).toBe(MIGRATION_JOURNAL.at(-1)!.tag)
-      expect(run(['--version'], dir.path)).toMatchObject({ code: 0, out: `${pkg.version}\nschema ${SCHEMA_VERSION} (${SCHEMA_MIGRATIONS} migrations)\n` })
+      expect(PG_SCHEMA_VERSION).toBe(PG_MIGRATION_JOURNAL.entries.at(-1)!.tag)
+      expect(run(['--version'], dir.path)).toMatchObject({
+        code: 0,
+        out: `${pkg.version}\nschema ${SCHEMA_VERSION} (${SCHEMA_MIGRATIONS} migrations)\npostgres schema ${PG_SCHEMA_VERSION} (${PG_SCHEMA_MIGRATIONS} migrations)\n`,
+      })
     } finally {
       dir.remove()
     }
