@@ -1,4 +1,8 @@
-// Test harness: a fresh app on its own SQLite file, request builders, and seeding through the real API.
+// Test harness: a fresh app on its own database, request builders, and seeding through the real API.
+// The backend comes from GC_TEST_BACKEND: `sqlite` (the default: a file in a temporary folder) or
+// `postgres` (a fresh database per harness on the throwaway test cluster of test/pg-cluster.ts, or on
+// GC_TEST_PG_URL; dropped at close). `bun run test:postgres` runs the API suites that way
+// (test/run-on-postgres.ts says which, and why the rest are SQLite's alone).
 import { afterEach, beforeEach } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -8,7 +12,11 @@ import { silentLogger, stderrLogger } from '../src/log'
 import type { RateLimitConfig } from '../src/services/rate-limits'
 import { createBus } from '../src/services/bus'
 import { createReports } from '../src/services/reports'
+import { Database } from 'bun:sqlite'
+import { SQL } from 'bun'
 import { createSqliteStore } from '../src/store/sqlite'
+import { createPostgresStore } from '../src/store/postgres'
+import { freshPgDatabase } from './pg-cluster'
 import type { RetentionOptions } from '../src/services/retention'
 import type { AgentLostOptions, OnAgentLost } from '../src/services/agent-lost'
 import type { Store } from '../src/store/types'
@@ -19,6 +27,18 @@ import type { Metrics } from '../src/metrics'
 /** Cheap argon2id settings: tests hash many passwords; production uses Bun's defaults. */
 export const TEST_PASSWORD_OPTIONS = { algorithm: 'argon2id', memoryCost: 4096, timeCost: 1 } as const
 export const PASSWORD = 'correct horse battery'
+
+export type TestBackend = 'sqlite' | 'postgres'
+
+/** The backend every harness of this test process runs on (GC_TEST_BACKEND, default sqlite). */
+export const BACKEND: TestBackend = (() => {
+  const given = process.env.GC_TEST_BACKEND ?? 'sqlite'
+  if (given !== 'sqlite' && given !== 'postgres') throw new Error(`GC_TEST_BACKEND must be sqlite or postgres, not ${JSON.stringify(given)}`)
+  return given
+})()
+/** For `test.skipIf(onPostgres)` on the tests that check SQLite itself (its file, WAL, PRAGMAs, fsyncs). */
+export const onSqlite = BACKEND === 'sqlite'
+export const onPostgres = BACKEND === 'postgres'
 
 export function tempDir(prefix = 'gc-test-'): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix))
@@ -39,21 +59,35 @@ export function fixedClock(startIso = '2026-03-07T12:00:00Z') {
 export type Reply = { status: number; headers: Headers; body: any; text: string }
 type RequestOptions = { body?: unknown; raw?: string; headers?: Record<string, string> }
 
+/** SQLite's store options (durability, fsync hooks…): they mean nothing to PostgreSQL, whose harness ignores them. */
+export type HarnessStoreOptions = Parameters<typeof createSqliteStore>[1]
+
 export type Harness = {
   app: App
   store: Store
-  dbPath: string
+  backend: TestBackend
+  /** A temporary folder of the harness's own, on both backends (where a server keeps files beside its database). */
+  dataDir: string
+  /** The SQLite file. On PostgreSQL there is none: reading it throws (the test is SQLite-only: skipIf(onPostgres)). */
+  readonly dbPath: string
+  /** The PostgreSQL database's URL (created on first use). On SQLite it rejects: there is the file. */
+  databaseUrl(): Promise<string>
   request(method: string, path: string, options?: RequestOptions): Promise<Reply>
-  /** Closes the app and store and opens new ones on the same file, as a server restart does. */
-  restart(store?: Parameters<typeof createSqliteStore>[1]): void
-  close(): void
+  /**
+   * Stops the app and closes the store, and opens new ones on the same database, as a server restart
+   * does. The new app and store are in place when this returns; the promise settles once the old store
+   * has closed (at once on SQLite).
+   */
+  restart(store?: HarnessStoreOptions): Promise<void>
+  /** Stops the app, closes the store and removes the database (file, or PostgreSQL database): await it. */
+  close(): Promise<void>
 }
 
 export function createHarness(
   options: {
     clock?: () => number
     rateLimits?: RateLimitConfig | null
-    store?: Parameters<typeof createSqliteStore>[1]
+    store?: HarnessStoreOptions
     retention?: RetentionOptions
     quotas?: QuotaConfig
     metrics?: Metrics
@@ -62,9 +96,15 @@ export function createHarness(
   } = {},
 ): Harness {
   const dir = tempDir()
-  const dbPath = join(dir.path, 'test.db')
+  const sqlitePath = join(dir.path, 'test.db')
+  // PostgreSQL: one database for the harness's life, made on first use (the store connects lazily) and
+  // kept across restarts; its URL is what a restarted store opens.
+  const database = onPostgres ? freshPgDatabase() : null
+  database?.catch(() => {}) // a cluster that cannot start rejects every store call instead
+  const openStore = (storeOptions: HarnessStoreOptions): Store =>
+    database ? createPostgresStore(() => database.then((db) => db.url), { poolSize: 4 }) : createSqliteStore(sqlitePath, storeOptions)
   const open = (storeOptions = options.store) => {
-    const store = createSqliteStore(dbPath, storeOptions)
+    const store = openStore(storeOptions)
     const app = createApp({
       store,
       clock: options.clock,
@@ -79,30 +119,99 @@ export function createHarness(
     })
     return { store, app }
   }
-  const stop = () => {
-    harness.app.services.replay.stop()
-    harness.app.services.sessions.stop()
-    void harness.app.services.retention.stop()
-    void harness.app.services.webhooks.stop()
-    void harness.app.services.agentLost.stop()
-    harness.app.services.streams.stop()
-    void harness.app.services.reports.stop()
-    harness.store.close()
+  // Synchronous up to the store's close, as before: SQLite's store is closed when stop() returns. On
+  // PostgreSQL the services' stops are awaited before the pool closes, so none is cut off mid-query.
+  const stop = async (): Promise<void> => {
+    const { app, store } = harness
+    app.services.replay.stop()
+    app.services.sessions.stop()
+    const stopping = [app.services.retention.stop(), app.services.webhooks.stop(), app.services.agentLost.stop()]
+    app.services.streams.stop()
+    stopping.push(app.services.reports.stop())
+    if (database) await Promise.allSettled(stopping)
+    await store.close()
   }
   const harness: Harness = {
     ...open(),
-    dbPath,
+    backend: BACKEND,
+    dataDir: dir.path,
+    get dbPath(): string {
+      if (database) throw new Error('h.dbPath: there is no SQLite file on PostgreSQL (mark the test skipIf(onPostgres))')
+      return sqlitePath
+    },
+    databaseUrl: () => (database ? database.then((db) => db.url) : Promise.reject(new Error('h.databaseUrl(): SQLite has a file, h.dbPath'))),
     request: (method, path, opts = {}) => send(harness.app, method, path, opts),
     restart(storeOptions) {
-      stop()
+      const stopped = stop()
       Object.assign(harness, open(storeOptions))
+      return stopped
     },
     close() {
-      stop()
-      dir.remove()
+      const stopped = stop()
+      if (!database) {
+        // SQLite's store closed synchronously above: the folder goes now, as before close() returned a promise.
+        dir.remove()
+        return stopped
+      }
+      return (async () => {
+        try {
+          await stopped
+        } finally {
+          dir.remove()
+          const db = await database.catch(() => null)
+          await db?.drop()
+        }
+      })()
     },
   }
   return harness
+}
+
+/**
+ * Reads (or sets up) the harness's database by hand, on either backend, for what no API shows (rows a sweep
+ * deleted, what is stored rather than served, a row as an older version left it). `text` is SQL both
+ * dialects read the same (tables and columns both schemas share, `?` placeholders, made $1… for
+ * PostgreSQL). PostgreSQL answers bigint columns and counts as strings: compare through Number() or use
+ * countOf.
+ */
+export async function queryDb<T = Record<string, unknown>>(h: Harness, text: string, params: Array<string | number | null> = []): Promise<T[]> {
+  if (h.backend === 'sqlite') {
+    const db = new Database(h.dbPath)
+    try {
+      db.run('PRAGMA busy_timeout = 5000')
+      return db.query(text).all(...params) as T[]
+    } finally {
+      db.close()
+    }
+  }
+  let n = 0
+  const sql = new SQL(await h.databaseUrl(), { max: 1 })
+  try {
+    return [...(await sql.unsafe(text.replace(/\?/g, () => `$${++n}`), params))] as T[]
+  } finally {
+    await sql.close()
+  }
+}
+
+/** The first column of the first row of a query (a count), as a number, on either backend. */
+export async function countOf(h: Harness, text: string, params: Array<string | number | null> = []): Promise<number> {
+  const [row] = await queryDb(h, text, params)
+  return Number(Object.values(row!)[0])
+}
+
+/**
+ * Everything the database holds, as text, to check that a secret is stored nowhere: on SQLite every byte
+ * of the file and its WAL; on PostgreSQL (whose files are the server's) every row of every table.
+ */
+export async function everythingStored(h: Harness): Promise<string> {
+  if (h.backend === 'sqlite') {
+    const read = async (path: string) => ((await Bun.file(path).exists()) ? new TextDecoder().decode(await Bun.file(path).arrayBuffer()) : '')
+    return (await read(h.dbPath)) + (await read(`${h.dbPath}-wal`))
+  }
+  const tables = await queryDb<{ name: string }>(h, "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")
+  if (!tables.some((table) => table.name === 'users')) throw new Error('everythingStored: no users table in the PostgreSQL database')
+  const rows = await Promise.all(tables.map(({ name }) => queryDb(h, `SELECT * FROM "${name}"`)))
+  return JSON.stringify(rows)
 }
 
 export type FixedClock = ReturnType<typeof fixedClock>
@@ -208,6 +317,23 @@ export const event = (type: string, timestamp = '2026-03-07T12:00:00Z', extra: R
   payload: {},
   ...extra,
 })
+
+/**
+ * An error the harness's store calls unavailable (Store.isUnavailable: a 503), for a stand-in store method
+ * to throw: SQLite's "database is locked" (SQLITE_BUSY), or PostgreSQL's lost connection.
+ */
+export function storageBusy(): Error {
+  if (onSqlite) return Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' })
+  return Object.assign(new Error('Connection closed'), { code: 'ERR_POSTGRES_CONNECTION_CLOSED' })
+}
+
+/**
+ * The store with some methods replaced (to observe or break them), on either backend. Not `{ ...store }`:
+ * PostgreSQL's store is a Proxy that makes its methods on demand, and a spread copies none of them.
+ */
+export function overriding(store: Store, overrides: Partial<Store>): Store {
+  return new Proxy(store, { get: (target, name) => (Object.hasOwn(overrides, name) ? overrides[name as keyof Store] : Reflect.get(target, name)) })
+}
 
 /** The reports service over a bare store, for tests that write event groups without an app. */
 export function reportsOf(store: Store) {

@@ -4,7 +4,7 @@
 // and under --agent-lost-policy fail its dispatched and running deployments are failed with a stored reason.
 import { describe, expect, test } from 'bun:test'
 import type { AgentLostOptions } from '../../src/services/agent-lost'
-import { createHarness, createTenant, event, fixedClock, harnessPerTest, type Harness, type Tenant } from '../helpers'
+import { createHarness, createTenant, event, fixedClock, harnessPerTest, queryDb, type Harness, type Tenant } from '../helpers'
 
 const as = (t: Tenant, agentId: string) => ({ ...t.asKey, 'x-agent-id': agentId })
 const userIdOf = async (h: Harness, t: Tenant): Promise<string> => (await h.request('GET', '/api/auth/me', { headers: { cookie: t.cookie } })).body.user.id
@@ -44,14 +44,8 @@ describe('DELETE /api/agents/{id}', () => {
       await h.request('POST', '/api/agent/telemetry', { body: { battery_percent: i }, headers: as(t, 'sat-b') })
     }
     expect((await h.request('DELETE', '/api/agents/sat-a', { headers: { cookie: t.cookie } })).status).toBe(204)
-    const { Database } = await import('bun:sqlite')
-    const db = new Database(h.dbPath, { readonly: true })
-    try {
-      const rows = db.query('SELECT agent_id, count(*) AS n FROM agent_telemetry GROUP BY agent_id').all()
-      expect(rows).toEqual([{ agent_id: 'sat-b', n: 5 }])
-    } finally {
-      db.close()
-    }
+    const rows = await queryDb<{ agent_id: string; n: number | string }>(h, 'SELECT agent_id, count(*) AS n FROM agent_telemetry GROUP BY agent_id')
+    expect(rows.map(({ agent_id, n }) => ({ agent_id, n: Number(n) }))).toEqual([{ agent_id: 'sat-b', n: 5 }])
   })
 
   test('unknown, or another user’s agent of the same name: 404, and the other user’s is untouched', async () => {
@@ -82,7 +76,7 @@ describe('DELETE /api/agents/{id}', () => {
       expect(again.status).toBe(200)
       expect(again.body).toMatchObject({ id: 'sat-25544', satellite_id: null, agent_version: null, registered_at: null, lost_at: null, last_telemetry: null })
     } finally {
-      own.close()
+      await own.close()
     }
   })
 })
@@ -107,7 +101,7 @@ describe('lost agents (--agent-lost-after)', () => {
       expect(await h.app.services.agentLost.sweep()).toEqual({ lost: 0, failedDeployments: 0 })
       expect((await h.request('GET', '/api/agents/sat-25544', { headers: t.asKey })).body.lost_at).toBeNull()
     } finally {
-      h.close()
+      await h.close()
     }
   })
 
@@ -146,7 +140,7 @@ describe('lost agents (--agent-lost-after)', () => {
       await h.request('POST', '/api/agent/telemetry', { body: {}, headers: as(t, 'sat-chatty') })
       for (const id of ['sat-quiet', 'sat-chatty']) expect((await h.request('GET', `/api/agents/${id}`, { headers: t.asKey })).body.lost_at).toBeNull()
     } finally {
-      h.close()
+      await h.close()
     }
   })
 
@@ -160,7 +154,7 @@ describe('lost agents (--agent-lost-after)', () => {
       expect(await sweep()).toEqual({ lost: 1, failedDeployments: 0 })
       expect((await h.request('GET', `/api/deployments/${dep}`, { headers: t.asKey })).body.status).toBe('dispatched')
     } finally {
-      h.close()
+      await h.close()
     }
   })
 
@@ -205,7 +199,7 @@ describe('lost agents (--agent-lost-after)', () => {
       expect((await h.request('POST', `/api/deployments/${running}/events`, { body: event('job.completed', '2026-03-07T13:00:00Z'), headers: t.asAgent })).status).toBe(201)
       expect(await status(running)).toBe('failed')
     } finally {
-      h.close()
+      await h.close()
     }
   })
 
@@ -229,7 +223,7 @@ describe('lost agents (--agent-lost-after)', () => {
       expect(await h.app.services.agentLost.sweep()).toEqual({ lost: 1, failedDeployments: 1 })
       expect(lost).toEqual(['sat-25544'])
     } finally {
-      h.close()
+      await h.close()
     }
   })
 
@@ -254,7 +248,7 @@ describe('lost agents (--agent-lost-after)', () => {
       const page = (await h.request('GET', '/api/agents?limit=500', { headers: t.asKey })).body.agents
       expect(page.every((a: { lost_at: string | null }) => a.lost_at !== null)).toBe(true)
     } finally {
-      h.close()
+      await h.close()
     }
   })
 })
@@ -275,15 +269,12 @@ describe('a lost agent alerts the webhooks that take agent.lost', () => {
       const deliveries = (await h.request('GET', `/api/webhooks/${hook}/deliveries`, { headers: t.asKey })).body.deliveries
       expect(deliveries.map((d: { event: string }) => d.event)).toEqual(['agent.lost'])
       // The body as it is sent (the log shows the attempts, not the body): it names the agent.
-      const { Database } = await import('bun:sqlite')
-      const db = new Database(h.dbPath, { readonly: true })
-      const bodies = db.query('SELECT body FROM webhook_deliveries').all() as { body: string }[]
-      db.close()
+      const bodies = await queryDb<{ body: string }>(h, 'SELECT body FROM webhook_deliveries')
       expect(bodies).toHaveLength(1)
       expect(JSON.parse(bodies[0]!.body)).toMatchObject({ event: 'agent.lost', data: { agent: { id: 'sat-quiet', last_seen_at: '2026-03-07T12:00:00Z', lost_at: '2026-03-07T12:11:00Z' } } })
       expect((await h.request('GET', `/api/webhooks/${otherHook}/deliveries`, { headers: other.asKey })).body.deliveries).toEqual([])
     } finally {
-      h.close()
+      await h.close()
     }
   })
 })
@@ -308,7 +299,7 @@ describe('fail policy against an agent that comes back during the sweep', () => 
       for (const id of ids) expect((await h.request('GET', `/api/deployments/${id}`, { headers: t.asKey })).body.status).toBe('dispatched')
       expect((await h.request('GET', '/api/agents/sat-25544', { headers: t.asKey })).body.lost_at).toBeNull()
     } finally {
-      h.close()
+      await h.close()
     }
   })
 })

@@ -231,7 +231,7 @@ describe('rate limits', () => {
   })
 
   test('when on: upstream values, 429 with Retry-After, nothing stored, refills with time', async () => {
-    h.close()
+    await h.close()
     h = createHarness({ clock, rateLimits: UPSTREAM_RATE_LIMITS })
     t = await createTenant(h)
     expect((await poll()).status).toBe(204)
@@ -281,6 +281,6 @@ test('HEAD /api/agent/workloads is a 404 (after the credential checks) and hands
     expect(poll.status).toBe(200)
     expect(poll.body.deployment_id).toBe(id)
   } finally {
-    h.close()
+    await h.close()
   }
 })

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test'
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { ensureAdmin } from '../../src/bootstrap'
-import { createTenant, harnessPerTest, PASSWORD, type FixedClock, type Harness } from '../helpers'
+import { createTenant, everythingStored, harnessPerTest, onSqlite, PASSWORD, type FixedClock, type Harness } from '../helpers'
 
 let h: Harness
 let clock: FixedClock
@@ -11,6 +11,8 @@ harnessPerTest((harness, fixed) => {
   clock = fixed
 })
 
+/** The database path main hands ensureAdmin (its files go beside it): SQLite's file, or one in the harness's folder on PostgreSQL. */
+const dbPath = () => (onSqlite ? h.dbPath : join(h.dataDir, 'test.db'))
 const login = (email: string, password: string) => h.request('POST', '/api/auth/login', { body: { email, password } })
 
 describe('login', () => {
@@ -44,10 +46,9 @@ describe('login', () => {
     const secret = reply.headers.get('set-cookie')!.split(';')[0]!.split('.')[1]!
     const user = await h.store.getUserByEmail('op@example.test')
     expect(user!.passwordHash).toStartWith('$argon2id$')
-    const raw = new TextDecoder().decode(await Bun.file(h.dbPath).arrayBuffer())
-    const wal = await Bun.file(`${h.dbPath}-wal`).exists() ? new TextDecoder().decode(await Bun.file(`${h.dbPath}-wal`).arrayBuffer()) : ''
-    expect(raw + wal).not.toContain(secret)
-    expect(raw + wal).not.toContain(PASSWORD)
+    const stored = await everythingStored(h) // SQLite: the file and its WAL; PostgreSQL: every row
+    expect(stored).not.toContain(secret)
+    expect(stored).not.toContain(PASSWORD)
   })
 
   test('is rate-limited per (client, email) after 10 failures, with Retry-After (docs/api.md §1)', async () => {
@@ -119,10 +120,10 @@ describe('first-run admin', () => {
   })
 
   test('not on a terminal: the generated password goes to a 0600 file beside the database, replacing a stale one', async () => {
-    const dir = dirname(h.dbPath)
+    const dir = dirname(dbPath())
     const file = join(dir, 'initial-admin-password')
     writeFileSync(file, 'stale\n', { mode: 0o644 })
-    const created = await ensureAdmin(h.store, h.app.services.auth, {}, { terminal: false, dbPath: h.dbPath })
+    const created = await ensureAdmin(h.store, h.app.services.auth, {}, { terminal: false, dbPath: dbPath() })
     expect(created!.passwordFile).toBe(file)
     expect(statSync(file).mode & 0o777).toBe(0o600)
     expect(readFileSync(file, 'utf8')).toBe(`${created!.generatedPassword}\n`)
@@ -130,16 +131,16 @@ describe('first-run admin', () => {
   })
 
   test('on a terminal no file is written (main prints the password)', async () => {
-    const created = await ensureAdmin(h.store, h.app.services.auth, {}, { terminal: true, dbPath: h.dbPath })
+    const created = await ensureAdmin(h.store, h.app.services.auth, {}, { terminal: true, dbPath: dbPath() })
     expect(created!.passwordFile).toBeUndefined()
     expect(created!.generatedPassword).toBeDefined()
-    expect(existsSync(join(dirname(h.dbPath), 'initial-admin-password'))).toBe(false)
+    expect(existsSync(join(dirname(dbPath()), 'initial-admin-password'))).toBe(false)
   })
 
   test('with ADMIN_EMAIL/ADMIN_PASSWORD no file is written', async () => {
-    const configured = await ensureAdmin(h.store, h.app.services.auth, { email: 'root@site.test', password: 'a long password' }, { terminal: false, dbPath: h.dbPath })
+    const configured = await ensureAdmin(h.store, h.app.services.auth, { email: 'root@site.test', password: 'a long password' }, { terminal: false, dbPath: dbPath() })
     expect(configured).toEqual({ email: 'root@site.test', generatedPassword: undefined, passwordFile: undefined })
-    expect(existsSync(join(dirname(h.dbPath), 'initial-admin-password'))).toBe(false)
+    expect(existsSync(join(dirname(dbPath()), 'initial-admin-password'))).toBe(false)
   })
 
   test('otherwise is admin@localhost with a random password that works', async () => {

@@ -170,7 +170,7 @@ describe('batch report', () => {
 
   test('limited to 10 per minute per deployment only when rate limits are on', async () => {
     for (let i = 0; i < 12; i++) expect((await batch([event('step.progress', undefined, { payload: { i } })])).status).toBe(200)
-    h.close()
+    await h.close()
     h = createHarness({ clock: fixedClock(), rateLimits: UPSTREAM_RATE_LIMITS })
     t = await createTenant(h)
     dep = await t.createDeployment('live')

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
 import { Database } from 'bun:sqlite'
-import { createHarness, createTenant, event, fixedClock, type Harness, type Tenant } from '../helpers'
+import { createHarness, createTenant, event, fixedClock, onPostgres, type Harness, type Tenant } from '../helpers'
 
 let h: Harness
 let clock: ReturnType<typeof fixedClock>
@@ -187,7 +187,9 @@ describe('retries and conflicts', () => {
     expect((await list()).body.total).toBe(2)
   })
 
-  test('deleting a user deletes their deployments’ events and no one else’s (a trigger: the events table has no foreign key)', async () => {
+  // SQLite-only: it deletes the user by hand in the file and reads SQLite's own tables (the event_key
+  // join, the event_payloads side table) to check SQLite's trigger; PostgreSQL cascades by foreign key.
+  test.skipIf(onPostgres)('deleting a user deletes their deployments’ events and no one else’s (a trigger: the events table has no foreign key)', async () => {
     const other = await createTenant(h, 'operator', 'sat-2')
     const theirs = await other.createDeployment('live')
     await report(event('job.accepted'))
@@ -227,10 +229,12 @@ describe('retries and conflicts', () => {
   })
 
   test('a deployment dispatched to another agent refuses with 403; its own agent may report', async () => {
-    // Dispatch comes with the agent protocol; here the row is set as a poll would leave it.
-    const sqlite = new Database(h.dbPath)
-    sqlite.run("UPDATE deployments SET status = 'dispatched', agent_id = 'sat-other' WHERE id = ?", [dep])
-    sqlite.close()
+    // Another agent (registered for the plan's satellite) polls, and the deployment is dispatched to it.
+    const other = { ...t.asKey, 'x-agent-id': 'sat-other' }
+    expect((await h.request('POST', '/api/agent/register', { body: { agent_id: 'sat-other', satellite_id: '25544' }, headers: other })).status).toBe(201)
+    const dispatched = await h.request('GET', '/api/agent/workloads', { headers: other })
+    expect([dispatched.status, dispatched.body.deployment_id]).toEqual([200, dep])
+    expect(await deployment()).toMatchObject({ status: 'dispatched', agent_id: 'sat-other' })
     const reply = await report(event('job.accepted'))
     expect(reply.status).toBe(403)
     expect(reply.body.code).toBe('FORBIDDEN')

@@ -7,7 +7,7 @@ import type { GroupRecord } from '../../src/services/report-group'
 import { createReports } from '../../src/services/reports'
 import { silentLogger } from '../../src/log'
 import type { Store } from '../../src/store/types'
-import { createHarness, createTenant, event, send, TEST_PASSWORD_OPTIONS, type Harness } from '../helpers'
+import { createHarness, createTenant, event, overriding, send, TEST_PASSWORD_OPTIONS, type Harness } from '../helpers'
 
 let h: Harness
 beforeEach(() => {
@@ -21,8 +21,7 @@ test('50 concurrent reports are committed in a few group transactions, all ackno
   const groups: number[] = []
   const committed = new Set<string>()
   // Each group's transaction, observed: how many inputs it held, and the events it stored once durable.
-  const store: Store = {
-    ...h.store,
+  const store: Store = overriding(h.store, {
     async writeEventGroup(scope, work, onDurable) {
       const written = await h.store.writeEventGroup(scope, work, onDurable)
       const record = written.value as GroupRecord
@@ -32,7 +31,7 @@ test('50 concurrent reports are committed in a few group transactions, all ackno
       })
       return { ...written, durable }
     },
-  }
+  })
   const app = createApp({ store, log: silentLogger, password: TEST_PASSWORD_OPTIONS })
   const acknowledgedBeforeCommit: number[] = []
   const replies = await Promise.all(
@@ -88,8 +87,7 @@ test('groups take waiting reports round-robin by user within their bounds: a flo
   const [floodUser, quietUser] = [(await h.store.getUserByEmail(flooder.email))!.id, (await h.store.getUserByEmail(quiet.email))!.id]
   const groups: Array<Array<{ user: string; events: number }>> = []
   // Each group's transaction, observed: whose inputs it held (each input looks its deployment up once) and their sizes.
-  const store: Store = {
-    ...h.store,
+  const store: Store = overriding(h.store, {
     async writeEventGroup(scope, work, onDurable) {
       const users: string[] = []
       const written = await h.store.writeEventGroup(scope, (writes) =>
@@ -104,7 +102,7 @@ test('groups take waiting reports round-robin by user within their bounds: a flo
       groups.push((written.value as GroupRecord).outcomes.map((outcome, i) => ({ user: users[i]!, events: outcome.ok ? outcome.results.length : 0 })))
       return written
     },
-  }
+  })
   const ingest = createReports({ store, bus: createBus(), log: silentLogger })
   const input = (userId: string, deploymentId: string, from: number, count: number) => ({
     userId,

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { createTenant, harnessPerTest, PASSWORD, type FixedClock, type Harness } from '../helpers'
+import { createTenant, everythingStored, harnessPerTest, PASSWORD, queryDb, type FixedClock, type Harness } from '../helpers'
 
 let h: Harness
 let clock: FixedClock
@@ -27,9 +27,7 @@ describe('API keys', () => {
     const t = await createTenant(h)
     const hash = new Bun.CryptoHasher('sha256').update(t.key).digest('hex')
     expect(await h.store.getApiKeyByHash(hash)).not.toBeNull()
-    const file = new TextDecoder().decode(await Bun.file(h.dbPath).arrayBuffer())
-    const wal = new TextDecoder().decode(await Bun.file(`${h.dbPath}-wal`).arrayBuffer())
-    expect(file + wal).not.toContain(t.key)
+    expect(await everythingStored(h)).not.toContain(t.key)
   })
 
   test('last_used_at moves when the key is used', async () => {
@@ -123,10 +121,7 @@ describe('API key checks on the hot path', () => {
   test('a key revoked by another process (straight in the database) is refused on the next request', async () => {
     const t = await createTenant(h)
     expect((await h.request('GET', '/api/deployments', { headers: t.asKey })).status).toBe(200)
-    const { Database } = await import('bun:sqlite')
-    const other = new Database(h.dbPath)
-    other.run('UPDATE api_keys SET revoked_at = 1 WHERE id = ?', [t.keyId])
-    other.close()
+    await queryDb(h, 'UPDATE api_keys SET revoked_at = 1 WHERE id = ?', [t.keyId])
     expect((await h.request('GET', '/api/deployments', { headers: t.asKey })).status).toBe(401)
   })
 

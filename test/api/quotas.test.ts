@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { eventSize, EVENT_ROW_BYTES } from '../../src/domain/quota'
 import { makeEventInput } from '../../src/domain/event'
 import { createMetrics } from '../../src/metrics'
-import { createHarness, createTenant, event, fixedClock, type Harness } from '../helpers'
+import { createHarness, createTenant, event, fixedClock, onPostgres, type Harness } from '../helpers'
 
 let h: Harness
 afterEach(() => h?.close())
@@ -118,7 +118,9 @@ describe('--quota-storage-per-user', () => {
     expect(await h.store.storedBytes(await userIdOf(a))).toBe(sizes[2]!)
   })
 
-  test('migration 0006 counts the events stored before it the same way', async () => {
+  // SQLite-only: it runs SQLite's migration 0006 backfill on the SQLite file (PostgreSQL's schema was
+  // born with stored_bytes: there is no older database to backfill).
+  test.skipIf(onPostgres)('migration 0006 counts the events stored before it the same way', async () => {
     h = createHarness()
     const a = await createTenant(h)
     const dep = await a.createDeployment('live')
@@ -150,7 +152,7 @@ describe('GET /api/usage and the account page', () => {
     const plain = await h.request('GET', '/api/usage', { headers: a.asKey })
     expect(plain.body).toEqual({ events: null, storage: { used_bytes: await h.store.storedBytes(await userIdOf(a)), limit_bytes: null } })
     expect(plain.body.storage.used_bytes).toBeGreaterThan(EVENT_ROW_BYTES)
-    h.close()
+    await h.close()
 
     const clock = fixedClock('2026-03-07T12:30:00Z')
     h = createHarness({ clock, quotas: { events: { count: 100, periodMicros: 3600e6 }, storageBytes: 5 * 1024 ** 3 } })

@@ -2,7 +2,7 @@
 // unknown key, a revoked key, the wrong kind of credential, another user's resource. A route added to the
 // app without a row here fails the coverage test at the bottom.
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test'
-import { createHarness, createTenant, event, PASSWORD, type Harness, type Tenant } from '../helpers'
+import { createHarness, createTenant, event, onPostgres, PASSWORD, type Harness, type Tenant } from '../helpers'
 
 type Kind = 'any' | 'agent' | 'session' | 'admin'
 type World = {
@@ -165,6 +165,14 @@ async function call(route: Route, headers: Record<string, string>) {
   await response.body?.cancel().catch(() => {})
   return { status: response.status, body }
 }
+/**
+ * Past every credential check: answered. On PostgreSQL the backup route then refuses by itself (409
+ * CONFLICT: pg_dump is the backup there), which is still past the guard.
+ */
+const expectThrough = (route: Route, reply: { status: number; body: any }) => {
+  if (onPostgres && route.path === '/api/admin/backup') expect([reply.status, reply.body?.code]).toEqual([409, 'CONFLICT'])
+  else expect(reply.status).toBeLessThan(300)
+}
 const expect401 = async (route: Route, headers: Record<string, string>) => {
   const reply = await call(route, headers)
   expect(reply.status).toBe(401)
@@ -241,7 +249,7 @@ for (const route of ROUTES) {
       }
       test('a session from the same origin gets through', async () => {
         const reply = await call(route, { ...session(), origin: 'http://localhost', 'sec-fetch-site': 'same-origin' })
-        expect(reply.status).toBeLessThan(300)
+        expectThrough(route, reply)
       })
       if (route.kind === 'any') {
         test('an API key with a foreign Origin gets through (not an ambient credential)', async () => {
@@ -253,7 +261,7 @@ for (const route of ROUTES) {
     test('the right credential gets through', async () => {
       const headers = route.kind === 'session' || route.kind === 'admin' ? { cookie: w.a.cookie } : route.kind === 'agent' ? w.a.asAgent : { authorization: `Bearer ${w.a.key}` }
       const reply = await call(route, headers)
-      expect(reply.status).toBeLessThan(300)
+      expectThrough(route, reply)
     })
   })
 }

@@ -1,9 +1,8 @@
 // Telemetry samples (docs/api.md §4, docs/lists.md): only the contract's fields are stored, numbers are finite,
 // each agent keeps a bounded number of samples, and the fleet list stays small per page.
-import { Database } from 'bun:sqlite'
 import { beforeEach, describe, expect, test } from 'bun:test'
 import { TELEMETRY_KEPT, TELEMETRY_PRUNE_EVERY } from '../../src/store/types'
-import { createTenant, harnessPerTest, type FixedClock, type Harness, type Tenant } from '../helpers'
+import { countOf, createTenant, harnessPerTest, queryDb, type FixedClock, type Harness, type Tenant } from '../helpers'
 
 let h: Harness
 let clock: FixedClock
@@ -21,16 +20,9 @@ const post = (body: unknown, agentId = 'sat-25544') => h.request('POST', '/api/a
 const postRaw = (raw: string, agentId = 'sat-25544') => h.request('POST', '/api/agent/telemetry', { raw, headers: as(agentId) })
 const fleet = async (query = '') => (await h.request('GET', `/api/agents${query}`, { headers: t.asKey })).body
 
-/** Reads the database as another process would: what is stored, not what is served. */
-function stored<T>(sql: string, ...params: string[]): T[] {
-  const db = new Database(h.dbPath, { readonly: true })
-  try {
-    return db.query(sql).all(...params) as T[]
-  } finally {
-    db.close()
-  }
-}
-const samplesOf = (agentId: string) => stored<{ sample: string }>('SELECT sample FROM agent_telemetry WHERE agent_id = ? ORDER BY seq', agentId).map((r) => r.sample)
+/** Reads the database as another process would: what is stored, not what is served (either backend). */
+const stored = <T>(sql: string, ...params: string[]): Promise<T[]> => queryDb<T>(h, sql, params)
+const samplesOf = async (agentId: string) => (await stored<{ sample: string }>('SELECT sample FROM agent_telemetry WHERE agent_id = ? ORDER BY seq', agentId)).map((r) => r.sample)
 
 const FULL = {
   agent_id: 'sat-25544',
@@ -47,10 +39,10 @@ const FULL = {
 describe('stored fields', () => {
   test('a 900 KB unknown field is answered 200 but stored nowhere: the sample, last_telemetry and the list hold the contract’s fields only', async () => {
     expect((await post({ ...FULL, junk: 'x'.repeat(900 * 1024), nested: { deep: [1, 2, 3] } })).status).toBe(200)
-    const [sample] = samplesOf('sat-25544')
+    const [sample] = await samplesOf('sat-25544')
     expect(JSON.parse(sample!)).toEqual(FULL)
     expect(sample!.length).toBeLessThan(512)
-    const [agent] = stored<{ last_telemetry: string }>('SELECT last_telemetry FROM agents WHERE id = ?', 'sat-25544')
+    const [agent] = await stored<{ last_telemetry: string }>('SELECT last_telemetry FROM agents WHERE id = ?', 'sat-25544')
     expect(agent!.last_telemetry).toBe(sample!)
     expect((await fleet()).agents[0].last_telemetry).toEqual(FULL)
   })
@@ -59,7 +51,7 @@ describe('stored fields', () => {
     await post({ position: { lat: 1, lon: 2, altitude_km: 420, in_eclipse: false, velocity: [7.6, 0, 0], note: 'x'.repeat(10_000) } })
     expect((await fleet()).agents[0].last_telemetry).toEqual({ agent_id: 'sat-25544', timestamp: '2026-03-07T12:00:00Z', position: { lat: 1, lon: 2, altitude_km: 420, in_eclipse: false } })
     await post({ position: null, cpu_percent: null })
-    expect(JSON.parse(samplesOf('sat-25544')[1]!)).toEqual({ agent_id: 'sat-25544', timestamp: '2026-03-07T12:00:00Z', cpu_percent: null, position: null })
+    expect(JSON.parse((await samplesOf('sat-25544'))[1]!)).toEqual({ agent_id: 'sat-25544', timestamp: '2026-03-07T12:00:00Z', cpu_percent: null, position: null })
   })
 
   test.each([
@@ -72,14 +64,12 @@ describe('stored fields', () => {
     const reply = await postRaw(raw)
     expect(reply.status).toBe(400)
     expect(reply.body).toEqual({ error: expect.stringMatching(new RegExp(`^${field.replace('.', '\\.')}: `)), code: 'VALIDATION' })
-    expect(samplesOf('sat-25544')).toEqual([])
+    expect(await samplesOf('sat-25544')).toEqual([])
   })
 
   test('a sample stored before the field rule is served with the contract’s fields only', async () => {
     await post({ status: 'idle' })
-    const db = new Database(h.dbPath)
-    db.run('UPDATE agents SET last_telemetry = ? WHERE id = ?', [JSON.stringify({ ...FULL, junk: 'x'.repeat(100_000), position: { ...FULL.position, extra: 1 }, cpu_percent: 'hot' }), 'sat-25544'])
-    db.close()
+    await queryDb(h, 'UPDATE agents SET last_telemetry = ? WHERE id = ?', [JSON.stringify({ ...FULL, junk: 'x'.repeat(100_000), position: { ...FULL.position, extra: 1 }, cpu_percent: 'hot' }), 'sat-25544'])
     const { cpu_percent: _, ...rest } = FULL
     expect((await fleet()).agents[0].last_telemetry).toEqual(rest)
   })
@@ -87,35 +77,32 @@ describe('stored fields', () => {
 
 describe('samples kept per agent', () => {
   const bound = TELEMETRY_KEPT + TELEMETRY_PRUNE_EVERY - 1
-  const count = (agentId: string) => stored<{ n: number }>('SELECT count(*) AS n FROM agent_telemetry WHERE agent_id = ?', agentId)[0]!.n
+  const count = (agentId: string) => countOf(h, 'SELECT count(*) AS n FROM agent_telemetry WHERE agent_id = ?', [agentId])
 
   test(`many posts at one instant leave at most ${TELEMETRY_KEPT} + ${TELEMETRY_PRUNE_EVERY - 1}: the newest, and other agents' samples untouched`, async () => {
     for (let i = 0; i < 3; i++) expect((await post({ cpu_percent: i }, 'sat-other')).status).toBe(200)
     const total = TELEMETRY_KEPT + 2 * TELEMETRY_PRUNE_EVERY + 17
-    const reader = new Database(h.dbPath, { readonly: true })
-    const counted = reader.query('SELECT count(*) AS n FROM agent_telemetry WHERE agent_id = ?')
     let most = 0
     for (let i = 0; i < total; i++) {
       expect((await post({ cpu_percent: i })).status).toBe(200)
-      most = Math.max(most, (counted.get('sat-25544') as { n: number }).n)
+      most = Math.max(most, await count('sat-25544'))
     }
-    reader.close()
     expect(most).toBe(bound)
-    const kept = samplesOf('sat-25544').map((s) => JSON.parse(s).cpu_percent as number)
+    const kept = (await samplesOf('sat-25544')).map((s) => JSON.parse(s).cpu_percent as number)
     expect(kept.length).toBeGreaterThanOrEqual(TELEMETRY_KEPT)
     expect(kept.length).toBeLessThanOrEqual(bound)
     // The newest ones, in order, without a gap: ties of received_at are broken by arrival.
     expect(kept).toEqual(Array.from({ length: kept.length }, (_, i) => total - kept.length + i))
-    expect(count('sat-other')).toBe(3)
+    expect(await count('sat-other')).toBe(3)
   }, 60_000)
 
   test('after a restart the next sample prunes at once, so restarts cannot add up past the bound', async () => {
     for (let i = 0; i < TELEMETRY_KEPT + TELEMETRY_PRUNE_EVERY; i++) await post({ cpu_percent: i }) // pruned at the 1st, 101st, … 1001st
-    expect(count('sat-25544')).toBe(bound)
+    expect(await count('sat-25544')).toBe(bound)
     h.restart()
     clock.advance(1)
     await post({ cpu_percent: -1 })
-    expect(count('sat-25544')).toBe(TELEMETRY_KEPT)
+    expect(await count('sat-25544')).toBe(TELEMETRY_KEPT)
   }, 60_000)
 })
 

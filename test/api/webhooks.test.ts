@@ -1,13 +1,12 @@
 // Webhooks (docs/api.md §1 "Webhooks"): the routes, the outbox rows written with the status changes they
 // report, the signed deliveries to a real HTTP target, retries with back-off, giving up, and the log's bounds.
-import { Database } from 'bun:sqlite'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'bun:test'
 import { createHmac } from 'node:crypto'
 import { silentLogger } from '../../src/log'
 import { createWebhookSender, DELIVERY_LOG_KEPT_MICROS } from '../../src/services/webhooks'
 import { createMetrics } from '../../src/metrics'
 import { pickFairly } from '../../src/store/sqlite/webhooks'
-import { createHarness, createTenant, event, fixedClock, type FixedClock, type Harness, type Tenant } from '../helpers'
+import { createHarness, createTenant, event, fixedClock, queryDb, type FixedClock, type Harness, type Tenant } from '../helpers'
 
 type Seen = { headers: Headers; body: string }
 /** A target on a real port: answers each request with the status `answer` says (or never, for 0). */
@@ -60,7 +59,7 @@ beforeAll(async () => {
 })
 afterAll(() => {
   target.stop()
-  h.close()
+  return h.close()
 })
 
 const create = (body: unknown, headers: Record<string, string> = a.asKey) => h.request('POST', '/api/webhooks', { body, headers })
@@ -424,14 +423,7 @@ describe('fairness between users (a hanging target delays only its own webhook)'
   })
   afterEach(() => fh.close())
 
-  const userIdOf = (t: Tenant) => {
-    const db = new Database(fh.dbPath, { readonly: true })
-    try {
-      return (db.query('SELECT id FROM users WHERE email = ?').get(t.email) as { id: string }).id
-    } finally {
-      db.close()
-    }
-  }
+  const userIdOf = async (t: Tenant) => (await fh.store.getUserByEmail(t.email))!.id
   const hook = async (t: Tenant, url: string, events = ['deployment.failed']) => {
     const reply = await fh.request('POST', '/api/webhooks', { body: { url, events }, headers: t.asKey })
     expect(reply.status).toBe(201)
@@ -443,7 +435,7 @@ describe('fairness between users (a hanging target delays only its own webhook)'
   test('2 100 alerts pending to A’s hanging target: B’s ping is among the first sends, and delivered', async () => {
     const [ta, tb] = [await createTenant(fh), await createTenant(fh)]
     const stuck = await hook(ta, 'http://a.hang.test/hook')
-    const userA = userIdOf(ta)
+    const userA = await userIdOf(ta)
     // Deployment alerts are never capped nor dropped: all 2 100 are written.
     let written = 0
     for (let i = 0; i < 2100; i++) written += await fh.store.raiseAlert(userA, 'deployment.failed', { i }, fclock())
@@ -537,15 +529,13 @@ describe('fairness between users (a hanging target delays only its own webhook)'
     expect((await ping(tb, id)).status).toBe(404)
     expect((await ping(ta, 'whk-missing')).status).toBe(404)
     // Alerts are never dropped by the cap.
-    expect(await fh.store.raiseAlert(userIdOf(ta), 'deployment.failed', { x: 1 }, fclock())).toBe(1)
+    expect(await fh.store.raiseAlert(await userIdOf(ta), 'deployment.failed', { x: 1 }, fclock())).toBe(1)
     const log = await logOf(ta, id)
     expect(log).toHaveLength(101)
     expect(log[0].event).toBe('deployment.failed')
     // Once the backlog is sent, pings are taken again.
     const s = createWebhookSender({ store: fh.store, clock: fclock, log: silentLogger, fetch: fakeTargets().fetch })
-    const db = new Database(fh.dbPath)
-    db.run("UPDATE webhooks SET url = 'http://a.test/hook'")
-    db.close()
+    await queryDb(fh, "UPDATE webhooks SET url = 'http://a.test/hook'")
     await s.deliverDue()
     expect((await logOf(ta, id)).every((d) => d.state === 'delivered')).toBe(true)
     expect((await ping(ta, id)).status).toBe(202)
@@ -554,22 +544,27 @@ describe('fairness between users (a hanging target delays only its own webhook)'
   test('pruning is never stalled by pending rows, however many and old, at the head of the log', async () => {
     const t = await createTenant(fh)
     const id = await hook(t, 'http://b.test/hook')
-    const userId = userIdOf(t)
-    const db = new Database(fh.dbPath)
-    const insert = db.prepare(`INSERT INTO webhook_deliveries (webhook_id, user_id, event, body, created_at, state, attempts, next_attempt_at)
-      VALUES (?, ?, 'deployment.failed', '{"id":"dlv-old"}', ?, ?, 1, ?)`)
+    const userId = await userIdOf(t)
     const old = fclock()
-    // 6 000 pending rows first (longer than any window of the oldest rows), then 700 delivered and 700 failed.
-    db.transaction(() => {
-      for (let i = 0; i < 6000; i++) insert.run(id, userId, old, 'pending', old + 1e15)
-      for (let i = 0; i < 1400; i++) insert.run(id, userId, old + i, i % 2 ? 'delivered' : 'failed', null)
-    })()
+    // 6 000 pending rows first (longer than any window of the oldest rows), then 700 delivered and 700
+    // failed: written by hand in one statement both SQL dialects read alike.
+    await queryDb(
+      fh,
+      `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 7399)
+       INSERT INTO webhook_deliveries (webhook_id, user_id, event, body, created_at, state, attempts, next_attempt_at)
+       SELECT ?, ?, 'deployment.failed', '{"id":"dlv-old"}',
+         CASE WHEN i < 6000 THEN CAST(? AS BIGINT) ELSE CAST(? AS BIGINT) + (i - 6000) END,
+         CASE WHEN i < 6000 THEN 'pending' WHEN (i - 6000) % 2 = 1 THEN 'delivered' ELSE 'failed' END,
+         1,
+         CASE WHEN i < 6000 THEN CAST(? AS BIGINT) ELSE NULL END
+       FROM n ORDER BY i`,
+      [id, userId, old, old, old + 1e15],
+    )
     fclock.advance(DELIVERY_LOG_KEPT_MICROS / 1e6 + 3600)
     const s = createWebhookSender({ store: fh.store, clock: fclock, log: silentLogger, fetch: fakeTargets().fetch })
     expect(await s.prune()).toBe(1400)
-    const left = db.query('SELECT state, count(*) AS n FROM webhook_deliveries GROUP BY state').all()
-    db.close()
-    expect(left).toEqual([{ state: 'pending', n: 6000 }])
+    const left = await queryDb<{ state: string; n: number | string }>(fh, 'SELECT state, count(*) AS n FROM webhook_deliveries GROUP BY state')
+    expect(left.map(({ state, n }) => ({ state, n: Number(n) }))).toEqual([{ state: 'pending', n: 6000 }])
   }, 30_000)
 })
 

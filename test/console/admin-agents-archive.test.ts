@@ -39,7 +39,7 @@ describe('agents', () => {
       expect(one.text).toContain('title="found lost at 2026-03-07T12:11:00Z"')
       expect(textOf(one.text)).toContain('lost since')
     } finally {
-      h.close()
+      await h.close()
     }
   })
 
@@ -67,7 +67,7 @@ describe('agents', () => {
       // An unknown agent: the API's 404 in words.
       expect((await page(h, '/agents/nobody/delete', cookie)).status).toBe(404)
     } finally {
-      h.close()
+      await h.close()
     }
   })
 })
@@ -104,7 +104,7 @@ describe('archiving', () => {
       expect(textOf((await page(h, `/deployments/${done}?restored=1`, cookie)).text)).toContain('Deployment restored from the archive.')
       expect(rowOf((await page(h, '/', cookie)).text, done)).not.toBeNull()
     } finally {
-      h.close()
+      await h.close()
     }
   })
 
@@ -129,7 +129,7 @@ describe('archiving', () => {
       await postForm(h, `/plans/${t.planId}/unarchive`, { csrf: csrfOf(after.text) }, cookie)
       expect(rowOf((await page(h, '/missions', cookie)).text, t.planId)).not.toBeNull()
     } finally {
-      h.close()
+      await h.close()
     }
   })
 })

@@ -134,7 +134,7 @@ describe('stale agents', () => {
       expect(textOf(reply.text)).toContain('Stale: no request from the agent for more than 5 minutes.')
       expect(textOf(reply.text)).toContain('1 agent on this page is stale.')
     } finally {
-      own.close()
+      await own.close()
     }
   })
 })

@@ -1,6 +1,6 @@
 // Where the console sends a browser whose session is gone, or that it takes for gone.
 import { afterEach, beforeEach, expect, test } from 'bun:test'
-import { createHarness, createTenant, PASSWORD, type Harness, type Tenant } from '../helpers'
+import { createHarness, createTenant, PASSWORD, storageBusy, type Harness, type Tenant } from '../helpers'
 import { consoleLogin, csrfOf, page, postForm } from './kit'
 
 let h: Harness
@@ -53,7 +53,7 @@ test('the API answering 503 (storage unavailable) is an error page in words, not
   const store = h.store as any
   const original = store.getSession
   store.getSession = async () => {
-    throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' })
+    throw storageBusy()
   }
   try {
     expect((await h.request('GET', '/api/auth/me', { headers: { cookie } })).status).toBe(503)

@@ -30,6 +30,6 @@ test('an unbuildable live plan never blocks the queue, whatever keys agents used
     expect(poll.status).toBe(200)
     expect(poll.body.deployment_id).toBe(good)
   } finally {
-    h.close()
+    await h.close()
   }
 })

@@ -39,7 +39,7 @@ describe('review: through the report route', () => {
 
       expect(r2.status).toBe(400)
     } finally {
-      h.close()
+      await h.close()
     }
   })
 })

@@ -27,6 +27,6 @@ test('a poll racing a cancel of an unbuildable deployment still answers 204 or 2
     }
     expect(statuses.filter((s) => s !== 204 && s !== 200)).toEqual([])
   } finally {
-    h.close()
+    await h.close()
   }
 })

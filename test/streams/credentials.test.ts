@@ -3,7 +3,7 @@
 // credential still valid goes on.
 import { afterEach, beforeEach, expect, test } from 'bun:test'
 import { CHUNK_MAX } from '../../src/http/streams'
-import { createHarness, createTenant, fixedClock, PASSWORD, type Harness, type Tenant } from '../helpers'
+import { createHarness, createTenant, fixedClock, PASSWORD, storageBusy, type Harness, type Tenant } from '../helpers'
 import { batch, eventStream, eventsOf, expectArrivals, listStream, payloadI, progress, report, statusOf, until, type Stream } from './kit'
 
 let h: Harness
@@ -123,7 +123,7 @@ test('a credential check that fails (the database did not answer) does not keep 
   let failures = 1
   // Stream a's check, which comes first, fails once; then the database answers again.
   h.store.getSession = async (id) => {
-    if (id === idOf(sessionA) && failures > 0 && failures--) throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' })
+    if (id === idOf(sessionA) && failures > 0 && failures--) throw storageBusy()
     return getSession(id)
   }
   // Both sessions end; b's check must not wait for a's to succeed, and a's is tried again.

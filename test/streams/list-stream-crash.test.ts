@@ -1,7 +1,7 @@
 // GET /api/deployments/stream across a crash (docs/api.md §3.3): an event count moved within the second before
 // its change was recorded still reaches a client that resumes from its last id, with the final count.
 import { afterEach, beforeEach, expect, test } from 'bun:test'
-import { createHarness, createTenant, event, fixedClock, type Harness, type Tenant } from '../helpers'
+import { createHarness, createTenant, event, fixedClock, onPostgres, type Harness, type Tenant } from '../helpers'
 import { deploymentOf, listStream, progress, report } from './kit'
 
 let h: Harness
@@ -16,9 +16,11 @@ afterEach(() => h.close())
  * A kill -9: the store closes before any service can record what it holds (the reports service's count
  * timer and its stop() then fail on the closed store), then a new process opens the file.
  */
-function crashAndRestart() {
-  h.store.close()
-  h.restart()
+async function crashAndRestart() {
+  const closing = h.store.close() // SQLite's is closed when this returns; PostgreSQL's pool once it settles
+  if (onPostgres) await closing
+  const restarted = h.restart()
+  if (onPostgres) await restarted
 }
 
 test('counts committed within the second before a crash get their change at the next start; a resumed stream delivers the final count', async () => {
@@ -28,7 +30,7 @@ test('counts committed within the second before a crash get their change at the 
   for (let i = 0; i < 3; i++) expect((await report(h, t, dep, progress(i))).status).toBe(201)
   // Stored and acknowledged, but the count's change waits for the timer, which never fires.
   expect((await deploymentOf(h, t, dep)).event_count).toBe(4)
-  crashAndRestart()
+  await crashAndRestart()
 
   const resumed = await listStream(h, { ...t.asKey, 'last-event-id': '3' })
   const [m] = await resumed.messages(1)

@@ -1,9 +1,12 @@
 // Regression (found in review): a cancel's status is published several promise hops after the flush it waited for; an event group
 // committed *after* the cancel that shares that flush publishes first. The event stream then sends the late
 // events (stored after the cancel) before `event: status cancelled` and `end`.
+//
+// SQLite-only: the race needs SQLite's shared WAL flush (held through the syncFile hook) between a
+// cancel and a later event group; PostgreSQL has no such flush.
 import { afterEach, beforeEach, expect, test } from 'bun:test'
 import { fdatasyncFile } from '../../src/store/sqlite/durable'
-import { createHarness, createTenant, type Harness, type Tenant } from '../helpers'
+import { createHarness, createTenant, onPostgres, type Harness, type Tenant } from '../helpers'
 import { batch, eventStream, listStream, progress, statusOf } from './kit'
 
 let h: Harness
@@ -24,7 +27,7 @@ beforeEach(async () => {
 })
 afterEach(() => h.close())
 
-test('late events committed after a cancel are streamed before the cancelled status', async () => {
+test.skipIf(onPostgres)('late events committed after a cancel are streamed before the cancelled status', async () => {
   const s = await eventStream(h, dep, t.asKey)
   expect(statusOf(await s.next())).toBe('pending')
   const list = await listStream(h, t.asKey)
@@ -42,8 +45,9 @@ test('late events committed after a cancel are streamed before the cancelled sta
   let groups = 0
   let cancel: Promise<unknown> | null = null
   let cancelCount = -1
-  store.writeEventGroup = (scope: unknown, work: unknown, onDurable: unknown) => {
-    const result = write(scope, work, onDurable)
+  // Every argument passed on (the group's scope, its work, its onDurable callback).
+  store.writeEventGroup = (...args: unknown[]) => {
+    const result = write(...args)
     if (++groups === 2)
       cancel = h.request('POST', `/api/deployments/${dep}/cancel`, { headers: t.asKey }).then(async (r) => {
         cancelCount = (await h.request('GET', `/api/deployments/${dep}`, { headers: t.asKey })).body.event_count

@@ -6,6 +6,8 @@ import { createHarness, createTenant, event, type Harness, type Tenant } from '.
 import { batch, eventStream, listedById, progress, report } from './kit'
 
 let h: Harness
+// The random flush delays are SQLite's (its syncFile hook); on PostgreSQL, which ignores the option, the
+// reports still race each other through real concurrent transactions.
 beforeEach(() => {
   h = createHarness({ store: { syncFile: async (fd) => { await Bun.sleep(Math.random() * 6); return fdatasyncFile(fd) }, onFlushFailure: () => {} } })
 })

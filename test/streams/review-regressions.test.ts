@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, expect, test } from 'bun:test'
 import { STREAMS_PER_USER_MAX } from '../../src/http/streams'
 import { serve } from '../../src/server'
-import { createHarness, createTenant, event, type Harness, type Tenant } from '../helpers'
+import { createHarness, createTenant, event, storageBusy, type Harness, type Tenant } from '../helpers'
 import { eventStream, listStream, progress, report, statusOf } from './kit'
 
 let h: Harness
@@ -46,7 +46,7 @@ test('concurrent opens past the per-user bound', async () => {
 for (const which of ['sessionVersion', 'stillValid'] as const)
   test(`a throwing ${which} while a stream attaches leaks its listener and its slot`, async () => {
     const store = h.store as any
-    const busy = () => { throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' }) }
+    const busy = () => { throw storageBusy() }
     if (which === 'sessionVersion') {
       const real = store.sessionVersion
       store.sessionVersion = async () => { store.sessionVersion = real; busy() }
@@ -87,7 +87,7 @@ test('transient SQLITE_BUSY in the credential check at attach: slots and listene
   store.authVersion = async () => {
     if (armed) {
       armed = false
-      throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' })
+      throw storageBusy()
     }
     return real()
   }
@@ -112,7 +112,7 @@ test('over a socket: a stream that meets SQLITE_BUSY while it opens answers a JS
   const server = serve(h.app, { hostname: '127.0.0.1', port: 0 })
   const store = h.store as any
   const real = store.sessionVersion.bind(store)
-  store.sessionVersion = async () => { store.sessionVersion = real; throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' }) }
+  store.sessionVersion = async () => { store.sessionVersion = real; throw storageBusy() }
   try {
     const r = await fetch(`http://127.0.0.1:${server.port}/api/deployments/${dep}/events/stream`, { headers: t.asKey })
     expect(r.status).toBe(503)

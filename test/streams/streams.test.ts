@@ -290,7 +290,7 @@ describe('who may open it, and from where', () => {
 
 describe('simulated deployments', () => {
   test('a fast replay streams its plan events and ends completed, with or without a terminal plan event', async () => {
-    h.close()
+    await h.close()
     h = createHarness()
     t = await createTenant(h)
     const plain = await h.request('POST', '/api/plans', {
