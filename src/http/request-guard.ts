@@ -82,4 +82,18 @@ export const requestGuard = (pageFor: (request: Request, status: number, message
     }
     const problem = checkQuery(request.url)
     if (problem) return pageFor(request, 400, problem.message) ?? errorResponse(problem)
+    // No stored id or name holds U+0000 (refused on the way in: src/domain/text.ts), and PostgreSQL cannot
+    // even compare a text that does: a path naming one names nothing, on either backend.
+    if (NUL_IN_PATH.test(pathOf(request.url))) {
+      const message = 'not found: no id or name holds U+0000'
+      return pageFor(request, 404, message) ?? json({ error: message, code: 'NOT_FOUND' }, 404)
+    }
   })
+
+const NUL_IN_PATH = /%00/i
+/** The path of a request URL, without its query string. */
+const pathOf = (url: string) => {
+  const start = url.indexOf('/', url.indexOf('//') + 2)
+  const query = url.indexOf('?', start)
+  return query === -1 ? url.slice(start) : url.slice(start, query)
+}

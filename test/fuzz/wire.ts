@@ -4,12 +4,13 @@ import { expect } from 'bun:test'
 import type { App } from '../../src/app'
 import { ERROR_CODES } from '../../src/domain/errors'
 import { NO_DEPLOYMENT_FILTER } from '../../src/store/types'
-import type { Harness, Reply } from '../helpers'
+import { onPostgres, type Harness, type Reply } from '../helpers'
 import { healthOf } from '../../src/routes/health'
 import { SCHEMA_VERSION } from '../../src/store/sqlite/db/migrations'
+import { PG_SCHEMA_VERSION } from '../../src/store/postgres/db/migrations'
 
-/** What an embedded SQLite server answers at GET /healthz. */
-const HEALTH = healthOf(SCHEMA_VERSION)
+/** What the server answers at GET /healthz on the backend the tests run on. */
+const HEALTH = healthOf(onPostgres ? PG_SCHEMA_VERSION : SCHEMA_VERSION)
 
 const encoder = new TextEncoder()
 
