@@ -1,5 +1,6 @@
 // Deployments (docs/api.md §2): made from a plan, listed newest first (filtered and paged, docs/lists.md), read
 // one by one, cancelled.
+import { isCleanText } from '../domain/text'
 import { Elysia, t } from 'elysia'
 import { DEPLOYMENT_MODES, DEPLOYMENT_STATUSES, decideTransition, type DeploymentMode, type DeploymentStatus } from '../domain/deployment'
 import { AppError, invalid, notFound } from '../domain/errors'
@@ -33,7 +34,8 @@ export const deploymentRoutes = (deps: RouteDeps) => {
       async ({ request, principal }) => {
         const raw = parseJson(await readBody(request)) as { plan_id?: unknown }
         const userId = principal.user.id
-        const plan = typeof raw?.plan_id === 'string' ? await store.getPlan(userId, raw.plan_id) : null
+        // An id no row can have (U+0000, a lone surrogate: src/domain/text.ts) is not looked up: not found.
+        const plan = typeof raw?.plan_id === 'string' && isCleanText(raw.plan_id) ? await store.getPlan(userId, raw.plan_id) : null
         // An unknown plan answers 404 before the rest of the body is judged (docs/api.md §0 order).
         if (typeof raw?.plan_id === 'string' && !plan) throw notFound('plan')
         // An archived plan makes no new deployment until it is restored (docs/api.md §5 "Archiving a plan"): 409 before the body's 400.

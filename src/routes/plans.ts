@@ -1,4 +1,5 @@
 // Plans (docs/api.md §5): a mission's planner output for one satellite, from which deployments are made.
+import { isCleanText } from '../domain/text'
 import { Elysia, t } from 'elysia'
 import { notFound } from '../domain/errors'
 import { newId } from '../domain/ids'
@@ -28,7 +29,8 @@ export const planRoutes = ({ store, guard, clock }: RouteDeps) => {
       async ({ request, principal }) => {
         const raw = parseJson(await readBody(request), { exact: true }) as { mission_id?: unknown }
         // An unknown mission answers 404 before the rest of the body is judged (docs/api.md §0 order).
-        if (typeof raw?.mission_id === 'string' && !(await store.getMission(principal.user.id, raw.mission_id))) throw notFound('mission')
+        // An id no row can have (U+0000, a lone surrogate: src/domain/text.ts) is not looked up: not found.
+        if (typeof raw?.mission_id === 'string' && !(isCleanText(raw.mission_id) && (await store.getMission(principal.user.id, raw.mission_id)))) throw notFound('mission')
         const body = validate(NewPlanBody, raw)
         const events = parsePlanData(body.plan_data)
         const plan = {
