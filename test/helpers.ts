@@ -101,10 +101,13 @@ export function createHarness(
   // kept across restarts; its URL is what a restarted store opens.
   const database = onPostgres ? freshPgDatabase() : null
   database?.catch(() => {}) // a cluster that cannot start rejects every store call instead
-  const openStore = (storeOptions: HarnessStoreOptions): Store =>
-    database ? createPostgresStore(() => database.then((db) => db.url), { poolSize: 4 }) : createSqliteStore(sqlitePath, storeOptions)
-  const open = (storeOptions = options.store) => {
-    const store = openStore(storeOptions)
+  // `after`: a restarted PostgreSQL store connects once the old one has closed (and handed back its replays).
+  const openStore = (storeOptions: HarnessStoreOptions, after: Promise<unknown>): Store =>
+    database
+      ? createPostgresStore(() => after.catch(() => {}).then(() => database.then((db) => db.url)), { poolSize: 4 })
+      : createSqliteStore(sqlitePath, storeOptions)
+  const open = (storeOptions = options.store, after: Promise<unknown> = Promise.resolve()) => {
+    const store = openStore(storeOptions, after)
     const app = createApp({
       store,
       clock: options.clock,
@@ -143,7 +146,7 @@ export function createHarness(
     request: (method, path, opts = {}) => send(harness.app, method, path, opts),
     restart(storeOptions) {
       const stopped = stop()
-      Object.assign(harness, open(storeOptions))
+      Object.assign(harness, open(storeOptions, stopped))
       return stopped
     },
     close() {

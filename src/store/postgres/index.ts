@@ -118,6 +118,12 @@ async function openParts(url: string, options: PostgresStoreOptions): Promise<St
       return () => subscription.unlisten()
     },
     async close() {
+      // A node that stops hands its replays back, so that a node (this one restarted, or another) takes them
+      // at once instead of when their leases run out (docs/postgres.md "Replays"). A database that does not
+      // answer keeps them leased: they are taken over when the leases run out, as after a crash.
+      try {
+        await sql`UPDATE deployments SET replay_owner = NULL, replay_lease_until = NULL WHERE replay_owner = ${nodeId} AND replay_active = 1`
+      } catch {}
       await sql.close({ timeout: 5 })
     },
     ...createAccountStore(db),
