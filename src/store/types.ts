@@ -1,6 +1,7 @@
-// The storage interface: what the rest of the server may ask of a database. Routes and services see only
-// this; src/store/sqlite/ implements it on bun:sqlite, and a PostgreSQL backend would implement it again.
-// Methods are async so that a networked backend fits without touching callers.
+// The storage interface: what the rest of the server may ask of a database, one interface per resource with
+// the obligations every backend keeps written on it. Routes and services see only this; src/store/sqlite/
+// implements it on bun:sqlite and src/store/postgres/ on PostgreSQL (docs/postgres.md); src/store/open.ts
+// picks one. Methods are async so that a networked backend fits without touching callers.
 import type { DeploymentMode, DeploymentStatus, StampedField } from '../domain/deployment'
 import type { EventInput } from '../domain/event'
 import type { AuditAction, AuditActor, AuditEntry } from '../domain/audit'
@@ -277,7 +278,13 @@ export type DispatchResult<T> =
 /** Which backend a store is, and the schema it knows (GET /healthz, `--version`, backups). */
 export type StoreSchema = { backend: 'sqlite' | 'postgres'; /** The latest migration's tag. */ version: string; migrations: number }
 
-export interface Store {
+/**
+ * The database as a whole: its health, the versions credential caches compare, counts for GET /metrics, and the
+ * news of other nodes. `authVersion` and `sessionVersion` are moved by the database itself (triggers in each
+ * backend's migrations), not by this code, so a change made by any process — another node, the command line,
+ * sqlite3 or psql — counts.
+ */
+export interface SystemStore {
   readonly schema: StoreSchema
   /** Throws when the database does not answer. */
   ping(): Promise<void>
@@ -298,6 +305,34 @@ export interface Store {
   fileSizes(): { database: number; wal: number }
   /** Closes the database; SQLite's is done when this returns, PostgreSQL's pool once the promise settles. */
   close(): Promise<void>
+  /**
+   * Writes a consistent snapshot of the database, off the event loop, to a new file beside it (mode 0600)
+   * and answers its path: the caller streams it and deletes it. One at a time: a second call while one
+   * runs is refused (CONFLICT).
+   */
+  backup(): Promise<string>
+  /**
+   * Whether an error this store threw means the database cannot take the request now (disk full, locked,
+   * read-only, unreachable), which the API answers 503 UNAVAILABLE, rather than a defect (500).
+   */
+  isUnavailable(error: unknown): boolean
+  /**
+   * Calls `onNews` whenever another node commits what a live stream shows (docs/streams.md "Several
+   * nodes"): events stored, a status moved, a deployment of the owner's list changed. At most a bounded
+   * delay after the commit; a node's own commits are not told. `onRewatched`: the watch was lost (the
+   * connection dropped) and made again, and news may have been missed meanwhile. Answers a function that
+   * stops watching.
+   * SQLite: one server writes the file, so there is nothing to tell.
+   */
+  watchOtherNodes(onNews: (news: NodeNews) => void, onRewatched?: () => void): Promise<() => Promise<void>>
+}
+
+/**
+ * Users, sessions and API keys (docs/api.md §1). Keys and sessions are found by the SHA-256 of their secret, never
+ * by the secret. An email is unique, compared lowercased; a second insert of one is CONFLICT, also when two nodes
+ * insert it at once.
+ */
+export interface AccountStore {
 
   countUsers(): Promise<number>
   /**
@@ -326,33 +361,8 @@ export interface Store {
   getSession(id: string): Promise<Session | null>
   extendSession(id: string, expiresAt: number): Promise<void>
   deleteSession(id: string, audit: AuditEntry | null): Promise<void>
-
-  /** Writes one record on its own: what has no stored change to go with (a failed login, a backup). */
-  recordAudit(entry: AuditEntry): Promise<void>
-  /** A page of the audit log, newest first (GET /api/audit). */
-  listAudit(page: AuditPage): Promise<AuditRecord[]>
-  /** Retention: deletes up to `limit` of the oldest records written before `cutoff`; returns how many. */
-  pruneAudit(cutoff: number, limit: number): Promise<number>
   /** Deletes up to `limit` sessions expired at `now` and returns how many it deleted. */
   deleteExpiredSessions(now: number, limit: number): Promise<number>
-
-  /**
-   * Retention (docs/operations.md): deletes up to `limit` events (and their out-of-row payloads) of one
-   * terminal deployment completed before `cutoff`, in one transaction, keeping its last arrival; its
-   * event_count drops by as many. `deploymentId` null: nothing older is left to prune.
-   */
-  pruneDeploymentEvents(cutoff: number, limit: number): Promise<{ deleted: number; deploymentId: string | null }>
-  /**
-   * Deletes the telemetry samples received before `cutoff` of the next agent after `after` in key order
-   * (null: the first); `next` is that agent, null once every agent was visited.
-   */
-  pruneAgentTelemetry(cutoff: number, after: AgentRef | null): Promise<{ deleted: number; next: AgentRef | null }>
-  /**
-   * Writes a consistent snapshot of the database, off the event loop, to a new file beside it (mode 0600)
-   * and answers its path: the caller streams it and deletes it. One at a time: a second call while one
-   * runs is refused (CONFLICT).
-   */
-  backup(): Promise<string>
 
   insertApiKey(key: ApiKey & { keyHash: string }, audit: AuditEntry | null): Promise<void>
   getApiKeyByHash(keyHash: string): Promise<ApiKey | null>
@@ -360,6 +370,26 @@ export interface Store {
   /** Revokes once (recording `audit` then); a second revoke returns the key as it is. Null when unknown or not the user's. */
   revokeApiKey(userId: string, id: string, now: number, audit: AuditEntry | null): Promise<ApiKey | null>
   touchApiKey(id: string, now: number): Promise<void>
+}
+
+/**
+ * The audit log (docs/api.md §1 "Audit"): records are written by the store method of the action, in its transaction;
+ * `seq` is unique across every process writing the database and orders records of one instant.
+ */
+export interface AuditStore {
+
+  /** Writes one record on its own: what has no stored change to go with (a failed login, a backup). */
+  recordAudit(entry: AuditEntry): Promise<void>
+  /** A page of the audit log, newest first (GET /api/audit). */
+  listAudit(page: AuditPage): Promise<AuditRecord[]>
+  /** Retention: deletes up to `limit` of the oldest records written before `cutoff`; returns how many. */
+  pruneAudit(cutoff: number, limit: number): Promise<number>
+}
+
+/**
+ * Missions and plans (docs/api.md §5). Plan data is text exactly as received.
+ */
+export interface CatalogStore {
 
   insertMission(mission: Mission): Promise<void>
   listMissions(userId: string, page: PageQuery): Promise<Mission[]>
@@ -374,6 +404,15 @@ export interface Store {
    * (docs/api.md §5 "Archiving a plan"); null when unknown or not the user's.
    */
   setPlanArchived(userId: string, id: string, archived: boolean, now: number): Promise<Plan | null>
+}
+
+/**
+ * Deployments (docs/api.md §2) and the owner's change sequence (§3.3): every change of a deployment in its owner's
+ * list takes the owner's next number, strictly increasing in commit order whichever process committed it (SQLite:
+ * one writer at a time; PostgreSQL: a counter row locked until commit). Status moves come from
+ * src/domain/deployment.ts (decideTransition), never from the store's own rules.
+ */
+export interface DeploymentStore {
 
   /** `replayActive`: a simulated deployment inserted already started (see ReplayState). */
   /** `onDurable`, like every write's below: told once the write is durable, in commit order with all the others. */
@@ -403,6 +442,46 @@ export interface Store {
   markDeploymentsChanged(ids: string[], onDurable?: (changes: DeploymentChange[]) => void): Promise<DeploymentChange[]>
   /** Resolves once everything committed so far is durable: what a reader saw may not be on disk yet. */
   whenDurable(): Promise<void>
+  /** What the user's stored events take (src/domain/quota.ts eventSize, summed; docs/operations.md "Quotas"). */
+  storedBytes(userId: string): Promise<number>
+
+  /**
+   * Atomically hands the oldest pending live deployment of this user for one of these satellites to the
+   * agent (status dispatched): two agents polling at once never get the same one. `prepare` builds what
+   * the agent will receive, given the deployment as dispatched, inside the same transaction: if it throws,
+   * nothing is written and the deployment comes back as unbuildable (the caller fails it).
+   */
+  dispatchNext<T>(
+    userId: string,
+    agentId: string,
+    satelliteIds: string[],
+    now: number,
+    prepare: (deployment: Deployment, planData: string) => T,
+    onDurable?: (change: DeploymentChange) => void,
+  ): Promise<DispatchResult<T>>
+
+  /** Replays that still have plan events to store. */
+  listActiveReplays(): Promise<ReplayState[]>
+  /**
+   * The replays this node is to play (docs/postgres.md "Replays"): every active replay whose lease has run
+   * out (its node died or stopped) or that this node holds is leased to this node until `until`, and
+   * returned. A replay created on this node is leased to it at creation. SQLite (one node): every active replay.
+   */
+  leaseReplays(now: number, until: number): Promise<ReplayState[]>
+}
+
+/**
+ * A deployment's events (docs/api.md §3, docs/events.md).
+ * - An event's id derives from its created_at and its seq, keyed by the database's own secret (meta.event_id_secret,
+ *   src/domain/ids.ts createEventIds): the same on every node and after every restart, and the secret travels
+ *   with the data (a backup, a dump). `seq` is unique across every process writing the database.
+ * - Arrival numbers run 1, 2, 3… per deployment without gaps, assigned in commit order (under the write lock on
+ *   SQLite, under the deployment's row lock on PostgreSQL), and are never reused, also after retention.
+ * - List order is (event_timestamp, arrival): ties of one instant follow arrival, never a storage order (rowid).
+ * - The reads that take a deployment id alone (listEventsByArrival, listEvents, countEvents, lastArrival) check
+ *   no owner: the caller has checked the deployment is the user's (getDeployment, getReportTarget) first.
+ */
+export interface EventStore {
 
   /** The state a report is checked against (docs/api.md §3.1), or null when the deployment is unknown or not the user's. */
   getReportTarget(userId: string, deploymentId: string): Promise<ReportState | null>
@@ -439,46 +518,13 @@ export interface Store {
   lastArrival(deploymentId: string): Promise<number>
   /** The deployment's event count, or null when it is unknown or not the user's. */
   getEventCount(userId: string, deploymentId: string): Promise<number | null>
-  /**
-   * Whether an error this store threw means the database cannot take the request now (disk full, locked,
-   * read-only, unreachable), which the API answers 503 UNAVAILABLE, rather than a defect (500).
-   */
-  isUnavailable(error: unknown): boolean
-  /** What the user's stored events take (src/domain/quota.ts eventSize, summed; docs/operations.md "Quotas"). */
-  storedBytes(userId: string): Promise<number>
+}
 
-  /**
-   * Atomically hands the oldest pending live deployment of this user for one of these satellites to the
-   * agent (status dispatched): two agents polling at once never get the same one. `prepare` builds what
-   * the agent will receive, given the deployment as dispatched, inside the same transaction: if it throws,
-   * nothing is written and the deployment comes back as unbuildable (the caller fails it).
-   */
-  dispatchNext<T>(
-    userId: string,
-    agentId: string,
-    satelliteIds: string[],
-    now: number,
-    prepare: (deployment: Deployment, planData: string) => T,
-    onDurable?: (change: DeploymentChange) => void,
-  ): Promise<DispatchResult<T>>
-
-  /** Replays that still have plan events to store. */
-  listActiveReplays(): Promise<ReplayState[]>
-  /**
-   * The replays this node is to play (docs/postgres.md "Replays"): every active replay whose lease has run
-   * out (its node died or stopped) or that this node holds is leased to this node until `until`, and
-   * returned. A replay created on this node is leased to it at creation. SQLite (one node): every active replay.
-   */
-  leaseReplays(now: number, until: number): Promise<ReplayState[]>
-  /**
-   * Calls `onNews` whenever another node commits what a live stream shows (docs/streams.md "Several
-   * nodes"): events stored, a status moved, a deployment of the owner's list changed. At most a bounded
-   * delay after the commit; a node's own commits are not told. `onRewatched`: the watch was lost (the
-   * connection dropped) and made again, and news may have been missed meanwhile. Answers a function that
-   * stops watching.
-   * SQLite: one server writes the file, so there is nothing to tell.
-   */
-  watchOtherNodes(onNews: (news: NodeNews) => void, onRewatched?: () => void): Promise<() => Promise<void>>
+/**
+ * Agents, named by themselves per user (docs/api.md §4), and their telemetry. Two processes meeting a new agent
+ * at once both succeed (an upsert).
+ */
+export interface AgentStore {
 
   /** Creates the agent on its first request and moves last_seen_at. */
   touchAgent(userId: string, agentId: string, now: number): Promise<Agent>
@@ -511,10 +557,15 @@ export interface Store {
   getAgent(userId: string, agentId: string): Promise<Agent | null>
   /** The agent's kept samples, newest first (docs/lists.md "Telemetry"): one range of agent_telemetry_agent_idx. */
   listTelemetry(userId: string, agentId: string, page: TelemetryPage): Promise<TelemetryRow[]>
+}
 
-  // Webhooks (docs/api.md §1 "Webhooks"; src/store/sqlite/webhooks.ts). Deployment alerts are written by
-  // the deployment writes themselves, in the transaction of the status change they report.
-  /** Throws CONFLICT when the user has WEBHOOKS_PER_USER already. */
+/**
+ * Webhooks and their outbox (docs/api.md §1 "Webhooks"). Deployment alerts are written by the deployment writes
+ * themselves, in the transaction of the status change they report. A delivery is claimed by one sender at a time
+ * (leased), whichever process claims it.
+ */
+export interface WebhookStore {
+
   /** How many webhooks the user has (at most WEBHOOKS_PER_USER). */
   countWebhooks(userId: string): Promise<number>
   insertWebhook(webhook: Webhook): Promise<void>
@@ -544,3 +595,32 @@ export interface Store {
   /** Deletes up to `limit` delivered or failed deliveries made before `cutoff`; answers how many. */
   pruneDeliveries(cutoff: number, limit: number): Promise<number>
 }
+
+/**
+ * Retention (docs/operations.md): deletes old rows in small transactions, each keeping what the counts promise.
+ */
+export interface RetentionStore {
+
+  /**
+   * Retention (docs/operations.md): deletes up to `limit` events (and their out-of-row payloads) of one
+   * terminal deployment completed before `cutoff`, in one transaction, keeping its last arrival; its
+   * event_count drops by as many. `deploymentId` null: nothing older is left to prune.
+   */
+  pruneDeploymentEvents(cutoff: number, limit: number): Promise<{ deleted: number; deploymentId: string | null }>
+  /**
+   * Deletes the telemetry samples received before `cutoff` of the next agent after `after` in key order
+   * (null: the first); `next` is that agent, null once every agent was visited.
+   */
+  pruneAgentTelemetry(cutoff: number, after: AgentRef | null): Promise<{ deleted: number; next: AgentRef | null }>
+}
+
+/**
+ * What the rest of the server may ask of a database: every backend implements all of it, and
+ * test/store/conformance/ holds each backend to the same behaviour. Shared obligations:
+ * - Methods that take a user id see only that user's rows: another user's answers as unknown (null, empty, false).
+ * - Newest-first lists are ordered (created_at DESC, id DESC) with ids compared bytewise, so pages never skip or
+ *   repeat a row, on every backend.
+ * - Counters (event seq, arrival numbers, change numbers, audit seq) stay unique and in commit order however many
+ *   processes write the database.
+ */
+export interface Store extends SystemStore, AccountStore, AuditStore, CatalogStore, DeploymentStore, EventStore, AgentStore, WebhookStore, RetentionStore {}
