@@ -1,6 +1,6 @@
 // npm run bench: figures for ingestion and reads against a baseline measured in the same run, on this
 // machine, over 127.0.0.1 only, with bounded durations, then the hostile-input stalls (test/bench/hostile.ts).
-// It prints figures; it asserts nothing. BENCH_ONLY=hostile skips straight to the hostile input;
+// It prints figures; it asserts nothing. BENCH_ONLY (one part, or a comma list) runs parts alone: hostile the hostile input,
 // BENCH_ONLY=ingest runs the single-event and batch rows alone, BENCH_ONLY=reads the reads on a big
 // deployment alone (pages, cursor, filtered total, export: test/bench/queries.ts), BENCH_ONLY=streams the
 // streams (test/bench/streams.ts), BENCH_ONLY=postgres the PostgreSQL rows (test/bench/postgres.ts), which
@@ -101,10 +101,13 @@ async function main() {
   const deployment = async () => ((await (await api(server.url, 'POST', '/api/deployments', { plan_id: plan, mode: 'live' }, asKey)).json()) as { id: string }).id
   const agentHeaders = { ...asKey, 'x-agent-id': 'sat-bench', 'content-type': 'application/json' }
 
-  const only = process.env.BENCH_ONLY
+  // One part, or several separated by commas (BENCH_ONLY=ingest,reads,postgres: the PostgreSQL rows beside
+  // the SQLite figures they are compared with).
+  const parts = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null
+  const wants = (part: string) => parts === null || parts.has(part)
   /** The SQLite figures the PostgreSQL rows are put beside. */
   const sqlite: SqliteFigures = {}
-  if (!only || only === 'ingest') {
+  if (wants('ingest')) {
     console.log('single-event reports (after a 3 s warm-up each, the two servers take turns twice; the mean counts)')
     const singleUrl = `${server.url}/api/deployments/${await deployment()}/events`
     const base = await start([process.execPath, join(ROOT, 'test/bench/baseline.ts'), join(dir, 'baseline.db')], /listening (\d+)/)
@@ -153,7 +156,7 @@ async function main() {
     record('RSS under load (single and batch)', `${Math.max(...[...runs.ours, ...batchRuns.ours].map((r) => r.peakRss)).toFixed(1)} MB`)
 
   }
-  if (!only || only === 'reads') {
+  if (wants('reads')) {
     console.log(`reads on one deployment holding ${BIG_DEPLOYMENT_EVENTS.toLocaleString('en')} events`)
     const big = await deployment()
     const fill = performance.now()
@@ -189,15 +192,15 @@ async function main() {
     record('RSS after the reads', `${rssMb(server.proc.pid).toFixed(1)} MB`)
   }
 
-  if (!only || only === 'streams') await streamFanOut({ url: server.url, pid: server.proc.pid, asKey, agentHeaders, deployment, record })
-  if (!only || only === 'hostile') {
+  if (wants('streams')) await streamFanOut({ url: server.url, pid: server.proc.pid, asKey, agentHeaders, deployment, record })
+  if (wants('hostile')) {
     await hostileInput({ url: server.url, asKey, agentHeaders, missionId: mission, deployment, record })
     record('RSS after the hostile input', `${rssMb(server.proc.pid).toFixed(1)} MB`)
   }
 
   server.proc.kill('SIGTERM')
   await server.proc.exited
-  if (!only || only === 'postgres') {
+  if (wants('postgres')) {
     if (postgresAvailable() && !process.env.GC_TEST_PG_URL)
       await postgresRows({ binary: BINARY, env, admin: ADMIN, seconds: SECONDS, connections: CONNECTIONS, bigEvents: BIG_DEPLOYMENT_EVENTS, start, record, sqlite, uniqueEvent, cursorTo })
     else console.log('SKIPPED: the PostgreSQL rows — no PostgreSQL binaries here (install Debian’s postgresql)')
