@@ -8,6 +8,8 @@ export const DEPLOYMENT_MODES = ['simulated', 'live'] as const
 export type DeploymentMode = (typeof DEPLOYMENT_MODES)[number]
 
 export const TERMINAL_STATUSES: ReadonlySet<DeploymentStatus> = new Set(['completed', 'failed', 'cancelled'])
+/** The statuses in which a deployment is its agent's to carry out: what a lost agent leaves behind (docs/operations.md "Lost agents"). */
+export const HELD_BY_AGENT_STATUSES = ['dispatched', 'running'] as const satisfies readonly DeploymentStatus[]
 export const isTerminal = (status: DeploymentStatus) => TERMINAL_STATUSES.has(status)
 
 /**

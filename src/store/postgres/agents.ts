@@ -4,6 +4,7 @@
 // Each agent keeps only its newest telemetry samples (docs/lists.md "Telemetry"): agents.samples counts
 // the samples received, under the agent row's lock, and every TELEMETRY_PRUNE_EVERY-th prunes the older
 // ones — a count every node shares, where the twin keeps one in memory.
+import { HELD_BY_AGENT_STATUSES } from '../../domain/deployment'
 import type { PgDb } from './db/open'
 import { TELEMETRY_KEPT, TELEMETRY_PRUNE_EVERY, type Agent, type Store, type TelemetryRow } from '../types'
 import type { AgentStatus } from '../../domain/agent'
@@ -124,7 +125,7 @@ function sweepMethods(sql: Sql): Pick<AgentStore, 'listSilentAgents' | 'listAgen
     },
     async listAgentLiveDeployments(userId, id) {
       const rows = await sql`
-        SELECT id FROM deployments WHERE user_id = ${userId} AND agent_id = ${id} AND status IN ('dispatched', 'running')
+        SELECT id FROM deployments WHERE user_id = ${userId} AND agent_id = ${id} AND status = ANY(${sql.array([...HELD_BY_AGENT_STATUSES], 'TEXT')})
         ORDER BY created_at, id`
       return (rows as Row[]).map((row) => row.id as string)
     },

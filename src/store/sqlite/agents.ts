@@ -1,9 +1,13 @@
 // Agents and their telemetry on SQLite. Agents are keyed by (user, agent id): the id is the agent's own.
 // Each agent keeps only its newest telemetry samples (docs/lists.md).
+import { HELD_BY_AGENT_STATUSES } from '../../domain/deployment'
 import type { Statement } from 'bun:sqlite'
 import type { Db } from './db/open'
 import type { DurableCommits } from './durable'
 import { TELEMETRY_KEPT, TELEMETRY_PRUNE_EVERY, type Agent, type Store, type TelemetryRow } from '../types'
+
+/** The statuses a lost agent leaves behind, as the statement reads them. */
+const HELD_JSON = JSON.stringify(HELD_BY_AGENT_STATUSES)
 
 type AgentStore = Pick<
   Store,
@@ -71,7 +75,7 @@ export function createAgentStore(db: Db, durable: DurableCommits): AgentStore {
     // Along deployments_user_idx (the user's deployments): no index leads with agent_id. Run once per agent
     // found lost, under --agent-lost-policy fail only.
     liveDeployments: sqlite.prepare(`SELECT id FROM deployments WHERE user_id = $userId AND agent_id = $id
-      AND status IN ('dispatched', 'running') ORDER BY created_at, id`) as Statement<{ id: string }>,
+      AND status IN (SELECT value FROM json_each($held)) ORDER BY created_at, id`) as Statement<{ id: string }>,
     markLost: sqlite.prepare(`UPDATE agents SET lost_at = $now
       WHERE user_id = $userId AND id = $id AND lost_at IS NULL AND last_seen_at < $cutoff`),
     telemetryFirst: sqlite.prepare(TELEMETRY_PAGE_SQL.first) as Statement<TelemetryRow>,
@@ -130,7 +134,7 @@ export function createAgentStore(db: Db, durable: DurableCommits): AgentStore {
       return q.silent.all({ userId: after?.userId ?? '', id: after?.id ?? '', cutoff, limit })
     },
     async listAgentLiveDeployments(userId, id) {
-      return q.liveDeployments.all({ userId, id }).map((row) => row.id)
+      return q.liveDeployments.all({ userId, id, held: HELD_JSON }).map((row) => row.id)
     },
     async markAgentLost(userId, id, cutoff, now) {
       return (await durable.commit(() => q.markLost.run({ userId, id, cutoff, now }).changes)) > 0
