@@ -58,7 +58,7 @@ beforeAll(async () => {
   target = startTarget()
 })
 afterAll(() => {
-  target.stop()
+  target?.stop() // unset if the setup failed before it: the harness is closed all the same
   return h.close()
 })
 

@@ -9,9 +9,14 @@ import { consoleLogin, csrfOf, page, postForm } from './kit'
 async function world(options: Parameters<typeof createHarness>[0] = {}) {
   const clock = fixedClock()
   const h = createHarness({ clock, ...options })
-  const t = await createTenant(h)
-  const cookie = await consoleLogin(h, t.email, PASSWORD)
-  return { h, clock, t, cookie }
+  try {
+    const t = await createTenant(h)
+    const cookie = await consoleLogin(h, t.email, PASSWORD)
+    return { h, clock, t, cookie }
+  } catch (error) {
+    await h.close() // no caller gets it to close: its database (on PostgreSQL) would outlive the run
+    throw error
+  }
 }
 const as = (t: Tenant, agentId: string) => ({ ...t.asKey, 'x-agent-id': agentId })
 

@@ -30,6 +30,15 @@ export async function login(h: Harness, email: string, password: string): Promis
 export async function createWorld(): Promise<World> {
   const clock = fixedClock()
   const h = createHarness({ clock })
+  try {
+    return await populate(h, clock)
+  } catch (error) {
+    await h.close() // no caller gets it to close: its database (on PostgreSQL) would outlive the run
+    throw error
+  }
+}
+
+async function populate(h: Harness, clock: FixedClock): Promise<World> {
   // A simulated deployment would otherwise start storing its plan's events while a property runs.
   h.app.services.replay.stop()
   const a = await createTenant(h, 'admin')
