@@ -71,9 +71,11 @@ export const adminRoutes = (deps: RouteDeps) => {
       ...documented({
         tag: 'operations',
         summary: 'Download a backup',
-        description: 'A consistent snapshot of the SQLite database, made while the server goes on ingesting (docs/operations.md "Backup and restore").',
+        description:
+          'A consistent snapshot of the SQLite database, made while the server goes on ingesting (docs/operations.md "Backup and restore"). 409 while another backup is being made, and always on PostgreSQL, whose backups are pg_dump\'s (docs/postgres.md "Backups").',
         auth: 'admin',
         changes: true,
+        errors: [409],
         media: { 200: 'application/vnd.sqlite3' },
         response: { 200: Text },
       }),

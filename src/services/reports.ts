@@ -161,23 +161,29 @@ export function createReports({ store, bus, log, metrics }: { store: Store; bus:
     // A group cut short by its bounds leaves reports waiting: once its transaction has committed, only its
     // flush is pending, so the next group may commit at once and share that flush or the next. Otherwise
     // the next group waits for this one's flush, and grows meanwhile: fewer, larger transactions under a
-    // steady stream of single reports.
+    // steady stream of single reports. Never before the commit: on PostgreSQL the call returns before its
+    // transaction has even begun, and groups started at once would race for the same deployment rows,
+    // commit in any order (the one holding another tenant's report behind floods taken after it) and each
+    // hold one of the pool's connections while it waits for those rows.
     const handOver = queues.size > 0
+    let released = false
     const release = () => {
+      if (released) return
+      released = true
       committing = false
       if (queues.size > 0) schedule()
     }
     try {
-      const written = writeGroup(group.map((p) => p.input))
-      // SQLite runs the transaction inside the call: the next group may go as soon as it returns.
+      // SQLite runs the transaction inside the call; PostgreSQL resolves it at COMMIT.
+      const written = await writeGroup(group.map((p) => p.input))
       if (handOver) release()
-      const outcomes = await settle(await written)
+      const outcomes = await settle(written)
       outcomes.forEach((outcome, i) => (outcome.ok ? group[i]!.resolve(outcome.results) : group[i]!.reject(outcome.error)))
     } catch (error) {
       // The whole transaction failed (disk full, locked): nothing of the group was stored.
       for (const p of group) p.reject(error)
     } finally {
-      if (!handOver) release()
+      release()
     }
   }
 

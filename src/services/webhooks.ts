@@ -162,7 +162,12 @@ export function createWebhookSender({ store, clock, log, fetch: send = fetch, ti
     /** Claims and sends what is due, and resolves once those sends are recorded (tests drive it so). */
     async deliverDue() {
       await pump()
-      while (inFlight.size > 0) await Promise.all([...inFlight.values()])
+      // A finished send pumps again (the webhook's next row, say): that claim may still be reading the
+      // store when the last send in flight ends (a round trip on PostgreSQL), so it is waited for too.
+      while (inFlight.size > 0 || pumping) {
+        await Promise.all([...inFlight.values()])
+        if (pumping) await pumping
+      }
     },
     /** Deletes delivered and failed deliveries older than the log keeps (DELIVERY_LOG_KEPT_MICROS). */
     prune,
