@@ -64,14 +64,18 @@ export async function postgresRows(deps: PostgresDeps) {
     const single = () => JSON.stringify(deps.uniqueEvent())
     const batch = () => JSON.stringify({ events: Array.from({ length: 100 }, deps.uniqueEvent) })
 
-    const ingest = async (label: string, urls: string[]) => {
-      const dep = await deployment()
-      const singleUrls = urls.map((u) => `${u}/api/deployments/${dep}/events`)
+    // `shared`: every node's load goes to one deployment (its row lock serialises them: the worst case);
+    // otherwise each node's load goes to a deployment of its own, as many agents on many deployments do.
+    const ingest = async (label: string, urls: string[], shared = true) => {
+      const one = await deployment()
+      const deps = shared ? urls.map(() => one) : await Promise.all(urls.map(() => deployment()))
+      const singleUrls = urls.map((u, i) => `${u}/api/deployments/${deps[i]}/events`)
       await rate(singleUrls, agentHeaders, single, 3, connections)
       const s = await rate(singleUrls, agentHeaders, single, seconds, connections)
       record(`PostgreSQL, ${label}: single-event reports`, `${s.perSecond.toFixed(0)} reports/s`, `p50 ${s.p50} ms, p99 ${s.p99} ms; ${ratio(s.perSecond, deps.sqlite.single)}${s.bad ? `; ${s.bad} non-2xx` : ''}`)
-      const batchDep = await deployment()
-      const batchUrls = urls.map((u) => `${u}/api/deployments/${batchDep}/events/batch`)
+      const batchOne = await deployment()
+      const batchDeps = shared ? urls.map(() => batchOne) : await Promise.all(urls.map(() => deployment()))
+      const batchUrls = urls.map((u, i) => `${u}/api/deployments/${batchDeps[i]}/events/batch`)
       await rate(batchUrls, agentHeaders, batch, 3, connections)
       const b = await rate(batchUrls, agentHeaders, batch, seconds, connections)
       record(`PostgreSQL, ${label}: batches of 100`, `${(b.perSecond * 100).toFixed(0)} events/s`, `p50 ${b.p50} ms, p99 ${b.p99} ms; ${ratio(b.perSecond * 100, deps.sqlite.batch)}${b.bad ? `; ${b.bad} non-2xx` : ''}`)
@@ -79,7 +83,8 @@ export async function postgresRows(deps: PostgresDeps) {
     await ingest('one node', [first.url])
     const second = await deps.start([deps.binary, '--port', '0', '--db', db], listening, deps.env)
     nodes.push(second)
-    await ingest('two nodes, one database (the load split between them)', [first.url, second.url])
+    await ingest('two nodes, one database, one deployment (the load split between them)', [first.url, second.url])
+    await ingest('two nodes, one database, a deployment per node', [first.url, second.url], false)
 
     console.log(`PostgreSQL reads on one deployment holding ${deps.bigEvents.toLocaleString('en')} events`)
     const big = await deployment()
