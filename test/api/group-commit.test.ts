@@ -101,7 +101,7 @@ test('the same event sent concurrently, with or without an Idempotency-Key, is s
     report(event('step.progress', '2026-03-07T12:00:05Z', { payload: { n: 3 } }), t.asAgent),
     report(event('step.progress', '2026-03-07T12:00:05Z', { payload: { n: 3 } }), t.asAgent),
   ])
-  for (const [a, b] of [[replies[0]!, replies[1]!], [replies[2]!, replies[3]!]]) {
+  for (const [a, b] of [[replies[0]!, replies[1]!] as const, [replies[2]!, replies[3]!] as const]) {
     expect([a.status, b.status].sort()).toEqual([200, 201])
     expect(b.body.id).toBe(a.body.id)
   }
