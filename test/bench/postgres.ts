@@ -68,8 +68,8 @@ export async function postgresRows(deps: PostgresDeps) {
     // otherwise each node's load goes to a deployment of its own, as many agents on many deployments do.
     const ingest = async (label: string, urls: string[], shared = true) => {
       const one = await deployment()
-      const deps = shared ? urls.map(() => one) : await Promise.all(urls.map(() => deployment()))
-      const singleUrls = urls.map((u, i) => `${u}/api/deployments/${deps[i]}/events`)
+      const targets = shared ? urls.map(() => one) : await Promise.all(urls.map(() => deployment()))
+      const singleUrls = urls.map((u, i) => `${u}/api/deployments/${targets[i]}/events`)
       await rate(singleUrls, agentHeaders, single, 3, connections)
       const s = await rate(singleUrls, agentHeaders, single, seconds, connections)
       record(`PostgreSQL, ${label}: single-event reports`, `${s.perSecond.toFixed(0)} reports/s`, `p50 ${s.p50} ms, p99 ${s.p99} ms; ${ratio(s.perSecond, deps.sqlite.single)}${s.bad ? `; ${s.bad} non-2xx` : ''}`)
