@@ -73,15 +73,22 @@ export function createBus({ onListenerError }: { onListenerError?: (error: unkno
     subscribeChanges(userId: string, listener: Listener<DeploymentChange | typeof ELSEWHERE>) {
       return subscribe(byUser, userId, listener)
     },
-    /** Tells the deployment's and its owner's listeners that another node committed news for it. */
-    publishElsewhere(userId: string, deploymentId: string) {
+    /** Whether anyone listens to the deployment's news (src/services/node-news.ts reads only for those). */
+    hasDeploymentListeners(deploymentId: string) {
+      return byDeployment.has(deploymentId)
+    },
+    /** Tells the deployment's listeners that another node committed news for it: they read the database. */
+    publishDeploymentElsewhere(userId: string, deploymentId: string) {
       publish(byDeployment, deploymentId, { userId, deploymentId, items: [ELSEWHERE] })
+    },
+    /** Tells the owner's listeners that another node changed one of their deployments: they read the database. */
+    publishChangesElsewhere(userId: string) {
       publish(byUser, userId, ELSEWHERE)
     },
     /** Tells every listener to read the database again: news from other nodes may have been missed. */
     publishElsewhereToAll() {
-      for (const [deploymentId, listeners] of byDeployment) for (const listener of listeners) listener({ userId: '', deploymentId, items: [ELSEWHERE] })
-      for (const listeners of byUser.values()) for (const listener of listeners) listener(ELSEWHERE)
+      for (const deploymentId of [...byDeployment.keys()]) publish(byDeployment, deploymentId, { userId: '', deploymentId, items: [ELSEWHERE] })
+      for (const userId of [...byUser.keys()]) publish(byUser, userId, ELSEWHERE)
     },
     /** Listeners now, for tests and figures. */
     get listenerCount() {

@@ -153,6 +153,8 @@ export function createReplayScheduler({ store, clock, log, failures, reports }: 
   async function renewLeases() {
     if (stopped) return
     const now = clock()
+    // Only these may be dropped below: one created while the renewal runs is not in its answer, yet this node's.
+    const before = new Set(active.keys())
     let held: ReplayState[]
     try {
       held = await store.leaseReplays(now, now + REPLAY_LEASE_MICROS)
@@ -162,7 +164,7 @@ export function createReplayScheduler({ store, clock, log, failures, reports }: 
       return
     }
     const ids = new Set(held.map((state) => state.id))
-    for (const id of active.keys()) if (!ids.has(id)) active.delete(id)
+    for (const id of before) if (!ids.has(id)) active.delete(id)
     for (const state of held) if (!active.has(state.id)) await addSafely(state)
   }
 

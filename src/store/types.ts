@@ -267,8 +267,12 @@ export type StatusCause = { eventId: string; eventType: string; payload: Readonl
 
 /** A deployment at one point of its owner's change sequence: what GET /api/deployments/stream sends. */
 export type DeploymentChange = { seq: number; deployment: Deployment }
-/** What another node committed for a deployment (Store.watchOtherNodes): read it from the store. */
-export type NodeNews = { userId: string; deploymentId: string }
+/**
+ * What another node committed for a deployment (Store.watchOtherNodes): where to read it from the store.
+ * `events`: the arrival numbers it stored (from..to), null when none; `status`: its status moved;
+ * `changed`: it took a number of its owner's change sequence (the list stream).
+ */
+export type NodeNews = { userId: string; deploymentId: string; events: { from: number; to: number } | null; status: boolean; changed: boolean }
 /** A poll's outcome: nothing waits, a deployment was handed out, or the oldest one's workload could not be built. */
 export type DispatchResult<T> =
   | { kind: 'none' }

@@ -161,7 +161,12 @@ async function applyTransition(tx: Sql, id: string, status: DeploymentStatus, st
 /** What the transactions below need: the pool and the store's options. */
 type Ctx = { sql: Sql; options: DeploymentStoreOptions }
 
-const news = (tx: Sql, { options }: Ctx, userId: string, deploymentId: string) => notifyNews(tx, options.nodeId, { userId, deploymentId })
+/** A deployment's status moved, or (`status` false) only its place in its owner's list: the other nodes are told at commit. */
+const news = (tx: Sql, { options }: Ctx, userId: string, deploymentId: string, status = true) =>
+  notifyNews(tx, options.nodeId, [{ userId, deploymentId, events: null, status, changed: true }])
+/** Deployments whose owners' lists changed (their counts), told in one statement. */
+const listNews = (tx: Sql, { options }: Ctx, changes: readonly DeploymentChange[]) =>
+  notifyNews(tx, options.nodeId, changes.map((change) => ({ userId: change.deployment.userId, deploymentId: change.deployment.id, events: null, status: false, changed: true })))
 
 /** The deployments, and their events (events.ts). */
 export function createDeploymentStore(db: PgDb, options: DeploymentStoreOptions): DeploymentStore & ReturnType<typeof createEventStore> {
@@ -183,7 +188,7 @@ async function recoverUnrecordedCounts(ctx: Ctx) {
       a.user_id === b.user_id ? int(a.change_seq) - int(b.change_seq) : a.user_id < b.user_id ? -1 : 1,
     )
     const changes = await markMany(tx, ordered.map((row) => row.id))
-    for (const change of changes) await news(tx, ctx, change.deployment.userId, change.deployment.id)
+    await listNews(tx, ctx, changes)
   })
 }
 
@@ -221,7 +226,7 @@ async function setArchived(ctx: Ctx, userId: string, id: string, archived: boole
     // Archiving keeps an archived_at already set; restoring clears it.
     await tx`UPDATE deployments SET archived_at = CASE WHEN ${archived} THEN coalesce(archived_at, ${now}::int8) ELSE NULL END WHERE id = ${id}`
     const change = await markOne(tx, userId, id)
-    await news(tx, ctx, userId, id)
+    await news(tx, ctx, userId, id, false)
     return { change, moved: true }
   })
 }
@@ -263,7 +268,7 @@ function writeMethods(ctx: Ctx, ready: Promise<void>): WriteMethods {
       const change = await transaction(sql, async (tx) => {
         await insertRow(tx, deployment, options.nodeId, options.replayLeaseMicros)
         const change = await markOne(tx, deployment.userId, deployment.id)
-        await news(tx, ctx, deployment.userId, deployment.id)
+        await news(tx, ctx, deployment.userId, deployment.id, false)
         return change
       })
       onDurable?.(change)
@@ -285,7 +290,7 @@ function writeMethods(ctx: Ctx, ready: Promise<void>): WriteMethods {
       await ready
       const changes = await transaction(sql, async (tx) => {
         const changes = await markMany(tx, ids)
-        for (const change of changes) await news(tx, ctx, change.deployment.userId, change.deployment.id)
+        await listNews(tx, ctx, changes)
         return changes
       })
       onDurable?.(changes)

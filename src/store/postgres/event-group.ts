@@ -337,8 +337,13 @@ export function createEventGroupWriter(sql: Sql, options: DeploymentStoreOptions
     await insertEvents(tx, state.rows)
     await updateTargets(tx, touched)
     await writeAlerts(tx, state.alerts)
-    // Delivered at commit, and only then.
-    for (const t of touched) if (t.created > 0 || t.moved) await notifyNews(tx, options.nodeId, { userId: t.userId, deploymentId: t.deploymentId })
+    // Delivered at commit, and only then: which arrival numbers each deployment got (they run on from its
+    // last one, without a gap, within a group), whether its status moved, whether it took a change number.
+    const marked = new Set<GroupTarget>(state.marked.map((m) => m.target))
+    const news = touched
+      .filter((t) => t.created > 0 || t.moved)
+      .map((t) => ({ userId: t.userId, deploymentId: t.deploymentId, events: t.created > 0 ? { from: t.lastArrival - t.created + 1, to: t.lastArrival } : null, status: t.moved, changed: marked.has(t) }))
+    await notifyNews(tx, options.nodeId, news)
     await assignChanges(tx, state.marked)
   }
 
