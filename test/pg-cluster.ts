@@ -4,11 +4,19 @@
 // `runuser`. GC_TEST_PG_URL points the tests at a server of your own instead. Each test gets a database
 // of its own, copied from one migrated template (CREATE DATABASE … TEMPLATE), so tests never share rows.
 import { spawn, spawnSync } from 'node:child_process'
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { SQL } from 'bun'
 import { openPostgres } from '../src/store/postgres/db/open'
+
+const readLog = (path: string) => {
+  try {
+    return readFileSync(path, 'utf8').split('\n').slice(-15).join('\n')
+  } catch {
+    return '(no log)'
+  }
+}
 
 /** Where the server binaries are: PATH, or Debian's versioned folder. Null when PostgreSQL is not installed. */
 export function findPostgresBin(): string | null {
@@ -71,13 +79,22 @@ export function startPgCluster({ durable = false }: { durable?: boolean } = {}):
     const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' })
     chownSync(dir, Number(id.stdout), Number(gid.stdout))
   }
-  const port = 20000 + Math.floor(Math.random() * 20000)
   run('initdb', ['-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C'])
+  let port = 0
   // fsync off: a test cluster need not survive a power cut, and the suites run several times faster.
   const safety = durable ? '-c fsync=on -c synchronous_commit=on' : '-c fsync=off -c full_page_writes=off'
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 ${safety} -c max_connections=400 -c shared_buffers=${durable ? '256MB' : '64MB'}`
-  const pgStart = () => run('pg_ctl', ['-D', join(dir, 'data'), '-o', options, '-l', join(dir, 'log'), '-w', 'start'], false)
-  pgStart()
+  const options = () => `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 ${safety} -c max_connections=400 -c shared_buffers=${durable ? '256MB' : '64MB'}`
+  const pgStart = () => run('pg_ctl', ['-D', join(dir, 'data'), '-o', options(), '-l', join(dir, 'log'), '-w', 'start'], false)
+  // A random port may be taken (another test process's cluster, anything else): a few tries, each on another.
+  for (let attempt = 1; ; attempt++) {
+    port = 20000 + Math.floor(Math.random() * 20000)
+    try {
+      pgStart()
+      break
+    } catch (error) {
+      if (attempt >= 4) throw new Error(`${(error as Error).message}\n${readLog(join(dir, 'log'))}`)
+    }
+  }
   const url = (database: string) => `postgres://postgres@127.0.0.1:${port}/${database}`
   const stop = () => {
     try {
