@@ -62,14 +62,36 @@ const CHANGES_SQL = `${DEPLOYMENT_FROM}
   WHERE d.user_id = $1 AND d.change_seq > $2::int8 ORDER BY d.change_seq LIMIT $3::int8`
 
 /**
- * The oldest pending live deployment of the user for one of the agent's satellites, locked; one that
- * another poll holds is skipped, so two polls on two nodes never pick the same one. The WHERE repeats
- * deployments_dispatch_idx's predicate (status = 'pending' AND mode = 'live') so that index serves it.
+ * The oldest pending live deployment of the user for one of the agent's satellites, read without a lock
+ * (docs/postgres.md "Dispatch to one agent"). The WHERE repeats deployments_dispatch_idx's predicate
+ * (status = 'pending' AND mode = 'live') so that index serves it.
  */
 const NEXT_PENDING_SQL = `
   SELECT id FROM deployments
   WHERE user_id = $1 AND status = 'pending' AND mode = 'live' AND satellite_id = ANY($2::text[])
-  ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`
+  ORDER BY created_at, id LIMIT 1`
+
+/** How many times a poll picks again when the deployment it waited for was no longer pending once free. */
+const DISPATCH_PICKS = 5
+
+/**
+ * The oldest pending deployment `dispatch` hands out, locked, or null when there is none. The user's polls
+ * take turns (a transaction-scoped advisory lock keyed by the user id), so two polls never wait for the
+ * same row; the row is then locked with FOR UPDATE, waiting if anything else holds it for a moment (an
+ * event group, a cancel, the count timer) instead of skipping it, as SKIP LOCKED would, for a younger one.
+ * If it is no longer pending once free (cancelled meanwhile), the pick runs again.
+ */
+async function lockOldestPending(tx: Sql, userId: string, satelliteIds: string[]): Promise<string | null> {
+  await tx`SELECT pg_advisory_xact_lock(hashtextextended(${userId}, 0))`
+  for (let pick = 0; pick < DISPATCH_PICKS; pick++) {
+    const [next] = await tx.unsafe(NEXT_PENDING_SQL, [userId, satelliteIds])
+    if (!next) return null
+    const id = (next as { id: string }).id
+    const [locked] = await tx`SELECT id FROM deployments WHERE id = ${id} AND status = 'pending' FOR UPDATE`
+    if (locked) return id
+  }
+  return null
+}
 
 const REPLAY_COLUMNS = 'id, user_id, plan_id, status, started_at, speed_multiplier, replay_cursor, replay_active'
 
@@ -234,9 +256,8 @@ async function setArchived(ctx: Ctx, userId: string, id: string, archived: boole
 /** One poll's transaction: picks, builds (`prepare`, whose failure throws Unbuildable out of it: nothing is written), then moves. */
 async function dispatch<T>(ctx: Ctx, userId: string, agentId: string, satelliteIds: string[], now: number, prepare: (d: Deployment, planData: string) => T): Promise<DispatchResult<T>> {
   return transaction(ctx.sql, async (tx): Promise<DispatchResult<T>> => {
-    const [next] = await tx.unsafe(NEXT_PENDING_SQL, [userId, satelliteIds])
-    if (!next) return { kind: 'none' }
-    const id = (next as { id: string }).id
+    const id = await lockOldestPending(tx, userId, satelliteIds)
+    if (id === null) return { kind: 'none' }
     const pending = (await readDeployment(tx, userId, id))!
     const transition = decideTransition(pending, 'dispatch')!
     const deployment = { ...pending, status: transition.to, agentId, dispatchedAt: now }

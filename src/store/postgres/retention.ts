@@ -19,12 +19,8 @@ type RetentionStore = Pick<Store, 'pruneDeploymentEvents' | 'pruneAgentTelemetry
  * last_arrival column is left alone for the same reason.
  */
 async function pruneBatch(tx: Sql, cutoff: number, limit: number): Promise<{ deleted: number; deploymentId: string | null }> {
-  const [target] = await tx`
-    SELECT id FROM deployments
-    WHERE status = ANY(${tx.array([...TERMINAL_STATUSES], 'TEXT')}) AND completed_at < ${cutoff} AND event_count > 1
-    LIMIT 1 FOR NO KEY UPDATE`
-  if (!target) return { deleted: 0, deploymentId: null }
-  const id = target.id as string
+  const id = await lockCandidate(tx, cutoff)
+  if (id === null) return { deleted: 0, deploymentId: null }
   // What each takes, as src/domain/quota.ts eventSize counts it.
   const [gone] = await tx`
     WITH victims AS (
@@ -46,6 +42,30 @@ async function pruneBatch(tx: Sql, cutoff: number, limit: number): Promise<{ del
   await tx`UPDATE deployments SET event_count = event_count - ${deleted}, stored_bytes = greatest(0, stored_bytes - ${int(gone!.bytes)}::int8)
     WHERE id = ${id}`
   return { deleted, deploymentId: id }
+}
+
+/** How many rounds lockCandidate makes before it answers none. */
+const CANDIDATE_ROUNDS = 3
+
+/**
+ * A candidate deployment of pruneBatch, locked, or null once there is none. One no one holds is taken
+ * first (two nodes sweeping at once take different ones); else one that is held is waited for (a writer,
+ * or another node's open, holds rows for a moment: a candidate is never passed over for that). Null is
+ * answered only when a read made after those waits sees no candidate left (one committed while this
+ * waited is picked in the next round), or after a few rounds of losing every candidate to other sweeps.
+ */
+async function lockCandidate(tx: Sql, cutoff: number): Promise<string | null> {
+  const terminal = tx.array([...TERMINAL_STATUSES], 'TEXT')
+  const candidates = () => tx`status = ANY(${terminal}) AND completed_at < ${cutoff} AND event_count > 1`
+  for (let round = 0; round < CANDIDATE_ROUNDS; round++) {
+    const [free] = await tx`SELECT id FROM deployments WHERE ${candidates()} LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED`
+    if (free) return free.id as string
+    const [held] = await tx`SELECT id FROM deployments WHERE ${candidates()} LIMIT 1 FOR NO KEY UPDATE`
+    if (held) return held.id as string
+    const [left] = await tx`SELECT id FROM deployments WHERE ${candidates()} LIMIT 1`
+    if (!left) return null
+  }
+  return null
 }
 
 export function createRetentionStore(db: PgDb): RetentionStore {

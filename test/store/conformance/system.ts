@@ -39,6 +39,36 @@ export function systemCases(backend: Backend) {
       expect(await store.sessionVersion()).not.toBe(before)
     })
 
+    test('a statement that changes nothing moves neither epoch; each real change moves its own', async () => {
+      const { store } = opened
+      const user = await seedUser(store)
+      const admin = await seedUser(store, 'admin')
+      const actor = { at: T0 + 5, actorId: admin.id, actorEmail: admin.email, address: null }
+      await store.insertApiKey({ id: 'key-1', userId: user.id, name: 'k', prefix: 'rs_live_ab', environment: 'live', scope: 'full', createdAt: T0, lastUsedAt: null, revokedAt: null, keyHash: 'h1' }, null)
+      await store.insertSession({ id: 'ses-1', userId: user.id, secretHash: 'x', createdAt: T0, expiresAt: T0 + 1e9 }, null)
+      await store.revokeApiKey(user.id, 'key-1', T0 + 1, null)
+      const versions = async () => ({ auth: await store.authVersion(), session: await store.sessionVersion() })
+      const before = await versions()
+      // None of these changes a row: a key revoked again, unknown keys, an unknown session, nothing expired, a key used.
+      await store.revokeApiKey(user.id, 'key-1', T0 + 2, null)
+      await store.revokeApiKey(user.id, 'no-such-key', T0 + 2, null)
+      await store.revokeApiKey(admin.id, 'key-1', T0 + 2, null)
+      await store.deleteSession('no-such-session', null)
+      expect(await store.deleteExpiredSessions(T0, 100)).toBe(0)
+      await store.touchApiKey('key-1', T0 + 3)
+      await store.updateUser(user.id, { role: 'operator' }, actor)
+      expect(await versions()).toEqual(before)
+      // A user changed moves auth_epoch; a password change that ends the other sessions moves both.
+      await store.updateUser(user.id, { role: 'admin' }, actor)
+      const promoted = await versions()
+      expect(promoted.auth).not.toBe(before.auth)
+      expect(promoted.session).toBe(before.session)
+      await store.updatePasswordHash(user.id, 'hash-2', null, null)
+      const reset = await versions()
+      expect(reset.auth).not.toBe(promoted.auth)
+      expect(reset.session).not.toBe(promoted.session)
+    })
+
     test('countByStatus counts deployments by status over every user', async () => {
       const { store } = opened
       const a = await seedPlan(store)

@@ -4,12 +4,14 @@ import journal from '../../../../drizzle/postgres/meta/_journal.json'
 import m0000 from '../../../../drizzle/postgres/0000_init.sql' with { type: 'text' }
 import m0001 from '../../../../drizzle/postgres/0001_meta.sql' with { type: 'text' }
 import m0002 from '../../../../drizzle/postgres/0002_bytewise_ids.sql' with { type: 'text' }
+import m0003 from '../../../../drizzle/postgres/0003_epoch_rows.sql' with { type: 'text' }
 import type { Journal } from '../../migrations-folder'
 
 export const PG_MIGRATION_SQL: Record<string, string> = {
   '0000_init': m0000,
   '0001_meta': m0001,
   '0002_bytewise_ids': m0002,
+  '0003_epoch_rows': m0003,
 }
 
 export const PG_MIGRATION_JOURNAL: Journal = journal

@@ -24,46 +24,57 @@ const MIGRATION_LOCK = 0x67632d6d6967
 
 /** Opens the pool and brings the schema up to date. Throws NewerSchemaError for a database a newer version migrated. */
 export async function openPostgres(url: string, options: PgOptions = {}): Promise<PgDb> {
-  const client = new SQL(url, {
+  await migrateOnce(url, options)
+  const client = connect(url, options, options.poolSize ?? 16, options.statementTimeoutMs ?? 30_000)
+  return drizzle({ client, schema }) as PgDb
+}
+
+/**
+ * A pool whose connections send these runtime parameters: an answered write is a committed one
+ * (synchronous_commit on, whatever the server's default), in UTC, and no statement runs longer than
+ * `statementTimeoutMs` (0: no limit).
+ */
+function connect(url: string, options: PgOptions, max: number, statementTimeoutMs: number): SQL {
+  return new SQL(url, {
     adapter: 'postgres',
-    // At least two: migrations hold one connection for their lock while drizzle's migrator uses another.
-    max: Math.max(2, options.poolSize ?? 16),
+    max,
     connectionTimeout: options.connectTimeoutSeconds ?? 5,
-    // Runtime parameters sent with every new connection: an answered write is a committed one
-    // (synchronous_commit on, whatever the server's default), in UTC, and no statement runs forever.
     connection: {
       synchronous_commit: 'on',
       TimeZone: 'UTC',
-      statement_timeout: options.statementTimeoutMs ?? 30_000,
+      statement_timeout: statementTimeoutMs,
       application_name: 'ground-console',
     },
   })
-  const db = drizzle({ client, schema }) as PgDb
-  try {
-    await migrateOnce(db)
-  } catch (error) {
-    await client.close()
-    throw error
-  }
-  return db
 }
 
 /** A database migrated by a newer version of the server: refused at start instead of being half understood. */
 export class NewerPgSchemaError extends Error {}
 
-async function migrateOnce(db: PgDb) {
-  // A session lock on one reserved connection: a second node waits here until the first has finished.
-  const lock = await db.$client.reserve()
+/**
+ * Migrates on a client of its own, closed once done, whose two connections have no statement timeout: a
+ * second node waits for the lock as long as the first takes to migrate, and a long migration's DDL is
+ * not cut off (the pool's statement_timeout is for requests). The lock is a session lock on one of them;
+ * drizzle's migrator uses the other.
+ */
+async function migrateOnce(url: string, options: PgOptions) {
+  const client = connect(url, options, 2, 0)
   try {
-    await lock`SELECT pg_advisory_lock(${MIGRATION_LOCK})`
+    const db = drizzle({ client, schema }) as PgDb
+    const lock = await client.reserve()
     try {
-      await refuseNewerSchema(db)
-      await withMigrationsFolder(PG_MIGRATION_JOURNAL, PG_MIGRATION_SQL, (migrationsFolder) => migrate(db, { migrationsFolder }))
+      await lock`SELECT pg_advisory_lock(${MIGRATION_LOCK})`
+      try {
+        await refuseNewerSchema(db)
+        await withMigrationsFolder(PG_MIGRATION_JOURNAL, PG_MIGRATION_SQL, (migrationsFolder) => migrate(db, { migrationsFolder }))
+      } finally {
+        await lock`SELECT pg_advisory_unlock(${MIGRATION_LOCK})`
+      }
     } finally {
-      await lock`SELECT pg_advisory_unlock(${MIGRATION_LOCK})`
+      lock.release()
     }
   } finally {
-    lock.release()
+    await client.close()
   }
 }
 
