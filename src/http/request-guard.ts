@@ -84,13 +84,17 @@ export const requestGuard = (pageFor: (request: Request, status: number, message
     if (problem) return pageFor(request, 400, problem.message) ?? errorResponse(problem)
     // No stored id or name holds U+0000 (refused on the way in: src/domain/text.ts), and PostgreSQL cannot
     // even compare a text that does: a path naming one names nothing, on either backend.
-    if (NUL_IN_PATH.test(pathOf(request.url))) {
-      const message = 'not found: no id or name holds U+0000'
+    const path = pathOf(request.url)
+    if (NUL_IN_PATH.test(path)) {
+      // Named as the route would name it ("deployment not found"), from the collection in the path.
+      const noun = RESOURCES[/^\/api\/([a-z]+)\//.exec(path)?.[1] ?? '']
+      const message = noun ? `${noun} not found` : 'not found: no id or name holds U+0000'
       return pageFor(request, 404, message) ?? json({ error: message, code: 'NOT_FOUND' }, 404)
     }
   })
 
 const NUL_IN_PATH = /%00/i
+const RESOURCES: Record<string, string> = { deployments: 'deployment', missions: 'mission', plans: 'plan', keys: 'API key', agents: 'agent', webhooks: 'webhook', users: 'user' }
 /** The path of a request URL, without its query string. */
 const pathOf = (url: string) => {
   const start = url.indexOf('/', url.indexOf('//') + 2)
