@@ -151,3 +151,41 @@ const causeOf = ({ eventId, eventType, payload }: { eventId: string; eventType: 
 export const agentLostData = (agentId: string, lostAt: number, lastSeenAt: number | null = null): Record<string, unknown> => ({
   agent: { id: agentId, lost_at: formatTimestamp(lostAt), last_seen_at: formatNullableTimestamp(lastSeenAt) },
 })
+
+/** A webhook's oldest due delivery, as the sender's claim considers it. */
+export type ClaimCandidate = { webhookId: string; userId: string; seq: number; due: number }
+
+/**
+ * The fair pick among the candidates (one per webhook), the same on every backend: repeatedly the
+ * candidate of the user with the fewest sends in flight (counting those picked here), ties to the row due
+ * longest (then the lower seq), never a user's past `perUser`; at most `limit`.
+ */
+export function pickFairly<C extends ClaimCandidate>(candidates: readonly C[], { limit, inFlight, perUser }: { limit: number; inFlight: ReadonlyMap<string, number>; perUser: number }): C[] {
+  const byUser = new Map<string, C[]>()
+  for (const c of [...candidates].sort((x, y) => x.due - y.due || x.seq - y.seq)) {
+    const list = byUser.get(c.userId)
+    if (list) list.push(c)
+    else byUser.set(c.userId, [c])
+  }
+  const load = new Map<string, number>()
+  for (const userId of byUser.keys()) load.set(userId, inFlight.get(userId) ?? 0)
+  const picked: C[] = []
+  while (picked.length < limit) {
+    let best: C | undefined
+    let bestLoad = Infinity
+    for (const [userId, list] of byUser) {
+      const n = load.get(userId)!
+      const head = list[0]
+      if (!head || n >= perUser) continue
+      if (n < bestLoad || (n === bestLoad && (head.due < best!.due || (head.due === best!.due && head.seq < best!.seq)))) {
+        best = head
+        bestLoad = n
+      }
+    }
+    if (!best) break
+    byUser.get(best.userId)!.shift()
+    load.set(best.userId, bestLoad + 1)
+    picked.push(best)
+  }
+  return picked
+}

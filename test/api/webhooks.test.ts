@@ -5,7 +5,7 @@ import { createHmac } from 'node:crypto'
 import { silentLogger } from '../../src/log'
 import { createWebhookSender, DELIVERY_LOG_KEPT_MICROS } from '../../src/services/webhooks'
 import { createMetrics } from '../../src/metrics'
-import { pickFairly } from '../../src/store/sqlite/webhooks'
+import { pickFairly } from '../../src/domain/webhooks'
 import { createHarness, createTenant, event, fixedClock, queryDb, type FixedClock, type Harness, type Tenant } from '../helpers'
 
 type Seen = { headers: Headers; body: string }

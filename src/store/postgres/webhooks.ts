@@ -11,7 +11,7 @@ import type { PgDb } from './db/open'
 import type { PgAlertOutbox } from './alerts'
 import { AppError } from '../../domain/errors'
 import { newId } from '../../domain/ids'
-import { deliveryBody, deliveryIdOf, PENDING_PINGS_MAX, WEBHOOKS_PER_USER, type AlertEvent, type DeliveryEvent, type DeliveryState } from '../../domain/webhooks'
+import { deliveryBody, deliveryIdOf, pickFairly, PENDING_PINGS_MAX, WEBHOOKS_PER_USER, type AlertEvent, type ClaimCandidate, type DeliveryEvent, type DeliveryState } from '../../domain/webhooks'
 import type { ClaimRoom, DueDelivery, Store, Webhook, WebhookDelivery } from '../types'
 import { int, intOrNull, transaction, type Sql } from './tx'
 
@@ -48,43 +48,6 @@ const toDelivery = (row: Row): WebhookDelivery => ({
   lastError: (row.last_error as string | null) ?? null,
 })
 
-type Candidate = { webhookId: string; userId: string; seq: number; due: number }
-
-/**
- * The fair pick among the candidates (one per webhook), the twin's rule (src/store/sqlite/webhooks.ts
- * pickFairly, which this backend may not import): repeatedly the candidate of the user with the fewest
- * sends in flight (counting those picked here), ties to the row due longest (then the lower seq), never a
- * user's past `perUser`; at most `limit`.
- */
-function pickFairly(candidates: readonly Candidate[], { limit, inFlight, perUser }: Pick<ClaimRoom, 'limit' | 'inFlight' | 'perUser'>): Candidate[] {
-  const byUser = new Map<string, Candidate[]>()
-  for (const c of [...candidates].sort((x, y) => x.due - y.due || x.seq - y.seq)) {
-    const list = byUser.get(c.userId)
-    if (list) list.push(c)
-    else byUser.set(c.userId, [c])
-  }
-  const load = new Map<string, number>()
-  for (const userId of byUser.keys()) load.set(userId, inFlight.get(userId) ?? 0)
-  const picked: Candidate[] = []
-  while (picked.length < limit) {
-    let best: Candidate | undefined
-    let bestLoad = Infinity
-    for (const [userId, list] of byUser) {
-      const n = load.get(userId)!
-      const head = list[0]
-      if (!head || n >= perUser) continue
-      if (n < bestLoad || (n === bestLoad && (head.due < best!.due || (head.due === best!.due && head.seq < best!.seq)))) {
-        best = head
-        bestLoad = n
-      }
-    }
-    if (!best) break
-    byUser.get(best.userId)!.shift()
-    load.set(best.userId, bestLoad + 1)
-    picked.push(best)
-  }
-  return picked
-}
 
 /** Inserts one pending delivery, due now, with `tx`; answers the stored row. */
 async function insertDelivery(tx: Sql, webhookId: string, userId: string, event: DeliveryEvent, data: Record<string, unknown>, now: number): Promise<Row> {
@@ -123,7 +86,7 @@ const outbox: PgAlertOutbox = {
  * the busy ones nor those of users with no slot left: at most WEBHOOKS_PER_USER per user, so bounded by
  * the users, not by any backlog. Read without locks: claim() locks what it picks.
  */
-async function candidates(sql: Sql, now: number, busy: readonly string[], full: readonly string[]): Promise<Candidate[]> {
+async function candidates(sql: Sql, now: number, busy: readonly string[], full: readonly string[]): Promise<ClaimCandidate[]> {
   const rows = (await sql`
     SELECT w.id AS webhook_id, w.user_id, d.seq, d.next_attempt_at AS due FROM webhooks w
     CROSS JOIN LATERAL (SELECT p.seq, p.next_attempt_at FROM webhook_deliveries p

@@ -11,7 +11,7 @@ import type { Statement } from 'bun:sqlite'
 import type { Db } from './db/open'
 import { AppError } from '../../domain/errors'
 import { newId } from '../../domain/ids'
-import { deliveryBody, deliveryIdOf, PENDING_PINGS_MAX, WEBHOOKS_PER_USER, type AlertEvent, type DeliveryEvent } from '../../domain/webhooks'
+import { deliveryBody, deliveryIdOf, pickFairly, PENDING_PINGS_MAX, WEBHOOKS_PER_USER, type AlertEvent, type ClaimCandidate, type DeliveryEvent } from '../../domain/webhooks'
 import type { DeliveryState } from '../../domain/webhooks'
 import type { ClaimRoom, DueDelivery, Store, Webhook, WebhookDelivery } from '../types'
 import type { DurableCommits } from './durable'
@@ -74,42 +74,6 @@ export const WEBHOOK_SQL = {
       SELECT seq FROM webhook_deliveries WHERE state != 'pending' AND created_at < $cutoff LIMIT $limit)`,
 }
 
-type Candidate = { webhookId: string; userId: string; seq: number; due: number }
-
-/**
- * The fair pick among the candidates (one per webhook): repeatedly the candidate of the user with the
- * fewest sends in flight (counting those picked here), ties to the row due longest (then the lower seq),
- * never a user's past `perUser`; at most `limit`.
- */
-export function pickFairly(candidates: readonly Candidate[], { limit, inFlight, perUser }: Pick<ClaimRoom, 'limit' | 'inFlight' | 'perUser'>): Candidate[] {
-  const byUser = new Map<string, Candidate[]>()
-  for (const c of [...candidates].sort((x, y) => x.due - y.due || x.seq - y.seq)) {
-    const list = byUser.get(c.userId)
-    if (list) list.push(c)
-    else byUser.set(c.userId, [c])
-  }
-  const load = new Map<string, number>()
-  for (const userId of byUser.keys()) load.set(userId, inFlight.get(userId) ?? 0)
-  const picked: Candidate[] = []
-  while (picked.length < limit) {
-    let best: Candidate | undefined
-    let bestLoad = Infinity
-    for (const [userId, list] of byUser) {
-      const n = load.get(userId)!
-      const head = list[0]
-      if (!head || n >= perUser) continue
-      if (n < bestLoad || (n === bestLoad && (head.due < best!.due || (head.due === best!.due && head.seq < best!.seq)))) {
-        best = head
-        bestLoad = n
-      }
-    }
-    if (!best) break
-    byUser.get(best.userId)!.shift()
-    load.set(best.userId, bestLoad + 1)
-    picked.push(best)
-  }
-  return picked
-}
 
 export function createWebhookStores(db: Db, durable: DurableCommits): { outbox: AlertOutbox; store: WebhookStore } {
   const sqlite = db.$client
@@ -127,7 +91,7 @@ export function createWebhookStores(db: Db, durable: DurableCommits): { outbox: 
     delivery: sqlite.prepare(`SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE seq = ?`) as Statement<DeliveryRow>,
     deliveries: sqlite.prepare(WEBHOOK_SQL.deliveries) as Statement<DeliveryRow>,
     anyDue: sqlite.prepare(WEBHOOK_SQL.anyDue),
-    candidates: sqlite.prepare(WEBHOOK_SQL.candidates) as Statement<Candidate>,
+    candidates: sqlite.prepare(WEBHOOK_SQL.candidates) as Statement<ClaimCandidate>,
     claimed: sqlite.prepare(WEBHOOK_SQL.claimed) as Statement<DueDelivery>,
     pending: sqlite.prepare(WEBHOOK_SQL.pending) as Statement<{ n: number }>,
     lease: sqlite.prepare(`UPDATE webhook_deliveries SET next_attempt_at = $until WHERE seq = $seq AND state = 'pending'`),
