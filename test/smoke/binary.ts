@@ -3,6 +3,7 @@
 // (written beside the database, since stdout is a pipe here), a key, a deployment, an event reported and
 // listed back, the request-head and query limits (docs/http.md: Bun's header limit is raised inside the
 // binary), and a clean stop.
+// Then the same binary as two nodes on a throwaway PostgreSQL cluster, when PostgreSQL is installed.
 // Run: bun test/smoke/binary.ts dist/ground-console   (also called by test/server/binary.test.ts)
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -10,6 +11,8 @@ import { join, resolve } from 'node:path'
 import { JSON_TYPE, probeHeadLimits } from './http-limits'
 import { healthOf } from '../../src/routes/health'
 import { SCHEMA_VERSION } from '../../src/store/sqlite/db/migrations'
+import { PG_SCHEMA_VERSION } from '../../src/store/postgres/db/migrations'
+import { postgresAvailable, startPgCluster } from '../pg-cluster'
 
 /** What an embedded SQLite server answers at GET /healthz. */
 const HEALTH = healthOf(SCHEMA_VERSION)
@@ -101,10 +104,78 @@ function check(ok: boolean, what: string) {
   if (!ok) throw new Error(`smoke check failed: ${what}`)
 }
 
+/**
+ * The same binary as two nodes on one PostgreSQL database (docs/postgres.md), on a throwaway cluster of this
+ * machine: both migrate (once, under the lock) and answer with the PostgreSQL schema; what one node stores
+ * the other reads; both stop cleanly. Skipped, and said so, without PostgreSQL's binaries.
+ */
+export async function smokeTestBinaryOnPostgres(binaryPath: string, log: (line: string) => void = () => {}) {
+  if (!postgresAvailable() || process.env.GC_TEST_PG_URL) return log('SKIPPED: the binary on PostgreSQL — no PostgreSQL binaries here')
+  const cluster = startPgCluster()
+  const dir = mkdtempSync(join(tmpdir(), 'gc-smoke-pg-'))
+  const nodes: Array<{ proc: ReturnType<typeof Bun.spawn>; url: string }> = []
+  try {
+    await cluster.admin.unsafe('CREATE DATABASE gc_smoke')
+    const db = cluster.url('gc_smoke')
+    const env: Record<string, string | undefined> = { ...process.env, ADMIN_EMAIL: 'ops@station.test', ADMIN_PASSWORD: 'smoke-test-password' }
+    for (const name of ['DATABASE_PATH', 'DATABASE_URL', 'PORT', 'HOST']) delete env[name]
+    // Both at once: the migration lock makes one wait for the other.
+    const start = async () => {
+      const proc = Bun.spawn([resolve(binaryPath), '--port', '0', '--db', db], { cwd: dir, env, stdout: 'pipe', stderr: 'pipe' })
+      let stderr = ''
+      void (async () => {
+        for await (const chunk of proc.stderr) stderr += new TextDecoder().decode(chunk)
+      })()
+      const began = performance.now()
+      let url: string | undefined
+      while (!(url = /"msg":"listening","url":"([^"]+)"/.exec(stderr)?.[1])) {
+        if (proc.exitCode !== null || performance.now() - began > 20_000) throw new Error(`binary on PostgreSQL did not start:\n${stderr}`)
+        await Bun.sleep(5)
+      }
+      nodes.push({ proc, url })
+      return url
+    }
+    const [a, b] = await Promise.all([start(), start()])
+    const health = healthOf(PG_SCHEMA_VERSION)
+    for (const url of [a!, b!]) check((await (await fetch(`${url}/healthz`)).text()) === JSON.stringify(health), `GET /healthz on PostgreSQL answers ${JSON.stringify(health)}`)
+    const post = async (url: string, path: string, body: unknown, headers: Record<string, string>) => {
+      const reply = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
+      check(reply.status < 300, `POST ${path} on PostgreSQL → ${reply.status}`)
+      return { reply, body: (await reply.json()) as Record<string, any> }
+    }
+    const login = await post(a!, '/api/auth/login', { email: 'ops@station.test', password: 'smoke-test-password' }, {})
+    const cookie = login.reply.headers.get('set-cookie')!.split(';')[0]!
+    const asKey = { 'x-api-key': (await post(a!, '/api/keys', { name: 'smoke' }, { cookie })).body.key as string }
+    const mission = (await post(b!, '/api/missions', { name: 'Smoke' }, asKey)).body.id
+    const plan = (await post(a!, '/api/plans', { mission_id: mission, label: 'p', satellite_id: '25544', plan_data: { events: [{ type: 'job.accepted', timestamp_s: 0 }] } }, asKey)).body.id
+    const deployment = (await post(b!, '/api/deployments', { plan_id: plan, mode: 'live' }, asKey)).body.id
+    // Sent as text: a number past float64 is stored and served digit for digit (docs/api.md §0).
+    const reported = await fetch(`${b}/api/deployments/${deployment}/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...asKey, 'x-agent-id': 'sat-25544' },
+      body: '{"type":"job.completed","timestamp":"2026-03-07T12:00:00Z","payload":{"n":1e400}}',
+    })
+    check(reported.status === 201, `POST …/events on PostgreSQL → ${reported.status}`)
+    const created = ((await reported.json()) as { id: string }).id
+    const listed = await (await fetch(`${a}/api/deployments/${deployment}/events`, { headers: asKey })).text()
+    check(listed.includes(created) && listed.includes('"n":1e400'), `an event stored through one node is listed by the other, its payload as sent (${created}: ${listed.slice(0, 300)})`)
+    for (const node of nodes) node.proc.kill('SIGTERM')
+    check((await Promise.all(nodes.map((node) => node.proc.exited))).every((code) => code === 0), 'SIGTERM stops both nodes cleanly (exit 0)')
+    log('binary smoke test on PostgreSQL (two nodes) passed')
+  } finally {
+    for (const node of nodes) if (node.proc.exitCode === null) node.proc.kill('SIGKILL')
+    cluster.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
 if (import.meta.main) {
   const path = process.argv[2] ?? 'dist/ground-console'
-  smokeTestBinary(path, (line) => console.log(line)).catch((error: Error) => {
-    console.error(error.message)
-    process.exit(1)
-  })
+  const say = (line: string) => console.log(line)
+  smokeTestBinary(path, say)
+    .then(() => smokeTestBinaryOnPostgres(path, say))
+    .catch((error: Error) => {
+      console.error(error.message)
+      process.exit(1)
+    })
 }
