@@ -4,33 +4,12 @@
 // keeps state in memory.
 import { userChangeEntries } from '../../domain/audit'
 import { AppError, notFound } from '../../domain/errors'
-import type { ApiKey, Session, Store, User, UserWithPassword } from '../types'
+import type { ApiKey, Session, Store, User, UserWithPassword, AccountStore } from '../types'
 import { writeAudit } from './audit-write'
 import { afterKey, NEWEST_FIRST } from './catalog'
 import type { PgDb } from './db/open'
 import { int, intOrNull, transaction, type Sql } from './tx'
 
-type AccountStore = Pick<
-  Store,
-  | 'countUsers'
-  | 'insertUser'
-  | 'getUserByEmail'
-  | 'getUserById'
-  | 'getPasswordHash'
-  | 'updatePasswordHash'
-  | 'listUsers'
-  | 'updateUser'
-  | 'insertSession'
-  | 'getSession'
-  | 'extendSession'
-  | 'deleteSession'
-  | 'deleteExpiredSessions'
-  | 'insertApiKey'
-  | 'getApiKeyByHash'
-  | 'listApiKeys'
-  | 'revokeApiKey'
-  | 'touchApiKey'
->
 
 type Row = Record<string, unknown>
 

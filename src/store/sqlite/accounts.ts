@@ -6,30 +6,9 @@ import type { Db } from './db/open'
 import type { DurableCommits } from './durable'
 import { apiKeys, sessions, users } from './db/schema'
 import { AppError, notFound } from '../../domain/errors'
-import type { ApiKey, Session, Store, User, UserWithPassword } from '../types'
+import type { ApiKey, Session, Store, User, UserWithPassword, AccountStore } from '../types'
 import { afterKey, newestFirst } from './paging'
 
-type AccountStore = Pick<
-  Store,
-  | 'countUsers'
-  | 'insertUser'
-  | 'getUserByEmail'
-  | 'getUserById'
-  | 'getPasswordHash'
-  | 'updatePasswordHash'
-  | 'listUsers'
-  | 'updateUser'
-  | 'insertSession'
-  | 'getSession'
-  | 'extendSession'
-  | 'deleteSession'
-  | 'deleteExpiredSessions'
-  | 'insertApiKey'
-  | 'getApiKeyByHash'
-  | 'listApiKeys'
-  | 'revokeApiKey'
-  | 'touchApiKey'
->
 
 const userColumns = { id: users.id, email: users.email, name: users.name, role: users.role, createdAt: users.createdAt, disabledAt: users.disabledAt }
 const keyColumns = {
