@@ -4,16 +4,13 @@
 // Each agent keeps only its newest telemetry samples (docs/lists.md "Telemetry"): agents.samples counts
 // the samples received, under the agent row's lock, and every TELEMETRY_PRUNE_EVERY-th prunes the older
 // ones — a count every node shares, where the twin keeps one in memory.
+import type { AgentStore } from '../types'
 import { HELD_BY_AGENT_STATUSES } from '../../domain/deployment'
 import type { PgDb } from './db/open'
 import { TELEMETRY_KEPT, TELEMETRY_PRUNE_EVERY, type Agent, type Store, type TelemetryRow } from '../types'
 import type { AgentStatus } from '../../domain/agent'
 import { int, intOrNull, transaction, type Sql } from './tx'
 
-type AgentStore = Pick<
-  Store,
-  'touchAgent' | 'registerAgent' | 'recordTelemetry' | 'listAgents' | 'getAgent' | 'listTelemetry' | 'deleteAgent' | 'listSilentAgents' | 'listAgentLiveDeployments' | 'markAgentLost'
->
 
 /** The columns of an Agent, as toAgent reads them. */
 const AGENT_COLUMNS = `user_id, id, satellite_id, satellite_name, agent_version, orbit_altitude_km, status, registered_at,

@@ -1,12 +1,11 @@
 // Reading and pruning the audit trail on PostgreSQL (GET /api/audit, retention): the port of
 // src/store/sqlite/audit.ts. Records are written by the action's own transaction through writeAudit
 // (audit-write.ts; docs/api.md §1 "Audit"); recordAudit writes one alone.
-import type { AuditRecord, Store } from '../types'
+import type { AuditRecord, Store, AuditStore } from '../types'
 import { writeAudit } from './audit-write'
 import type { PgDb } from './db/open'
 import { int } from './tx'
 
-type AuditStore = Pick<Store, 'recordAudit' | 'listAudit' | 'pruneAudit'>
 
 type Row = Record<string, unknown>
 

@@ -1,11 +1,10 @@
 // Missions and plans on PostgreSQL: the port of src/store/sqlite/catalog.ts. Lists are newest first by
 // (created_at DESC, id DESC) after a cursor (docs/lists.md); a plan's archive state filters its list
 // (docs/api.md §5 "Archiving a plan"). Every method is one statement: no transaction needed.
-import type { ArchiveFilter, Mission, PageQuery, Plan, PlanWithData, Store } from '../types'
+import type { ArchiveFilter, Mission, PageQuery, Plan, PlanWithData, Store, CatalogStore } from '../types'
 import type { PgDb } from './db/open'
 import { int, intOrNull, type Sql } from './tx'
 
-type CatalogStore = Pick<Store, 'insertMission' | 'listMissions' | 'getMission' | 'insertPlan' | 'listPlans' | 'getPlan' | 'setPlanArchived'>
 
 type Row = Record<string, unknown>
 

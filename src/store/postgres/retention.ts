@@ -3,12 +3,11 @@
 // src/services/retention.ts paces the batches. Several nodes may prune at once: each batch locks the
 // deployment it prunes, as every write of its events does, so its counters move with its events.
 import type { PgDb } from './db/open'
-import type { Store } from '../types'
+import type { Store, RetentionStore } from '../types'
 import { TERMINAL_STATUSES } from '../../domain/deployment'
 import { EVENT_ROW_BYTES } from '../../domain/quota'
 import { int, transaction, type Sql } from './tx'
 
-type RetentionStore = Pick<Store, 'pruneDeploymentEvents' | 'pruneAgentTelemetry'>
 
 /**
  * One batch of one deployment with `tx`: a terminal deployment finished before the cut-off with more than

@@ -12,13 +12,9 @@ import type { PgAlertOutbox } from './alerts'
 import { AppError } from '../../domain/errors'
 import { newId } from '../../domain/ids'
 import { deliveryBody, deliveryIdOf, pickFairly, PENDING_PINGS_MAX, WEBHOOKS_PER_USER, type AlertEvent, type ClaimCandidate, type DeliveryEvent, type DeliveryState } from '../../domain/webhooks'
-import type { ClaimRoom, DueDelivery, Store, Webhook, WebhookDelivery } from '../types'
+import type { ClaimRoom, DueDelivery, Store, Webhook, WebhookDelivery, WebhookStore } from '../types'
 import { int, intOrNull, transaction, type Sql } from './tx'
 
-type WebhookStore = Pick<
-  Store,
-  'insertWebhook' | 'countWebhooks' | 'listWebhooks' | 'getWebhook' | 'deleteWebhook' | 'listDeliveries' | 'raiseAlert' | 'pingWebhook' | 'claimDeliveries' | 'finishAttempt' | 'pruneDeliveries'
->
 
 type Row = Record<string, unknown>
 

@@ -1,5 +1,6 @@
 // Agents and their telemetry on SQLite. Agents are keyed by (user, agent id): the id is the agent's own.
 // Each agent keeps only its newest telemetry samples (docs/lists.md).
+import type { AgentStore } from '../types'
 import { HELD_BY_AGENT_STATUSES } from '../../domain/deployment'
 import type { Statement } from 'bun:sqlite'
 import type { Db } from './db/open'
@@ -9,10 +10,6 @@ import { TELEMETRY_KEPT, TELEMETRY_PRUNE_EVERY, type Agent, type Store, type Tel
 /** The statuses a lost agent leaves behind, as the statement reads them. */
 const HELD_JSON = JSON.stringify(HELD_BY_AGENT_STATUSES)
 
-type AgentStore = Pick<
-  Store,
-  'touchAgent' | 'registerAgent' | 'recordTelemetry' | 'listAgents' | 'getAgent' | 'listTelemetry' | 'deleteAgent' | 'listSilentAgents' | 'listAgentLiveDeployments' | 'markAgentLost'
->
 
 const AGENT_COLUMNS = `user_id AS userId, id, satellite_id AS satelliteId, satellite_name AS satelliteName,
   agent_version AS agentVersion, orbit_altitude_km AS orbitAltitudeKm, status, registered_at AS registeredAt,

@@ -4,7 +4,7 @@ import type { Db } from './db/open'
 import { auditLog } from './db/schema'
 import type { Statement } from 'bun:sqlite'
 import type { AuditEntry } from '../../domain/audit'
-import type { AuditRecord, Store } from '../types'
+import type { AuditRecord, Store, AuditStore } from '../types'
 
 /** A transaction of drizzle on bun:sqlite, or the database itself (a single statement is its own transaction). */
 type Writer = Pick<Db, 'insert'>
@@ -16,7 +16,6 @@ export function writeAudit(tx: Writer, entry: AuditEntry) {
     .run()
 }
 
-type AuditStore = Pick<Store, 'recordAudit' | 'listAudit' | 'pruneAudit'>
 
 const AUDIT_COLUMNS = 'seq, at, actor_id AS actorId, actor_email AS actorEmail, action, target, address, detail'
 /** Newest first from just after ($afterAt, $afterSeq): the `<=` term is the one an index on (…, at, seq) ranges over. */

@@ -2,10 +2,9 @@
 import { and, eq, getTableColumns, isNotNull, isNull, sql } from 'drizzle-orm'
 import type { Db } from './db/open'
 import { missions, plans } from './db/schema'
-import type { ArchiveFilter, Mission, Plan, PlanWithData, Store } from '../types'
+import type { ArchiveFilter, Mission, Plan, PlanWithData, Store, CatalogStore } from '../types'
 import { afterKey, newestFirst } from './paging'
 
-type CatalogStore = Pick<Store, 'insertMission' | 'listMissions' | 'getMission' | 'insertPlan' | 'listPlans' | 'getPlan' | 'setPlanArchived'>
 
 /** The archive filter of a list (docs/lists.md "Archived"), as a condition on the table's archived_at. */
 const archiveCondition = (column: typeof plans.archivedAt, archived: ArchiveFilter) =>

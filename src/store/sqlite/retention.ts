@@ -4,14 +4,13 @@
 import type { Statement } from 'bun:sqlite'
 import type { Db } from './db/open'
 import type { DurableCommits } from './durable'
-import type { Store } from '../types'
+import type { Store, RetentionStore } from '../types'
 import { TERMINAL_STATUSES } from '../../domain/deployment'
 import { EVENT_ROW_BYTES } from '../../domain/quota'
 
 /** The domain's terminal statuses (src/domain/deployment.ts) as an SQL list: a constant text, so the plan does not change. */
 const TERMINAL_SQL = [...TERMINAL_STATUSES].map((status) => `'${status}'`).join(', ')
 
-type RetentionStore = Pick<Store, 'pruneDeploymentEvents' | 'pruneAgentTelemetry'>
 
 type Candidate = { id: string; eventKey: number }
 type Victim = [timestamp: number, seq: number, big: number, payloadRef: number | null, bytes: number]

@@ -13,13 +13,9 @@ import { AppError } from '../../domain/errors'
 import { newId } from '../../domain/ids'
 import { deliveryBody, deliveryIdOf, pickFairly, PENDING_PINGS_MAX, WEBHOOKS_PER_USER, type AlertEvent, type ClaimCandidate, type DeliveryEvent } from '../../domain/webhooks'
 import type { DeliveryState } from '../../domain/webhooks'
-import type { ClaimRoom, DueDelivery, Store, Webhook, WebhookDelivery } from '../types'
+import type { ClaimRoom, DueDelivery, Store, Webhook, WebhookDelivery, WebhookStore } from '../types'
 import type { DurableCommits } from './durable'
 
-type WebhookStore = Pick<
-  Store,
-  'insertWebhook' | 'countWebhooks' | 'listWebhooks' | 'getWebhook' | 'deleteWebhook' | 'listDeliveries' | 'raiseAlert' | 'pingWebhook' | 'claimDeliveries' | 'finishAttempt' | 'pruneDeliveries'
->
 
 /** Writes alerts into the outbox; shared by the stores whose writes raise them. */
 export type AlertOutbox = {
