@@ -6,7 +6,7 @@
 // streams (test/bench/streams.ts), BENCH_ONLY=postgres the PostgreSQL rows (test/bench/postgres.ts), which
 // every full run ends with when PostgreSQL is installed.
 import autocannon from 'autocannon'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
@@ -15,6 +15,7 @@ import { streamFanOut } from './streams'
 import { cursorTo, filteredTotalAndExport } from './queries'
 import { postgresRows, type SqliteFigures } from './postgres'
 import { postgresAvailable } from '../pg-cluster'
+import { ingestRows, rssMb } from './ingest'
 
 const ROOT = join(import.meta.dir, '../..')
 const BINARY = join(ROOT, 'dist/ground-console')
@@ -52,7 +53,6 @@ async function start(command: string[], pattern: RegExp, env: Record<string, str
   return { proc, url, ms: performance.now() - began }
 }
 
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024
 
 async function load(options: autocannon.Options, pid?: number) {
   let peak = 0
@@ -90,7 +90,7 @@ async function main() {
   const server = await start([BINARY, '--port', '0', '--db', db], listening, env)
   record('start-up to first 200, existing database', `${server.ms.toFixed(0)} ms`, 'target ≤ 100 ms')
   await Bun.sleep(1000)
-  record('RSS idle', `${rssMb(server.proc.pid).toFixed(1)} MB`, 'target ≤ 80 MB')
+  record('RSS idle', `${rssMb(server.proc.pid).toFixed(1)} MB`, 'target ≤ 60 MB')
 
   const login = await api(server.url, 'POST', '/api/auth/login', ADMIN, {})
   const cookie = login.headers.get('set-cookie')!.split(';')[0]!
@@ -108,53 +108,8 @@ async function main() {
   /** The SQLite figures the PostgreSQL rows are put beside. */
   const sqlite: SqliteFigures = {}
   if (wants('ingest')) {
-    console.log('single-event reports (after a 3 s warm-up each, the two servers take turns twice; the mean counts)')
-    const singleUrl = `${server.url}/api/deployments/${await deployment()}/events`
-    const base = await start([process.execPath, join(ROOT, 'test/bench/baseline.ts'), join(dir, 'baseline.db')], /listening (\d+)/)
-    const oursRun = (duration = SECONDS) =>
-      load({ url: singleUrl, method: 'POST', headers: agentHeaders, duration, requests: [{ setupRequest: (r) => ({ ...r, body: JSON.stringify(uniqueEvent()) }) }] }, server.proc.pid)
-    const baselineRun = (duration = SECONDS) =>
-      load({ url: `${base.url}/api/deployments/dep-bench/events`, method: 'POST', headers: { 'content-type': 'application/json' }, duration, requests: [{ setupRequest: (r) => ({ ...r, body: JSON.stringify(uniqueEvent()) }) }] })
-    await oursRun(3)
-    await baselineRun(3)
-    const runs = { ours: [] as Awaited<ReturnType<typeof load>>[], baseline: [] as Awaited<ReturnType<typeof load>>[] }
-    for (let round = 0; round < 2; round++) {
-      runs.ours.push(await oursRun())
-      runs.baseline.push(await baselineRun())
-    }
-    const mean = (list: typeof runs.ours, pick: (r: (typeof list)[number]) => number) => list.reduce((sum, r) => sum + pick(r), 0) / list.length
-    const summary = (list: typeof runs.ours) =>
-      `p50 ${mean(list, (r) => r.p50).toFixed(1)} ms, p99 ${mean(list, (r) => r.p99).toFixed(1)} ms; runs ${list.map((r) => r.perSecond.toFixed(0)).join(', ')}`
-    const ours = mean(runs.ours, (r) => r.perSecond)
-    const theirs = mean(runs.baseline, (r) => r.perSecond)
-    record('ground-console, durable (synchronous=FULL)', `${ours.toFixed(0)} reports/s`, summary(runs.ours))
-    record('baseline: Bun.serve + one insert per request (synchronous=NORMAL)', `${theirs.toFixed(0)} reports/s`, summary(runs.baseline))
-    record('ratio ground-console / baseline', `${(ours / theirs).toFixed(2)}×`, 'target ≥ 0.8×')
-    sqlite.single = ours
-
-    console.log('batch reports (100 events each; after a 3 s warm-up each, the two servers take turns twice)')
-    const batchBody = () => JSON.stringify({ events: Array.from({ length: 100 }, uniqueEvent) })
-    const batchUrl = `${server.url}/api/deployments/${await deployment()}/events/batch`
-    const batchRun = (url: string, headers: Record<string, string>, duration = SECONDS, pid?: number) =>
-      load({ url, method: 'POST', headers, duration, requests: [{ setupRequest: (r) => ({ ...r, body: batchBody() }) }] }, pid)
-    const baseBatchUrl = `${base.url}/api/deployments/dep-bench/events/batch`
-    const baseHeaders = { 'content-type': 'application/json' }
-    await batchRun(batchUrl, agentHeaders, 3)
-    await batchRun(baseBatchUrl, baseHeaders, 3)
-    const batchRuns = { ours: [] as Awaited<ReturnType<typeof load>>[], baseline: [] as Awaited<ReturnType<typeof load>>[] }
-    for (let round = 0; round < 2; round++) {
-      batchRuns.ours.push(await batchRun(batchUrl, agentHeaders, SECONDS, server.proc.pid))
-      batchRuns.baseline.push(await batchRun(baseBatchUrl, baseHeaders))
-    }
-    base.proc.kill()
-    const oursBatch = mean(batchRuns.ours, (r) => r.perSecond) * 100
-    const theirsBatch = mean(batchRuns.baseline, (r) => r.perSecond) * 100
-    record('batch ingestion, durable', `${oursBatch.toFixed(0)} events/s`, `${summary(batchRuns.ours)} (batches/s); target ≥ 150 000`)
-    record('baseline: Bun.serve + JSON.parse + one insert per event, one transaction per batch (synchronous=NORMAL)', `${theirsBatch.toFixed(0)} events/s`, `${summary(batchRuns.baseline)} (batches/s)`)
-    record('batch ratio ground-console / baseline', `${(oursBatch / theirsBatch).toFixed(2)}×`)
-    sqlite.batch = oursBatch
-    record('RSS under load (single and batch)', `${Math.max(...[...runs.ours, ...batchRuns.ours].map((r) => r.peakRss)).toFixed(1)} MB`)
-
+    const figures = await ingestRows({ url: server.url, pid: server.proc.pid, agentHeaders, deployment, start, dir, seconds: SECONDS, connections: CONNECTIONS, record })
+    if (figures) Object.assign(sqlite, { single: figures.single, batch: figures.batch })
   }
   if (wants('reads')) {
     console.log(`reads on one deployment holding ${BIG_DEPLOYMENT_EVENTS.toLocaleString('en')} events`)
