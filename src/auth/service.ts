@@ -12,6 +12,12 @@ import { generateApiKey, generateSessionSecret, hashesEqual, sha256Hex, splitSes
 export const SESSION_TTL_MICROS = 7 * 24 * 3600 * 1_000_000
 const LAST_USED_RESOLUTION_MICROS = 60 * 1_000_000
 const KEY_CACHE_MAX = 10_000
+/**
+ * On a database no other server writes (SQLite), how long a read of the auth version stands: this server's
+ * own changes go through this service, which forgets at once; another process's (sqlite3) count within this.
+ * Read on every request it was 7% of a single report's CPU (the profile in docs/performance.md).
+ */
+export const LOCAL_AUTH_VERSION_FRESH_MS = 100
 
 export type PasswordOptions = { algorithm: 'argon2id'; memoryCost?: number; timeCost?: number }
 export type AuthDeps = { store: Store; clock: Clock; password?: PasswordOptions }
@@ -28,6 +34,28 @@ export function createAuthService({ store, clock, password = { algorithm: 'argon
   let dummyHash: Promise<string> | undefined
   const keyCache = new Map<string, { user: User; key: ApiKey }>()
   let keyCacheVersion = -1
+  /** Moved before and after each change of a key or user made here: a lookup that spans one is not remembered. */
+  let changesHere = 0
+  let versionRead = { value: -1, at: -Infinity }
+
+  async function authVersion(): Promise<number> {
+    if (store.credentialsSharedWithNodes) return store.authVersion()
+    const now = performance.now()
+    if (now - versionRead.at >= LOCAL_AUTH_VERSION_FRESH_MS) versionRead = { value: await store.authVersion(), at: now }
+    return versionRead.value
+  }
+
+  /** A change of keys or users made here: whatever was remembered is forgotten at once (and no lookup in flight is kept). */
+  async function changingCredentials<T>(change: () => Promise<T>): Promise<T> {
+    changesHere++
+    try {
+      return await change()
+    } finally {
+      changesHere++
+      keyCache.clear()
+      versionRead = { value: -1, at: -Infinity }
+    }
+  }
 
   /**
    * `actor`: who creates the user, recorded as `user.create` (null: nothing recorded; tests). `via` says
@@ -139,9 +167,7 @@ export function createAuthService({ store, clock, password = { algorithm: 'argon
 
   /** Role and disabled (docs/api.md §1): see Store.updateUser. The key memory forgets through the auth version. */
   async function updateUser(id: string, change: UserChange, actor: AuditActor): Promise<User> {
-    const user = await store.updateUser(id, change, actor)
-    keyCache.clear()
-    return user
+    return changingCredentials(() => store.updateUser(id, change, actor))
   }
 
   async function logout(token: string, address: string) {
@@ -158,7 +184,8 @@ export function createAuthService({ store, clock, password = { algorithm: 'argon
    */
   async function authenticateKey(key: string): Promise<{ user: User; key: ApiKey } | null> {
     if (key.length > 256) return null
-    const version = await store.authVersion()
+    const changesBefore = changesHere
+    const version = await authVersion()
     if (version !== keyCacheVersion) {
       keyCache.clear()
       keyCacheVersion = version
@@ -173,7 +200,7 @@ export function createAuthService({ store, clock, password = { algorithm: 'argon
       found = { user, key: apiKey }
       // Remember it only if nothing was revoked while we looked: a revocation that landed between the
       // lookup and now must not be papered over by a cache entry made from the older read.
-      if (keyCacheVersion === version && (await store.authVersion()) === version) {
+      if (changesHere === changesBefore && keyCacheVersion === version && (await authVersion()) === version) {
         if (keyCache.size >= KEY_CACHE_MAX) keyCache.clear()
         keyCache.set(key, found)
       }
@@ -189,9 +216,7 @@ export function createAuthService({ store, clock, password = { algorithm: 'argon
 
   async function revokeKey(userId: string, id: string, actor: AuditActor) {
     const now = clock()
-    const revoked = await store.revokeApiKey(userId, id, now, auditEntry({ ...actor, at: now }, 'key.revoke', id))
-    keyCache.clear()
-    return revoked
+    return changingCredentials(() => store.revokeApiKey(userId, id, now, auditEntry({ ...actor, at: now }, 'key.revoke', id)))
   }
 
   /** `actor`: who creates it (the owner's session, or the command line with address null). */

@@ -298,6 +298,13 @@ export interface SystemStore {
    * to ask on every request.
    */
   authVersion(): Promise<number>
+  /**
+   * Whether other servers write credentials to this database (PostgreSQL's nodes): then the auth version is
+   * read on every request. Otherwise (SQLite) only this server changes them through its own code, and other
+   * processes (the command line, sqlite3) rarely: the auth service reads it at most every 100 ms
+   * (src/auth/service.ts, docs/auth.md "Remembered keys").
+   */
+  readonly credentialsSharedWithNodes: boolean
   /** A number that changes whenever a session is deleted, by any process (open streams recheck theirs). */
   sessionVersion(): Promise<number>
   /**

@@ -6,7 +6,7 @@
 // streams (test/bench/streams.ts), BENCH_ONLY=postgres the PostgreSQL rows (test/bench/postgres.ts), which
 // every full run ends with when PostgreSQL is installed.
 import autocannon from 'autocannon'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
@@ -30,21 +30,20 @@ const record = (what: string, figure: string, note = '') => {
   console.log(`  ${what}: ${figure}${note ? `  (${note})` : ''}`)
 }
 
-type Proc = { proc: Subprocess<'ignore', 'pipe', 'pipe'>; url: string }
+type Proc = { proc: Subprocess; url: string }
 
+let started = 0
+/**
+ * Starts a server with its output in a file of the bench's folder (as a service manager takes it), never a
+ * pipe this process reads: reading every request's log line here would take the load generator's core.
+ */
 async function start(command: string[], pattern: RegExp, env: Record<string, string> = {}): Promise<Proc & { ms: number }> {
   const began = performance.now()
-  const proc = Bun.spawn(command, { cwd: dir, env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'pipe' })
-  let text = ''
-  const decoder = new TextDecoder()
-  const read = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const chunk of stream) text += decoder.decode(chunk)
-  }
-  void read(proc.stdout)
-  void read(proc.stderr)
+  const output = join(dir, `server-${started++}.log`)
+  const proc = Bun.spawn(command, { cwd: dir, env: { ...process.env, ...env }, stdout: Bun.file(output), stderr: Bun.file(output) })
   let url: string | undefined
-  while (!(url = pattern.exec(text)?.[1])) {
-    if (proc.exitCode !== null) throw new Error(`failed to start: ${text}`)
+  while (!(url = pattern.exec(readFileSync(output, 'utf8').slice(0, 64 * 1024))?.[1])) {
+    if (proc.exitCode !== null) throw new Error(`failed to start: ${readFileSync(output, 'utf8')}`)
     await Bun.sleep(1)
   }
   if (!url.startsWith('http')) url = `http://127.0.0.1:${url}`

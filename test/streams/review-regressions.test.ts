@@ -57,6 +57,8 @@ for (const which of ['sessionVersion', 'stillValid'] as const)
       const realStill = auth.stillValid
       // the streams module captured stillValid at creation: patch the store call it makes instead
       const realAuthVersion = store.authVersion
+      // Read on every request, as on PostgreSQL: the count below then finds stillValid's own read.
+      store.credentialsSharedWithNodes = true
       let n = 0
       store.authVersion = async () => { if (++n === 3) busy(); return realAuthVersion.call(store) }
       void real; void realStill

@@ -29,7 +29,7 @@ export type PostgresStoreOptions = PgOptions & {
 const POSTGRES_SCHEMA = { backend: 'postgres', version: PG_SCHEMA_VERSION, migrations: PG_SCHEMA_MIGRATIONS } as const
 
 /** The Store's methods that do not return a promise: answered without waiting for the connection. */
-type SyncMethods = 'schema' | 'fileSizes' | 'isUnavailable' | 'close'
+type SyncMethods = 'schema' | 'credentialsSharedWithNodes' | 'fileSizes' | 'isUnavailable' | 'close'
 
 /**
  * The store, at once: it connects and migrates in the background, and every call waits for that first
@@ -42,6 +42,7 @@ export function createPostgresStore(url: string | (() => Promise<string>), optio
   opening.then((opened) => (parts = opened), () => {})
   const sync: Pick<Store, SyncMethods> = {
     schema: POSTGRES_SCHEMA,
+    credentialsSharedWithNodes: true,
     fileSizes: () => ({ database: 0, wal: 0 }),
     isUnavailable: isPostgresUnavailable,
     async close() {
@@ -83,6 +84,7 @@ async function openParts(url: string, options: PostgresStoreOptions): Promise<St
   }
   return {
     schema: POSTGRES_SCHEMA,
+    credentialsSharedWithNodes: true,
     async ping() {
       await sql`SELECT 1`
     },

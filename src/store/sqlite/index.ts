@@ -43,6 +43,7 @@ export function createSqliteStore(path: string, options: OpenOptions & DurableOp
   }
   return {
     schema: { backend: 'sqlite', version: SCHEMA_VERSION, migrations: SCHEMA_MIGRATIONS },
+    credentialsSharedWithNodes: false,
     async ping() {
       ping.get()
     },
