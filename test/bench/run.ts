@@ -12,13 +12,14 @@ import { join } from 'node:path'
 import type { Subprocess } from 'bun'
 import { hostileInput } from './hostile'
 import { streamFanOut } from './streams'
-import { cursorTo, filteredTotalAndExport } from './queries'
+import { cursorTo, filteredTotalAndExport, readersAgainstReports } from './queries'
 import { postgresRows, type SqliteFigures } from './postgres'
 import { postgresAvailable } from '../pg-cluster'
 import { ingestRows, rssMb } from './ingest'
 
 const ROOT = join(import.meta.dir, '../..')
-const BINARY = join(ROOT, 'dist/ground-console')
+/** BENCH_BINARY: another build to measure (an earlier commit's, say); the default is this tree's. */
+const BINARY = process.env.BENCH_BINARY ?? join(ROOT, 'dist/ground-console')
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 const CONNECTIONS = 50
 const BIG_DEPLOYMENT_EVENTS = Number(process.env.BENCH_BIG_EVENTS ?? 1_000_000)
@@ -137,6 +138,7 @@ async function main() {
       const saturated = await load({ url, headers: asKey, duration: Math.min(SECONDS, 5) })
       record(`GET …/events ${name}, saturated`, `${saturated.perSecond.toFixed(0)} req/s`, `p50 ${saturated.p50} ms, p99 ${saturated.p99} ms`)
     }
+    await readersAgainstReports({ url: server.url, asKey, deployment: big, offset: middle, cookie, record })
     // The export's memory is measured on a second server just started on the same file: what it adds to
     // an idle server, not to one that has just served the rows above.
     const fresh = await start([BINARY, '--port', '0', '--db', db], listening, env)

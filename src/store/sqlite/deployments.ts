@@ -11,6 +11,7 @@ import { eventSize } from '../../domain/quota'
 import type { Deployment, DeploymentChange, DispatchResult, EventGroupWrites, ReplayState, ReportState, ReportTarget, StatusCause, Store } from '../types'
 import type { DurableCommits } from './durable'
 import { createEventPages } from './event-pages'
+import type { RowWalker } from './row-walker'
 import { createEventStatements, type DeploymentCursor, type EventAppender } from './events'
 import { deploymentAlertData, terminalAlert } from '../../domain/webhooks'
 import type { AlertOutbox } from './webhooks'
@@ -102,11 +103,12 @@ class GroupTarget implements ReportTarget {
 const isStorageError = (error: unknown) => typeof (error as { code?: unknown })?.code === 'string' && (error as { code: string }).code.startsWith('SQLITE_')
 
 /** `alerts`: where a deployment that becomes terminal writes its alert, in the same transaction (docs/api.md §1 "Webhooks"). */
-export function createDeploymentStore(db: Db, durable: DurableCommits, alerts?: AlertOutbox): DeploymentStore {
+/** `walker`: the row walker's thread for deep offsets and counts (src/store/sqlite/row-walker.ts); none for a database in memory. */
+export function createDeploymentStore(db: Db, durable: DurableCommits, alerts?: AlertOutbox, walker: RowWalker | null = null): DeploymentStore {
   const sqlite = db.$client
   const immediate = <A extends unknown[], R>(fn: (...args: A) => R) => sqlite.transaction(fn).immediate
   const events = createEventStatements(db)
-  const eventPages = createEventPages(db)
+  const eventPages = createEventPages(db, walker)
   const q = {
     insert: sqlite.prepare(`
       INSERT INTO deployments (id, user_id, mission_id, plan_id, satellite_id, status, mode, speed_multiplier,

@@ -4,15 +4,16 @@
 // finds the seq where that position falls through events_arrival_idx: seq counts every tenant's events,
 // so it never leaves the server, and the seek costs the same at any depth. Reads that may walk many rows
 // for few results — a type or step filter, a count, a deep offset — go a bounded stretch of the key per
-// statement, with a turn of the event loop between stretches, so that none holds the server for long.
+// statement, with a turn of the event loop between stretches, so that none holds the server for long —
+// or, on a database file, on the row walker's thread (src/store/sqlite/row-walker.ts): a deep offset's
+// start and a filter's count, in one statement there.
 import type { Db } from './db/open'
+import type { Key, RowWalker } from './row-walker'
 import { createEventIds } from '../../domain/ids'
 import { NO_EVENT_FILTER, type EventFilter, type EventPage, type EventPosition, type StoredEvent } from '../types'
 import { PAYLOAD, storedEventOf, type EventRow } from './events'
 import { nextTurn } from '../../turn'
 
-/** A place in the primary key, (event_timestamp, seq): a range read starts after one and ends at one. */
-type Key = [timestamp: number, seq: number]
 
 /** Below and above every instant and seq an event can have (docs/api.md §0: years 0000 to 2255), as exact doubles. */
 const BEFORE_ALL = -(2 ** 62)
@@ -77,7 +78,8 @@ export const EVENT_PAGE_SQL = {
   lastArrival: `SELECT max(arrival) FROM events WHERE ${DEPLOYMENT_KEY}`,
 }
 
-export function createEventPages(db: Db) {
+/** `walker`: where deep offsets and counts are walked (null: in process, a stretch per turn). */
+export function createEventPages(db: Db, walker: RowWalker | null = null) {
   const sqlite = db.$client
   const secret = sqlite.query("SELECT value FROM meta WHERE key = 'event_id_secret'").values()[0]![0] as number
   const toStoredEvent = storedEventOf(createEventIds(secret))
@@ -117,6 +119,11 @@ export function createEventPages(db: Db) {
       // Every row of the range matches (but those that arrived after `arrivedBy`, which only the export
       // sets, without an offset): an offset is skipped a stretch at a time, then one read serves the page.
       if (!isSelective(filter) && arrivedBy === null) {
+        if (walker?.usable && offset > SCAN_CHUNK) {
+          const key = await walker.keyAfter({ deploymentId, until: params.until, fromTime: from[0], fromSeq: from[1], skip: offset - 1 })
+          if (key === null) return []
+          ;[from, offset] = [key, 0]
+        }
         for (; offset > SCAN_CHUNK; offset -= SCAN_CHUNK) {
           from = keyAfter(params, from, SCAN_CHUNK)
           if (from === END) return []
@@ -145,6 +152,7 @@ export function createEventPages(db: Db) {
     async count(deploymentId: string, filter: EventFilter): Promise<number> {
       const params = filterParams(deploymentId, filter)
       let from: Key = [filter.since ?? BEFORE_ALL, BEFORE_ALL]
+      if (walker?.usable) return walker.count({ ...withoutUntil(params), ...range(params, from, END) })
       for (let total = 0; ; ) {
         const to = keyAfter(params, from, SCAN_CHUNK)
         // Without a type or step filter every row of a whole stretch matches.

@@ -9,6 +9,8 @@ import { backfillArrivals, type ProgressReport } from './arrival-backfill'
 import { createCatalogStore } from './catalog'
 import { createDeploymentStore } from './deployments'
 import { startCheckpointer } from './checkpointer'
+import { startRowWalker } from './row-walker'
+import { EVENT_PAGE_SQL } from './event-pages'
 import { createDurableCommits, type DurableOptions } from './durable'
 import { createRetentionStore } from './retention'
 import { createBackups } from './backup'
@@ -24,6 +26,8 @@ export function createSqliteStore(path: string, options: OpenOptions & DurableOp
   const durable = createDurableCommits(db.$client, path, options.durability ?? 'full', options)
   // Checkpoints move off the event loop (src/store/sqlite/checkpointer.ts); an in-memory database has no WAL.
   const checkpointer = path === ':memory:' ? null : startCheckpointer(db.$client, path, options.onCheckpointError)
+  // Deep offsets and counts off the event loop (src/store/sqlite/row-walker.ts).
+  const walker = path === ':memory:' ? null : startRowWalker(path, { keyAfter: EVENT_PAGE_SQL.keyAfter, count: EVENT_PAGE_SQL.count })
   // Before the deployment store exists, so before any event is appended: a new arrival is the highest plus one.
   backfillArrivals(db.$client, { onProgress: options.onProgress })
   const backups = createBackups(path)
@@ -67,6 +71,7 @@ export function createSqliteStore(path: string, options: OpenOptions & DurableOp
       return async () => {}
     },
     async close() {
+      walker?.stop()
       checkpointer?.stop()
       // Everything into the database file and the WAL cut to nothing: a stopped server leaves one file
       // that a backup or a copy can take as it is (docs/operations.md "Shutdown"). A checkpoint that fails
@@ -82,7 +87,7 @@ export function createSqliteStore(path: string, options: OpenOptions & DurableOp
     },
     ...createAccountStore(db, durable),
     ...createCatalogStore(db),
-    ...createDeploymentStore(db, durable, webhooks.outbox),
+    ...createDeploymentStore(db, durable, webhooks.outbox, walker),
     ...createAgentStore(db, durable),
     ...createRetentionStore(db, durable),
     ...webhooks.store,
