@@ -138,6 +138,13 @@ async function main() {
       const saturated = await load({ url, headers: asKey, duration: Math.min(SECONDS, 5) })
       record(`GET …/events ${name}, saturated`, `${saturated.perSecond.toFixed(0)} req/s`, `p50 ${saturated.p50} ms, p99 ${saturated.p99} ms`)
     }
+    // The first page against the least a server can do for it, on the same file (test/bench/read-baseline.ts).
+    const bare = await start([process.execPath, join(ROOT, 'test/bench/read-baseline.ts'), db], /listening (\d+)/)
+    const barePage = await load({ url: `${bare.url}/${big}`, duration: Math.min(SECONDS, 5) })
+    bare.proc.kill()
+    const oursPage = await load({ url: `${server.url}/api/deployments/${big}/events`, headers: asKey, duration: Math.min(SECONDS, 5) })
+    record('baseline: Bun.serve + one prepared SELECT … LIMIT 100 + JSON.stringify, saturated', `${barePage.perSecond.toFixed(0)} req/s`, `p50 ${barePage.p50} ms, p99 ${barePage.p99} ms`)
+    record('first page ratio ground-console / baseline (saturated, measured again just after it)', `${(oursPage.perSecond / barePage.perSecond).toFixed(2)}×`, `${oursPage.perSecond.toFixed(0)} req/s; target ≥ 0.8×`)
     await readersAgainstReports({ url: server.url, asKey, deployment: big, offset: middle, cookie, record })
     // The export's memory is measured on a second server just started on the same file: what it adds to
     // an idle server, not to one that has just served the rows above.
