@@ -19,6 +19,7 @@ import { nextTurn } from '../../turn'
 const BEFORE_ALL = -(2 ** 62)
 const AFTER_ALL = 2 ** 62
 const END: Key = [AFTER_ALL, AFTER_ALL]
+const NOT_WALKED = Symbol('not walked')
 
 /**
  * Rows of the key one statement walks at most when few of them may be wanted: about 2 ms to find the end
@@ -92,6 +93,17 @@ export function createEventPages(db: Db, walker: RowWalker | null = null) {
     lastArrival: sqlite.prepare(EVENT_PAGE_SQL.lastArrival),
   }
 
+  /** A walk on the walker's thread; NOT_WALKED when there is none (any more): the caller walks in process. */
+  async function walk<T>(ask: (w: RowWalker) => Promise<T>): Promise<T | typeof NOT_WALKED> {
+    if (!walker?.usable) return NOT_WALKED
+    try {
+      return await ask(walker)
+    } catch (error) {
+      if (walker.usable) throw error
+      return NOT_WALKED
+    }
+  }
+
   /** Where the range read starts: after the position, or at `since` when that is later. */
   function startOf(deploymentId: string, since: number | null, after: EventPosition | null): Key {
     const first = since ?? BEFORE_ALL
@@ -119,10 +131,10 @@ export function createEventPages(db: Db, walker: RowWalker | null = null) {
       // Every row of the range matches (but those that arrived after `arrivedBy`, which only the export
       // sets, without an offset): an offset is skipped a stretch at a time, then one read serves the page.
       if (!isSelective(filter) && arrivedBy === null) {
-        if (walker?.usable && offset > SCAN_CHUNK) {
-          const key = await walker.keyAfter({ deploymentId, until: params.until, fromTime: from[0], fromSeq: from[1], skip: offset - 1 })
-          if (key === null) return []
-          ;[from, offset] = [key, 0]
+        if (offset > SCAN_CHUNK) {
+          const walked = await walk((w) => w.keyAfter({ deploymentId, until: params.until, fromTime: from[0], fromSeq: from[1], skip: offset - 1 }))
+          if (walked === null) return []
+          if (walked !== NOT_WALKED) [from, offset] = [walked, 0]
         }
         for (; offset > SCAN_CHUNK; offset -= SCAN_CHUNK) {
           from = keyAfter(params, from, SCAN_CHUNK)
@@ -152,7 +164,8 @@ export function createEventPages(db: Db, walker: RowWalker | null = null) {
     async count(deploymentId: string, filter: EventFilter): Promise<number> {
       const params = filterParams(deploymentId, filter)
       let from: Key = [filter.since ?? BEFORE_ALL, BEFORE_ALL]
-      if (walker?.usable) return walker.count({ ...withoutUntil(params), ...range(params, from, END) })
+      const counted = await walk((w) => w.count({ ...withoutUntil(params), ...range(params, from, END) }))
+      if (counted !== NOT_WALKED) return counted
       for (let total = 0; ; ) {
         const to = keyAfter(params, from, SCAN_CHUNK)
         // Without a type or step filter every row of a whole stretch matches.

@@ -71,7 +71,7 @@ export function createSqliteStore(path: string, options: OpenOptions & DurableOp
       return async () => {}
     },
     async close() {
-      walker?.stop()
+      const walkerStopped = walker?.stop()
       checkpointer?.stop()
       // Everything into the database file and the WAL cut to nothing: a stopped server leaves one file
       // that a backup or a copy can take as it is (docs/operations.md "Shutdown"). A checkpoint that fails
@@ -84,6 +84,7 @@ export function createSqliteStore(path: string, options: OpenOptions & DurableOp
         }
       durable.close()
       db.$client.close()
+      await walkerStopped
     },
     ...createAccountStore(db, durable),
     ...createCatalogStore(db),

@@ -18,29 +18,58 @@ export type RowWalker = {
   keyAfter(params: Record<string, string | number | null>): Promise<Key | null>
   /** The first column of `count`'s one row. */
   count(params: Record<string, string | number | null>): Promise<number>
-  /** False once its thread failed (it could not open the file, say) or it was stopped: walk in process then. */
+  /**
+   * False once its thread failed or could not open the file, or it was stopped: walk in process then (a
+   * walk it refused for that reason is walked in process too: src/store/sqlite/event-pages.ts).
+   */
   readonly usable: boolean
-  stop(): void
+  /** Stops its thread; resolves once its connection is closed (at most a second). */
+  stop(): Promise<void>
 }
 
 // Plain JavaScript, run from a Blob URL: the compiled binary carries it without a second entry point.
+// Its connection is opened at the first walk and closed after a second without one: an idle server keeps
+// no second connection that a close, a restore or the last connection's own checkpoint would meet.
 const WORKER_SOURCE = `
 import { Database } from 'bun:sqlite'
+let path = null
+let sql = null
 let db = null
-const statements = {}
+let statements = null
+let idle = null
+const IDLE_MS = 1000
+function close() {
+  db?.close()
+  db = null
+  statements = null
+}
 self.onmessage = ({ data }) => {
   if (data.command === 'start') {
-    db = new Database(data.path, { readonly: true, strict: true })
-    db.run('PRAGMA busy_timeout = 5000')
-    for (const [name, text] of Object.entries(data.sql)) statements[name] = db.prepare(text)
+    path = data.path
+    sql = data.sql
     return
   }
   if (data.command === 'stop') {
-    db?.close()
+    clearTimeout(idle)
+    close()
+    postMessage({ stopped: true })
     self.close()
     return
   }
   try {
+    if (db === null)
+      try {
+        db = new Database(path, { readonly: true, strict: true })
+        db.run('PRAGMA busy_timeout = 5000')
+        statements = {}
+        for (const [name, text] of Object.entries(sql)) statements[name] = db.prepare(text)
+      } catch (error) {
+        close()
+        postMessage({ id: data.id, error: String(error?.message ?? error), code: error?.code, unusable: true })
+        return
+      }
+    clearTimeout(idle)
+    idle = setTimeout(close, IDLE_MS)
     postMessage({ id: data.id, row: statements[data.op].values(data.params)[0] ?? null })
   } catch (error) {
     postMessage({ id: data.id, error: String(error?.message ?? error), code: error?.code })
@@ -48,7 +77,7 @@ self.onmessage = ({ data }) => {
 }
 `
 
-type Answer = { id: number; row?: unknown[] | null; error?: string; code?: string }
+type Answer = { id?: number; row?: unknown[] | null; error?: string; code?: string; stopped?: true; unusable?: true }
 
 /** Starts the worker on the database file at `path` (in WAL mode, opened by this process). */
 export function startRowWalker(path: string, sql: WalkStatements): RowWalker {
@@ -60,12 +89,17 @@ export function startRowWalker(path: string, sql: WalkStatements): RowWalker {
   let nextId = 0
   let broken: Error | null = null
 
+  let stopped = () => {}
   worker.onmessage = ({ data }: MessageEvent<Answer>) => {
-    const caller = waiting.get(data.id)
+    if (data.stopped) return stopped()
+    const caller = waiting.get(data.id!)
     if (!caller) return
-    waiting.delete(data.id)
+    waiting.delete(data.id!)
     // Its SQLite code travels with it: SQLITE_BUSY is a 503 as on the event loop (Store.isUnavailable).
-    if (data.error !== undefined) caller.reject(Object.assign(new Error(data.error), { code: data.code }))
+    const error = data.error === undefined ? null : Object.assign(new Error(data.error), { code: data.code })
+    // It could not open the file (read-only, say): set aside, and the caller walks in process.
+    if (data.unusable) broken ??= error
+    if (error) caller.reject(error)
     else caller.resolve(data.row ?? null)
   }
   worker.onerror = (event) => {
@@ -93,10 +127,17 @@ export function startRowWalker(path: string, sql: WalkStatements): RowWalker {
       return broken === null
     },
     stop() {
+      const closed = new Promise<void>((resolve) => {
+        stopped = resolve
+        // A thread that failed answers nothing: its connection is gone with it.
+        if (broken) resolve()
+        setTimeout(resolve, 1000).unref()
+      })
       worker.postMessage({ command: 'stop' })
       broken ??= Object.assign(new Error('the store is closed'), { code: 'SQLITE_MISUSE' })
       for (const caller of waiting.values()) caller.reject(broken)
       waiting.clear()
+      return closed
     },
   }
 }
