@@ -37,16 +37,21 @@ async function measure(url: string, headers: Record<string, string>, seconds: nu
   }
 }
 
-type Run = WrkResult & { peakRss: number }
-const mean = (list: Run[], pick: (r: Run) => number) => list.reduce((sum, r) => sum + pick(r), 0) / list.length
-const summary = (list: Run[], unit = '') => `p50 ${mean(list, (r) => r.p50).toFixed(1)} ms, p99 ${mean(list, (r) => r.p99).toFixed(1)} ms; runs ${list.map((r) => r.perSecond.toFixed(0)).join(', ')}${unit}`
+export type Run = WrkResult & { peakRss: number }
+/** One measured run: `batch` 0 is one event per request; `pid`'s RSS is sampled when given. */
+export type Measure = (url: string, headers: Record<string, string>, seconds: number, connections: number, batch: number, pid?: number) => Promise<Run>
+export const mean = (list: Run[], pick: (r: Run) => number) => list.reduce((sum, r) => sum + pick(r), 0) / list.length
+export const summary = (list: Run[], unit = '') => `p50 ${mean(list, (r) => r.p50).toFixed(1)} ms, p99 ${mean(list, (r) => r.p99).toFixed(1)} ms; runs ${list.map((r) => r.perSecond.toFixed(0)).join(', ')}${unit}`
 
-/** Each server in turn, twice, after a warm-up of each; the runs by server name. */
-async function takeTurns(servers: Record<string, { url: string; headers: Record<string, string>; pid?: number }>, batch: number, seconds: number, connections: number) {
-  for (const server of Object.values(servers)) await measure(server.url, server.headers, 3, connections, batch)
+/**
+ * Each server in turn, twice, after a 3 s warm-up of each; the runs by server name. Measured with wrk
+ * unless `by` says otherwise (test/bench/postgres.ts's autocannon fallback).
+ */
+export async function takeTurns(servers: Record<string, { url: string; headers: Record<string, string>; pid?: number }>, batch: number, seconds: number, connections: number, by: Measure = measure) {
+  for (const server of Object.values(servers)) await by(server.url, server.headers, 3, connections, batch)
   const runs: Record<string, Run[]> = {}
   for (let round = 0; round < 2; round++)
-    for (const [name, server] of Object.entries(servers)) (runs[name] ??= []).push(await measure(server.url, server.headers, seconds, connections, batch, server.pid))
+    for (const [name, server] of Object.entries(servers)) (runs[name] ??= []).push(await by(server.url, server.headers, seconds, connections, batch, server.pid))
   return runs
 }
 

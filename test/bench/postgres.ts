@@ -1,11 +1,18 @@
 // The PostgreSQL rows of `npm run bench` (docs/postgres.md): the same binary on a throwaway PostgreSQL
 // cluster of this machine (fsync on, synchronous_commit on: an answered write is on disk, as the SQLite
 // rows' synchronous=FULL), with one node and with two nodes on one database; then the reads on a
-// deployment of a million events. Each figure is printed beside the SQLite figure of the same run as a
-// ratio. On this 2-core machine two nodes share the cores with PostgreSQL and the load generator, so the
-// two-node rows measure the cost of running several nodes, not a speed-up. It prints; it asserts nothing.
+// deployment of a million events. The one-node single-event and batch rows are measured with wrk
+// (test/bench/wrk.ts; autocannon only when wrk is missing, which it says) taking turns, as
+// test/bench/ingest.ts does, with the bare Bun.sql insert server (test/bench/pg-baseline.ts, a database of its
+// own on the same cluster), and printed as a ratio of it. Each figure is also printed beside the SQLite
+// figure of the same run as a ratio. On this 2-core machine two nodes share the cores with PostgreSQL and
+// the load generator, so the two-node rows (autocannon) measure the cost of running several nodes, not a
+// speed-up. It prints; it asserts nothing.
 import autocannon from 'autocannon'
+import { join } from 'node:path'
 import { startPgCluster } from '../pg-cluster'
+import { mean, rssMb, summary, takeTurns, type Measure, type Run } from './ingest'
+import { wrkAvailable } from './wrk'
 
 export type SqliteFigures = { single?: number; batch?: number; firstPageP99?: number; cursorPageP99?: number }
 
@@ -35,6 +42,28 @@ async function rate(urls: string[], headers: Record<string, string>, body: () =>
   const ok = results.reduce((sum, r) => sum + r['2xx'], 0)
   const bad = results.reduce((sum, r) => sum + r.non2xx + r.errors, 0)
   return { perSecond: ok / seconds, p50: Math.max(...results.map((r) => r.latency.p50)), p99: Math.max(...results.map((r) => r.latency.p99)), bad }
+}
+
+/** The fallback when wrk is missing: autocannon, each request a distinct event (or `batch` of them). */
+const autocannonMeasure =
+  (event: () => unknown): Measure =>
+  async (url, headers, seconds, connections, batch, pid) => {
+    let peak = 0
+    const sampler = pid ? setInterval(() => (peak = Math.max(peak, rssMb(pid))), 200) : undefined
+    const body = batch ? () => JSON.stringify({ events: Array.from({ length: batch }, event) }) : () => JSON.stringify(event())
+    try {
+      const r = await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json', ...headers }, connections, duration: seconds, requests: [{ setupRequest: (q) => ({ ...q, body: body() }) }] })
+      if (r.non2xx || r.errors) console.log(`    (non-2xx ${r.non2xx}, errors ${r.errors})`)
+      return { perSecond: r['2xx'] / (r.duration || seconds), p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors, peakRss: peak }
+    } finally {
+      clearInterval(sampler)
+    }
+  }
+
+/** Non-2xx answers and socket errors over some runs, as a note (empty when none). */
+const failures = (list: Run[]) => {
+  const bad = list.reduce((sum, r) => sum + r.non2xx + r.errors, 0)
+  return bad ? `; ${bad} non-2xx or errors` : ''
 }
 
 export async function postgresRows(deps: PostgresDeps) {
@@ -80,7 +109,49 @@ export async function postgresRows(deps: PostgresDeps) {
       const b = await rate(batchUrls, agentHeaders, batch, seconds, connections)
       record(`PostgreSQL, ${label}: batches of 100`, `${(b.perSecond * 100).toFixed(0)} events/s`, `p50 ${b.p50} ms, p99 ${b.p99} ms; ${ratio(b.perSecond * 100, deps.sqlite.batch)}${b.bad ? `; ${b.bad} non-2xx` : ''}`)
     }
-    await ingest('one node', [first.url])
+    // One node against the bare Bun.sql insert server, taking turns (test/bench/ingest.ts's takeTurns).
+    const oneNode = async () => {
+      const by = wrkAvailable() ? undefined : autocannonMeasure(deps.uniqueEvent)
+      const tool = by ? 'autocannon: wrk is missing here (install Debian’s wrk)' : 'wrk'
+      await cluster.admin.unsafe('CREATE DATABASE gc_bare')
+      const bare = await deps.start([process.execPath, join(import.meta.dir, 'pg-baseline.ts'), cluster.url('gc_bare')], /listening (\d+)/)
+      const plain = { 'content-type': 'application/json' }
+      try {
+        console.log(`PostgreSQL, one node, and the bare Bun.sql insert server (${tool}, ${connections} connections; after a 3 s warm-up each, they take turns twice; the mean counts)`)
+        const single = await takeTurns(
+          {
+            ours: { url: `${first.url}/api/deployments/${await deployment()}/events`, headers: agentHeaders, pid: first.proc.pid },
+            bare: { url: `${bare.url}/api/deployments/dep-bench/events`, headers: plain },
+          },
+          0,
+          seconds,
+          connections,
+          by,
+        )
+        const [ours, base] = [single.ours!, single.bare!].map((runs) => mean(runs, (r) => r.perSecond)) as [number, number]
+        record('PostgreSQL, one node: single-event reports', `${ours.toFixed(0)} reports/s`, `${summary(single.ours!)}; ${ratio(ours, deps.sqlite.single)}${failures(single.ours!)}`)
+        record('bare Bun.sql insert: Bun.serve + one INSERT per request (same cluster, pool 16)', `${base.toFixed(0)} reports/s`, `${summary(single.bare!)}${failures(single.bare!)}`)
+        record('ratio PostgreSQL one node / bare Bun.sql insert, single', `${(ours / base).toFixed(2)}×`)
+        const batch = await takeTurns(
+          {
+            ours: { url: `${first.url}/api/deployments/${await deployment()}/events/batch`, headers: agentHeaders, pid: first.proc.pid },
+            bare: { url: `${bare.url}/api/deployments/dep-bench/events/batch`, headers: plain },
+          },
+          100,
+          seconds,
+          connections,
+          by,
+        )
+        const [oursBatch, baseBatch] = [batch.ours!, batch.bare!].map((runs) => mean(runs, (r) => r.perSecond) * 100) as [number, number]
+        record('PostgreSQL, one node: batches of 100', `${oursBatch.toFixed(0)} events/s`, `${summary(batch.ours!, ' batches/s')}; ${ratio(oursBatch, deps.sqlite.batch)}${failures(batch.ours!)}`)
+        record('bare Bun.sql insert: one multi-row INSERT per batch of 100', `${baseBatch.toFixed(0)} events/s`, `${summary(batch.bare!, ' batches/s')}${failures(batch.bare!)}`)
+        record('ratio PostgreSQL one node / bare Bun.sql insert, batch', `${(oursBatch / baseBatch).toFixed(2)}×`)
+      } finally {
+        bare.proc.kill()
+        await bare.proc.exited
+      }
+    }
+    await oneNode()
     const second = await deps.start([deps.binary, '--port', '0', '--db', db], listening, deps.env)
     nodes.push(second)
     await ingest('two nodes, one database, one deployment (the load split between them)', [first.url, second.url])
