@@ -38,8 +38,9 @@ export function createAuthService({ store, clock, password = { algorithm: 'argon
   let changesHere = 0
   let versionRead = { value: -1, at: -Infinity }
 
-  async function authVersion(): Promise<number> {
-    if (store.credentialsSharedWithNodes) return store.authVersion()
+  /** `fresh`: read now, whatever was read less than LOCAL_AUTH_VERSION_FRESH_MS ago. */
+  async function authVersion(fresh = false): Promise<number> {
+    if (fresh || store.credentialsSharedWithNodes) return store.authVersion()
     const now = performance.now()
     if (now - versionRead.at >= LOCAL_AUTH_VERSION_FRESH_MS) versionRead = { value: await store.authVersion(), at: now }
     return versionRead.value
@@ -129,7 +130,8 @@ export function createAuthService({ store, clock, password = { algorithm: 'argon
    * logout or a password change ends the stream): read-only, it neither renews nor deletes a session.
    */
   async function stillValid(credential: { via: 'key'; key: string } | { via: 'session'; token: string }): Promise<boolean> {
-    if (credential.via === 'key') return (await authenticateKey(credential.key)) !== null
+    // Fresh: the streams ask because the stored version moved, and must not be answered from before it.
+    if (credential.via === 'key') return (await authenticateKey(credential.key, true)) !== null
     const parts = splitSessionToken(credential.token)
     if (!parts) return false
     const session = await store.getSession(parts.id)
@@ -182,10 +184,11 @@ export function createAuthService({ store, clock, password = { algorithm: 'argon
    * looks the key up; the memory is dropped whenever the stored auth version moves (any revocation, by
    * any process), so a revocation holds from the very next request.
    */
-  async function authenticateKey(key: string): Promise<{ user: User; key: ApiKey } | null> {
+  async function authenticateKey(key: string, fresh = false): Promise<{ user: User; key: ApiKey } | null> {
     if (key.length > 256) return null
     const changesBefore = changesHere
-    const version = await authVersion()
+    const version = await authVersion(fresh)
+    if (fresh) versionRead = { value: version, at: performance.now() }
     if (version !== keyCacheVersion) {
       keyCache.clear()
       keyCacheVersion = version

@@ -3,7 +3,7 @@
 // credential still valid goes on.
 import { afterEach, beforeEach, expect, test } from 'bun:test'
 import { CHUNK_MAX } from '../../src/http/streams'
-import { createHarness, createTenant, fixedClock, PASSWORD, storageBusy, type Harness, type Tenant } from '../helpers'
+import { createHarness, createTenant, fixedClock, PASSWORD, queryDb, storageBusy, type Harness, type Tenant } from '../helpers'
 import { batch, eventStream, eventsOf, expectArrivals, listStream, payloadI, progress, report, statusOf, until, type Stream } from './kit'
 
 let h: Harness
@@ -152,4 +152,17 @@ test('disabling a user ends the streams of their keys and sessions; another user
   await report(h, other, otherDep, progress(3))
   expect((await theirs.messages(1)).map(payloadI)).toEqual([3])
   theirs.close()
+})
+
+test('a key revoked by another process (straight in the database) ends its streams too: the recheck reads the key memory’s version fresh', async () => {
+  const byKey = await live(t.asKey)
+  // A request just before: the auth version was read a moment ago (SQLite keeps such a read 100 ms).
+  expect((await h.request('GET', '/api/deployments', { headers: t.asKey })).status).toBe(200)
+  const ms = await endsAfter(byKey, async () => {
+    await queryDb(h, 'UPDATE api_keys SET revoked_at = 1 WHERE id = ?', [t.keyId])
+    // What the recheck asks, at once: not answered from the read of a moment ago.
+    expect(await h.app.services.auth.stillValid({ via: 'key', key: t.asKey['x-api-key']! })).toBe(false)
+  })
+  expect(ms).toBeLessThan(1500)
+  expect(cutOff).toHaveLength(1)
 })
