@@ -89,16 +89,8 @@ export async function filteredTotalAndExport({ url, asKey, deployment, total, pi
   }
 }
 
-export type StarvationDeps = {
-  url: string
-  /** The reader's key, and the deployment of a million events it pages through at `offset`. */
-  asKey: Record<string, string>
-  deployment: string
-  offset: number
-  /** An admin's session cookie: makes the quiet tenant. */
-  cookie: string
-  record: (what: string, figure: string, note?: string) => void
-}
+/** The reader pages through `deployment` (QueryDeps') at `offset`; `cookie`, an admin's session, makes the quiet tenant. */
+export type StarvationDeps = Pick<QueryDeps, 'url' | 'asKey' | 'deployment' | 'record'> & { offset: number; cookie: string }
 
 /**
  * Reads never starve reports: a quiet tenant reports single events at a steady 200/s (4 connections)
