@@ -3,6 +3,7 @@
 // the order asked, carries SQLite's error codes back (a 503 stays a 503), and refuses once stopped.
 import { Database } from 'bun:sqlite'
 import { afterEach, expect, test } from 'bun:test'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startRowWalker, type RowWalker } from '../../src/store/sqlite/row-walker'
 import { isSqliteUnavailable } from '../../src/store/sqlite'
@@ -58,4 +59,14 @@ test('a walker that cannot open its file is unusable (the caller walks in proces
 
 test('a locked file is a storage error the server answers 503 to', () => {
   expect(isSqliteUnavailable(Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' }))).toBe(true)
+})
+
+test.skipIf(process.platform !== 'linux')('its thread runs at nice 10, below the event loop’s; the process keeps its own', async () => {
+  const db = writer()
+  walker = startRowWalker(db.filename, SQL)
+  await walker.count({ kind: 'x' })
+  const niceOf = (task: string) => Number(readFileSync(`/proc/${process.pid}/task/${task}/stat`, 'utf8').split(') ')[1]!.split(' ')[16])
+  const nices = readdirSync(`/proc/${process.pid}/task`).map(niceOf)
+  expect(niceOf(String(process.pid))).toBe(0)
+  expect(nices).toContain(10)
 })
