@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test'
-import { createEventIds, newId } from '../../src/domain/ids'
+import fc from 'fast-check'
+import { createEventIds, encodeBase32, newId, timeHead } from '../../src/domain/ids'
 
 const FORMAT = /^evt-[0-9abcdefghjkmnpqrstvwxyz]{26}$/
 const T = Date.parse('2026-03-07T12:00:00Z') * 1000
@@ -37,4 +38,20 @@ describe('ids', () => {
     expect(samePositions).toBeLessThan(1000)
     expect(tail(a(T, 1))).not.toBe(tail(b(T, 1)))
   })
+})
+
+test('the time head of an event id is newId’s: encodeBase32 of the millisecond as a UUIDv7 starts, for any 48-bit millisecond', () => {
+  const viaBytes = (ms: number) => {
+    const bytes = new Uint8Array(16)
+    const view = new DataView(bytes.buffer)
+    view.setUint16(0, Math.floor(ms / 2 ** 32))
+    view.setUint32(2, ms % 2 ** 32)
+    return encodeBase32(bytes).slice(0, 10)
+  }
+  const edges = [0, 1, 1023, 1024, 2 ** 32 - 1, 2 ** 32, 2 ** 40 - 1, 2 ** 40, 2 ** 48 - 1, Date.parse('2026-03-07T12:00:00Z'), Date.parse('2255-12-31T23:59:59.999Z')]
+  for (const ms of edges) expect(timeHead(ms)).toBe(viaBytes(ms))
+  fc.assert(fc.property(fc.integer({ min: 0, max: 2 ** 48 - 1 }), (ms) => timeHead(ms) === viaBytes(ms)), { numRuns: 2000 })
+  // And the id of a new event starts with it, as a fresh newId of that millisecond does.
+  const now = Date.now()
+  expect(createEventIds(5)(now * 1000 + 123, 9).slice(4, 14)).toBe(timeHead(now))
 })
