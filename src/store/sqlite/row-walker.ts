@@ -136,10 +136,15 @@ export function startRowWalker(path: string, sql: WalkStatements): RowWalker {
     },
     stop() {
       const closed = new Promise<void>((resolve) => {
-        stopped = resolve
+        // Not unref'd: it is what keeps a process that is only waiting for this close alive until the
+        // thread answers (an unref'd wait let the command line exit with 0 before its own exit code).
+        const timer = setTimeout(resolve, 1000)
+        stopped = () => {
+          clearTimeout(timer)
+          resolve()
+        }
         // A thread that failed answers nothing: its connection is gone with it.
-        if (broken) resolve()
-        setTimeout(resolve, 1000).unref()
+        if (broken) stopped()
       })
       worker.postMessage({ command: 'stop' })
       broken ??= Object.assign(new Error('the store is closed'), { code: 'SQLITE_MISUSE' })
