@@ -4,23 +4,13 @@
 // Usage: bun test/bench/micro/time.ts
 import { formatTimestamp, parseTimestamp } from '../../../src/domain/time'
 import { compare } from './harness'
+import { regexParts } from '../../domain/time-reference'
 
-/** The plain parser: one regular expression, Date's own calendar, the same refusals. */
+/** The plain parser: one regular expression, Date's own calendar (test/domain/time-reference.ts), the same refusals. */
 function plainParse(text: string): number | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/.exec(text)
-  if (!m) return null
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number]
-  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0
-  if (month < 1 || month > 12 || day < 1 || day > [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]! || hour > 23 || minute > 59 || second > 59) return null
-  const offHours = Number(m[10] ?? 0)
-  const offMinutes = Number(m[11] ?? 0)
-  if (offHours > 23 || offMinutes > 59) return null
-  const offset = (m[9] === '-' ? -1 : 1) * (offHours * 60 + offMinutes)
-  const date = new Date(0)
-  date.setUTCFullYear(year, month - 1, day)
-  date.setUTCHours(hour, minute, second, 0)
-  const micros = m[7] ? Number(m[7].slice(0, 6).padEnd(6, '0')) : 0
-  const ms = date.getTime() - offset * 60_000
+  const parts = regexParts(text)
+  if (!parts) return null
+  const { ms, micros } = parts
   const instant = ms * 1000 + micros
   if (!(instant >= -62_167_219_200_000_000 && instant <= Number.MAX_SAFE_INTEGER)) return null
   return instant < -Number.MAX_SAFE_INTEGER && instant - ms * 1000 !== micros ? null : instant
