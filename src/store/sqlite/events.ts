@@ -141,7 +141,7 @@ export function createEventStatements(db: Db) {
     /**
      * The keyless rows added in this transaction, by deployment and instant (their digests compared in the
      * list); keyed ones by key. Numbers as keys: a string slot per event (deployment, instant, digest) cost
-     * 0.43 µs an event against 0.09 (test/bench/micro/retry-slots.ts), and was a tenth of a batch's CPU.
+     * 0.43-0.55 µs an event against 0.09 (test/bench/micro/retry-slots.ts), and was a tenth of a batch's CPU.
      */
     const added = new Map<number, Map<number, Array<Candidate & { digest: number | null }>>>()
     const addedKeys = new Map<string, string>()
