@@ -3,6 +3,7 @@
 // no deduplication, no durability on power loss. A batch (`…/batch`) is parsed and each event inserted,
 // one transaction per request. Usage: bun test/bench/baseline.ts DB_PATH
 import { Database } from 'bun:sqlite'
+import { serveBaseline } from './baseline-server'
 
 const db = new Database(process.argv[2] ?? ':memory:', { create: true, strict: true })
 db.run('PRAGMA journal_mode = WAL')
@@ -15,22 +16,7 @@ const storeBatch = db.transaction((deployment: string, events: unknown[]) => {
   return events.map((event) => (insert.get({ deployment, body: JSON.stringify(event), now }) as { seq: number }).seq)
 })
 
-const server = Bun.serve({
-  hostname: '127.0.0.1',
-  port: 0,
-  async fetch(request) {
-    const url = new URL(request.url)
-    if (url.pathname === '/healthz') return new Response('{"ok":true}')
-    const deployment = url.pathname.split('/')[3] ?? ''
-    if (url.pathname.endsWith('/batch')) {
-      const { events } = (await request.json()) as { events: unknown[] }
-      const ids = storeBatch(deployment, events)
-      return new Response(`{"results":[${ids.map((seq) => `{"id":"evt-${seq}","status":"created"}`).join(',')}],"created":${ids.length},"duplicates":0}`, {
-        headers: { 'content-type': 'application/json' },
-      })
-    }
-    const { seq } = store(deployment, await request.text())
-    return new Response(`{"id":"evt-${seq}"}`, { status: 201, headers: { 'content-type': 'application/json' } })
-  },
+serveBaseline({
+  single: async (deployment, request) => `evt-${store(deployment, await request.text()).seq}`,
+  batch: (deployment, events) => storeBatch(deployment, events).map((seq) => `evt-${seq}`),
 })
-console.log(`listening ${server.port}`)

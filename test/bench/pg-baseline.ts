@@ -8,6 +8,7 @@
 // src/store/postgres/db/open.ts), with synchronous_commit on as that pool sets it: an answered insert is on
 // disk. Usage: bun test/bench/pg-baseline.ts POSTGRES_URL — prints `listening PORT`.
 import { SQL } from 'bun'
+import { serveBaseline } from './baseline-server'
 
 const url = process.argv[2]
 if (!url) throw new Error('usage: bun test/bench/pg-baseline.ts POSTGRES_URL')
@@ -17,25 +18,16 @@ await sql`CREATE TABLE IF NOT EXISTS events (seq bigint GENERATED ALWAYS AS IDEN
 
 type Row = { deployment_id: string; body: string; created_at: number }
 
-const server = Bun.serve({
-  hostname: '127.0.0.1',
-  port: 0,
-  async fetch(request) {
-    const url = new URL(request.url)
-    if (url.pathname === '/healthz') return new Response('{"ok":true}')
-    const deployment = url.pathname.split('/')[3] ?? ''
-    if (url.pathname.endsWith('/batch')) {
-      const { events } = (await request.json()) as { events: unknown[] }
-      const now = Date.now()
-      const rows: Row[] = events.map((event) => ({ deployment_id: deployment, body: JSON.stringify(event), created_at: now }))
-      const ids = (await sql`INSERT INTO events ${sql(rows, 'deployment_id', 'body', 'created_at')} RETURNING seq`) as Array<{ seq: string | number | bigint }>
-      return new Response(`{"results":[${ids.map(({ seq }) => `{"id":"evt-${seq}","status":"created"}`).join(',')}],"created":${ids.length},"duplicates":0}`, {
-        headers: { 'content-type': 'application/json' },
-      })
-    }
+serveBaseline({
+  async single(deployment, request) {
     const body = await request.text()
     const [row] = (await sql`INSERT INTO events (deployment_id, body, created_at) VALUES (${deployment}, ${body}, ${Date.now()}) RETURNING seq`) as Array<{ seq: string | number | bigint }>
-    return new Response(`{"id":"evt-${row!.seq}"}`, { status: 201, headers: { 'content-type': 'application/json' } })
+    return `evt-${row!.seq}`
+  },
+  async batch(deployment, events) {
+    const now = Date.now()
+    const rows: Row[] = events.map((event) => ({ deployment_id: deployment, body: JSON.stringify(event), created_at: now }))
+    const ids = (await sql`INSERT INTO events ${sql(rows, 'deployment_id', 'body', 'created_at')} RETURNING seq`) as Array<{ seq: string | number | bigint }>
+    return ids.map(({ seq }) => `evt-${seq}`)
   },
 })
-console.log(`listening ${server.port}`)
